@@ -1,0 +1,85 @@
+// layer: native boundary
+// job: the typed shape of the C++ addon (native/), loaded in exactly this one place.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** A socket address as the addon reads and writes it (struct sockaddr_* in the kernel). */
+export type SockAddr =
+  | { family: 'inet'; address: string; port?: number }
+  | { family: 'inet6'; address: string; port?: number; scopeId?: number; flowInfo?: number }
+  /** struct sockaddr_nl: `pid` 0 is the kernel; `groups` is the legacy 32-bit group mask. */
+  | { family: 'netlink'; pid?: number; groups?: number }
+  /** struct sockaddr_ll. `protocol` is in host order here; the addon converts it. */
+  | { family: 'packet'; ifindex: number; protocol?: number; hatype?: number; pkttype?: number; addr?: Buffer };
+
+/** One received datagram, as a window into the batch's chunk (no copy). */
+export interface NativeDatagram {
+  offset: number;
+  length: number;
+  /** The kernel had more bytes than fitted (MSG_TRUNC). */
+  truncated: boolean;
+  from?: SockAddr;
+  /** Receiving interface, from IP_PKTINFO / IPV6_PKTINFO (or sockaddr_ll for packet sockets). */
+  ifindex?: number;
+  /** Destination address, from IP_PKTINFO / IPV6_PKTINFO. */
+  dst?: string;
+  /** Received TTL (IP_RECVTTL) or hop limit (IPV6_RECVHOPLIMIT). */
+  ttl?: number;
+}
+
+export interface NativeSocketOptions {
+  domain: number;
+  type: number;
+  protocol: number;
+  /** Path of a network namespace file (`/var/run/netns/NAME`, `/proc/PID/ns/net`). */
+  netns?: string;
+}
+
+/** The C++ socket: non-blocking, close-on-exec, driven by a uv_poll. Errors are ErrnoError-shaped. */
+export interface NativeSocket {
+  readonly fd: number;
+  readonly closed: boolean;
+  bind(addr: SockAddr): void;
+  getsockname(): SockAddr;
+  setsockopt(level: number, name: number, value: number | Buffer): void;
+  getsockoptInt(level: number, name: number): number;
+  getsockopt(level: number, name: number, length: number): Buffer;
+  /** SO_ATTACH_FILTER with an array of struct sock_filter (8 bytes each, host order). */
+  attachFilter(program: Buffer): void;
+  /** sendmsg of the buffers (scatter list) to `dest`; returns bytes sent, or -1 on EAGAIN/EWOULDBLOCK. */
+  send(buffers: Buffer[], dest?: SockAddr): number;
+  /**
+   * Start (or resume) reading. On each wakeup up to `maxPerWakeup` datagrams are read into one
+   * chunk and handed to `onBatch`; receive errors (e.g. ENOBUFS) go to `onError` and reading goes on.
+   */
+  startReading(onBatch: (chunk: Buffer, datagrams: NativeDatagram[]) => void,
+    onError: (err: Error) => void, maxPerWakeup: number, maxDatagramBytes: number): void;
+  stopReading(): void;
+  /** Call `onWritable` once, when the socket next becomes writable (after send returned -1). */
+  awaitWritable(onWritable: () => void): void;
+  ref(): void;
+  unref(): void;
+  /** Idempotent. */
+  close(): void;
+}
+
+export interface NativeBinding {
+  Socket: new (options: NativeSocketOptions) => NativeSocket;
+  /** Kernel constants read from the C headers the addon was built against. */
+  constants: Readonly<Record<string, number>>;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// dist/src/native → package root
+const root = path.resolve(here, '..', '..', '..');
+let loaded: NativeBinding | undefined;
+
+/** The addon, loaded once. Throws with the path tried if it was not built. */
+export function binding(): NativeBinding {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    loaded = require(path.join(root, 'build', 'Release', 'lvskit.node')) as NativeBinding;
+  }
+  return loaded;
+}

@@ -1,0 +1,97 @@
+// layer: test infrastructure (IPVS tier)
+// job: boot Debian's user-mode Linux kernel with the host's root over hostfs and run the IPVS tier in it.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The UML kernel binary, or undefined when the package `user-mode-linux` is not installed. */
+export function findUmlKernel() {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin'])) {
+    const candidate = path.join(dir, 'linux.uml');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Versions of the modules shipped for the UML kernel (/usr/lib/uml/modules/<version>). */
+export function umlModuleVersions() {
+  try {
+    return fs.readdirSync('/usr/lib/uml/modules');
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Boot UML, run `test/run-tiers.mjs --inside-uml ARGS` as the guest's workload and
+ * stream its output to `onOutput`. Resolves with the guest's exit status (undefined if the guest
+ * never reported one: crash, timeout) and its full output.
+ */
+export async function runInUml({ repo, args = [], memMb = 2048, timeoutMs = 20 * 60_000, onOutput = () => {} }) {
+  const kernel = findUmlKernel();
+  if (!kernel) throw new Error('linux.uml not found: install the Debian package user-mode-linux');
+  // Not under /tmp: the guest mounts a tmpfs there, hiding the host's /tmp.
+  const out = fs.mkdtempSync('/var/tmp/lvskit-uml-');
+  const quote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
+  fs.writeFileSync(path.join(out, 'env'),
+    `REPO=${quote(repo)}\nNODE=${quote(process.execPath)}\nLVSKIT_TIER_ARGS=${quote(JSON.stringify(args))}\n`);
+  const init = path.join(repo, 'test', 'uml', 'guest-init.sh');
+  const cmdline = [`mem=${memMb}M`, 'rootfstype=hostfs', 'rootflags=/', 'rw', `init=${init}`,
+    'con=null', 'con0=null,fd:2', `LVSKIT_UML_OUT=${out}`, 'quiet'];
+  const consoleLog = fs.openSync(path.join(out, 'console'), 'w');
+  const child = spawn(kernel, cmdline, { stdio: ['ignore', consoleLog, consoleLog], detached: true });
+  fs.closeSync(consoleLog);
+
+  const outputFile = path.join(out, 'output');
+  let shown = 0;
+  const pump = () => {
+    let text = '';
+    try {
+      text = fs.readFileSync(outputFile, 'utf8');
+    } catch {
+      return;
+    }
+    if (text.length > shown) {
+      onOutput(text.slice(shown));
+      shown = text.length;
+    }
+  };
+  const timer = setInterval(pump, 500);
+  let timedOut = false;
+  const killer = setTimeout(() => {
+    timedOut = true;
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  }, timeoutMs);
+  await new Promise((resolve) => child.on('exit', resolve));
+  clearTimeout(killer);
+  clearInterval(timer);
+  // UML's helper processes share its process group; make sure none outlive the guest.
+  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  pump();
+
+  const statusText = readOr(path.join(out, 'status'), '').trim();
+  const status = statusText === '' ? undefined : Number(statusText);
+  const output = readOr(outputFile, '');
+  const console = readOr(path.join(out, 'console'), '');
+  fs.rmSync(out, { recursive: true, force: true });
+  return { status, output, console, timedOut };
+}
+
+function readOr(file, fallback) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** True when this kernel already has IPVS (loaded, or loadable with modprobe). */
+export function hostHasIpvs() {
+  if (fs.existsSync('/proc/net/ip_vs')) return true;
+  try {
+    execFileSync('modprobe', ['-q', 'ip_vs'], { stdio: 'ignore' });
+  } catch {
+    return false;
+  }
+  return fs.existsSync('/proc/net/ip_vs');
+}
