@@ -1,0 +1,110 @@
+// layer: kernel client (rtnetlink)
+// job: one-line methods over the link and address codecs: list links, list/add/delete addresses.
+import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.js';
+import type { NetlinkEngine } from '../netlink/engine.js';
+import { openNetlink, type NetlinkSocketOptions } from '../netlink/socket.js';
+import { decodeAddress, encodeAddressDump, encodeAddressRequest, validateAddressSpec, type Address, type AddressSpec } from './address.js';
+import { NETLINK_ROUTE, RTM_DELADDR, RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK } from './constants.js';
+import { decodeLink, encodeGetLink, encodeIfInfoMsg, type Link } from './link.js';
+import { LinkWatcher } from './watch.js';
+
+/** Where to open rtnetlink sockets. */
+export interface RtnlOptions {
+  /** Network namespace: a name under /var/run/netns or a path such as /proc/PID/ns/net. */
+  netns?: string;
+}
+
+/** An address to add or delete, on a link given by index or by name (`dev`). */
+export type AddressTarget = Omit<AddressSpec, 'ifindex'> & ({ ifindex: number } | { dev: string });
+
+/**
+ * rtnetlink client: links and addresses (IPv4 with labels, IPv6). Kernel refusals reject with
+ * NetlinkError (errno, the kernel's extended-ack text, `syscall` = the RTM_* name).
+ */
+export class RtnlClient {
+  private constructor(private readonly engine: NetlinkEngine, private readonly options: RtnlOptions) {}
+
+  /** Open a client on its own rtnetlink socket. */
+  static open(options: RtnlOptions = {}): RtnlClient {
+    const socketOptions: NetlinkSocketOptions = { protocol: NETLINK_ROUTE };
+    if (options.netns !== undefined) socketOptions.netns = options.netns;
+    return new RtnlClient(openNetlink(socketOptions), options);
+  }
+
+  /** Every link in the namespace, in index order. */
+  async listLinks(): Promise<Link[]> {
+    const replies = await this.engine.request({ type: RTM_GETLINK, dump: true, payload: encodeIfInfoMsg(), op: 'RTM_GETLINK' });
+    return replies.filter((m) => m.header.type === RTM_NEWLINK).map((m) => decodeLink(m.payload))
+      .sort((a, b) => a.index - b.index);
+  }
+
+  /** One link by name or index; rejects with NetlinkError ENODEV when there is none. */
+  async getLink(which: string | number): Promise<Link> {
+    const payload = typeof which === 'number' ? encodeGetLink({ index: which }) : encodeGetLink({ name: which });
+    const replies = await this.engine.request({ type: RTM_GETLINK, payload, op: 'RTM_GETLINK' });
+    const reply = replies.find((m) => m.header.type === RTM_NEWLINK);
+    if (!reply) throw new Error(`RTM_GETLINK ${which}: the kernel acknowledged without describing the link`);
+    return decodeLink(reply.payload);
+  }
+
+  /** Addresses, optionally of one family and/or one link. */
+  async listAddresses(filter: { family?: 4 | 6; ifindex?: number } = {}): Promise<Address[]> {
+    const replies = await this.engine.request({ type: RTM_GETADDR, dump: true, payload: encodeAddressDump(filter.family), op: 'RTM_GETADDR' });
+    const out: Address[] = [];
+    for (const m of replies) {
+      if (m.header.type !== RTM_NEWADDR) continue;
+      const a = decodeAddress(m.payload);
+      if (!a) continue;
+      if (filter.family !== undefined && a.family !== filter.family) continue;
+      if (filter.ifindex !== undefined && a.ifindex !== filter.ifindex) continue;
+      out.push(a);
+    }
+    return out;
+  }
+
+  /**
+   * Add an address (`ip addr add ADDR/LEN dev DEV label LABEL`). Rejects with EEXIST when it is
+   * already there unless `replace` is set. A label must begin with the link's name, as iproute2 requires.
+   */
+  async addAddress(target: AddressTarget, options: { replace?: boolean } = {}): Promise<void> {
+    const spec = await this.resolve(target);
+    await this.engine.request({
+      type: RTM_NEWADDR, flags: NLM_F_CREATE | (options.replace ? 0 : NLM_F_EXCL),
+      payload: encodeAddressRequest(spec), op: 'RTM_NEWADDR',
+    });
+  }
+
+  /** Delete an address; rejects with EADDRNOTAVAIL when it is not there. */
+  async deleteAddress(target: AddressTarget): Promise<void> {
+    const spec = await this.resolve(target);
+    await this.engine.request({ type: RTM_DELADDR, payload: encodeAddressRequest(spec), op: 'RTM_DELADDR' });
+  }
+
+  /**
+   * Watch link changes (RTNLGRP_LINK) on a socket of its own. The watcher emits `change` for
+   * every RTM_NEWLINK/DELLINK and `up`/`down` when a link's running state flips.
+   */
+  watchLinks(): Promise<LinkWatcher> {
+    return LinkWatcher.start(this.options);
+  }
+
+  /** Close the socket; requests in flight reject with RequestCancelledError. */
+  close(): void {
+    this.engine.close();
+  }
+
+  /** Fill in `ifindex` from `dev`, and check label rules against the link's name. */
+  private async resolve(target: AddressTarget): Promise<AddressSpec> {
+    const { dev, ifindex, ...rest } = target as Partial<AddressSpec> & { dev?: string; address: string };
+    const link = dev !== undefined ? await this.getLink(dev) : undefined;
+    const spec: AddressSpec = { ...rest, ifindex: link?.index ?? ifindex ?? 0 };
+    validateAddressSpec(spec);
+    if (spec.label !== undefined) {
+      const name = link?.name ?? (await this.getLink(spec.ifindex)).name;
+      if (!spec.label.startsWith(name)) {
+        throw new TypeError(`label: ${JSON.stringify(spec.label)} must begin with the interface name ${JSON.stringify(name)}`);
+      }
+    }
+    return spec;
+  }
+}

@@ -1,0 +1,77 @@
+// layer: kernel client (rtnetlink)
+// job: the rtnetlink constants lvskit uses, mirroring linux/rtnetlink.h, if_link.h, if_addr.h, if.h.
+
+/** NETLINK_ROUTE, the rtnetlink protocol number. */
+export const NETLINK_ROUTE = 0;
+
+/** Message types (enum in linux/rtnetlink.h). */
+export const RTM_NEWLINK = 16;
+export const RTM_DELLINK = 17;
+export const RTM_GETLINK = 18;
+export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
+export const RTM_GETADDR = 22;
+
+/** Multicast groups (enum rtnetlink_groups). */
+export const RTNLGRP_LINK = 1;
+export const RTNLGRP_IPV4_IFADDR = 5;
+export const RTNLGRP_IPV6_IFADDR = 9;
+
+/** Link attributes (enum in linux/if_link.h). */
+export const IFLA_ADDRESS = 1;
+export const IFLA_BROADCAST = 2;
+export const IFLA_IFNAME = 3;
+export const IFLA_MTU = 4;
+export const IFLA_LINK = 5;
+export const IFLA_MASTER = 10;
+export const IFLA_OPERSTATE = 16;
+export const IFLA_LINKMODE = 17;
+export const IFLA_LINKINFO = 18;
+export const IFLA_CARRIER = 33;
+export const IFLA_PERM_ADDRESS = 54;
+/** Nested in IFLA_LINKINFO. */
+export const IFLA_INFO_KIND = 1;
+
+/** Address attributes (enum in linux/if_addr.h). */
+export const IFA_ADDRESS = 1;
+export const IFA_LOCAL = 2;
+export const IFA_LABEL = 3;
+export const IFA_BROADCAST = 4;
+export const IFA_CACHEINFO = 6;
+export const IFA_FLAGS = 8;
+
+/** Address flags (IFA_F_*). */
+export const IFA_F_SECONDARY = 0x01;
+export const IFA_F_NODAD = 0x02;
+export const IFA_F_DADFAILED = 0x08;
+export const IFA_F_DEPRECATED = 0x20;
+export const IFA_F_TENTATIVE = 0x40;
+export const IFA_F_PERMANENT = 0x80;
+export const IFA_F_NOPREFIXROUTE = 0x200;
+
+/** Interface flags (IFF_* in linux/if.h). */
+export const IFF_UP = 0x1;
+export const IFF_BROADCAST = 0x2;
+export const IFF_LOOPBACK = 0x8;
+export const IFF_POINTOPOINT = 0x10;
+export const IFF_RUNNING = 0x40;
+export const IFF_NOARP = 0x80;
+export const IFF_PROMISC = 0x100;
+export const IFF_MULTICAST = 0x1000;
+export const IFF_LOWER_UP = 0x10000;
+
+/** RFC 2863 operational states (IF_OPER_* in linux/if.h), by value. */
+export const OPER_STATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'] as const;
+export type OperState = (typeof OPER_STATES)[number];
+
+/** Address scopes (RT_SCOPE_*). */
+export const SCOPES = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
+export type Scope = keyof typeof SCOPES;
+
+/** Address families as the kernel numbers them. */
+export const AF_UNSPEC = 0;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+
+/** IFNAMSIZ - 1: the longest interface name or address label. */
+export const IFNAME_MAX = 15;
