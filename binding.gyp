@@ -1,0 +1,62 @@
+# layer: native (C++ addon) build
+# job: compile native/*.cc into build/Release/lvskit.node with N-API 8, C++17, exceptions, warnings as errors.
+{
+  "variables": {
+    # 1 = AddressSanitizer + UndefinedBehaviorSanitizer (`npx node-gyp rebuild -- -Dsanitize=1`).
+    "sanitize%": 0
+  },
+  "targets": [
+    {
+      "target_name": "lvskit",
+      "sources": [
+        "native/addon.cc",
+        "native/constants.cc",
+        "native/errors.cc",
+        "native/netns.cc",
+        "native/recv.cc",
+        "native/sockaddr.cc",
+        "native/socket.cc",
+        "native/socket_poll.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      # Node's common.gypi strips -Werror from "cflags"; "cflags_cc" keeps it.
+      "cflags_cc": [
+        # node-addon-api's headers are not -Wshadow clean: treat them as system headers.
+        "-isystem",
+        "<!(node -p \"require('path').resolve(require('node-addon-api').include_dir)\")",
+        "-std=c++17",
+        "-fexceptions",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-Wshadow",
+        "-Wconversion",
+        "-Wsign-conversion",
+        "-Wnon-virtual-dtor",
+        "-Wold-style-cast",
+        "-Wimplicit-fallthrough"
+      ],
+      "conditions": [
+        ["sanitize==1", {
+          "cflags_cc": [
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer",
+            "-O1",
+            "-g"
+          ],
+          "ldflags": ["-fsanitize=address,undefined"]
+        }]
+      ]
+    }
+  ]
+}

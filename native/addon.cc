@@ -1,0 +1,18 @@
+// layer: native (C++ addon)
+// job: module entry point: exports the Socket class and the kernel constants (NativeBinding).
+#include <napi.h>
+
+#include "constants.h"
+#include "socket.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Socket", lvskit::Socket::Define(env));
+  exports.Set("constants", lvskit::MakeConstants(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(lvskit, Init)

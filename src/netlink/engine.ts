@@ -1,0 +1,333 @@
+// layer: netlink (request engine)
+// job: the one place that enforces sequence numbers, port ids, ACKs, dumps, DUMP_INTR retries and ENOBUFS.
+import { EventEmitter, on } from 'node:events';
+import { constants } from 'node:os';
+import {
+  NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP,
+  NLMSG_OVERRUN,
+} from './constants.js';
+import {
+  DumpInterruptedError, NetlinkDecodeError, NetlinkError, NetlinkOverrunError, RequestCancelledError,
+  RequestTimeoutError, type ExtAck,
+} from './errors.js';
+import { decodeDone, decodeError, decodeMessages, encodeMessage, type NlMessage, type NlMessageHeader } from './message.js';
+
+/** A bound netlink socket, as the engine needs it. The native layer provides one; tests a fake. */
+export interface NetlinkTransport {
+  /** Our netlink port id (nl_pid) as the kernel assigned it at bind. */
+  readonly portId: number;
+  /**
+   * Send one datagram to the kernel; the transport queues on EAGAIN itself. May throw, or return
+   * a promise that rejects when a queued send fails later; either fails the request.
+   */
+  send(data: Buffer): void | Promise<unknown>;
+  /** Every received datagram, with the sender's multicast group mask and port id (0 = kernel). */
+  onDatagram(handler: (data: Buffer, fromGroups: number, fromPid: number) => void): void;
+  /** Receive errors, e.g. ENOBUFS when the receive buffer overflowed. */
+  onError(handler: (err: Error & { errno?: number; code?: string }) => void): void;
+  close(): void;
+  /** Optional: let the socket keep the event loop alive (default for sockets). */
+  ref?(): void;
+  /** Optional: let the process exit while the socket is open (e.g. a notification watcher). */
+  unref?(): void;
+}
+
+/** Options of a NetlinkEngine. */
+export interface NetlinkEngineOptions {
+  /** Requests sent and not yet complete, at most; later ones wait in FIFO order. Default 256. */
+  maxInFlight?: number;
+  /** Sequence number of the first request (1 … 2³²−1). Default 1. */
+  firstSeq?: number;
+  /** Timeout for requests that set none; 0 or absent means none. */
+  timeoutMs?: number;
+}
+
+/** One request. The engine adds NLM_F_REQUEST, NLM_F_ACK and NLM_F_DUMP as these options say. */
+export interface NetlinkRequest {
+  /** nlmsg_type, e.g. RTM_NEWADDR or a generic netlink family id. */
+  type: number;
+  /** Extra nlmsg_flags, e.g. NLM_F_CREATE | NLM_F_EXCL. */
+  flags?: number;
+  /** The payload after the nlmsghdr (family header and attributes), as one buffer or parts. */
+  payload?: Buffer | readonly Buffer[];
+  /** Dump request: sets NLM_F_DUMP and collects NLM_F_MULTI replies until NLMSG_DONE. */
+  dump?: boolean;
+  /** Ask for an ACK (NLM_F_ACK) and resolve at it. Default true for non-dumps, false for dumps. */
+  ack?: boolean;
+  /** Reject with RequestTimeoutError when not complete this long after the call. */
+  timeoutMs?: number;
+  /** Name of the operation for errors (`syscall`), e.g. `RTM_NEWADDR`. Default `nlmsg_type=N`. */
+  op?: string;
+  /** How often an NLM_F_DUMP_INTR dump is re-sent before DumpInterruptedError. Default 5. */
+  maxDumpRetries?: number;
+}
+
+/** Why a received message was dropped. */
+export type StrayReason =
+  /** A reply to a request in flight, but nlmsg_pid is not our port id. */
+  | 'port-id'
+  /** Addressed to our port id with a sequence number we are not waiting for (e.g. after a timeout). */
+  | 'unknown-seq'
+  /** Unicast from another socket, not the kernel. */
+  | 'not-from-kernel';
+
+/** Events of a NetlinkEngine. */
+export interface NetlinkEngineEvents {
+  /** Multicast messages, and kernel messages that answer no request of ours (e.g. seq 0). */
+  notification: [msg: NlMessage];
+  /** The receive buffer overflowed; in-flight requests were rejected with NetlinkOverrunError. */
+  enobufs: [err: Error];
+  /** A message that was dropped, and why. */
+  stray: [msg: NlMessage, reason: StrayReason];
+  /** A datagram that did not decode; it was dropped whole. */
+  malformed: [err: NetlinkDecodeError, datagram: Buffer];
+  /** A transport error other than ENOBUFS (Node semantics: unhandled, it throws). */
+  error: [err: Error];
+  /** The engine was closed. */
+  close: [];
+}
+
+/** Counters since the engine was made. */
+export interface NetlinkEngineStats {
+  sent: number;
+  notifications: number;
+  stray: number;
+  malformed: number;
+  dumpRetries: number;
+  overruns: number;
+}
+
+interface Pending {
+  readonly req: NetlinkRequest;
+  readonly op: string;
+  readonly dump: boolean;
+  readonly ack: boolean;
+  readonly maxDumpRetries: number;
+  readonly resolve: (replies: NlMessage[]) => void;
+  readonly reject: (err: Error) => void;
+  seq: number;
+  header?: NlMessageHeader;
+  attempts: number;
+  interrupted: boolean;
+  replies: NlMessage[];
+  timer?: NodeJS.Timeout;
+  done: boolean;
+}
+
+const ENOBUFS = constants.errno.ENOBUFS;
+const isEnobufs = (err: { errno?: number; code?: string }): boolean =>
+  err.code === 'ENOBUFS' || (err.errno !== undefined && Math.abs(err.errno) === ENOBUFS);
+
+/**
+ * Request/response engine over one netlink socket. Many requests may be in flight at once
+ * (pipelining); replies are matched by sequence number, so they may arrive in any order.
+ */
+export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
+  private readonly inFlight = new Map<number, Pending>();
+  private readonly queue: Pending[] = [];
+  private readonly maxInFlight: number;
+  private readonly defaultTimeoutMs: number;
+  private nextSeq: number;
+  private closed = false;
+  private pumping = false;
+  /** Counters since construction. */
+  readonly stats: NetlinkEngineStats = { sent: 0, notifications: 0, stray: 0, malformed: 0, dumpRetries: 0, overruns: 0 };
+
+  constructor(private readonly transport: NetlinkTransport, options: NetlinkEngineOptions = {}) {
+    super();
+    this.maxInFlight = options.maxInFlight ?? 256;
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) throw new RangeError(`maxInFlight must be ≥ 1: ${this.maxInFlight}`);
+    this.nextSeq = options.firstSeq ?? 1;
+    if (!Number.isInteger(this.nextSeq) || this.nextSeq < 1 || this.nextSeq > 0xffffffff) {
+      throw new RangeError(`firstSeq must be in 1…2^32-1: ${this.nextSeq}`);
+    }
+    this.defaultTimeoutMs = options.timeoutMs ?? 0;
+    transport.onDatagram((data, fromGroups, fromPid) => this.receive(data, fromGroups, fromPid));
+    transport.onError((err) => this.transportError(err));
+  }
+
+  /** Requests sent and not yet complete. */
+  get inFlightCount(): number { return this.inFlight.size; }
+  /** Requests waiting for a free slot in the window. */
+  get queuedCount(): number { return this.queue.length; }
+
+  /**
+   * Send a request and collect its replies (without NLMSG_DONE and the ACK). Rejects with
+   * NetlinkError when the kernel refuses, DumpInterruptedError, RequestTimeoutError,
+   * NetlinkOverrunError (ENOBUFS while in flight) or RequestCancelledError (closed).
+   */
+  request(req: NetlinkRequest): Promise<NlMessage[]> {
+    const op = req.op ?? `nlmsg_type=${req.type}`;
+    if (this.closed) return Promise.reject(new RequestCancelledError(op));
+    if (!Number.isInteger(req.type) || req.type < 0 || req.type > 0xffff) {
+      return Promise.reject(new RangeError(`nlmsg_type out of range: ${req.type}`));
+    }
+    return new Promise<NlMessage[]>((resolve, reject) => {
+      const dump = req.dump ?? false;
+      const p: Pending = {
+        req, op, dump, ack: req.ack ?? !dump, maxDumpRetries: req.maxDumpRetries ?? 5, resolve, reject,
+        seq: 0, attempts: 0, interrupted: false, replies: [], done: false,
+      };
+      const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
+      if (timeoutMs > 0) p.timer = setTimeout(() => this.finish(p, new RequestTimeoutError(op, timeoutMs)), timeoutMs);
+      this.queue.push(p);
+      this.pump();
+    });
+  }
+
+  /** Multicast notifications as an async iterator; ends when the engine closes or `signal` aborts. */
+  async *notifications(options: { signal?: AbortSignal } = {}): AsyncGenerator<NlMessage> {
+    if (this.closed) return;
+    const events = on(this as EventEmitter, 'notification', { ...options, close: ['close'] });
+    for await (const [msg] of events) yield msg as NlMessage;
+  }
+
+  /** Keep the event loop alive while the socket is open (delegates to the transport, if it can). */
+  ref(): void { this.transport.ref?.(); }
+  /** Let the process exit while the socket is open (delegates to the transport, if it can). */
+  unref(): void { this.transport.unref?.(); }
+
+  /** Reject every pending request with RequestCancelledError and close the transport. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of [...this.queue, ...this.inFlight.values()]) this.finish(p, new RequestCancelledError(p.op));
+    this.transport.close();
+    this.emit('close');
+  }
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.closed && this.inFlight.size < this.maxInFlight && this.queue.length > 0) {
+        this.transmit(this.queue.shift() as Pending);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private allocSeq(): number {
+    let seq: number;
+    do {
+      seq = this.nextSeq;
+      this.nextSeq = seq >= 0xffffffff ? 1 : seq + 1;
+    } while (this.inFlight.has(seq));
+    return seq;
+  }
+
+  /** Send (or re-send) `p` under a fresh sequence number; it holds a slot in the window. */
+  private transmit(p: Pending): void {
+    p.seq = this.allocSeq();
+    p.attempts += 1;
+    p.interrupted = false;
+    p.replies = [];
+    const flags = NLM_F_REQUEST | (p.req.flags ?? 0) | (p.ack ? NLM_F_ACK : 0) | (p.dump ? NLM_F_DUMP : 0);
+    const data = encodeMessage({ type: p.req.type, flags, seq: p.seq, pid: 0 }, p.req.payload ?? []);
+    p.header = { length: data.length, type: p.req.type, flags, seq: p.seq, pid: 0 };
+    this.inFlight.set(p.seq, p);
+    try {
+      const sent = this.transport.send(data);
+      this.stats.sent += 1;
+      if (sent) sent.catch((err: unknown) => this.finish(p, err instanceof Error ? err : new Error(String(err))));
+    } catch (err) {
+      this.finish(p, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Settle `p` once: free its slot or queue place, stop its timer, let the next request go. */
+  private finish(p: Pending, outcome: Error | NlMessage[]): void {
+    if (p.done) return;
+    p.done = true;
+    if (p.timer) clearTimeout(p.timer);
+    if (this.inFlight.get(p.seq) === p) this.inFlight.delete(p.seq);
+    const queued = this.queue.indexOf(p);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    if (outcome instanceof Error) p.reject(outcome); else p.resolve(outcome);
+    this.pump();
+  }
+
+  private receive(data: Buffer, fromGroups: number, fromPid: number): void {
+    if (this.closed) return;
+    let messages: NlMessage[];
+    try {
+      messages = decodeMessages(data);
+    } catch (err) {
+      this.stats.malformed += 1;
+      if (err instanceof NetlinkDecodeError) this.emit('malformed', err, data);
+      else this.emit('malformed', new NetlinkDecodeError(0, String(err), {}, { cause: err }), data);
+      return;
+    }
+    for (const msg of messages) this.dispatch(msg, fromGroups, fromPid);
+  }
+
+  private dispatch(msg: NlMessage, fromGroups: number, fromPid: number): void {
+    if (fromPid !== 0) return this.stray(msg, 'not-from-kernel');
+    if (fromGroups !== 0) return this.notify(msg);
+    const { seq, pid } = msg.header;
+    const p = seq !== 0 ? this.inFlight.get(seq) : undefined;
+    if (!p) return seq !== 0 && pid === this.transport.portId ? this.stray(msg, 'unknown-seq') : this.notify(msg);
+    if (pid !== this.transport.portId) return this.stray(msg, 'port-id');
+    this.reply(p, msg);
+  }
+
+  private notify(msg: NlMessage): void {
+    this.stats.notifications += 1;
+    this.emit('notification', msg);
+  }
+
+  private stray(msg: NlMessage, reason: StrayReason): void {
+    this.stats.stray += 1;
+    this.emit('stray', msg, reason);
+  }
+
+  /** One message answering request `p`. */
+  private reply(p: Pending, msg: NlMessage): void {
+    const { type, flags } = msg.header;
+    if ((flags & NLM_F_DUMP_INTR) !== 0) p.interrupted = true;
+    switch (type) {
+      case NLMSG_NOOP: return;
+      case NLMSG_OVERRUN: return this.finish(p, new NetlinkOverrunError(p.op));
+      case NLMSG_ERROR: return this.ended(p, () => decodeError(msg.payload, flags));
+      case NLMSG_DONE: return this.ended(p, () => decodeDone(msg.payload, flags));
+      default:
+        p.replies.push(msg);
+        if (!p.dump && !p.ack && (flags & NLM_F_MULTI) === 0) this.complete(p);
+    }
+  }
+
+  /** NLMSG_ERROR or NLMSG_DONE ended request `p`: refused, or complete. */
+  private ended(p: Pending, decode: () => { error: number; extack: ExtAck }): void {
+    let end: { error: number; extack: ExtAck };
+    try {
+      end = decode();
+    } catch (err) {
+      return this.finish(p, err as Error);
+    }
+    if (end.error !== 0) {
+      const hasExtAck = Object.keys(end.extack).length > 0;
+      return this.finish(p, new NetlinkError(Math.abs(end.error), p.op, p.header as NlMessageHeader, hasExtAck ? end.extack : undefined));
+    }
+    this.complete(p);
+  }
+
+  private complete(p: Pending): void {
+    if (!(p.dump && p.interrupted)) return this.finish(p, p.replies);
+    if (p.attempts > p.maxDumpRetries) return this.finish(p, new DumpInterruptedError(p.op, p.attempts));
+    this.stats.dumpRetries += 1;
+    this.inFlight.delete(p.seq);
+    this.transmit(p);
+  }
+
+  private transportError(err: Error & { errno?: number; code?: string }): void {
+    if (this.closed) return;
+    if (!isEnobufs(err)) {
+      this.emit('error', err);
+      return;
+    }
+    this.stats.overruns += 1;
+    this.emit('enobufs', err);
+    for (const p of [...this.inFlight.values()]) this.finish(p, new NetlinkOverrunError(p.op));
+  }
+}

@@ -1,0 +1,335 @@
+// layer: unit tests (netlink request engine)
+// job: ACKs, kernel errors, dumps, DUMP_INTR retries, pipelining, port ids, the window, ENOBUFS, timeouts, close.
+import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_NOOP,
+  NLMSG_OVERRUN,
+} from '../../src/netlink/constants.js';
+import { NetlinkEngine, type StrayReason } from '../../src/netlink/engine.js';
+import {
+  DumpInterruptedError, NetlinkDecodeError, NetlinkError, NetlinkOverrunError, RequestCancelledError,
+  RequestTimeoutError,
+} from '../../src/netlink/errors.js';
+import type { NlMessage } from '../../src/netlink/message.js';
+import { doneTo, errorTo, FakeTransport, replyTo } from '../helpers/fake-transport.js';
+
+const PORT = 4242;
+const RTM_NEWADDR = 20;
+const RTM_NEWLINK = 16;
+const RTM_GETLINK = 18;
+
+function setup(options: ConstructorParameters<typeof NetlinkEngine>[1] = {}) {
+  const fake = new FakeTransport(PORT);
+  const engine = new NetlinkEngine(fake, options);
+  const strays: [number, StrayReason][] = [];
+  engine.on('stray', (msg, reason) => strays.push([msg.header.seq, reason]));
+  return { fake, engine, strays };
+}
+
+const body = (m: NlMessage): string => m.payload.toString();
+
+test('a request is sent with REQUEST|ACK and resolves at the ACK with the replies before it', async (t) => {
+  const { fake, engine } = setup();
+  const pending = engine.request({ type: RTM_GETLINK, payload: Buffer.from('ifi!'), flags: NLM_F_EXCL });
+  t.is(fake.sent.length, 1);
+  const [req] = fake.requests;
+  t.is(req?.header.type, RTM_GETLINK);
+  t.is(req?.header.flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL);
+  t.not(req?.header.seq, 0);
+  t.is(req?.payload.toString(), 'ifi!');
+  const h = fake.header();
+  fake.deliver([replyTo(h, PORT, RTM_NEWLINK, Buffer.from('eth0')), errorTo(h, PORT)]);
+  const replies = await pending;
+  t.deepEqual(replies.map(body), ['eth0']);
+  t.is(replies[0]?.header.type, RTM_NEWLINK);
+  t.is(engine.inFlightCount, 0);
+});
+
+test('ack: false resolves at the first reply; NOOP is ignored', async (t) => {
+  const { fake, engine } = setup();
+  const pending = engine.request({ type: RTM_GETLINK, ack: false });
+  t.is(fake.header().flags, NLM_F_REQUEST);
+  const h = fake.header();
+  fake.deliver([replyTo(h, PORT, NLMSG_NOOP, Buffer.alloc(0)), replyTo(h, PORT, RTM_NEWLINK, Buffer.from('lo'))]);
+  t.deepEqual((await pending).map(body), ['lo']);
+});
+
+test('a kernel error rejects with NetlinkError carrying errno, ext-ack text and the request', async (t) => {
+  const { fake, engine } = setup();
+  const pending = engine.request({ type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL, payload: Buffer.alloc(8), op: 'RTM_NEWADDR' });
+  const h = fake.header();
+  fake.deliver(errorTo(h, PORT, { error: -17, message: 'Address already assigned', offset: 24, echo: Buffer.alloc(8) }));
+  const err = await t.throwsAsync(pending, { instanceOf: NetlinkError });
+  t.is(err?.errno, 17);
+  t.is(err?.code, 'EEXIST');
+  t.is(err?.syscall, 'RTM_NEWADDR');
+  t.is(err?.message, 'RTM_NEWADDR failed: EEXIST (Address already assigned; at request offset 24)');
+  t.deepEqual(err?.extack, { message: 'Address already assigned', offset: 24 });
+  t.is(err?.request.seq, h.seq);
+  t.is(err?.request.type, RTM_NEWADDR);
+});
+
+test('a kernel error without ext-ack names the message type', async (t) => {
+  const { fake, engine } = setup();
+  const pending = engine.request({ type: 0x30 });
+  fake.deliver(errorTo(fake.header(), PORT, { error: -1 }));
+  const err = await t.throwsAsync(pending, { instanceOf: NetlinkError });
+  t.is(err?.message, 'nlmsg_type=48 failed: EPERM');
+  t.is(err?.extack, undefined);
+});
+
+test('a dump sends NLM_F_DUMP without ACK and collects multipart replies until DONE', async (t) => {
+  const { fake, engine } = setup();
+  const pending = engine.request({ type: RTM_GETLINK, dump: true });
+  const h = fake.header();
+  t.is(h.flags, NLM_F_REQUEST | NLM_F_DUMP);
+  fake.deliver([replyTo(h, PORT, RTM_NEWLINK, Buffer.from('lo'), { flags: NLM_F_MULTI }),
+    replyTo(h, PORT, RTM_NEWLINK, Buffer.from('eth0'), { flags: NLM_F_MULTI })]);
+  t.is(engine.inFlightCount, 1);
+  fake.deliver([replyTo(h, PORT, RTM_NEWLINK, Buffer.from('eth1'), { flags: NLM_F_MULTI }), doneTo(h, PORT)]);
+  t.deepEqual((await pending).map(body), ['lo', 'eth0', 'eth1']);
+});
+
+test('DONE with a negative error rejects the dump with NetlinkError', async (t) => {
+  const { fake, engine } = setup();
+  const pending = engine.request({ type: RTM_GETLINK, dump: true, op: 'RTM_GETLINK' });
+  fake.deliver(doneTo(fake.header(), PORT, { error: -95, message: 'not supported here' }));
+  const err = await t.throwsAsync(pending, { instanceOf: NetlinkError });
+  t.is(err?.errno, 95); // EOPNOTSUPP (src/errors.ts names it ENOTSUP)
+  t.regex(err?.message ?? '', /not supported here/);
+});
+
+test('DUMP_INTR re-sends the dump with a new seq and resolves with the retry only', async (t) => {
+  const { fake, engine, strays } = setup();
+  const pending = engine.request({ type: RTM_GETLINK, dump: true, payload: Buffer.from('filter') });
+  const first = fake.header();
+  fake.deliver([replyTo(first, PORT, RTM_NEWLINK, Buffer.from('old-a'), { flags: NLM_F_MULTI | NLM_F_DUMP_INTR }),
+    replyTo(first, PORT, RTM_NEWLINK, Buffer.from('old-b'), { flags: NLM_F_MULTI }), doneTo(first, PORT)]);
+  t.is(fake.sent.length, 2);
+  const second = fake.requests[1];
+  t.not(second?.header.seq, first.seq);
+  t.is(second?.header.flags, NLM_F_REQUEST | NLM_F_DUMP);
+  t.is(second?.payload.toString(), 'filter');
+  fake.deliver(replyTo(first, PORT, RTM_NEWLINK, Buffer.from('late'), { flags: NLM_F_MULTI }));
+  t.deepEqual(strays, [[first.seq, 'unknown-seq']]);
+  const h2 = fake.header();
+  fake.deliver([replyTo(h2, PORT, RTM_NEWLINK, Buffer.from('new-a'), { flags: NLM_F_MULTI }), doneTo(h2, PORT)]);
+  t.deepEqual((await pending).map(body), ['new-a']);
+  t.is(engine.stats.dumpRetries, 1);
+});
+
+test('DUMP_INTR on every attempt rejects with DumpInterruptedError after maxDumpRetries', async (t) => {
+  const { fake, engine } = setup();
+  const pending = engine.request({ type: RTM_GETLINK, dump: true, maxDumpRetries: 2, op: 'RTM_GETLINK' });
+  for (let i = 0; i < 3; i++) fake.deliver(doneTo(fake.header(), PORT, { flags: NLM_F_DUMP_INTR }));
+  const err = await t.throwsAsync(pending, { instanceOf: DumpInterruptedError });
+  t.is(err?.attempts, 3);
+  t.is(err?.code, 'EINTR');
+  t.is(fake.sent.length, 3);
+  t.is(new Set(fake.requests.map((m) => m.header.seq)).size, 3);
+});
+
+test('pipelined requests resolve from out-of-order replies by sequence number', async (t) => {
+  const { fake, engine } = setup();
+  const pending = [0, 1, 2].map((i) => engine.request({ type: RTM_GETLINK, payload: Buffer.from(`q${i}`) }));
+  t.is(fake.sent.length, 3);
+  const [h0, h1, h2] = fake.requests.map((m) => m.header);
+  if (!h0 || !h1 || !h2) return t.fail('three requests expected');
+  t.is(new Set([h0.seq, h1.seq, h2.seq]).size, 3);
+  fake.deliver([replyTo(h2, PORT, RTM_NEWLINK, Buffer.from('r2')), errorTo(h2, PORT),
+    replyTo(h0, PORT, RTM_NEWLINK, Buffer.from('r0'))]);
+  fake.deliver([replyTo(h1, PORT, RTM_NEWLINK, Buffer.from('r1')), errorTo(h1, PORT), errorTo(h0, PORT)]);
+  const results = await Promise.all(pending);
+  t.deepEqual(results.map((r) => r.map(body)), [['r0'], ['r1'], ['r2']]);
+});
+
+test('a reply with the wrong port id is dropped as stray; the request still completes', async (t) => {
+  const { fake, engine, strays } = setup();
+  const pending = engine.request({ type: RTM_GETLINK });
+  const h = fake.header();
+  fake.deliver([replyTo(h, PORT, RTM_NEWLINK, Buffer.from('spoof'), { pid: 999 }), errorTo(h, 999)]);
+  t.deepEqual(strays, [[h.seq, 'port-id'], [h.seq, 'port-id']]);
+  t.is(engine.inFlightCount, 1);
+  fake.deliver([replyTo(h, PORT, RTM_NEWLINK, Buffer.from('real')), errorTo(h, PORT)]);
+  t.deepEqual((await pending).map(body), ['real']);
+});
+
+test('unicast from another socket (not the kernel) is dropped as stray', async (t) => {
+  const { fake, engine, strays } = setup();
+  const pending = engine.request({ type: RTM_GETLINK });
+  const h = fake.header();
+  fake.deliver(errorTo(h, PORT, { error: -1 }), { pid: 31337 });
+  t.deepEqual(strays, [[h.seq, 'not-from-kernel']]);
+  fake.deliver(errorTo(h, PORT));
+  t.deepEqual(await pending, []);
+});
+
+test('multicast and seq-0 messages are notifications, never replies', async (t) => {
+  const { fake, engine } = setup();
+  const seen: string[] = [];
+  engine.on('notification', (m) => seen.push(body(m)));
+  const pending = engine.request({ type: RTM_NEWADDR });
+  const h = fake.header();
+  // The multicast copy of our own change carries our seq and port id: it must not complete the request.
+  fake.deliver(replyTo(h, PORT, RTM_NEWADDR, Buffer.from('mcast')), { groups: 1 << 4 });
+  fake.deliver(replyTo(h, PORT, RTM_NEWADDR, Buffer.from('seq0'), { seq: 0, pid: 0 }));
+  t.deepEqual(seen, ['mcast', 'seq0']);
+  t.is(engine.inFlightCount, 1);
+  fake.deliver(errorTo(h, PORT));
+  t.deepEqual(await pending, []);
+  t.is(engine.stats.notifications, 2);
+});
+
+test('notifications() iterates notifications and ends on close', async (t) => {
+  const { fake, engine } = setup();
+  const got: string[] = [];
+  const done = (async () => { for await (const m of engine.notifications()) got.push(body(m)); })();
+  await sleep(0);
+  fake.deliver(replyTo({ length: 16, type: 0, flags: 0, seq: 0, pid: 0 }, 0, RTM_NEWLINK, Buffer.from('up')), { groups: 1 });
+  fake.deliver(replyTo({ length: 16, type: 0, flags: 0, seq: 0, pid: 0 }, 0, RTM_NEWLINK, Buffer.from('down')), { groups: 1 });
+  await sleep(0);
+  engine.close();
+  await done;
+  t.deepEqual(got, ['up', 'down']);
+});
+
+test('maxInFlight: request N+1 is not sent until one completes', async (t) => {
+  const { fake, engine } = setup({ maxInFlight: 2 });
+  const a = engine.request({ type: RTM_GETLINK, payload: Buffer.from('a') });
+  const b = engine.request({ type: RTM_GETLINK, payload: Buffer.from('b') });
+  const c = engine.request({ type: RTM_GETLINK, payload: Buffer.from('c') });
+  t.is(fake.sent.length, 2);
+  t.is(engine.queuedCount, 1);
+  const hb = fake.header(1);
+  fake.deliver(errorTo(hb, PORT));
+  await b;
+  t.is(fake.sent.length, 3);
+  t.is(fake.requests[2]?.payload.toString(), 'c');
+  t.is(engine.queuedCount, 0);
+  fake.deliver([errorTo(fake.header(0), PORT), errorTo(fake.header(2), PORT)]);
+  t.deepEqual(await Promise.all([a, c]), [[], []]);
+});
+
+test('ENOBUFS emits enobufs, rejects in-flight requests with NetlinkOverrunError, then sends the queue', async (t) => {
+  const { fake, engine } = setup({ maxInFlight: 2 });
+  const events: string[] = [];
+  engine.on('enobufs', (err) => events.push((err as Error & { code?: string }).code ?? '?'));
+  const a = engine.request({ type: RTM_GETLINK, op: 'first' });
+  const b = engine.request({ type: RTM_GETLINK, dump: true });
+  const c = engine.request({ type: RTM_GETLINK, payload: Buffer.from('queued') });
+  fake.fail(Object.assign(new Error('recvmsg ENOBUFS'), { errno: 105, code: 'ENOBUFS' }));
+  t.deepEqual(events, ['ENOBUFS']);
+  const errA = await t.throwsAsync(a, { instanceOf: NetlinkOverrunError });
+  t.is(errA?.code, 'ENOBUFS');
+  t.is(errA?.syscall, 'first');
+  await t.throwsAsync(b, { instanceOf: NetlinkOverrunError });
+  t.is(fake.sent.length, 3);
+  t.is(fake.requests[2]?.payload.toString(), 'queued');
+  fake.deliver(errorTo(fake.header(2), PORT));
+  t.deepEqual(await c, []);
+  t.is(engine.stats.overruns, 1);
+});
+
+test('NLMSG_OVERRUN for a request rejects it with NetlinkOverrunError', async (t) => {
+  const { fake, engine } = setup();
+  const pending = engine.request({ type: RTM_GETLINK, dump: true });
+  fake.deliver(replyTo(fake.header(), PORT, NLMSG_OVERRUN, Buffer.alloc(0)));
+  await t.throwsAsync(pending, { instanceOf: NetlinkOverrunError });
+});
+
+test('other transport errors are emitted as error and leave requests alone', async (t) => {
+  const { fake, engine } = setup();
+  const errors: string[] = [];
+  engine.on('error', (err) => errors.push(err.message));
+  const pending = engine.request({ type: RTM_GETLINK });
+  fake.fail(Object.assign(new Error('recvmsg ENOMEM'), { errno: 12, code: 'ENOMEM' }));
+  t.deepEqual(errors, ['recvmsg ENOMEM']);
+  t.is(engine.inFlightCount, 1);
+  fake.deliver(errorTo(fake.header(), PORT));
+  t.deepEqual(await pending, []);
+});
+
+test('a timeout rejects with RequestTimeoutError, frees the slot, and a late reply is stray', async (t) => {
+  const { fake, engine, strays } = setup({ maxInFlight: 1 });
+  const slow = engine.request({ type: RTM_GETLINK, timeoutMs: 20, op: 'slow' });
+  const next = engine.request({ type: RTM_GETLINK });
+  const h = fake.header();
+  const err = await t.throwsAsync(slow, { instanceOf: RequestTimeoutError });
+  t.is(err?.code, 'ETIMEDOUT');
+  t.is(err?.timeoutMs, 20);
+  t.is(fake.sent.length, 2);
+  fake.deliver(errorTo(h, PORT));
+  t.deepEqual(strays, [[h.seq, 'unknown-seq']]);
+  fake.deliver(errorTo(fake.header(), PORT));
+  t.deepEqual(await next, []);
+});
+
+test('the default timeout applies to queued requests too', async (t) => {
+  const { engine } = setup({ maxInFlight: 1, timeoutMs: 15 });
+  const a = engine.request({ type: RTM_GETLINK });
+  const b = engine.request({ type: RTM_GETLINK });
+  await t.throwsAsync(a, { instanceOf: RequestTimeoutError });
+  await t.throwsAsync(b, { instanceOf: RequestTimeoutError });
+  t.is(engine.queuedCount, 0);
+});
+
+test('close rejects in-flight and queued requests with ECANCELED and closes the transport', async (t) => {
+  const { fake, engine } = setup({ maxInFlight: 1 });
+  const a = engine.request({ type: RTM_GETLINK, op: 'a' });
+  const b = engine.request({ type: RTM_GETLINK, op: 'b' });
+  engine.close();
+  t.true(fake.closed);
+  const errA = await t.throwsAsync(a, { instanceOf: RequestCancelledError });
+  t.is(errA?.code, 'ECANCELED');
+  t.is(errA?.syscall, 'a');
+  await t.throwsAsync(b, { instanceOf: RequestCancelledError });
+  t.is(fake.sent.length, 1);
+  await t.throwsAsync(engine.request({ type: RTM_GETLINK }), { instanceOf: RequestCancelledError });
+  t.notThrows(() => fake.deliver(errorTo(fake.header(), PORT)));
+});
+
+test('a malformed datagram is counted and emitted, never thrown out of the handler', async (t) => {
+  const { fake, engine } = setup();
+  const malformed: NetlinkDecodeError[] = [];
+  engine.on('malformed', (err) => malformed.push(err));
+  const pending = engine.request({ type: RTM_GETLINK });
+  const bad = errorTo(fake.header(), PORT).subarray(0, 30);
+  t.notThrows(() => fake.deliver(bad));
+  t.is(malformed.length, 1);
+  t.is(malformed[0]?.offset, 0);
+  t.is(engine.stats.malformed, 1);
+  t.is(engine.inFlightCount, 1);
+  fake.deliver(errorTo(fake.header(), PORT));
+  t.deepEqual(await pending, []);
+});
+
+test('an NLMSG_ERROR too short to decode rejects its request with NetlinkDecodeError', async (t) => {
+  const { fake, engine } = setup();
+  const pending = engine.request({ type: RTM_GETLINK });
+  fake.deliver(replyTo(fake.header(), PORT, 2, Buffer.alloc(8)));
+  await t.throwsAsync(pending, { instanceOf: NetlinkDecodeError });
+});
+
+test('sequence numbers wrap from 2^32-1 to 1, never 0', async (t) => {
+  const { fake, engine } = setup({ firstSeq: 0xfffffffe });
+  const reqs = [0, 1, 2].map(() => engine.request({ type: RTM_GETLINK }));
+  t.deepEqual(fake.requests.map((m) => m.header.seq), [0xfffffffe, 0xffffffff, 1]);
+  fake.deliver(fake.requests.slice(0, 2).map((m) => errorTo(m.header, PORT)));
+  const more = engine.request({ type: RTM_GETLINK });
+  t.is(fake.header().seq, 2);
+  fake.deliver([errorTo(fake.header(2), PORT), errorTo(fake.header(), PORT)]);
+  t.deepEqual(await Promise.all([...reqs, more]), [[], [], [], []]);
+});
+
+test('a send that throws rejects that request and frees its slot', async (t) => {
+  const { fake, engine } = setup({ maxInFlight: 1 });
+  fake.sendError = Object.assign(new Error('sendmsg EMSGSIZE'), { code: 'EMSGSIZE' });
+  const a = engine.request({ type: RTM_GETLINK });
+  const b = engine.request({ type: RTM_GETLINK });
+  await t.throwsAsync(a, { message: 'sendmsg EMSGSIZE' });
+  t.is(fake.sent.length, 1);
+  fake.deliver(errorTo(fake.header(), PORT));
+  t.deepEqual(await b, []);
+  t.is(engine.inFlightCount, 0);
+});
