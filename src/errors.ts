@@ -6,6 +6,11 @@ const errnoNames = new Map<number, string>();
 for (const [name, value] of Object.entries(constants.errno)) {
   if (!errnoNames.has(value)) errnoNames.set(value, name);
 }
+// Where Linux has two names for one value, use the one the kernel's own headers and tools print.
+for (const name of ['EOPNOTSUPP', 'EAGAIN', 'EDEADLK'] as const) {
+  const value = (constants.errno as Record<string, number>)[name];
+  if (value !== undefined) errnoNames.set(value, name);
+}
 
 /** The symbolic name of a positive errno value, e.g. 17 → `EEXIST`; `E<n>` when unknown. */
 export function errnoCode(errno: number): string {

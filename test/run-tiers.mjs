@@ -86,10 +86,11 @@ function kernelTierBlocker() {
 async function runKernelTier(opts, patterns) {
   const blocker = kernelTierBlocker();
   if (blocker) return blocked('kernel', blocker);
-  const prefix = `lvkt${process.pid}-`;
+  // Namespaces of this run are named `lvkt<pid>-<random>`, so leaks can be found and removed.
+  const prefix = `lvkt${process.pid}`;
   const run = await runAva(patterns, opts.avaArgs, { LVSKIT_NETNS_PREFIX: prefix });
   const result = avaResult(run, 'kernel tier');
-  const leaked = netnsWithPrefix(prefix);
+  const leaked = netnsWithPrefix(`${prefix}-`);
   for (const name of leaked) execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
   if (leaked.length > 0) {
     result.failed++;

@@ -1,7 +1,8 @@
 // layer: kernel client (rtnetlink)
 // job: struct ifaddrmsg + IFA_* codec: address requests (add/delete with label) and the Address a dump returns.
 import { isIPv4, isIPv6 } from 'node:net';
-import { AttrWriter, readU32Host, writeU32Host } from '../netlink/attr.js';
+import { readU32Host, writeU32Host } from '../bytes.js';
+import { AttrWriter } from '../netlink/attr.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import { parseAttrs, type Policy } from '../netlink/policy.js';
 import {

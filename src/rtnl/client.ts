@@ -1,6 +1,6 @@
 // layer: kernel client (rtnetlink)
 // job: one-line methods over the link and address codecs: list links, list/add/delete addresses.
-import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.js';
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js';
 import type { NetlinkEngine } from '../netlink/engine.js';
 import { openNetlink, type NetlinkSocketOptions } from '../netlink/socket.js';
 import { decodeAddress, encodeAddressDump, encodeAddressRequest, validateAddressSpec, type Address, type AddressSpec } from './address.js';
@@ -64,12 +64,13 @@ export class RtnlClient {
 
   /**
    * Add an address (`ip addr add ADDR/LEN dev DEV label LABEL`). Rejects with EEXIST when it is
-   * already there unless `replace` is set. A label must begin with the link's name, as iproute2 requires.
+   * already there; with `replace` it updates it instead (`ip addr replace`). A label must begin
+   * with the link's name, as iproute2 requires.
    */
   async addAddress(target: AddressTarget, options: { replace?: boolean } = {}): Promise<void> {
     const spec = await this.resolve(target);
     await this.engine.request({
-      type: RTM_NEWADDR, flags: NLM_F_CREATE | (options.replace ? 0 : NLM_F_EXCL),
+      type: RTM_NEWADDR, flags: NLM_F_CREATE | (options.replace ? NLM_F_REPLACE : NLM_F_EXCL),
       payload: encodeAddressRequest(spec), op: 'RTM_NEWADDR',
     });
   }

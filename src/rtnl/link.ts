@@ -1,6 +1,7 @@
 // layer: kernel client (rtnetlink)
 // job: struct ifinfomsg + IFLA_* codec: RTM_GETLINK requests and the Link a RTM_NEWLINK/DELLINK describes.
-import { AttrWriter, readS32Host, readU16Host, readU32Host, writeS32Host, writeU16Host, writeU32Host } from '../netlink/attr.js';
+import { readS32Host, readU16Host, readU32Host, writeS32Host, writeU16Host, writeU32Host } from '../bytes.js';
+import { AttrWriter } from '../netlink/attr.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import { parseAttrs, type Policy } from '../netlink/policy.js';
 import {
