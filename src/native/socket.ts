@@ -97,10 +97,19 @@ export function openSocket(options: OpenSocketOptions): Socket {
   const type = { raw: k.SOCK_RAW, dgram: k.SOCK_DGRAM, stream: k.SOCK_STREAM }[options.type ?? 'raw'];
   if (domain === undefined) throw new TypeError(`unknown socket family '${String(options.family)}'`);
   if (type === undefined) throw new TypeError(`unknown socket type '${String(options.type)}'`);
-  const socket = new native.Socket({
-    domain, type, protocol: options.protocol,
-    ...(options.netns === undefined ? {} : { netns: netnsPath(options.netns) }),
-  });
+  const netns = options.netns === undefined ? undefined : netnsPath(options.netns);
+  let socket: NativeSocket;
+  try {
+    socket = new native.Socket({ domain, type, protocol: options.protocol, ...(netns === undefined ? {} : { netns }) });
+  } catch (error) {
+    // Name the namespace, as Node's fs errors name their path.
+    const syscall = (error as { syscall?: unknown }).syscall;
+    if (netns !== undefined && error instanceof Error && (syscall === 'open' || syscall === 'setns')) {
+      Object.assign(error, { path: netns });
+      error.message = `${error.message} (network namespace ${netns})`;
+    }
+    throw error;
+  }
   return new Socket(socket, options.family, k, options);
 }
 

@@ -125,6 +125,7 @@ const isEnobufs = (err: { errno?: number; code?: string }): boolean =>
 export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   private readonly inFlight = new Map<number, Pending>();
   private readonly queue: Pending[] = [];
+  private readonly dumpsInFlight = new Set<Pending>();
   private readonly maxInFlight: number;
   private readonly defaultTimeoutMs: number;
   private nextSeq: number;
@@ -201,6 +202,9 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     this.pumping = true;
     try {
       while (!this.closed && this.inFlight.size < this.maxInFlight && this.queue.length > 0) {
+        // The kernel runs one dump per socket at a time (a second one is EBUSY): a dump waits
+        // for the one in flight, and later requests wait behind it, so order is kept.
+        if ((this.queue[0] as Pending).dump && this.dumpsInFlight.size > 0) break;
         this.transmit(this.queue.shift() as Pending);
       }
     } finally {
@@ -227,6 +231,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     const data = encodeMessage({ type: p.req.type, flags, seq: p.seq, pid: 0 }, p.req.payload ?? []);
     p.header = { length: data.length, type: p.req.type, flags, seq: p.seq, pid: 0 };
     this.inFlight.set(p.seq, p);
+    if (p.dump) this.dumpsInFlight.add(p);
     try {
       const sent = this.transport.send(data);
       this.stats.sent += 1;
@@ -242,6 +247,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     p.done = true;
     if (p.timer) clearTimeout(p.timer);
     if (this.inFlight.get(p.seq) === p) this.inFlight.delete(p.seq);
+    this.dumpsInFlight.delete(p);
     const queued = this.queue.indexOf(p);
     if (queued >= 0) this.queue.splice(queued, 1);
     if (outcome instanceof Error) p.reject(outcome); else p.resolve(outcome);

@@ -126,3 +126,13 @@ test('generic netlink: the controller family resolves once per socket; an unknow
   t.like(err, { code: 'ENOENT', syscall: 'CTRL_CMD_GETFAMILY' });
   t.regex(err?.message ?? '', /lvsknosuchfam/);
 });
+
+test('concurrent dumps on one client both complete (the engine runs them one after the other)', async (t) => {
+  const { a, rtnl } = await setup(t);
+  await rtnl.addAddress({ dev: 'eth1', address: '10.7.0.1', prefixLength: 24, label: 'eth1:7' });
+  const [links, addrs, more] = await Promise.all([rtnl.listLinks(), rtnl.listAddresses({ family: 4 }), rtnl.listLinks()]);
+  t.deepEqual(links.map((l) => l.name), more.map((l) => l.name));
+  t.true(links.some((l) => l.name === 'eth1'));
+  t.true(addrs.some((x) => x.address === '10.7.0.1' && x.label === 'eth1:7' && x.ifindex === links.find((l) => l.name === 'eth1')?.index));
+  t.deepEqual((await ipAddresses(a, 'eth1')).map((x) => x.label), ['eth1:7']);
+});

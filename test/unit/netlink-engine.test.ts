@@ -333,3 +333,29 @@ test('a send that throws rejects that request and frees its slot', async (t) => 
   t.deepEqual(await b, []);
   t.is(engine.inFlightCount, 0);
 });
+
+test('one dump at a time: a second dump, and requests behind it, wait until the first is DONE', async (t) => {
+  const { fake, engine } = setup();
+  const links = engine.request({ type: RTM_GETLINK, dump: true });
+  const addrs = engine.request({ type: RTM_NEWADDR + 2, dump: true });
+  const add = engine.request({ type: RTM_NEWADDR, payload: Buffer.from('x') });
+  t.is(fake.sent.length, 1, 'the kernel would answer a second dump on this socket with EBUSY');
+  fake.deliver([replyTo(fake.header(0), PORT, RTM_NEWLINK, Buffer.from('lo'), { flags: NLM_F_MULTI }), doneTo(fake.header(0), PORT)]);
+  t.deepEqual((await links).map(body), ['lo']);
+  t.is(fake.sent.length, 3, 'the waiting dump and the request queued behind it go out, in order');
+  t.is(fake.header(1).type, RTM_NEWADDR + 2);
+  t.is(fake.header(2).type, RTM_NEWADDR);
+  fake.deliver([errorTo(fake.header(2), PORT), doneTo(fake.header(1), PORT)]);
+  t.deepEqual(await Promise.all([addrs, add]), [[], []]);
+});
+
+test('a failed dump lets the next dump go', async (t) => {
+  const { fake, engine } = setup();
+  const first = engine.request({ type: RTM_GETLINK, dump: true });
+  const second = engine.request({ type: RTM_GETLINK, dump: true });
+  fake.deliver(doneTo(fake.header(0), PORT, { error: -22 }));
+  await t.throwsAsync(first, { instanceOf: NetlinkError });
+  t.is(fake.sent.length, 2);
+  fake.deliver(doneTo(fake.header(1), PORT));
+  t.deepEqual(await second, []);
+});
