@@ -4,6 +4,7 @@ import { EventEmitter, on } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { ErrnoError } from '../errors.js';
+import { Fifo } from '../fifo.js';
 import { binding, type NativeBinding, type NativeDatagram, type NativeSocket, type SockAddr } from './binding.js';
 import { encodeIpMreqn, encodeIpv6Mreq, encodePacketMreq, encodeSockFilter, type BpfInstruction } from './structs.js';
 
@@ -131,7 +132,7 @@ export class Socket extends EventEmitter<SocketEvents> {
   readonly #k: KernelConstants;
   readonly #maxPerWakeup: number;
   readonly #maxDatagramBytes: number;
-  readonly #queue: QueuedSend[] = [];
+  readonly #queue = new Fifo<QueuedSend>();
   #reading = false;
   #paused = false;
   #awaitingWritable = false;
@@ -315,7 +316,7 @@ export class Socket extends EventEmitter<SocketEvents> {
     if (this.closed) return;
     this.#native.close();
     this.#reading = false;
-    const queued = this.#queue.splice(0);
+    const queued = this.#queue.drain();
     for (const item of queued) {
       item.reject(new ErrnoError(osConstants.errno.EBADF, 'sendmsg', 'socket closed before the datagram was sent'));
     }
@@ -351,7 +352,7 @@ export class Socket extends EventEmitter<SocketEvents> {
 
   #flush(): void {
     while (this.#queue.length > 0 && !this.closed) {
-      const item = this.#queue[0]!;
+      const item = this.#queue.peek()!;
       let sent: number;
       try {
         sent = this.#native.send(item.buffers, item.dest);

@@ -4,12 +4,13 @@ import { EventEmitter, on } from 'node:events';
 import { constants } from 'node:os';
 import {
   NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP,
-  NLMSG_OVERRUN,
+  NLMSG_HDRLEN, NLMSG_OVERRUN, nlmsgAlign,
 } from './constants.js';
 import {
   DumpInterruptedError, NetlinkDecodeError, NetlinkError, NetlinkOverrunError, RequestCancelledError,
   RequestTimeoutError, type ExtAck,
 } from './errors.js';
+import { Fifo } from '../fifo.js';
 import { decodeDone, decodeError, decodeMessages, encodeMessage, type NlMessage, type NlMessageHeader } from './message.js';
 
 /** A bound netlink socket, as the engine needs it. The native layer provides one; tests a fake. */
@@ -17,10 +18,11 @@ export interface NetlinkTransport {
   /** Our netlink port id (nl_pid) as the kernel assigned it at bind. */
   readonly portId: number;
   /**
-   * Send one datagram to the kernel; the transport queues on EAGAIN itself. May throw, or return
-   * a promise that rejects when a queued send fails later; either fails the request.
+   * Send one datagram to the kernel (parts are a scatter list: one datagram, several netlink
+   * messages); the transport queues on EAGAIN itself. May throw, or return a promise that rejects
+   * when a queued send fails later; either fails the requests in it.
    */
-  send(data: Buffer): void | Promise<unknown>;
+  send(data: Buffer | readonly Buffer[]): void | Promise<unknown>;
   /** Every received datagram, with the sender's multicast group mask and port id (0 = kernel). */
   onDatagram(handler: (data: Buffer, fromGroups: number, fromPid: number) => void): void;
   /** Receive errors, e.g. ENOBUFS when the receive buffer overflowed. */
@@ -40,6 +42,12 @@ export interface NetlinkEngineOptions {
   firstSeq?: number;
   /** Timeout for requests that set none; 0 or absent means none. */
   timeoutMs?: number;
+  /**
+   * Requests made in the same tick are sent together, several netlink messages in one datagram
+   * (the kernel processes them in order and answers each), up to this many bytes. Default 32 KiB;
+   * 0 sends one message per datagram.
+   */
+  maxBatchBytes?: number;
 }
 
 /** One request. The engine adds NLM_F_REQUEST, NLM_F_ACK and NLM_F_DUMP as these options say. */
@@ -112,6 +120,8 @@ interface Pending {
   replies: NlMessage[];
   timer?: NodeJS.Timeout;
   done: boolean;
+  /** Waiting in the queue (not yet sent). */
+  queued: boolean;
 }
 
 const ENOBUFS = constants.errno.ENOBUFS;
@@ -124,13 +134,16 @@ const isEnobufs = (err: { errno?: number; code?: string }): boolean =>
  */
 export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   private readonly inFlight = new Map<number, Pending>();
-  private readonly queue: Pending[] = [];
+  /** Waiting requests; finished ones (timeout, close) stay until they reach the head. */
+  private readonly queue = new Fifo<Pending>();
+  private queuedLive = 0;
   private readonly dumpsInFlight = new Set<Pending>();
   private readonly maxInFlight: number;
   private readonly defaultTimeoutMs: number;
+  private readonly maxBatchBytes: number;
+  private pumpScheduled = false;
   private nextSeq: number;
   private closed = false;
-  private pumping = false;
   /** Counters since construction. */
   readonly stats: NetlinkEngineStats = { sent: 0, notifications: 0, stray: 0, malformed: 0, dumpRetries: 0, overruns: 0 };
 
@@ -143,6 +156,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       throw new RangeError(`firstSeq must be in 1…2^32-1: ${this.nextSeq}`);
     }
     this.defaultTimeoutMs = options.timeoutMs ?? 0;
+    this.maxBatchBytes = options.maxBatchBytes ?? 32 * 1024;
     transport.onDatagram((data, fromGroups, fromPid) => this.receive(data, fromGroups, fromPid));
     transport.onError((err) => this.transportError(err));
   }
@@ -150,7 +164,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   /** Requests sent and not yet complete. */
   get inFlightCount(): number { return this.inFlight.size; }
   /** Requests waiting for a free slot in the window. */
-  get queuedCount(): number { return this.queue.length; }
+  get queuedCount(): number { return this.queuedLive; }
 
   /**
    * Send a request and collect its replies (without NLMSG_DONE and the ACK). Rejects with
@@ -167,12 +181,13 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       const dump = req.dump ?? false;
       const p: Pending = {
         req, op, dump, ack: req.ack ?? !dump, maxDumpRetries: req.maxDumpRetries ?? 5, resolve, reject,
-        seq: 0, attempts: 0, interrupted: false, replies: [], done: false,
+        seq: 0, attempts: 0, interrupted: false, replies: [], done: false, queued: true,
       };
       const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
       if (timeoutMs > 0) p.timer = setTimeout(() => this.finish(p, new RequestTimeoutError(op, timeoutMs)), timeoutMs);
       this.queue.push(p);
-      this.pump();
+      this.queuedLive += 1;
+      this.schedulePump();
     });
   }
 
@@ -192,24 +207,56 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of [...this.queue, ...this.inFlight.values()]) this.finish(p, new RequestCancelledError(p.op));
+    for (const p of [...this.queue.drain(), ...this.inFlight.values()]) this.finish(p, new RequestCancelledError(p.op));
     this.transport.close();
     this.emit('close');
   }
 
+  /**
+   * Send what the window allows once the current tick is over, so that requests made together
+   * (and slots freed together by one batch of replies) go out together.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
   private pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (!this.closed && this.inFlight.size < this.maxInFlight && this.queue.length > 0) {
-        // The kernel runs one dump per socket at a time (a second one is EBUSY): a dump waits
-        // for the one in flight, and later requests wait behind it, so order is kept.
-        if ((this.queue[0] as Pending).dump && this.dumpsInFlight.size > 0) break;
-        this.transmit(this.queue.shift() as Pending);
-      }
-    } finally {
-      this.pumping = false;
+    while (!this.closed) {
+      const batch = this.nextBatch();
+      if (batch.length === 0) return;
+      this.transmit(batch);
     }
+  }
+
+  /** Take from the queue the requests of the next datagram: as many as window and size allow. */
+  private nextBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let bytes = 0;
+    while (this.inFlight.size + batch.length < this.maxInFlight) {
+      const next = this.queue.peek();
+      if (!next) break;
+      if (next.done) { // finished while queued (timeout)
+        this.queue.shift();
+        continue;
+      }
+      // The kernel runs one dump per socket at a time (a second one is EBUSY): a dump goes alone,
+      // after the one in flight, and later requests wait behind it, so order is kept.
+      if (next.dump && (batch.length > 0 || this.dumpsInFlight.size > 0)) break;
+      const size = nlmsgAlign(NLMSG_HDRLEN + payloadLength(next.req.payload));
+      if (batch.length > 0 && bytes + size > this.maxBatchBytes) break;
+      this.queue.shift();
+      next.queued = false;
+      this.queuedLive -= 1;
+      batch.push(next);
+      bytes += size;
+      if (next.dump) break;
+    }
+    return batch;
   }
 
   private allocSeq(): number {
@@ -221,24 +268,33 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     return seq;
   }
 
-  /** Send (or re-send) `p` under a fresh sequence number; it holds a slot in the window. */
-  private transmit(p: Pending): void {
+  /** Send (or re-send) requests in one datagram, each under a fresh sequence number; each holds a slot. */
+  private transmit(batch: Pending[]): void {
+    const messages = batch.map((p) => this.encode(p));
+    const fail = (err: unknown): void => {
+      for (const p of batch) this.finish(p, err instanceof Error ? err : new Error(String(err)));
+    };
+    try {
+      const sent = this.transport.send(messages.length === 1 ? messages[0] as Buffer : messages);
+      this.stats.sent += batch.length;
+      if (sent) sent.catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /** Give `p` a sequence number and a place among the requests in flight; its message. */
+  private encode(p: Pending): Buffer {
     p.seq = this.allocSeq();
     p.attempts += 1;
     p.interrupted = false;
     p.replies = [];
     const flags = NLM_F_REQUEST | (p.req.flags ?? 0) | (p.ack ? NLM_F_ACK : 0) | (p.dump ? NLM_F_DUMP : 0);
     const data = encodeMessage({ type: p.req.type, flags, seq: p.seq, pid: 0 }, p.req.payload ?? []);
-    p.header = { length: data.length, type: p.req.type, flags, seq: p.seq, pid: 0 };
+    p.header = { length: NLMSG_HDRLEN + payloadLength(p.req.payload), type: p.req.type, flags, seq: p.seq, pid: 0 };
     this.inFlight.set(p.seq, p);
     if (p.dump) this.dumpsInFlight.add(p);
-    try {
-      const sent = this.transport.send(data);
-      this.stats.sent += 1;
-      if (sent) sent.catch((err: unknown) => this.finish(p, err instanceof Error ? err : new Error(String(err))));
-    } catch (err) {
-      this.finish(p, err instanceof Error ? err : new Error(String(err)));
-    }
+    return data;
   }
 
   /** Settle `p` once: free its slot or queue place, stop its timer, let the next request go. */
@@ -248,10 +304,12 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     if (p.timer) clearTimeout(p.timer);
     if (this.inFlight.get(p.seq) === p) this.inFlight.delete(p.seq);
     this.dumpsInFlight.delete(p);
-    const queued = this.queue.indexOf(p);
-    if (queued >= 0) this.queue.splice(queued, 1);
+    if (p.queued) {
+      p.queued = false;
+      this.queuedLive -= 1;
+    }
     if (outcome instanceof Error) p.reject(outcome); else p.resolve(outcome);
-    this.pump();
+    this.schedulePump();
   }
 
   private receive(data: Buffer, fromGroups: number, fromPid: number): void {
@@ -323,7 +381,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     if (p.attempts > p.maxDumpRetries) return this.finish(p, new DumpInterruptedError(p.op, p.attempts));
     this.stats.dumpRetries += 1;
     this.inFlight.delete(p.seq);
-    this.transmit(p);
+    this.transmit([p]);
   }
 
   private transportError(err: Error & { errno?: number; code?: string }): void {
@@ -336,4 +394,13 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     this.emit('enobufs', err);
     for (const p of [...this.inFlight.values()]) this.finish(p, new NetlinkOverrunError(p.op));
   }
+}
+
+/** Bytes of a request payload given as one buffer or as parts. */
+function payloadLength(payload: Buffer | readonly Buffer[] | undefined): number {
+  if (payload === undefined) return 0;
+  if (Buffer.isBuffer(payload)) return payload.length;
+  let n = 0;
+  for (const part of payload as readonly Buffer[]) n += part.length;
+  return n;
 }

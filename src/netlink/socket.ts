@@ -33,7 +33,7 @@ export class NetlinkSocketTransport implements NetlinkTransport {
     this.portId = local.pid;
   }
 
-  send(data: Buffer): Promise<number> {
+  send(data: Buffer | readonly Buffer[]): Promise<number> {
     return this.socket.send(data, { family: 'netlink', pid: 0, groups: 0 });
   }
 

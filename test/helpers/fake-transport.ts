@@ -13,6 +13,11 @@ import { decodeMessages, encodeHeader, encodeMessage, type NlMessage, type NlMes
 
 type ErrorLike = Error & { errno?: number; code?: string };
 
+/** Let the engine send: it sends what was requested in a tick once the tick is over. */
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Records sent datagrams; `deliver` and `fail` play the kernel side. */
 export class FakeTransport implements NetlinkTransport {
   readonly sent: Buffer[] = [];
@@ -24,26 +29,22 @@ export class FakeTransport implements NetlinkTransport {
 
   constructor(readonly portId = 4242) {}
 
-  send(data: Buffer): void {
+  send(data: Buffer | readonly Buffer[]): void {
     if (this.sendError) {
       const err = this.sendError;
       this.sendError = undefined;
       throw err;
     }
-    this.sent.push(Buffer.from(data));
+    this.sent.push(Buffer.concat(Buffer.isBuffer(data) ? [data] : [...data]));
   }
 
   onDatagram(handler: (data: Buffer, fromGroups: number, fromPid: number) => void): void { this.datagramHandler = handler; }
   onError(handler: (err: ErrorLike) => void): void { this.errorHandler = handler; }
   close(): void { this.closed = true; }
 
-  /** Every sent datagram decoded; each is expected to hold exactly one request. */
+  /** Every sent request, in order (a datagram may hold several). */
   get requests(): NlMessage[] {
-    return this.sent.map((d) => {
-      const [msg, ...rest] = decodeMessages(d);
-      if (!msg || rest.length > 0) throw new Error('sent datagram does not hold exactly one message');
-      return msg;
-    });
+    return this.sent.flatMap((d) => decodeMessages(d));
   }
 
   /** Header of the n-th sent request (negative counts from the end). */

@@ -11,8 +11,8 @@ import {
   DumpInterruptedError, NetlinkDecodeError, NetlinkError, NetlinkOverrunError, RequestCancelledError,
   RequestTimeoutError,
 } from '../../src/netlink/errors.js';
-import type { NlMessage } from '../../src/netlink/message.js';
-import { doneTo, errorTo, FakeTransport, replyTo } from '../helpers/fake-transport.js';
+import { decodeMessages, type NlMessage } from '../../src/netlink/message.js';
+import { doneTo, errorTo, FakeTransport, flush, replyTo } from '../helpers/fake-transport.js';
 
 const PORT = 4242;
 const RTM_NEWADDR = 20;
@@ -32,7 +32,8 @@ const body = (m: NlMessage): string => m.payload.toString();
 test('a request is sent with REQUEST|ACK and resolves at the ACK with the replies before it', async (t) => {
   const { fake, engine } = setup();
   const pending = engine.request({ type: RTM_GETLINK, payload: Buffer.from('ifi!'), flags: NLM_F_EXCL });
-  t.is(fake.sent.length, 1);
+  await flush();
+  t.is(fake.requests.length, 1);
   const [req] = fake.requests;
   t.is(req?.header.type, RTM_GETLINK);
   t.is(req?.header.flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL);
@@ -49,6 +50,7 @@ test('a request is sent with REQUEST|ACK and resolves at the ACK with the replie
 test('ack: false resolves at the first reply; NOOP is ignored', async (t) => {
   const { fake, engine } = setup();
   const pending = engine.request({ type: RTM_GETLINK, ack: false });
+  await flush();
   t.is(fake.header().flags, NLM_F_REQUEST);
   const h = fake.header();
   fake.deliver([replyTo(h, PORT, NLMSG_NOOP, Buffer.alloc(0)), replyTo(h, PORT, RTM_NEWLINK, Buffer.from('lo'))]);
@@ -58,6 +60,7 @@ test('ack: false resolves at the first reply; NOOP is ignored', async (t) => {
 test('a kernel error rejects with NetlinkError carrying errno, ext-ack text and the request', async (t) => {
   const { fake, engine } = setup();
   const pending = engine.request({ type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL, payload: Buffer.alloc(8), op: 'RTM_NEWADDR' });
+  await flush();
   const h = fake.header();
   fake.deliver(errorTo(h, PORT, { error: -17, message: 'Address already assigned', offset: 24, echo: Buffer.alloc(8) }));
   const err = await t.throwsAsync(pending, { instanceOf: NetlinkError });
@@ -73,6 +76,7 @@ test('a kernel error rejects with NetlinkError carrying errno, ext-ack text and 
 test('a kernel error without ext-ack names the message type', async (t) => {
   const { fake, engine } = setup();
   const pending = engine.request({ type: 0x30 });
+  await flush();
   fake.deliver(errorTo(fake.header(), PORT, { error: -1 }));
   const err = await t.throwsAsync(pending, { instanceOf: NetlinkError });
   t.is(err?.message, 'nlmsg_type=48 failed: EPERM');
@@ -82,10 +86,12 @@ test('a kernel error without ext-ack names the message type', async (t) => {
 test('a dump sends NLM_F_DUMP without ACK and collects multipart replies until DONE', async (t) => {
   const { fake, engine } = setup();
   const pending = engine.request({ type: RTM_GETLINK, dump: true });
+  await flush();
   const h = fake.header();
   t.is(h.flags, NLM_F_REQUEST | NLM_F_DUMP);
   fake.deliver([replyTo(h, PORT, RTM_NEWLINK, Buffer.from('lo'), { flags: NLM_F_MULTI }),
     replyTo(h, PORT, RTM_NEWLINK, Buffer.from('eth0'), { flags: NLM_F_MULTI })]);
+  await flush();
   t.is(engine.inFlightCount, 1);
   fake.deliver([replyTo(h, PORT, RTM_NEWLINK, Buffer.from('eth1'), { flags: NLM_F_MULTI }), doneTo(h, PORT)]);
   t.deepEqual((await pending).map(body), ['lo', 'eth0', 'eth1']);
@@ -94,6 +100,7 @@ test('a dump sends NLM_F_DUMP without ACK and collects multipart replies until D
 test('DONE with a negative error rejects the dump with NetlinkError', async (t) => {
   const { fake, engine } = setup();
   const pending = engine.request({ type: RTM_GETLINK, dump: true, op: 'RTM_GETLINK' });
+  await flush();
   fake.deliver(doneTo(fake.header(), PORT, { error: -95, message: 'not supported here' }));
   const err = await t.throwsAsync(pending, { instanceOf: NetlinkError });
   t.is(err?.errno, 95); // EOPNOTSUPP (src/errors.ts names it ENOTSUP)
@@ -103,15 +110,18 @@ test('DONE with a negative error rejects the dump with NetlinkError', async (t) 
 test('DUMP_INTR re-sends the dump with a new seq and resolves with the retry only', async (t) => {
   const { fake, engine, strays } = setup();
   const pending = engine.request({ type: RTM_GETLINK, dump: true, payload: Buffer.from('filter') });
+  await flush();
   const first = fake.header();
   fake.deliver([replyTo(first, PORT, RTM_NEWLINK, Buffer.from('old-a'), { flags: NLM_F_MULTI | NLM_F_DUMP_INTR }),
     replyTo(first, PORT, RTM_NEWLINK, Buffer.from('old-b'), { flags: NLM_F_MULTI }), doneTo(first, PORT)]);
-  t.is(fake.sent.length, 2);
+  await flush();
+  t.is(fake.requests.length, 2);
   const second = fake.requests[1];
   t.not(second?.header.seq, first.seq);
   t.is(second?.header.flags, NLM_F_REQUEST | NLM_F_DUMP);
   t.is(second?.payload.toString(), 'filter');
   fake.deliver(replyTo(first, PORT, RTM_NEWLINK, Buffer.from('late'), { flags: NLM_F_MULTI }));
+  await flush();
   t.deepEqual(strays, [[first.seq, 'unknown-seq']]);
   const h2 = fake.header();
   fake.deliver([replyTo(h2, PORT, RTM_NEWLINK, Buffer.from('new-a'), { flags: NLM_F_MULTI }), doneTo(h2, PORT)]);
@@ -122,18 +132,21 @@ test('DUMP_INTR re-sends the dump with a new seq and resolves with the retry onl
 test('DUMP_INTR on every attempt rejects with DumpInterruptedError after maxDumpRetries', async (t) => {
   const { fake, engine } = setup();
   const pending = engine.request({ type: RTM_GETLINK, dump: true, maxDumpRetries: 2, op: 'RTM_GETLINK' });
+  await flush();
   for (let i = 0; i < 3; i++) fake.deliver(doneTo(fake.header(), PORT, { flags: NLM_F_DUMP_INTR }));
   const err = await t.throwsAsync(pending, { instanceOf: DumpInterruptedError });
   t.is(err?.attempts, 3);
   t.is(err?.code, 'EINTR');
-  t.is(fake.sent.length, 3);
+  t.is(fake.requests.length, 3);
   t.is(new Set(fake.requests.map((m) => m.header.seq)).size, 3);
 });
 
 test('pipelined requests resolve from out-of-order replies by sequence number', async (t) => {
   const { fake, engine } = setup();
   const pending = [0, 1, 2].map((i) => engine.request({ type: RTM_GETLINK, payload: Buffer.from(`q${i}`) }));
-  t.is(fake.sent.length, 3);
+  await flush();
+  t.is(fake.requests.length, 3);
+  t.is(fake.sent.length, 1, 'requests made in one tick go out in one datagram');
   const [h0, h1, h2] = fake.requests.map((m) => m.header);
   if (!h0 || !h1 || !h2) return t.fail('three requests expected');
   t.is(new Set([h0.seq, h1.seq, h2.seq]).size, 3);
@@ -147,8 +160,10 @@ test('pipelined requests resolve from out-of-order replies by sequence number', 
 test('a reply with the wrong port id is dropped as stray; the request still completes', async (t) => {
   const { fake, engine, strays } = setup();
   const pending = engine.request({ type: RTM_GETLINK });
+  await flush();
   const h = fake.header();
   fake.deliver([replyTo(h, PORT, RTM_NEWLINK, Buffer.from('spoof'), { pid: 999 }), errorTo(h, 999)]);
+  await flush();
   t.deepEqual(strays, [[h.seq, 'port-id'], [h.seq, 'port-id']]);
   t.is(engine.inFlightCount, 1);
   fake.deliver([replyTo(h, PORT, RTM_NEWLINK, Buffer.from('real')), errorTo(h, PORT)]);
@@ -158,6 +173,7 @@ test('a reply with the wrong port id is dropped as stray; the request still comp
 test('unicast from another socket (not the kernel) is dropped as stray', async (t) => {
   const { fake, engine, strays } = setup();
   const pending = engine.request({ type: RTM_GETLINK });
+  await flush();
   const h = fake.header();
   fake.deliver(errorTo(h, PORT, { error: -1 }), { pid: 31337 });
   t.deepEqual(strays, [[h.seq, 'not-from-kernel']]);
@@ -170,10 +186,12 @@ test('multicast and seq-0 messages are notifications, never replies', async (t) 
   const seen: string[] = [];
   engine.on('notification', (m) => seen.push(body(m)));
   const pending = engine.request({ type: RTM_NEWADDR });
+  await flush();
   const h = fake.header();
   // The multicast copy of our own change carries our seq and port id: it must not complete the request.
   fake.deliver(replyTo(h, PORT, RTM_NEWADDR, Buffer.from('mcast')), { groups: 1 << 4 });
   fake.deliver(replyTo(h, PORT, RTM_NEWADDR, Buffer.from('seq0'), { seq: 0, pid: 0 }));
+  await flush();
   t.deepEqual(seen, ['mcast', 'seq0']);
   t.is(engine.inFlightCount, 1);
   fake.deliver(errorTo(h, PORT));
@@ -197,14 +215,18 @@ test('notifications() iterates notifications and ends on close', async (t) => {
 test('maxInFlight: request N+1 is not sent until one completes', async (t) => {
   const { fake, engine } = setup({ maxInFlight: 2 });
   const a = engine.request({ type: RTM_GETLINK, payload: Buffer.from('a') });
+  await flush();
   const b = engine.request({ type: RTM_GETLINK, payload: Buffer.from('b') });
+  await flush();
   const c = engine.request({ type: RTM_GETLINK, payload: Buffer.from('c') });
-  t.is(fake.sent.length, 2);
+  await flush();
+  t.is(fake.requests.length, 2);
   t.is(engine.queuedCount, 1);
   const hb = fake.header(1);
   fake.deliver(errorTo(hb, PORT));
+  await flush();
   await b;
-  t.is(fake.sent.length, 3);
+  t.is(fake.requests.length, 3);
   t.is(fake.requests[2]?.payload.toString(), 'c');
   t.is(engine.queuedCount, 0);
   fake.deliver([errorTo(fake.header(0), PORT), errorTo(fake.header(2), PORT)]);
@@ -216,15 +238,18 @@ test('ENOBUFS emits enobufs, rejects in-flight requests with NetlinkOverrunError
   const events: string[] = [];
   engine.on('enobufs', (err) => events.push((err as Error & { code?: string }).code ?? '?'));
   const a = engine.request({ type: RTM_GETLINK, op: 'first' });
+  await flush();
   const b = engine.request({ type: RTM_GETLINK, dump: true });
+  await flush();
   const c = engine.request({ type: RTM_GETLINK, payload: Buffer.from('queued') });
+  await flush();
   fake.fail(Object.assign(new Error('recvmsg ENOBUFS'), { errno: 105, code: 'ENOBUFS' }));
   t.deepEqual(events, ['ENOBUFS']);
   const errA = await t.throwsAsync(a, { instanceOf: NetlinkOverrunError });
   t.is(errA?.code, 'ENOBUFS');
   t.is(errA?.syscall, 'first');
   await t.throwsAsync(b, { instanceOf: NetlinkOverrunError });
-  t.is(fake.sent.length, 3);
+  t.is(fake.requests.length, 3);
   t.is(fake.requests[2]?.payload.toString(), 'queued');
   fake.deliver(errorTo(fake.header(2), PORT));
   t.deepEqual(await c, []);
@@ -234,6 +259,7 @@ test('ENOBUFS emits enobufs, rejects in-flight requests with NetlinkOverrunError
 test('NLMSG_OVERRUN for a request rejects it with NetlinkOverrunError', async (t) => {
   const { fake, engine } = setup();
   const pending = engine.request({ type: RTM_GETLINK, dump: true });
+  await flush();
   fake.deliver(replyTo(fake.header(), PORT, NLMSG_OVERRUN, Buffer.alloc(0)));
   await t.throwsAsync(pending, { instanceOf: NetlinkOverrunError });
 });
@@ -243,6 +269,7 @@ test('other transport errors are emitted as error and leave requests alone', asy
   const errors: string[] = [];
   engine.on('error', (err) => errors.push(err.message));
   const pending = engine.request({ type: RTM_GETLINK });
+  await flush();
   fake.fail(Object.assign(new Error('recvmsg ENOMEM'), { errno: 12, code: 'ENOMEM' }));
   t.deepEqual(errors, ['recvmsg ENOMEM']);
   t.is(engine.inFlightCount, 1);
@@ -253,13 +280,17 @@ test('other transport errors are emitted as error and leave requests alone', asy
 test('a timeout rejects with RequestTimeoutError, frees the slot, and a late reply is stray', async (t) => {
   const { fake, engine, strays } = setup({ maxInFlight: 1 });
   const slow = engine.request({ type: RTM_GETLINK, timeoutMs: 20, op: 'slow' });
-  const next = engine.request({ type: RTM_GETLINK });
+  await flush();
   const h = fake.header();
+  const next = engine.request({ type: RTM_GETLINK });
+  await flush();
   const err = await t.throwsAsync(slow, { instanceOf: RequestTimeoutError });
   t.is(err?.code, 'ETIMEDOUT');
   t.is(err?.timeoutMs, 20);
-  t.is(fake.sent.length, 2);
+  await flush();
+  t.is(fake.requests.length, 2);
   fake.deliver(errorTo(h, PORT));
+  await flush();
   t.deepEqual(strays, [[h.seq, 'unknown-seq']]);
   fake.deliver(errorTo(fake.header(), PORT));
   t.deepEqual(await next, []);
@@ -268,7 +299,9 @@ test('a timeout rejects with RequestTimeoutError, frees the slot, and a late rep
 test('the default timeout applies to queued requests too', async (t) => {
   const { engine } = setup({ maxInFlight: 1, timeoutMs: 15 });
   const a = engine.request({ type: RTM_GETLINK });
+  await flush();
   const b = engine.request({ type: RTM_GETLINK });
+  await flush();
   await t.throwsAsync(a, { instanceOf: RequestTimeoutError });
   await t.throwsAsync(b, { instanceOf: RequestTimeoutError });
   t.is(engine.queuedCount, 0);
@@ -277,14 +310,16 @@ test('the default timeout applies to queued requests too', async (t) => {
 test('close rejects in-flight and queued requests with ECANCELED and closes the transport', async (t) => {
   const { fake, engine } = setup({ maxInFlight: 1 });
   const a = engine.request({ type: RTM_GETLINK, op: 'a' });
+  await flush();
   const b = engine.request({ type: RTM_GETLINK, op: 'b' });
+  await flush();
   engine.close();
   t.true(fake.closed);
   const errA = await t.throwsAsync(a, { instanceOf: RequestCancelledError });
   t.is(errA?.code, 'ECANCELED');
   t.is(errA?.syscall, 'a');
   await t.throwsAsync(b, { instanceOf: RequestCancelledError });
-  t.is(fake.sent.length, 1);
+  t.is(fake.requests.length, 1);
   await t.throwsAsync(engine.request({ type: RTM_GETLINK }), { instanceOf: RequestCancelledError });
   t.notThrows(() => fake.deliver(errorTo(fake.header(), PORT)));
 });
@@ -294,6 +329,7 @@ test('a malformed datagram is counted and emitted, never thrown out of the handl
   const malformed: NetlinkDecodeError[] = [];
   engine.on('malformed', (err) => malformed.push(err));
   const pending = engine.request({ type: RTM_GETLINK });
+  await flush();
   const bad = errorTo(fake.header(), PORT).subarray(0, 30);
   t.notThrows(() => fake.deliver(bad));
   t.is(malformed.length, 1);
@@ -307,6 +343,7 @@ test('a malformed datagram is counted and emitted, never thrown out of the handl
 test('an NLMSG_ERROR too short to decode rejects its request with NetlinkDecodeError', async (t) => {
   const { fake, engine } = setup();
   const pending = engine.request({ type: RTM_GETLINK });
+  await flush();
   fake.deliver(replyTo(fake.header(), PORT, 2, Buffer.alloc(8)));
   await t.throwsAsync(pending, { instanceOf: NetlinkDecodeError });
 });
@@ -314,9 +351,11 @@ test('an NLMSG_ERROR too short to decode rejects its request with NetlinkDecodeE
 test('sequence numbers wrap from 2^32-1 to 1, never 0', async (t) => {
   const { fake, engine } = setup({ firstSeq: 0xfffffffe });
   const reqs = [0, 1, 2].map(() => engine.request({ type: RTM_GETLINK }));
+  await flush();
   t.deepEqual(fake.requests.map((m) => m.header.seq), [0xfffffffe, 0xffffffff, 1]);
   fake.deliver(fake.requests.slice(0, 2).map((m) => errorTo(m.header, PORT)));
   const more = engine.request({ type: RTM_GETLINK });
+  await flush();
   t.is(fake.header().seq, 2);
   fake.deliver([errorTo(fake.header(2), PORT), errorTo(fake.header(), PORT)]);
   t.deepEqual(await Promise.all([...reqs, more]), [[], [], [], []]);
@@ -326,10 +365,13 @@ test('a send that throws rejects that request and frees its slot', async (t) => 
   const { fake, engine } = setup({ maxInFlight: 1 });
   fake.sendError = Object.assign(new Error('sendmsg EMSGSIZE'), { code: 'EMSGSIZE' });
   const a = engine.request({ type: RTM_GETLINK });
+  await flush();
   const b = engine.request({ type: RTM_GETLINK });
+  await flush();
   await t.throwsAsync(a, { message: 'sendmsg EMSGSIZE' });
-  t.is(fake.sent.length, 1);
+  t.is(fake.requests.length, 1);
   fake.deliver(errorTo(fake.header(), PORT));
+  await flush();
   t.deepEqual(await b, []);
   t.is(engine.inFlightCount, 0);
 });
@@ -337,12 +379,16 @@ test('a send that throws rejects that request and frees its slot', async (t) => 
 test('one dump at a time: a second dump, and requests behind it, wait until the first is DONE', async (t) => {
   const { fake, engine } = setup();
   const links = engine.request({ type: RTM_GETLINK, dump: true });
+  await flush();
   const addrs = engine.request({ type: RTM_NEWADDR + 2, dump: true });
+  await flush();
   const add = engine.request({ type: RTM_NEWADDR, payload: Buffer.from('x') });
-  t.is(fake.sent.length, 1, 'the kernel would answer a second dump on this socket with EBUSY');
+  await flush();
+  t.is(fake.requests.length, 1, 'the kernel would answer a second dump on this socket with EBUSY');
   fake.deliver([replyTo(fake.header(0), PORT, RTM_NEWLINK, Buffer.from('lo'), { flags: NLM_F_MULTI }), doneTo(fake.header(0), PORT)]);
+  await flush();
   t.deepEqual((await links).map(body), ['lo']);
-  t.is(fake.sent.length, 3, 'the waiting dump and the request queued behind it go out, in order');
+  t.is(fake.requests.length, 3, 'the waiting dump and the request queued behind it go out, in order');
   t.is(fake.header(1).type, RTM_NEWADDR + 2);
   t.is(fake.header(2).type, RTM_NEWADDR);
   fake.deliver([errorTo(fake.header(2), PORT), doneTo(fake.header(1), PORT)]);
@@ -352,10 +398,45 @@ test('one dump at a time: a second dump, and requests behind it, wait until the 
 test('a failed dump lets the next dump go', async (t) => {
   const { fake, engine } = setup();
   const first = engine.request({ type: RTM_GETLINK, dump: true });
+  await flush();
   const second = engine.request({ type: RTM_GETLINK, dump: true });
+  await flush();
   fake.deliver(doneTo(fake.header(0), PORT, { error: -22 }));
+  await flush();
   await t.throwsAsync(first, { instanceOf: NetlinkError });
-  t.is(fake.sent.length, 2);
+  t.is(fake.requests.length, 2);
   fake.deliver(doneTo(fake.header(1), PORT));
   t.deepEqual(await second, []);
+});
+
+test('a datagram holds requests up to maxBatchBytes; a larger request goes alone', async (t) => {
+  const { fake, engine } = setup({ maxBatchBytes: 100 });
+  // 16-byte header + 24-byte payload = 40 bytes each: two fit in 100, the third starts a new datagram.
+  const small = [0, 1, 2].map(() => engine.request({ type: RTM_GETLINK, payload: Buffer.alloc(24) }));
+  const big = engine.request({ type: RTM_GETLINK, payload: Buffer.alloc(200) });
+  await flush();
+  t.deepEqual(fake.sent.map((d) => d.length), [80, 40, 216]);
+  fake.deliver(fake.requests.map((m) => errorTo(m.header, PORT)));
+  t.deepEqual(await Promise.all([...small, big]), [[], [], [], []]);
+});
+
+test('a dump never shares a datagram; requests after it follow in the next one', async (t) => {
+  const { fake, engine } = setup();
+  const a = engine.request({ type: RTM_NEWADDR });
+  const dump = engine.request({ type: RTM_GETLINK, dump: true });
+  const b = engine.request({ type: RTM_NEWADDR });
+  await flush();
+  t.deepEqual(fake.sent.map((d) => decodeMessages(d).map((m) => m.header.type)), [[RTM_NEWADDR], [RTM_GETLINK], [RTM_NEWADDR]]);
+  const [ha, hd, hb] = fake.requests.map((m) => m.header);
+  if (!ha || !hd || !hb) return t.fail('three requests expected');
+  fake.deliver([errorTo(ha, PORT), doneTo(hd, PORT), errorTo(hb, PORT)]);
+  t.deepEqual(await Promise.all([a, dump, b]), [[], [], []]);
+});
+
+test('a failed send fails every request of its datagram', async (t) => {
+  const { fake, engine } = setup();
+  fake.sendError = Object.assign(new Error('sendmsg EMSGSIZE'), { code: 'EMSGSIZE' });
+  const both = [engine.request({ type: RTM_NEWADDR }), engine.request({ type: RTM_NEWADDR })];
+  for (const p of both) await t.throwsAsync(p, { message: 'sendmsg EMSGSIZE' });
+  t.is(engine.inFlightCount, 0);
 });
