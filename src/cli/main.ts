@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // layer: cli (composition only)
-// job: the `lvskit` command: parse arguments, call the library, print.
-import { Command, Option } from 'commander';
+// job: the `lvskit` command: build the program from each command group's register function, run it.
+import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { isErrnoError } from '../errors.js';
-import { RtnlClient } from '../rtnl/client.js';
-import { formatAddresses, formatLinks } from './format.js';
+import { registerLinkCommands } from './links.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -14,39 +13,8 @@ const program = new Command('lvskit')
   .version(version)
   .showHelpAfterError();
 
-const netnsOption = new Option('-n, --netns <name>', 'network namespace (name under /var/run/netns, or a path)');
-
-program.command('links')
-  .description('list network interfaces (rtnetlink)')
-  .addOption(netnsOption)
-  .option('--json', 'print JSON')
-  .action(async (opts: { netns?: string; json?: boolean }) => {
-    const rtnl = RtnlClient.open(opts.netns !== undefined ? { netns: opts.netns } : {});
-    try {
-      const links = await rtnl.listLinks();
-      console.log(opts.json ? JSON.stringify(links, null, 2) : formatLinks(links));
-    } finally {
-      rtnl.close();
-    }
-  });
-
-program.command('addrs')
-  .description('list interface addresses with their labels (rtnetlink)')
-  .addOption(netnsOption)
-  .addOption(new Option('-f, --family <family>', 'only this family').choices(['4', '6']))
-  .option('--json', 'print JSON')
-  .action(async (opts: { netns?: string; family?: '4' | '6'; json?: boolean }) => {
-    const rtnl = RtnlClient.open(opts.netns !== undefined ? { netns: opts.netns } : {});
-    try {
-      const [links, addrs] = await Promise.all([
-        rtnl.listLinks(),
-        rtnl.listAddresses(opts.family ? { family: Number(opts.family) as 4 | 6 } : {}),
-      ]);
-      console.log(opts.json ? JSON.stringify(addrs, null, 2) : formatAddresses(addrs, links));
-    } finally {
-      rtnl.close();
-    }
-  });
+// One line per command group (src/cli/<group>.ts).
+registerLinkCommands(program);
 
 try {
   await program.parseAsync();
