@@ -6,6 +6,7 @@ export { openSocket, Socket, netnsPath, type OpenSocketOptions, type MessageInfo
 export * as netlink from './netlink/index.js';
 export * as genl from './genl/index.js';
 export * as rtnl from './rtnl/index.js';
+export * as ipset from './ipset/index.js';
 export { RtnlClient, type AddressTarget, type RtnlOptions } from './rtnl/client.js';
 export { LinkWatcher, type LinkChange } from './rtnl/watch.js';
 export type { Link } from './rtnl/link.js';
@@ -15,3 +16,4 @@ export type { GenlFamily } from './genl/codec.js';
 export { NetlinkEngine } from './netlink/engine.js';
 export { openNetlink } from './netlink/socket.js';
 export { NetlinkError, NetlinkDecodeError } from './netlink/errors.js';
+export { IpsetClient, IpsetError, IpsetBulkError } from './ipset/index.js';

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { isErrnoError } from '../errors.js';
+import { registerIpsetCommands } from './ipset.js';
 import { registerLinkCommands } from './links.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -15,6 +16,7 @@ const program = new Command('lvskit')
 
 // One line per command group (src/cli/<group>.ts).
 registerLinkCommands(program);
+registerIpsetCommands(program);
 
 try {
   await program.parseAsync();

@@ -362,8 +362,8 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   }
 
   /** NLMSG_ERROR or NLMSG_DONE ended request `p`: refused, or complete. */
-  private ended(p: Pending, decode: () => { error: number; extack: ExtAck }): void {
-    let end: { error: number; extack: ExtAck };
+  private ended(p: Pending, decode: () => { error: number; extack: ExtAck; requestPayload?: Buffer }): void {
+    let end: { error: number; extack: ExtAck; requestPayload?: Buffer };
     try {
       end = decode();
     } catch (err) {
@@ -371,7 +371,8 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     }
     if (end.error !== 0) {
       const hasExtAck = Object.keys(end.extack).length > 0;
-      return this.finish(p, new NetlinkError(Math.abs(end.error), p.op, p.header as NlMessageHeader, hasExtAck ? end.extack : undefined));
+      return this.finish(p, new NetlinkError(Math.abs(end.error), p.op, p.header as NlMessageHeader,
+        hasExtAck ? end.extack : undefined, end.requestPayload));
     }
     this.complete(p);
   }

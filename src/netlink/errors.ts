@@ -80,11 +80,18 @@ export class NetlinkError extends ErrnoError {
   readonly extack?: ExtAck;
   /** The header of the request the kernel refused (as sent, with its sequence number). */
   readonly request: NlMessageHeader;
+  /**
+   * The request's payload as the kernel echoed it back in NLMSG_ERROR (a copy), when it did:
+   * not with NETLINK_CAP_ACK, except from subsystems that answer with their own uncapped error
+   * (ipset puts the failing element's line number there).
+   */
+  readonly echo?: Buffer;
 
-  constructor(errno: number, syscall: string, request: NlMessageHeader, extack?: ExtAck) {
+  constructor(errno: number, syscall: string, request: NlMessageHeader, extack?: ExtAck, echo?: Buffer) {
     super(errno, syscall, extAckDetail(extack));
     if (extack) this.extack = extack;
     this.request = request;
+    if (echo) this.echo = Buffer.from(echo);
   }
 }
 

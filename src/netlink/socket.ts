@@ -1,5 +1,7 @@
 // layer: netlink (transport)
 // job: join a NetlinkEngine to a native netlink socket: open (in a netns), bind, options, groups.
+import { constants } from 'node:os';
+import { ErrnoError } from '../errors.js';
 import { openSocket, type Socket } from '../native/socket.js';
 import { NetlinkEngine, type NetlinkEngineOptions, type NetlinkTransport } from './engine.js';
 
@@ -19,9 +21,18 @@ export interface NetlinkSocketOptions {
   maxInFlight?: number;
   /** Default per-request timeout; none by default. */
   timeoutMs?: number;
+  /**
+   * Receive space per datagram. A longer one (e.g. a large failed request echoed back whole in
+   * NLMSG_ERROR) is truncated: its replies are lost, and the requests in flight fail as on ENOBUFS.
+   * Default 256 KiB.
+   */
+  maxDatagramBytes?: number;
+  /** NETLINK_CAP_ACK: the kernel does not echo our requests in its errors. Default on. */
+  capAck?: boolean;
 }
 
 const DEFAULT_RCVBUF = 4 * 1024 * 1024;
+const DEFAULT_MAX_DATAGRAM = 256 * 1024;
 
 /** A native netlink socket as the engine's transport. */
 export class NetlinkSocketTransport implements NetlinkTransport {
@@ -39,6 +50,12 @@ export class NetlinkSocketTransport implements NetlinkTransport {
 
   onDatagram(handler: (data: Buffer, fromGroups: number, fromPid: number) => void): void {
     this.socket.on('message', (data, info) => {
+      if (info.truncated) {
+        // Part of a reply is lost: report it as an overrun, so requests in flight fail rather than wait forever.
+        this.socket.emit('error', new ErrnoError(constants.errno.ENOBUFS, 'recvmsg',
+          `netlink datagram longer than the ${data.length} bytes of receive space was truncated`));
+        return;
+      }
       const from = info.from?.family === 'netlink' ? info.from : undefined;
       handler(data, from?.groups ?? 0, from?.pid ?? 0);
     });
@@ -54,13 +71,12 @@ export class NetlinkSocketTransport implements NetlinkTransport {
 }
 
 /**
- * Open a netlink socket with extended ACKs on and capped ACKs (the kernel does not echo our
- * request back in errors), bind it (the kernel picks the port id), join `groups`, and return the
+ * Open a netlink socket with extended ACKs on and capped ACKs (unless `capAck: false`), bind it (the kernel picks the port id), join `groups`, and return the
  * engine that owns it. Closing the engine closes the socket.
  */
 export function openNetlink(options: NetlinkSocketOptions): NetlinkEngine {
   const socket = openSocket({
-    family: 'netlink', protocol: options.protocol,
+    family: 'netlink', protocol: options.protocol, maxDatagramBytes: options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM,
     ...(options.netns !== undefined ? { netns: options.netns } : {}),
   });
   try {
@@ -71,7 +87,7 @@ export function openNetlink(options: NetlinkSocketOptions): NetlinkEngine {
       socket.setReceiveBuffer(rcvbuf); // without CAP_NET_ADMIN: capped at net.core.rmem_max
     }
     socket.setNetlinkExtAck(true);
-    socket.setNetlinkCapAck(true);
+    socket.setNetlinkCapAck(options.capAck ?? true);
     if (options.strictCheck) socket.setNetlinkStrictCheck(true);
     socket.bind({ family: 'netlink', pid: 0, groups: 0 });
     for (const group of options.groups ?? []) socket.addNetlinkMembership(group);
