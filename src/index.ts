@@ -7,6 +7,7 @@ export * as netlink from './netlink/index.js';
 export * as genl from './genl/index.js';
 export * as rtnl from './rtnl/index.js';
 export * as ipset from './ipset/index.js';
+export * as config from './config/index.js';
 export { RtnlClient, type AddressTarget, type RtnlOptions } from './rtnl/client.js';
 export { LinkWatcher, type LinkChange } from './rtnl/watch.js';
 export type { Link } from './rtnl/link.js';

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { isErrnoError } from '../errors.js';
+import { registerConfigCommands } from './check.js';
 import { registerIpsetCommands } from './ipset.js';
 import { registerLinkCommands } from './links.js';
 
@@ -17,6 +18,7 @@ const program = new Command('lvskit')
 // One line per command group (src/cli/<group>.ts).
 registerLinkCommands(program);
 registerIpsetCommands(program);
+registerConfigCommands(program);
 
 try {
   await program.parseAsync();

@@ -1,0 +1,455 @@
+// layer: config (pure)
+// job: the typed model of a keepalived configuration (plus the lvskit extension block), as the parser builds it.
+//
+// Times are milliseconds (keepalived's seconds with micro-second resolution, so values may be fractional);
+// every object read from a block carries the `location` of its keyword.
+import type { SourceLocation } from './diagnostics.js';
+
+export type { SourceLocation } from './diagnostics.js';
+
+export type AddressFamily = 4 | 6;
+
+/** A script to run: keepalived splits the command on unquoted spaces (single quotes keep spaces). */
+export interface ScriptCommand {
+  /** The command as written (quotes removed), e.g. `/usr/local/bin/notify.sh master`. */
+  command: string;
+  /** The command split into program and arguments. */
+  argv: string[];
+  /** Run as this user (default: global `script_user`). */
+  user?: string;
+  group?: string;
+}
+
+/** `smtp_server HOST [PORT]`. */
+export interface SmtpServer {
+  host: string;
+  port?: number;
+}
+
+/** `lvs_sync_daemon IF [[inst] VI] [id N] [maxlen N] [port N] [ttl N] [group ADDR]`. */
+export interface LvsSyncDaemon {
+  interface: string;
+  /** The vrrp_instance whose state drives master/backup (both run when absent). */
+  instance?: string;
+  syncId?: number;
+  maxLength?: number;
+  port?: number;
+  ttl?: number;
+  group?: string;
+  location: SourceLocation;
+}
+
+/** `lvs_timeouts [tcp S] [tcpfin S] [udp S]`, in seconds as IPVS takes them. */
+export interface LvsTimeouts {
+  tcpSeconds?: number;
+  tcpFinSeconds?: number;
+  udpSeconds?: number;
+}
+
+export interface GlobalDefs {
+  routerId?: string;
+  notificationEmail: string[];
+  notificationEmailFrom?: string;
+  smtpServer?: SmtpServer;
+  smtpHeloName?: string;
+  smtpConnectTimeoutMs?: number;
+  smtpAlert?: boolean;
+  smtpAlertVrrp?: boolean;
+  smtpAlertChecker?: boolean;
+  noEmailFaults?: boolean;
+  checkerLogAllFailures?: boolean;
+  defaultInterface?: string;
+  vrrpVersion?: 2 | 3;
+  vrrpMcastGroup4?: string;
+  vrrpMcastGroup6?: string;
+  vrrpGarpMasterDelayMs?: number;
+  vrrpGarpMasterRepeat?: number;
+  vrrpGarpLowerPrioDelayMs?: number;
+  vrrpGarpLowerPrioRepeat?: number;
+  vrrpGarpMasterRefreshMs?: number;
+  vrrpGarpMasterRefreshRepeat?: number;
+  vrrpGarpIntervalMs?: number;
+  vrrpGnaIntervalMs?: number;
+  vrrpMinGarp?: boolean;
+  vrrpLowerPrioNoAdvert?: boolean;
+  vrrpHigherPrioSendAdvert?: boolean;
+  vrrpCheckUnicastSrc?: boolean;
+  vrrpSkipCheckAdvAddr?: boolean;
+  vrrpStrict?: boolean;
+  vrrpStartupDelayMs?: number;
+  vrrpDownTimerAdverts?: number;
+  scriptUser?: { user: string; group?: string };
+  enableScriptSecurity?: boolean;
+  lvsSyncDaemon?: LvsSyncDaemon;
+  lvsTimeouts?: LvsTimeouts;
+  lvsFlush?: boolean;
+  /** `lvs_flush_on_stop [VS]`: `all` flushes everything, `vs` removes only our virtual servers. */
+  lvsFlushOnStop?: 'all' | 'vs';
+  /** Top-level `net_namespace NAME`: run everything in this network namespace. */
+  netNamespace?: string;
+  /** Top-level `net_namespace_ipvs [NAME]`: IPVS in this namespace ('' = the default namespace). */
+  netNamespaceIpvs?: string;
+}
+
+export interface VrrpScript {
+  name: string;
+  script?: ScriptCommand;
+  intervalMs?: number;
+  timeoutMs?: number;
+  weight?: number;
+  weightReverse?: boolean;
+  rise?: number;
+  fall?: number;
+  user?: string;
+  group?: string;
+  initFail?: boolean;
+  location: SourceLocation;
+}
+
+/** A `track_interface` entry: `IFNAME [weight N [reverse]]`. */
+export interface TrackedInterface {
+  name: string;
+  weight?: number;
+  reverse?: boolean;
+  location: SourceLocation;
+}
+
+/** A `track_script` entry: `SCRIPT [weight N [reverse|noreverse]]`. */
+export interface TrackedScript {
+  name: string;
+  weight?: number;
+  reverse?: boolean;
+  location: SourceLocation;
+}
+
+/** Notify scripts shared by instances and sync groups. */
+export interface VrrpNotify {
+  notify?: ScriptCommand;
+  notifyMaster?: ScriptCommand;
+  notifyBackup?: ScriptCommand;
+  notifyFault?: ScriptCommand;
+  notifyStop?: ScriptCommand;
+  notifyMasterRxLowerPri?: ScriptCommand;
+}
+
+export interface VrrpSyncGroup extends VrrpNotify {
+  name: string;
+  group: { name: string; location: SourceLocation }[];
+  trackInterfaces: TrackedInterface[];
+  trackScripts: TrackedScript[];
+  smtpAlert?: boolean;
+  globalTracking?: boolean;
+  syncGroupTrackingWeight?: boolean;
+  location: SourceLocation;
+}
+
+/** A `virtual_ipaddress` / `virtual_ipaddress_excluded` entry. */
+export interface VirtualIpAddress {
+  address: string;
+  family: AddressFamily;
+  /** Given as `/N`; keepalived's default is the full length (32 or 128). */
+  prefixLength?: number;
+  /** `brd ADDR`, or `+`/`-` to set/clear the host bits. */
+  broadcast?: string;
+  /** `dev IF` (default: the instance's interface). */
+  device?: string;
+  /** `scope global|site|link|host|nowhere` or a number. */
+  scope?: string;
+  label?: string;
+  peer?: string;
+  home?: boolean;
+  noDad?: boolean;
+  mngTmpAddr?: boolean;
+  noPrefixRoute?: boolean;
+  autoJoin?: boolean;
+  noTrack?: boolean;
+  /** `preferred_lft N|forever` (forever = 0xffffffff). */
+  preferredLifetimeSeconds?: number;
+  location: SourceLocation;
+}
+
+export interface UnicastPeer {
+  address: string;
+  minTtl?: number;
+  maxTtl?: number;
+  location: SourceLocation;
+}
+
+export type VrrpState = 'MASTER' | 'BACKUP';
+
+export interface VrrpAuthentication {
+  type: 'PASS' | 'AH';
+  /** Only the first 8 characters are used (keepalived truncates). */
+  password?: string;
+}
+
+export interface VrrpInstance extends VrrpNotify {
+  name: string;
+  state?: VrrpState;
+  interface?: string;
+  virtualRouterId?: number;
+  priority?: number;
+  advertIntervalMs?: number;
+  nopreempt?: boolean;
+  preemptDelayMs?: number;
+  authentication?: VrrpAuthentication;
+  virtualIpAddresses: VirtualIpAddress[];
+  virtualIpAddressesExcluded: VirtualIpAddress[];
+  trackInterfaces: TrackedInterface[];
+  trackScripts: TrackedScript[];
+  dontTrackPrimary?: boolean;
+  /** `mcast_src_ip` or `unicast_src_ip` (one address, two names in keepalived). */
+  sourceAddress?: string;
+  mcastDestination?: string;
+  unicastPeers: UnicastPeer[];
+  unicastTtl?: number;
+  unicastFaultNoPeer?: boolean;
+  checkUnicastSrc?: boolean;
+  trackSrcIp?: boolean;
+  /** Legacy (keepalived 1.x): `lvs_sync_daemon_interface IF`. */
+  lvsSyncDaemonInterface?: string;
+  version?: 2 | 3;
+  /** `accept` (true) or `no_accept` (false). */
+  accept?: boolean;
+  garpMasterDelayMs?: number;
+  garpMasterRepeat?: number;
+  garpLowerPrioDelayMs?: number;
+  garpLowerPrioRepeat?: number;
+  garpMasterRefreshMs?: number;
+  garpMasterRefreshRepeat?: number;
+  lowerPrioNoAdvert?: boolean;
+  higherPrioSendAdvert?: boolean;
+  downTimerAdverts?: number;
+  skipCheckAdvAddr?: boolean;
+  strictMode?: boolean;
+  promoteSecondaries?: boolean;
+  smtpAlert?: boolean;
+  /** `debug [LEVEL]` (level 0..4; a bare `debug` as keepalived 1.x allowed is level 0). */
+  debug?: number;
+  location: SourceLocation;
+}
+
+/** A `virtual_server_group` entry: an address (or range), optional port; or a firewall mark. */
+export type VirtualServerGroupEntry =
+  | { kind: 'address'; address: string; family: AddressFamily; rangeEnd?: string; prefixLength?: number; port?: number; location: SourceLocation }
+  | { kind: 'fwmark'; fwmark: number; family?: AddressFamily; location: SourceLocation };
+
+export interface VirtualServerGroup {
+  name: string;
+  entries: VirtualServerGroupEntry[];
+  location: SourceLocation;
+}
+
+export type LvsMethod = 'NAT' | 'DR' | 'TUN';
+
+/** `lvs_method TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]` (only `kind` for NAT and DR). */
+export interface ForwardingMethod {
+  kind: LvsMethod;
+  tunnelType?: 'ipip' | 'gue' | 'gre';
+  tunnelPort?: number;
+  tunnelChecksum?: 'nocsum' | 'csum' | 'remcsum';
+}
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+/** Options every checker shares (MISC_CHECK has only those from `alpha` on). */
+export interface CheckerCommon {
+  connectIp?: string;
+  connectPort?: number;
+  bindTo?: string;
+  bindInterface?: string;
+  bindPort?: number;
+  fwmark?: number;
+  alpha?: boolean;
+  connectTimeoutMs?: number;
+  retry?: number;
+  delayBeforeRetryMs?: number;
+  warmupMs?: number;
+  delayLoopMs?: number;
+  logAllFailures?: boolean;
+  location: SourceLocation;
+}
+
+export interface HttpUrl {
+  path?: string;
+  digest?: string;
+  /** Status codes as inclusive ranges; default 200-299. */
+  statusCodes?: { from: number; to: number }[];
+  virtualhost?: string;
+  regex?: string;
+  regexNoMatch?: boolean;
+  regexOptions?: string[];
+  regexMinOffset?: number;
+  regexMaxOffset?: number;
+  location: SourceLocation;
+}
+
+export interface TcpCheck extends CheckerCommon {
+  type: 'TCP_CHECK';
+}
+
+export interface HttpCheck extends CheckerCommon {
+  type: 'HTTP_GET' | 'SSL_GET';
+  urls: HttpUrl[];
+  httpProtocol?: '1.0' | '1.0C' | '1.1';
+  fastRecovery?: boolean;
+  virtualhost?: string;
+  /** SSL_GET only: send SNI. */
+  enableSni?: boolean;
+}
+
+export interface MiscCheck extends CheckerCommon {
+  type: 'MISC_CHECK';
+  path?: ScriptCommand;
+  timeoutMs?: number;
+  dynamic?: boolean;
+  user?: string;
+  group?: string;
+}
+
+export type Checker = TcpCheck | HttpCheck | MiscCheck;
+
+/** Settings a virtual server passes down to its real servers, and a real server to its checkers. */
+export interface CheckDefaults {
+  alpha?: boolean;
+  connectTimeoutMs?: number;
+  retry?: number;
+  delayBeforeRetryMs?: number;
+  warmupMs?: number;
+  delayLoopMs?: number;
+  inhibitOnFailure?: boolean;
+  smtpAlert?: boolean;
+  virtualhost?: string;
+}
+
+export interface RealServer extends CheckDefaults {
+  address: string;
+  family: AddressFamily;
+  /** Absent: the virtual server's port. */
+  port?: number;
+  weight?: number;
+  method?: ForwardingMethod;
+  notifyUp?: ScriptCommand;
+  notifyDown?: ScriptCommand;
+  upperThreshold?: number;
+  lowerThreshold?: number;
+  checkers: Checker[];
+  location: SourceLocation;
+}
+
+/** How a virtual server is addressed: address+port, a firewall mark, or a virtual_server_group. */
+export type VirtualServerKey =
+  | { kind: 'address'; address: string; family: AddressFamily; port?: number }
+  | { kind: 'fwmark'; fwmark: number }
+  | { kind: 'group'; group: string };
+
+export interface SorryServer {
+  address: string;
+  family: AddressFamily;
+  port?: number;
+}
+
+export interface VirtualServer extends CheckDefaults {
+  key: VirtualServerKey;
+  scheduler?: string;
+  /** Scheduler flags: flag-1..3, sh-port, sh-fallback, mh-port, mh-fallback. */
+  schedulerFlags: string[];
+  /** `ops`: one-packet scheduling (UDP). */
+  onePacketScheduling?: boolean;
+  method?: ForwardingMethod;
+  /** `persistence_timeout [N]` (a bare keyword means keepalived's default, 360 s). */
+  persistenceTimeoutSeconds?: number;
+  persistenceGranularity?: string;
+  persistenceEngine?: string;
+  protocol?: Protocol;
+  haSuspend?: boolean;
+  omega?: boolean;
+  quorum?: number;
+  hysteresis?: number;
+  quorumUp?: ScriptCommand;
+  quorumDown?: ScriptCommand;
+  ipFamily?: AddressFamily;
+  sorryServer?: SorryServer;
+  sorryServerInhibit?: boolean;
+  sorryServerMethod?: ForwardingMethod;
+  realServers: RealServer[];
+  location: SourceLocation;
+}
+
+/** Top-level `SSL { ... }`: the context SSL_GET checkers use. */
+export interface SslContext {
+  password?: string;
+  ca?: string;
+  certificate?: string;
+  key?: string;
+  location: SourceLocation;
+}
+
+/** A network (address and prefix length) as text, e.g. `10.0.0.0/8` or `192.0.2.1` (a /32). */
+export interface Cidr {
+  address: string;
+  family: AddressFamily;
+  prefixLength: number;
+  location: SourceLocation;
+}
+
+/**
+ * lvskit's own block (keepalived has none): ban client addresses that hold more than `threshold`
+ * ESTABLISHED connections in the IPVS connection table.
+ */
+export interface AutobanConfig {
+  /** A client is banned when it holds more than this many ESTABLISHED connections. */
+  threshold?: number;
+  /** The ipset (hash:ip / hash:net) whose members the firewall drops. */
+  ipset?: string;
+  /** Addresses and networks that are never banned. */
+  whitelist: Cidr[];
+  /** A file of banned addresses (one per line) kept in step with the ipset, as the old script wrote it. */
+  staticBlacklist?: string;
+  /** Ban timeout per entry in ms (ipset entry timeout); absent = bans never expire. */
+  banTimeoutMs?: number;
+  /** How often the connection table is evaluated, in ms. */
+  intervalMs?: number;
+  /** Where the counts come from: the IPVS sync stream (default) or a scan of /proc/net/ip_vs_conn. */
+  source?: 'sync' | 'procfs';
+  /** Log what would be banned without banning. */
+  dryRun?: boolean;
+  location: SourceLocation;
+}
+
+/** A whole configuration: every block of the main file and its includes, in file order. */
+export interface KeepalivedConfig {
+  globalDefs: GlobalDefs;
+  vrrpScripts: VrrpScript[];
+  vrrpSyncGroups: VrrpSyncGroup[];
+  vrrpInstances: VrrpInstance[];
+  virtualServerGroups: VirtualServerGroup[];
+  virtualServers: VirtualServer[];
+  ssl?: SslContext;
+  autoban?: AutobanConfig;
+}
+
+/** An empty configuration (what a file with no blocks means). */
+export function emptyConfig(): KeepalivedConfig {
+  return {
+    globalDefs: { notificationEmail: [] },
+    vrrpScripts: [],
+    vrrpSyncGroups: [],
+    vrrpInstances: [],
+    virtualServerGroups: [],
+    virtualServers: [],
+  };
+}
+
+/** `address:port`, `[v6]:port`, `fwmark N` or `group NAME`: how messages name a virtual server. */
+export function virtualServerName(key: VirtualServerKey, protocol?: Protocol): string {
+  const proto = protocol ? `/${protocol}` : '';
+  switch (key.kind) {
+    case 'address': {
+      const host = key.family === 6 ? `[${key.address}]` : key.address;
+      return `${host}${key.port !== undefined ? `:${key.port}` : ''}${proto}`;
+    }
+    case 'fwmark': return `fwmark ${key.fwmark}${proto}`;
+    case 'group': return `group ${key.group}${proto}`;
+  }
+}

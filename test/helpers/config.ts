@@ -1,0 +1,45 @@
+// layer: tests (helpers)
+// job: config tests' shared tools: fixture paths, in-memory parsing, diagnostics as the text users see, models without locations.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatDiagnostic, type Diagnostic } from '../../src/config/diagnostics.js';
+import { loadConfig, parseConfigText, type ParseOptions, type ParseResult } from '../../src/config/index.js';
+import { memoryReader } from '../../src/config/reader.js';
+
+/** test/fixtures/config in the source tree (tests run from dist/test). */
+export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'config');
+
+/** A fixture's path relative to the working directory (so messages show short names). */
+export function fixture(...parts: string[]): string {
+  return path.relative(process.cwd(), path.join(FIXTURES, ...parts));
+}
+
+/** Parses one in-memory file named `keepalived.conf` (plus other in-memory files it may include). */
+export function parse(text: string, options: ParseOptions & { files?: Record<string, string | Uint8Array> } = {}): ParseResult {
+  return parseConfigText(text, { file: 'keepalived.conf', ...options });
+}
+
+/** Parses files held in memory, starting at `entry`. */
+export function parseFiles(files: Record<string, string | Uint8Array>, entry: string, options: ParseOptions = {}): ParseResult {
+  return loadConfig(entry, { ...options, reader: memoryReader(files) });
+}
+
+/** Diagnostics as `lvskit check` prints them. */
+export function messages(result: ParseResult | readonly Diagnostic[]): string[] {
+  const list = Array.isArray(result) ? result : (result as ParseResult).diagnostics;
+  return list.map((d: Diagnostic) => formatDiagnostic(d));
+}
+
+/** Only the errors, as printed. */
+export function errors(result: ParseResult): string[] {
+  return messages(result.diagnostics.filter((d) => d.severity === 'error'));
+}
+
+/** A deep copy without `location` keys: two models read from different text compare equal. */
+export function withoutLocations<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => withoutLocations(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'location').map(([k, v]) => [k, withoutLocations(v)])) as T;
+  }
+  return value;
+}

@@ -1,0 +1,72 @@
+// layer: tests (unit)
+// job: `lvskit check` and `lvskit config dump` as an operator runs them: messages, exit status, --json, --dump, --strict, -i.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fixture } from '../helpers/config.js';
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+
+function lvskit(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('check of the operator\'s files: warnings only, exit status 0, a summary line', (t) => {
+  const file = fixture('seed', 'multi-line', 'keepalived.conf');
+  const r = lvskit('check', '-f', file);
+  t.is(r.status, 0);
+  t.is(r.stdout, '');
+  const lines = r.stderr.trim().split('\n');
+  t.is(lines[0], `${file}:5:5: warning: \`lvs_sync_daemon_interface\` in a vrrp_instance is deprecated by keepalived 2 (use global_defs lvs_sync_daemon IF INSTANCE); lvskit reads it the same way`);
+  t.is(lines.at(-1), `${file}: 0 errors, 5 warnings; 2 files read`);
+});
+
+test('check with --strict turns the warnings into errors: exit status 1', (t) => {
+  const file = fixture('seed', 'multi-line', 'keepalived.conf');
+  const r = lvskit('check', '--strict', '-f', file);
+  t.is(r.status, 1);
+  t.true(r.stderr.includes(`${file}:5:5: error: \`lvs_sync_daemon_interface\``));
+  t.true(r.stderr.trim().endsWith(`${file}: 5 errors, 0 warnings; 2 files read`));
+});
+
+test('check of a broken file: every message with file:line:col, exit status 1', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-check-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'keepalived.conf');
+  fs.writeFileSync(file, 'vrrp_instance VI_1 {\n  priority 300\n  interface eth0\n  virtual_router_id 1\n  virtual_ipaddress {\n    10.0.0.1\n  }\n');
+  const r = lvskit('check', '-f', file);
+  t.is(r.status, 1);
+  t.deepEqual(r.stderr.trim().split('\n'), [
+    `${file}:1:20: error: the \`vrrp_instance\` block opened here is not closed ('}' missing before the end of the configuration)`,
+    `${file}:1:1: note: the block belongs to \`vrrp_instance\` at ${file}:1:1`,
+    `${file}:2:12: error: \`priority\` 300 is outside 1..255`,
+    `${file}: 2 errors, 0 warnings; 1 file read`,
+  ]);
+  const missing = lvskit('check', '-f', path.join(dir, 'nope.conf'));
+  t.is(missing.status, 1);
+  t.true(missing.stderr.startsWith(`${path.join(dir, 'nope.conf')}: error: cannot read ${path.join(dir, 'nope.conf')}: it does not exist`));
+});
+
+test('check --json prints the model; -i selects @ID lines', (t) => {
+  const r = lvskit('check', '--json', '-i', 'lb2', '-f', fixture('layout', 'keepalived.conf'));
+  t.is(r.status, 0);
+  const model = JSON.parse(r.stdout) as { globalDefs: { routerId: string }; vrrpInstances: { name: string; state: string }[]; virtualServers: unknown[] };
+  t.is(model.globalDefs.routerId, 'lb2');
+  t.deepEqual(model.vrrpInstances.map((v) => [v.name, v.state]), [['VI_1', 'BACKUP'], ['VI_2', 'MASTER']]);
+  t.is(model.virtualServers.length, 2);
+});
+
+test('check --dump and config dump print the canonical form', (t) => {
+  const file = fixture('seed', 'one-line', 'keepalived.conf');
+  const a = lvskit('check', '--dump', '-f', file);
+  const b = lvskit('config', 'dump', '-f', file);
+  t.is(a.status, 0);
+  t.is(b.status, 0);
+  t.is(a.stdout, b.stdout);
+  t.true(a.stdout.startsWith('global_defs {\n}\n\nvrrp_instance VI_2 {\n    state BACKUP\n    interface eth0\n'));
+  t.true(a.stdout.includes('\n    real_server 172.16.16.39 80 {\n        weight 10\n        inhibit_on_failure\n    }\n}\n'));
+});
