@@ -6,6 +6,7 @@ export { openSocket, Socket, netnsPath, type OpenSocketOptions, type MessageInfo
 export * as netlink from './netlink/index.js';
 export * as genl from './genl/index.js';
 export * as rtnl from './rtnl/index.js';
+export * as ipvs from './ipvs/index.js';
 export * as ipset from './ipset/index.js';
 export * as config from './config/index.js';
 export { RtnlClient, type AddressTarget, type RtnlOptions } from './rtnl/client.js';
@@ -18,3 +19,4 @@ export { NetlinkEngine } from './netlink/engine.js';
 export { openNetlink } from './netlink/socket.js';
 export { NetlinkError, NetlinkDecodeError } from './netlink/errors.js';
 export { IpsetClient, IpsetError, IpsetBulkError } from './ipset/index.js';
+export { IpvsClient } from './ipvs/client.js';

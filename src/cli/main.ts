@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { isErrnoError } from '../errors.js';
 import { registerConfigCommands } from './check.js';
 import { registerIpsetCommands } from './ipset.js';
+import { registerIpvsCommands } from './ipvs.js';
 import { registerLinkCommands } from './links.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -17,6 +18,7 @@ const program = new Command('lvskit')
 
 // One line per command group (src/cli/<group>.ts).
 registerLinkCommands(program);
+registerIpvsCommands(program);
 registerIpsetCommands(program);
 registerConfigCommands(program);
 

@@ -1,0 +1,147 @@
+// layer: kernel client (IPVS)
+// job: text views: the table as `ipvsadm -Ln` prints it (same order, same columns), daemons, timeouts, plans.
+import { formatIPv4 } from '../bytes.js';
+import { encodeInetAddr, prefixToMask } from './codec.js';
+import {
+  destinationName, isFwmarkKey, serviceFamily, serviceKeyOf, serviceName, type DestinationState, type IpvsInfo, type ServiceSettings,
+  type ServiceState, type SyncDaemon, type Timeouts,
+} from './model.js';
+import type { Op, PlannedDestination } from './plan.js';
+
+const FORWARD_NAMES: Record<DestinationState['forward'], string> = { nat: 'Masq', local: 'Local', tun: 'Tunnel', dr: 'Route', bypass: 'Bypass' };
+const PROTOCOL_NUMBERS = { tcp: 6, udp: 17, sctp: 132 } as const;
+
+/** a − b as C's `int` result of subtracting two unsigned 32-bit values (ipvsadm's comparators do this). */
+function cDiff(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
+function words(address: string): number[] {
+  const b = encodeInetAddr(address);
+  return [0, 4, 8, 12].map((o) => b.readUInt32BE(o));
+}
+
+function compareAddresses(a: string, b: string, family: 4 | 6): number {
+  const x = words(a);
+  const y = words(b);
+  const n = family === 6 ? 4 : 1;
+  for (let i = 0; i < n; i++) {
+    const r = cDiff(x[i] ?? 0, y[i] ?? 0);
+    if (r !== 0) return r;
+  }
+  return 0;
+}
+
+/** ipvsadm's service order (ipvs_cmp_services): fwmark, family, protocol, address, port. */
+export function compareServices(a: ServiceState, b: ServiceState): number {
+  const fa = isFwmarkKey(a) ? a.fwmark : 0;
+  const fb = isFwmarkKey(b) ? b.fwmark : 0;
+  const af = (s: ServiceState): number => (s.family === 6 ? 10 : 2);
+  const proto = (s: ServiceState): number => (isFwmarkKey(s) ? 6 : PROTOCOL_NUMBERS[s.protocol]);
+  return cDiff(fa, fb) || af(a) - af(b) || proto(a) - proto(b)
+    || (isFwmarkKey(a) || isFwmarkKey(b) ? 0 : compareAddresses(a.address, b.address, a.family) || a.port - b.port);
+}
+
+/** ipvsadm's real-server order (ipvs_cmp_dests): address, then port. */
+export function compareDestinations(a: DestinationState, b: DestinationState): number {
+  return compareAddresses(a.address, b.address, a.family) || a.port - b.port;
+}
+
+/** ` rr (sh-port) persistent 300 mask 255.255.255.0 pe sip ops`, as ipvsadm prints after the address. */
+export function formatSettings(svc: ServiceSettings & { family?: 4 | 6 }): string {
+  let text = svc.scheduler;
+  if (svc.schedulerFlags && svc.schedulerFlags.length > 0) text += ` (${svc.schedulerFlags.join(',')})`;
+  const p = svc.persistence;
+  if (p) {
+    text += ` persistent ${p.timeoutS}`;
+    if (svc.family === 6) {
+      if ((p.prefixLength ?? 128) !== 128) text += ` mask ${p.prefixLength}`;
+    } else {
+      const dotted = p.netmask ?? dottedMask(p.prefixLength ?? 32);
+      if (dotted !== '255.255.255.255') text += ` mask ${dotted}`;
+    }
+    if (p.engine) text += ` pe ${p.engine}`;
+  }
+  if (svc.onePacket) text += ' ops';
+  return text;
+}
+
+function dottedMask(prefixLength: number): string {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(prefixToMask(prefixLength), 0);
+  return formatIPv4(b);
+}
+
+function serviceLine(svc: ServiceState): string {
+  const head = isFwmarkKey(svc)
+    ? `FWM  ${svc.fwmark | 0}${svc.family === 6 ? ' IPv6' : ''}`
+    : `${svc.protocol.toUpperCase().padEnd(4)} ${destinationName(svc)}`;
+  return `${head} ${formatSettings(svc)}`;
+}
+
+function destinationLine(d: DestinationState): string {
+  return `  -> ${destinationName(d).padEnd(28)} ${FORWARD_NAMES[d.forward].padEnd(7)} ${String(d.weight).padEnd(6)} `
+    + `${String(d.activeConns).padEnd(10)} ${String(d.inactiveConns).padEnd(10)}`;
+}
+
+/**
+ * The table as `ipvsadm -Ln` prints it: header, then services and their real servers in
+ * ipvsadm's sort order, with the same columns (line for line comparable).
+ */
+export function formatTable(info: IpvsInfo, services: readonly ServiceState[]): string {
+  const lines = [
+    `IP Virtual Server version ${info.version} (size=${info.connTableSize})`,
+    'Prot LocalAddress:Port Scheduler Flags',
+    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+  ];
+  for (const svc of [...services].sort(compareServices)) {
+    lines.push(serviceLine(svc));
+    for (const d of [...svc.destinations].sort(compareDestinations)) lines.push(destinationLine(d));
+  }
+  return lines.join('\n');
+}
+
+/** One line per daemon, as `ipvsadm -L --daemon` prints them. */
+export function formatDaemons(daemons: readonly SyncDaemon[]): string {
+  return daemons.map((d) => {
+    const parts = [`mcast=${d.interface}`, `syncid=${d.syncId}`];
+    if (d.maxLength !== undefined) parts.push(`maxlen=${d.maxLength}`);
+    if (d.group !== undefined) parts.push(`group=${d.group}`);
+    if (d.port !== undefined) parts.push(`port=${d.port}`);
+    if (d.ttl !== undefined) parts.push(`ttl=${d.ttl}`);
+    return `${d.state} sync daemon (${parts.join(', ')})`;
+  }).join('\n');
+}
+
+/** `Timeout (tcp tcpfin udp): 900 120 300`, as `ipvsadm -L --timeout` prints it. */
+export function formatTimeouts(t: Timeouts): string {
+  return `Timeout (tcp tcpfin udp): ${t.tcpS} ${t.tcpFinS} ${t.udpS}`;
+}
+
+function describeDestination(d: PlannedDestination): string {
+  let text = `${d.forward} weight ${d.weight}`;
+  if (d.upperThreshold) text += ` upper ${d.upperThreshold}`;
+  if (d.lowerThreshold) text += ` lower ${d.lowerThreshold}`;
+  if (d.forward === 'tun' && d.tunnel) {
+    text += ` tunnel ${d.tunnel.type}${d.tunnel.port ? `:${d.tunnel.port}` : ''}`;
+    if (d.tunnel.checksum && d.tunnel.checksum !== 'none') text += ` ${d.tunnel.checksum}`;
+  }
+  return text;
+}
+
+/**
+ * One line per operation: `+` add, `~` edit (with old → new), `-` delete.
+ * e.g. `~ real server TCP 10.0.0.1:80 -> 10.0.1.1:80: dr weight 10 → dr weight 20`.
+ */
+export function describeOp(op: Op): string {
+  const withFamily = (s: ServiceSettings & Parameters<typeof serviceFamily>[0]): string => formatSettings({ ...s, family: serviceFamily(s) });
+  switch (op.kind) {
+    case 'add-service': return `+ service ${serviceName(op.service)} ${withFamily(op.service)}`;
+    case 'edit-service': return `~ service ${serviceName(op.service)}: ${withFamily({ ...serviceKeyOf(op.service), ...op.previous })} → ${withFamily(op.service)}`;
+    case 'delete-service': return `- service ${serviceName(op.service)} (with ${op.destinations.length} real servers)`;
+    case 'add-destination': return `+ real server ${serviceName(op.service)} -> ${destinationName(op.destination)} ${describeDestination(op.destination)}`;
+    case 'edit-destination':
+      return `~ real server ${serviceName(op.service)} -> ${destinationName(op.destination)}: ${describeDestination(op.previous)} → ${describeDestination(op.destination)}`;
+    case 'delete-destination': return `- real server ${serviceName(op.service)} -> ${destinationName(op.destination)}`;
+  }
+}
