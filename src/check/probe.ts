@@ -1,0 +1,50 @@
+// layer: behaviour (check)
+// job: from a resolved checker to its probe and attempt bound; one attempt on its own (for tools and tests).
+import { probeHttp } from './http.js';
+import { probeMisc } from './misc.js';
+import type { ScheduledCheck } from './scheduler.js';
+import { probeTcp } from './tcp.js';
+import type { CheckConfig, CheckResult, Probe } from './types.js';
+
+/** MISC_CHECK kills its own process group at misc_timeout; the scheduler's deadline is a backstop this much later. */
+const MISC_BACKSTOP_MS = 500;
+
+/** The attempt itself, for the checker's kind. */
+export function probeFor(config: CheckConfig): Probe {
+  switch (config.kind) {
+    case 'TCP_CHECK': return (signal) => probeTcp(config, signal);
+    case 'HTTP_GET':
+    case 'SSL_GET': return (signal) => probeHttp(config, signal);
+    case 'MISC_CHECK': return (signal) => probeMisc(config, signal);
+  }
+}
+
+/** How long one attempt may run: connect_timeout (TCP), attemptTimeoutMs (HTTP), misc_timeout (MISC). */
+export function attemptTimeoutMs(config: CheckConfig): number {
+  switch (config.kind) {
+    case 'TCP_CHECK': return config.connectTimeoutMs;
+    case 'HTTP_GET':
+    case 'SSL_GET': return config.attemptTimeoutMs;
+    case 'MISC_CHECK': return config.timeoutMs + MISC_BACKSTOP_MS;
+  }
+}
+
+/** What the scheduler needs to run `config`. */
+export function scheduledCheck(config: CheckConfig, probe: Probe = probeFor(config)): ScheduledCheck {
+  const { delayLoopMs, retry, delayBeforeRetryMs, warmupMs } = config;
+  return { timing: { delayLoopMs, retry, delayBeforeRetryMs, warmupMs }, attemptTimeoutMs: attemptTimeoutMs(config), probe };
+}
+
+/** One attempt of `config` now, bounded by its attempt timeout (or `signal`). Never rejects. */
+export async function checkOnce(config: CheckConfig, signal?: AbortSignal): Promise<CheckResult> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort('deadline'), attemptTimeoutMs(config));
+  const forward = (): void => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', forward, { once: true });
+  try {
+    return await probeFor(config)(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', forward);
+  }
+}
