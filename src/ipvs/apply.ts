@@ -10,9 +10,9 @@ export type OpStatus =
   | 'applied'
   /** The kernel refused it (see `error`). */
   | 'failed'
-  /** Never sent, because an earlier operation failed. */
+  /** After the failing one, and refused as well (nothing to undo). */
   | 'skipped'
-  /** Sent after the failing one (in its datagram), carried out, then undone by apply. */
+  /** After the failing one, carried out, then undone by apply. */
   | 'reverted';
 
 export interface OpResult {
@@ -83,35 +83,34 @@ function asDestination(d: Extract<Op, { kind: 'delete-destination' }>['destinati
 }
 
 /**
- * Send `ops` in order (packed into datagrams, see IpvsClient.sendBatch); with `stop`, no datagram
- * after one with a refusal. Per op: true = carried out, Error = refused, undefined = not sent.
+ * Send `ops` in order, pipelined and packed into datagrams (see IpvsClient.sendBatch).
+ * Per op: true = carried out, Error = refused.
  */
-async function run(client: IpvsClient, ops: readonly Op[], stop: boolean): Promise<(Error | true | undefined)[]> {
+async function run(client: IpvsClient, ops: readonly Op[]): Promise<(Error | true)[]> {
   const keyNests = new WeakMap<object, Buffer>();
-  const commands = function* (): Generator<IpvsCommand> { for (const op of ops) yield commandOf(op, keyNests); };
-  const sent = await client.sendBatch(commands(), { stopAtFirstError: stop });
-  return ops.map((_, i) => (i < sent.length ? sent[i] ?? true : undefined));
+  const sent = await client.sendBatch(ops.map((op) => commandOf(op, keyNests)));
+  return ops.map((_, i) => sent[i] ?? true);
 }
 
 /**
- * Apply a plan: operations packed by the hundred into each datagram, with one acknowledgement
- * per datagram (not a round trip, nor even an ACK, per operation). On the first refusal (in plan
- * order) no further datagram is sent; operations after the failing one that rode in its datagram
- * and were carried out are undone, newest first, so nothing after the failure stays applied.
- * The result says, per operation, what became of it. Undo the applied part with `rollback()`.
+ * Apply a plan: operations pipelined and packed by the hundred into each datagram, with one
+ * acknowledgement per datagram (not a round trip, nor even an ACK, per operation). The kernel
+ * carries out every operation it can; when one is refused, the operations after it (in plan
+ * order) that were carried out are undone, newest first, so nothing after the failure stays
+ * applied. The result says, per operation, what became of it. Undo the applied part with `rollback()`.
  */
 export async function apply(client: IpvsClient, ops: readonly Op[]): Promise<ApplyResult> {
-  const outcome = await run(client, ops, true);
+  const outcome = await run(client, ops);
   const firstFailure = outcome.findIndex((o) => o instanceof Error);
   const results: OpResult[] = ops.map((op, i) => {
     const o = outcome[i];
-    if (o instanceof Error) return { op, status: 'failed', error: o };
     if (o === true) return { op, status: 'applied' };
-    return { op, status: 'skipped' };
+    // Only the first refusal is the failure; later refused operations simply did not happen.
+    return i === firstFailure ? { op, status: 'failed', error: o as Error } : { op, status: 'skipped' };
   });
   if (firstFailure < 0) return { ok: true, results, applied: [...ops], revertFailures: [] };
   const pastFailure = results.slice(firstFailure + 1).filter((r) => r.status === 'applied').reverse();
-  const undo = await run(client, pastFailure.flatMap((r) => inverse(r.op)), false); // undo all that can be undone
+  const undo = await run(client, pastFailure.flatMap((r) => inverse(r.op))); // undo all that can be undone
   const revertFailures: { op: Op; error: Error }[] = [];
   let at = 0;
   for (const r of pastFailure) {

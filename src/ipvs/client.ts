@@ -6,9 +6,8 @@ import { AttrWriter, decodeAttrs, type Attr } from '../netlink/attr.js';
 import type { NlMessage } from '../netlink/message.js';
 import { decodeService, decodeServiceReply, encodeService, encodeServiceKeyNest, findAttr, findNest, type DecodeOptions } from './codec.js';
 import { decodeDestination, encodeDestinationKeyNest, encodeDestinationNest } from './codec-dest.js';
-import { DumpInterruptedError, NetlinkDecodeError } from '../netlink/errors.js';
+import { DumpInterruptedError, NetlinkDecodeError, NetlinkError } from '../netlink/errors.js';
 import { decodeDaemon, decodeInfo, decodeTimeouts, encodeDaemon, encodeDaemonState, encodeTimeouts } from './codec-config.js';
-import { FencedBatch, type BatchMessage } from './batch.js';
 import * as K from './constants.js';
 import { ipvsErrorFrom } from './errors.js';
 import {
@@ -24,7 +23,10 @@ import {
 export interface IpvsClientOptions {
   /** Network namespace: a name under /var/run/netns or a path such as /proc/PID/ns/net. */
   netns?: string;
-  /** Requests in flight at most on the socket (the netlink engine's window). Default 256. */
+  /**
+   * Requests in flight at most on the socket (the netlink engine's window). Default 1024: batches
+   * are fenced (one ACK per datagram), so a wide window cannot overflow the receive buffer.
+   */
   maxInFlight?: number;
   /**
    * Sockets that dump real servers in parallel in dumpTable() (the kernel runs one dump per
@@ -82,7 +84,6 @@ export const commands = {
 export class IpvsClient {
   private resolved?: GenlFamily;
   private readonly headers = new Map<number, Buffer>();
-  private batch?: FencedBatch;
   /** Extra sockets for parallel real-server dumps, opened on first use. */
   private readonly dumpers: GenlSocket[] = [];
 
@@ -90,7 +91,7 @@ export class IpvsClient {
 
   /** Open a client on its own generic netlink socket. */
   static open(options: IpvsClientOptions = {}): IpvsClient {
-    return new IpvsClient(GenlSocket.open(options), options);
+    return new IpvsClient(GenlSocket.open({ ...options, maxInFlight: options.maxInFlight ?? 1024 }), options);
   }
 
   /** Resolve the IPVS family (once); rejects with ErrnoError ENOENT when ip_vs is not loaded. */
@@ -116,30 +117,27 @@ export class IpvsClient {
   }
 
   /**
-   * Send many commands in order, packed into datagrams without per-command ACKs (a second socket,
-   * opened on first use; see FencedBatch). Resolves with one entry per command sent: undefined =
-   * carried out, IpvsError = refused. With `stopAtFirstError`, no datagram is sent after one
-   * that had a refusal, and the array is shorter than the input.
+   * Send many commands in order, pipelined and packed into datagrams without per-command ACKs:
+   * the engine closes each datagram with one acknowledged NLMSG_NOOP fence (see the engine's
+   * `fenced` requests). Resolves with one entry per command: undefined = carried out, IpvsError =
+   * refused by the kernel. Every command is sent, whatever happens to the others. Rejects when an
+   * outcome is unknown (receive buffer overrun, timeout, closed).
    */
-  async sendBatch(commands: Iterable<IpvsCommand>, options: { stopAtFirstError?: boolean } = {}): Promise<(Error | undefined)[]> {
+  async sendBatch(commands: Iterable<IpvsCommand>): Promise<(Error | undefined)[]> {
     const family = await this.ready();
-    this.batch ??= new FencedBatch(this.options.netns !== undefined ? { netns: this.options.netns } : {});
-    const sent: IpvsCommand[] = [];
-    const messages = function* (this: IpvsClient): Generator<BatchMessage> {
-      for (const command of commands) {
-        sent.push(command);
-        yield { type: family.id, payload: this.payloadOf(command), op: K.IPVS_CMD_NAMES[command.cmd] ?? `IPVS cmd ${command.cmd}` };
-      }
-    };
-    const outcome = await this.batch.send(messages.call(this), options);
-    return outcome.map((err, i) => {
-      const command = sent[i];
-      if (!err || !command) return undefined;
-      return ipvsErrorFrom(err, command.cmd, typeof command.target === 'function' ? command.target() : command.target) as Error;
+    const list = [...commands];
+    const outcomes = await this.genl.engine.requestAll(list.map((command) => ({
+      type: family.id, payload: this.payloadOf(command), fenced: true, op: K.IPVS_CMD_NAMES[command.cmd] ?? `IPVS cmd ${command.cmd}`,
+    })));
+    const unknown = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && !(o.reason instanceof NetlinkError));
+    if (unknown) throw unknown.reason;
+    return outcomes.map((o, i) => {
+      const command = list[i] as IpvsCommand;
+      if (o.status === 'fulfilled') return undefined;
+      return ipvsErrorFrom(o.reason, command.cmd, typeof command.target === 'function' ? command.target() : command.target) as Error;
     });
   }
 
-  /** genlmsghdr and attributes of a command, as payload parts. */
   private payloadOf(command: IpvsCommand): Buffer[] {
     let header = this.headers.get(command.cmd);
     if (!header) {
@@ -332,7 +330,6 @@ export class IpvsClient {
 
   /** Close the sockets; requests in flight reject with RequestCancelledError. */
   close(): void {
-    this.batch?.close();
     for (const d of this.dumpers) d.close();
     this.genl.close();
   }

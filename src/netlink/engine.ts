@@ -11,7 +11,7 @@ import {
   RequestTimeoutError, type ExtAck,
 } from './errors.js';
 import { Fifo } from '../fifo.js';
-import { decodeDone, decodeError, decodeMessages, encodeMessage, type NlMessage, type NlMessageHeader } from './message.js';
+import { decodeDone, decodeError, decodeMessages, writeHeader, type NlMessage, type NlMessageHeader } from './message.js';
 
 /** A bound netlink socket, as the engine needs it. The native layer provides one; tests a fake. */
 export interface NetlinkTransport {
@@ -62,6 +62,14 @@ export interface NetlinkRequest {
   dump?: boolean;
   /** Ask for an ACK (NLM_F_ACK) and resolve at it. Default true for non-dumps, false for dumps. */
   ack?: boolean;
+  /**
+   * Send without NLM_F_ACK and let the engine close the datagram with an acknowledged
+   * NLMSG_NOOP (a fence). The kernel carries out a datagram's messages in order and answers only
+   * refusals, so the fence's ACK proves that every earlier message of the datagram that drew no
+   * NLMSG_ERROR succeeded: one ACK per datagram instead of one per request. Resolves at the fence
+   * with the replies collected (usually none). Not for dumps.
+   */
+  fenced?: boolean;
   /** Reject with RequestTimeoutError when not complete this long after the call. */
   timeoutMs?: number;
   /** Name of the operation for errors (`syscall`), e.g. `RTM_NEWADDR`. Default `nlmsg_type=N`. */
@@ -110,6 +118,7 @@ interface Pending {
   readonly op: string;
   readonly dump: boolean;
   readonly ack: boolean;
+  readonly fenced: boolean;
   readonly maxDumpRetries: number;
   readonly resolve: (replies: NlMessage[]) => void;
   readonly reject: (err: Error) => void;
@@ -138,6 +147,8 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   private readonly queue = new Fifo<Pending>();
   private queuedLive = 0;
   private readonly dumpsInFlight = new Set<Pending>();
+  /** Fence sequence number → the fenced requests of its datagram. */
+  private readonly fences = new Map<number, Pending[]>();
   private readonly maxInFlight: number;
   private readonly defaultTimeoutMs: number;
   private readonly maxBatchBytes: number;
@@ -172,23 +183,48 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
    * NetlinkOverrunError (ENOBUFS while in flight) or RequestCancelledError (closed).
    */
   request(req: NetlinkRequest): Promise<NlMessage[]> {
-    const op = req.op ?? `nlmsg_type=${req.type}`;
-    if (this.closed) return Promise.reject(new RequestCancelledError(op));
-    if (!Number.isInteger(req.type) || req.type < 0 || req.type > 0xffff) {
-      return Promise.reject(new RangeError(`nlmsg_type out of range: ${req.type}`));
-    }
-    return new Promise<NlMessage[]>((resolve, reject) => {
-      const dump = req.dump ?? false;
-      const p: Pending = {
-        req, op, dump, ack: req.ack ?? !dump, maxDumpRetries: req.maxDumpRetries ?? 5, resolve, reject,
-        seq: 0, attempts: 0, interrupted: false, replies: [], done: false, queued: true,
+    return new Promise<NlMessage[]>((resolve, reject) => this.enqueue(req, resolve, reject));
+  }
+
+  /**
+   * Send many requests, in order, as `request()` would (pipelined, packed into datagrams), and
+   * settle once all have: one promise for the lot instead of one per request, for bulk work
+   * such as applying thousands of IPVS operations.
+   */
+  requestAll(reqs: readonly NetlinkRequest[]): Promise<PromiseSettledResult<NlMessage[]>[]> {
+    return new Promise((resolveAll) => {
+      const results = new Array<PromiseSettledResult<NlMessage[]>>(reqs.length);
+      let left = reqs.length;
+      if (left === 0) return resolveAll(results);
+      const settle = (i: number, result: PromiseSettledResult<NlMessage[]>): void => {
+        results[i] = result;
+        if (--left === 0) resolveAll(results);
       };
-      const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
-      if (timeoutMs > 0) p.timer = setTimeout(() => this.finish(p, new RequestTimeoutError(op, timeoutMs)), timeoutMs);
-      this.queue.push(p);
-      this.queuedLive += 1;
-      this.schedulePump();
+      reqs.forEach((req, i) => this.enqueue(req,
+        (value) => settle(i, { status: 'fulfilled', value }),
+        (reason) => settle(i, { status: 'rejected', reason })));
     });
+  }
+
+  /** Check `req` and queue it; exactly one of `resolve` and `reject` is called, once. */
+  private enqueue(req: NetlinkRequest, resolve: (replies: NlMessage[]) => void, reject: (err: Error) => void): void {
+    const op = req.op ?? `nlmsg_type=${req.type}`;
+    if (this.closed) return reject(new RequestCancelledError(op));
+    if (!Number.isInteger(req.type) || req.type < 0 || req.type > 0xffff) {
+      return reject(new RangeError(`nlmsg_type out of range: ${req.type}`));
+    }
+    if (req.fenced && req.dump) return reject(new TypeError(`${op}: a dump cannot be fenced`));
+    const dump = req.dump ?? false;
+    const fenced = req.fenced ?? false;
+    const p: Pending = {
+      req, op, dump, fenced, ack: !fenced && (req.ack ?? !dump), maxDumpRetries: req.maxDumpRetries ?? 5, resolve, reject,
+      seq: 0, attempts: 0, interrupted: false, replies: [], done: false, queued: true,
+    };
+    const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
+    if (timeoutMs > 0) p.timer = setTimeout(() => this.finish(p, new RequestTimeoutError(op, timeoutMs)), timeoutMs);
+    this.queue.push(p);
+    this.queuedLive += 1;
+    this.schedulePump();
   }
 
   /** Multicast notifications as an async iterator; ends when the engine closes or `signal` aborts. */
@@ -207,6 +243,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.fences.clear();
     for (const p of [...this.queue.drain(), ...this.inFlight.values()]) this.finish(p, new RequestCancelledError(p.op));
     this.transport.close();
     this.emit('close');
@@ -237,6 +274,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   private nextBatch(): Pending[] {
     const batch: Pending[] = [];
     let bytes = 0;
+    let fenced = false;
     while (this.inFlight.size + batch.length < this.maxInFlight) {
       const next = this.queue.peek();
       if (!next) break;
@@ -248,12 +286,14 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       // after the one in flight, and later requests wait behind it, so order is kept.
       if (next.dump && (batch.length > 0 || this.dumpsInFlight.size > 0)) break;
       const size = nlmsgAlign(NLMSG_HDRLEN + payloadLength(next.req.payload));
-      if (batch.length > 0 && bytes + size > this.maxBatchBytes) break;
+      const fence = fenced || next.fenced ? NLMSG_HDRLEN : 0;
+      if (batch.length > 0 && bytes + size + fence > this.maxBatchBytes) break;
       this.queue.shift();
       next.queued = false;
       this.queuedLive -= 1;
       batch.push(next);
       bytes += size;
+      fenced ||= next.fenced;
       if (next.dump) break;
     }
     return batch;
@@ -264,18 +304,25 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     do {
       seq = this.nextSeq;
       this.nextSeq = seq >= 0xffffffff ? 1 : seq + 1;
-    } while (this.inFlight.has(seq));
+    } while (this.inFlight.has(seq) || this.fences.has(seq));
     return seq;
   }
 
   /** Send (or re-send) requests in one datagram, each under a fresh sequence number; each holds a slot. */
   private transmit(batch: Pending[]): void {
-    const messages = batch.map((p) => this.encode(p));
+    for (const p of batch) this.register(p);
+    const fenced = batch.filter((p) => p.fenced);
+    let fence: NlMessageHeader | undefined;
+    if (fenced.length > 0) {
+      fence = { length: NLMSG_HDRLEN, type: NLMSG_NOOP, flags: NLM_F_REQUEST | NLM_F_ACK, seq: this.allocSeq(), pid: 0 };
+      this.fences.set(fence.seq, fenced);
+    }
     const fail = (err: unknown): void => {
+      if (fence) this.fences.delete(fence.seq);
       for (const p of batch) this.finish(p, err instanceof Error ? err : new Error(String(err)));
     };
     try {
-      const sent = this.transport.send(messages.length === 1 ? messages[0] as Buffer : messages);
+      const sent = this.transport.send(datagramOf(batch, fence));
       this.stats.sent += batch.length;
       if (sent) sent.catch(fail);
     } catch (err) {
@@ -283,18 +330,16 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     }
   }
 
-  /** Give `p` a sequence number and a place among the requests in flight; its message. */
-  private encode(p: Pending): Buffer {
+  /** Give `p` a sequence number, its header, and a place among the requests in flight. */
+  private register(p: Pending): void {
     p.seq = this.allocSeq();
     p.attempts += 1;
     p.interrupted = false;
     p.replies = [];
     const flags = NLM_F_REQUEST | (p.req.flags ?? 0) | (p.ack ? NLM_F_ACK : 0) | (p.dump ? NLM_F_DUMP : 0);
-    const data = encodeMessage({ type: p.req.type, flags, seq: p.seq, pid: 0 }, p.req.payload ?? []);
     p.header = { length: NLMSG_HDRLEN + payloadLength(p.req.payload), type: p.req.type, flags, seq: p.seq, pid: 0 };
     this.inFlight.set(p.seq, p);
     if (p.dump) this.dumpsInFlight.add(p);
-    return data;
   }
 
   /** Settle `p` once: free its slot or queue place, stop its timer, let the next request go. */
@@ -331,6 +376,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     if (fromGroups !== 0) return this.notify(msg);
     const { seq, pid } = msg.header;
     const p = seq !== 0 ? this.inFlight.get(seq) : undefined;
+    if (!p && seq !== 0 && pid === this.transport.portId && this.fences.has(seq)) return this.fenceReached(seq, msg);
     if (!p) return seq !== 0 && pid === this.transport.portId ? this.stray(msg, 'unknown-seq') : this.notify(msg);
     if (pid !== this.transport.portId) return this.stray(msg, 'port-id');
     this.reply(p, msg);
@@ -357,7 +403,28 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       case NLMSG_DONE: return this.ended(p, () => decodeDone(msg.payload, flags));
       default:
         p.replies.push(msg);
-        if (!p.dump && !p.ack && (flags & NLM_F_MULTI) === 0) this.complete(p);
+        if (!p.dump && !p.ack && !p.fenced && (flags & NLM_F_MULTI) === 0) this.complete(p);
+    }
+  }
+
+  /**
+   * The fence closing a datagram answered: its fenced requests that drew no NLMSG_ERROR were
+   * carried out (the kernel answers a datagram's messages in order).
+   */
+  private fenceReached(seq: number, msg: NlMessage): void {
+    const fenced = this.fences.get(seq) ?? [];
+    this.fences.delete(seq);
+    if (msg.header.type !== NLMSG_ERROR) return;
+    let error = 0;
+    try {
+      error = decodeError(msg.payload, msg.header.flags).error;
+    } catch (err) {
+      for (const p of fenced) this.finish(p, err as Error);
+      return;
+    }
+    for (const p of fenced) {
+      if (error === 0) this.complete(p);
+      else this.finish(p, new NetlinkError(Math.abs(error), `${p.op} (fence)`, p.header as NlMessageHeader));
     }
   }
 
@@ -392,6 +459,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       return;
     }
     this.stats.overruns += 1;
+    this.fences.clear();
     this.emit('enobufs', err);
     for (const p of [...this.inFlight.values()]) this.finish(p, new NetlinkOverrunError(p.op));
   }
@@ -404,4 +472,27 @@ function payloadLength(payload: Buffer | readonly Buffer[] | undefined): number 
   let n = 0;
   for (const part of payload as readonly Buffer[]) n += part.length;
   return n;
+}
+
+/**
+ * One datagram holding the batch's messages (and the fence, if any), each padded to
+ * NLMSG_ALIGNTO: one allocation per datagram, payloads copied once.
+ */
+function datagramOf(batch: readonly Pending[], fence: NlMessageHeader | undefined): Buffer {
+  let total = fence ? NLMSG_HDRLEN : 0;
+  for (const p of batch) total += nlmsgAlign((p.header as NlMessageHeader).length);
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  const put = (header: NlMessageHeader, payload: Buffer | readonly Buffer[] | undefined): void => {
+    writeHeader(out, at, header);
+    let end = at + NLMSG_HDRLEN;
+    if (Buffer.isBuffer(payload)) end += payload.copy(out, end);
+    else for (const part of payload ?? []) end += part.copy(out, end);
+    const padded = at + nlmsgAlign(header.length);
+    out.fill(0, end, padded);
+    at = padded;
+  };
+  for (const p of batch) put(p.header as NlMessageHeader, p.req.payload);
+  if (fence) put(fence, undefined);
+  return out;
 }

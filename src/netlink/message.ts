@@ -39,12 +39,17 @@ export interface NlMessage {
 /** Write a 16-byte nlmsghdr. */
 export function encodeHeader(header: NlMessageHeader): Buffer {
   const buf = Buffer.alloc(NLMSG_HDRLEN);
-  writeU32Host(buf, header.length, 0);
-  writeU16Host(buf, header.type, 4);
-  writeU16Host(buf, header.flags, 6);
-  writeU32Host(buf, header.seq, 8);
-  writeU32Host(buf, header.pid, 12);
+  writeHeader(buf, 0, header);
   return buf;
+}
+
+/** Write a 16-byte nlmsghdr into `buf` at `offset` (host byte order). */
+export function writeHeader(buf: Buffer, offset: number, header: NlMessageHeader): void {
+  writeU32Host(buf, header.length, offset);
+  writeU16Host(buf, header.type, offset + 4);
+  writeU16Host(buf, header.flags, offset + 6);
+  writeU32Host(buf, header.seq, offset + 8);
+  writeU32Host(buf, header.pid, offset + 12);
 }
 
 /**

@@ -440,3 +440,80 @@ test('a failed send fails every request of its datagram', async (t) => {
   for (const p of both) await t.throwsAsync(p, { message: 'sendmsg EMSGSIZE' });
   t.is(engine.inFlightCount, 0);
 });
+
+test('fenced requests go without NLM_F_ACK, closed by one acknowledged NOOP; its ACK resolves them', async (t) => {
+  const { fake, engine } = setup();
+  const pending = [0, 1, 2].map((i) => engine.request({ type: RTM_NEWADDR, payload: Buffer.from(`a${i}`), fenced: true }));
+  await flush();
+  t.is(fake.sent.length, 1);
+  const [a, b, c, fence] = fake.requests.map((m) => m.header);
+  if (!a || !b || !c || !fence) return t.fail('three requests and a fence expected');
+  t.deepEqual([a.flags, b.flags, c.flags], [NLM_F_REQUEST, NLM_F_REQUEST, NLM_F_REQUEST]);
+  t.is(fence.type, NLMSG_NOOP);
+  t.is(fence.flags, NLM_F_REQUEST | NLM_F_ACK);
+  t.is(new Set([a.seq, b.seq, c.seq, fence.seq]).size, 4);
+  let settled = 0;
+  for (const p of pending) void p.then(() => { settled++; });
+  await flush();
+  t.is(settled, 0, 'nothing resolves before the fence');
+  fake.deliver(errorTo(fence, PORT));
+  t.deepEqual(await Promise.all(pending), [[], [], []]);
+  t.is(engine.inFlightCount, 0);
+});
+
+test('a refused fenced request rejects; the others of its datagram resolve at the fence', async (t) => {
+  const { fake, engine } = setup();
+  const pending = [0, 1, 2].map(() => engine.request({ type: RTM_NEWADDR, fenced: true, op: 'RTM_NEWADDR' }));
+  await flush();
+  const [a, b, c, fence] = fake.requests.map((m) => m.header);
+  if (!a || !b || !c || !fence) return t.fail('three requests and a fence expected');
+  fake.deliver([errorTo(b, PORT, { error: -17, message: 'exists' }), errorTo(fence, PORT)]);
+  const outcomes = await Promise.allSettled(pending);
+  t.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+  const refused = outcomes[1];
+  t.true(refused?.status === 'rejected' && refused.reason instanceof NetlinkError && refused.reason.code === 'EEXIST');
+});
+
+test('fenced and acknowledged requests share a datagram; the fence comes last', async (t) => {
+  const { fake, engine } = setup();
+  const fencedOne = engine.request({ type: RTM_NEWADDR, fenced: true });
+  const acked = engine.request({ type: RTM_GETLINK });
+  await flush();
+  t.is(fake.sent.length, 1);
+  const [f, g, fence] = fake.requests.map((m) => m.header);
+  if (!f || !g || !fence) return t.fail('two requests and a fence expected');
+  t.is(fence.type, NLMSG_NOOP);
+  fake.deliver([errorTo(g, PORT), errorTo(fence, PORT)]);
+  t.deepEqual(await Promise.all([fencedOne, acked]), [[], []]);
+});
+
+test('ENOBUFS fails fenced requests; a late fence ACK is a stray; a fenced dump is refused', async (t) => {
+  const { fake, engine, strays } = setup();
+  engine.on('enobufs', () => undefined);
+  const pending = engine.request({ type: RTM_NEWADDR, fenced: true });
+  await flush();
+  const fence = fake.requests.at(-1)?.header;
+  if (!fence) return t.fail('a fence expected');
+  fake.fail(Object.assign(new Error('recvmsg ENOBUFS'), { code: 'ENOBUFS', errno: 105 }));
+  await t.throwsAsync(pending, { instanceOf: NetlinkOverrunError });
+  fake.deliver(errorTo(fence, PORT));
+  t.deepEqual(strays, [[fence.seq, 'unknown-seq']]);
+  await t.throwsAsync(engine.request({ type: RTM_GETLINK, dump: true, fenced: true }), { instanceOf: TypeError });
+});
+
+test('requestAll settles every request in order, in one promise', async (t) => {
+  const { fake, engine } = setup();
+  const all = engine.requestAll([
+    { type: RTM_NEWADDR, fenced: true }, { type: RTM_NEWADDR, fenced: true, op: 'second' }, { type: 0x1_0000 }, { type: RTM_GETLINK },
+  ]);
+  await flush();
+  const [a, b, g, fence] = fake.requests.map((m) => m.header);
+  if (!a || !b || !g || !fence) return t.fail('three requests and a fence expected');
+  fake.deliver([errorTo(b, PORT, { error: -2 }), replyTo(g, PORT, RTM_NEWLINK, Buffer.from('lo')), errorTo(g, PORT), errorTo(fence, PORT)]);
+  const results = await all;
+  t.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+  t.true(results[1]?.status === 'rejected' && results[1].reason instanceof NetlinkError && results[1].reason.code === 'ENOENT');
+  t.true(results[2]?.status === 'rejected' && results[2].reason instanceof RangeError);
+  t.true(results[3]?.status === 'fulfilled' && results[3].value.map(body).join() === 'lo');
+  t.deepEqual(await engine.requestAll([]), []);
+});
