@@ -8,6 +8,7 @@ import { registerConfigCommands } from './check.js';
 import { registerIpsetCommands } from './ipset.js';
 import { registerIpvsCommands } from './ipvs.js';
 import { registerLinkCommands } from './links.js';
+import { registerVrrpCommands } from './vrrp.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -21,6 +22,7 @@ registerLinkCommands(program);
 registerIpvsCommands(program);
 registerIpsetCommands(program);
 registerConfigCommands(program);
+registerVrrpCommands(program);
 
 try {
   await program.parseAsync();

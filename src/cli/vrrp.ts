@@ -1,0 +1,95 @@
+// layer: cli (composition only)
+// job: `lvskit vrrp run|check -f FILE`: VRRP instances from keepalived blocks or JSON, events printed until SIGTERM/SIGINT, then a graceful stop.
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.js';
+import { parseKeepalivedVrrp } from '../vrrp/keepalived-block.js';
+import { VrrpRunner } from '../vrrp/runner.js';
+import type { VrrpRunnerEvent } from '../vrrp/events.js';
+import { validateVrrpConfig } from '../vrrp/validate.js';
+import { netnsOption } from './options.js';
+
+interface Loaded { instances: VrrpInstanceConfig[]; syncGroups: VrrpSyncGroupConfig[]; warnings: string[] }
+
+/** A JSON file (`{ "instances": [...], "syncGroups": [...] }`) or keepalived.conf blocks (vrrp_instance, vrrp_sync_group). */
+async function load(file: string): Promise<Loaded> {
+  const text = await readFile(file, 'utf8');
+  if (file.endsWith('.json') || text.trimStart().startsWith('{')) {
+    let json: { instances?: VrrpInstanceConfig[]; syncGroups?: VrrpSyncGroupConfig[] };
+    try {
+      json = JSON.parse(text) as typeof json;
+    } catch (error) {
+      throw new Error(`${file}: ${(error as Error).message}`);
+    }
+    return { instances: json.instances ?? [], syncGroups: json.syncGroups ?? [], warnings: [] };
+  }
+  return parseKeepalivedVrrp(text, file);
+}
+
+function describe(e: VrrpRunnerEvent): string {
+  switch (e.type) {
+    case 'transition': return `${e.instance}: ${e.from} → ${e.to} (${e.reason}, priority ${e.priority})`;
+    case 'group-transition': return `group ${e.group}: ${e.to}`;
+    case 'drop': return `${e.instance ?? e.interface}: dropped from ${e.src ?? '?'}: ${e.message} [${e.reason}]`;
+    case 'vip': return `${e.instance}: ${e.op} ${e.address}/${e.prefixLength} dev ${e.dev}${e.label ? ` label ${e.label}` : ''}${e.error ? ` failed: ${e.error.message}` : ''}`;
+    case 'announce': return `${e.instance}: ${e.count} × ${e.kind === 'garp' ? 'gratuitous ARP' : 'unsolicited NA'} for ${e.address} on ${e.dev}${e.error ? ` failed: ${e.error.message}` : ''}`;
+    case 'sync-daemon': return `${e.instance}: sync daemon ${e.role} on ${e.interface} (syncid ${e.syncId})${e.handled ? '' : ' — no IPVS client wired here; not done'}${e.error ? ` failed: ${e.error.message}` : ''}`;
+    case 'script': return `${e.owner}: ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}`;
+    case 'warning': return `${e.instance ?? 'vrrp'}: warning: ${e.message}`;
+  }
+}
+
+type Printed = VrrpRunnerEvent | { type: 'started'; pid: number; instances: string[] };
+
+function printer(json: boolean): (e: Printed) => void {
+  return (e) => {
+    if (json) {
+      const error = (e as { error?: Error }).error;
+      console.log(JSON.stringify({ ts: Date.now(), ...e, ...(error ? { error: error.message } : {}) }));
+    } else {
+      console.log(`${new Date().toISOString()} ${e.type === 'started' ? `started ${e.instances.join(', ')} (pid ${e.pid})` : describe(e)}`);
+    }
+  };
+}
+
+export function registerVrrpCommands(program: Command): void {
+  const vrrp = program.command('vrrp').description('VRRP v2/v3 instances (keepalived-compatible on the wire)');
+
+  vrrp.command('check')
+    .description('validate a file of VRRP instances and print them resolved (with defaults)')
+    .requiredOption('-f, --file <file>', 'keepalived.conf-style vrrp_instance blocks, or JSON')
+    .action(async (opts: { file: string }) => {
+      const loaded = await load(opts.file);
+      for (const w of loaded.warnings) console.error(`lvskit: ${w}`);
+      const resolved = validateVrrpConfig(loaded.instances, loaded.syncGroups);
+      // The password stays out of the output.
+      const shown = { ...resolved, instances: resolved.instances.map((r) => ({ ...r, ...(r.authData ? { authData: '(8 bytes)' } : {}) })) };
+      console.log(JSON.stringify(shown, null, 2));
+    });
+
+  vrrp.command('run')
+    .description('run VRRP instances until SIGTERM/SIGINT (then priority 0 and the VIPs released)')
+    .requiredOption('-f, --file <file>', 'keepalived.conf-style vrrp_instance blocks, or JSON')
+    .addOption(netnsOption())
+    .option('--json', 'print events as JSON lines')
+    .action(async (opts: { file: string; netns?: string; json?: boolean }) => {
+      const loaded = await load(opts.file);
+      for (const w of loaded.warnings) console.error(`lvskit: ${w}`);
+      const print = printer(opts.json === true);
+      const runner = await VrrpRunner.open({
+        instances: loaded.instances, syncGroups: loaded.syncGroups, ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
+      });
+      const stream = runner.events();
+      print({ type: 'started', pid: process.pid, instances: runner.status().map((s) => s.name) });
+      runner.start();
+      const events = (async () => { for await (const e of stream) print(e); })();
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      await runner.stop();
+      await events;
+      if (opts.json) console.log(JSON.stringify({ ts: Date.now(), type: 'stopped', status: runner.status() }));
+    });
+}

@@ -1,0 +1,50 @@
+// layer: behaviour (vrrp)
+// job: the clock a runner reads and arms timers on: the system's monotonic clock (sub-millisecond when asked), or a fake one in tests.
+import { performance } from 'node:perf_hooks';
+
+/** Time in ms (any origin, monotonic) and one-shot timers at absolute times on that clock. */
+export interface Clock {
+  now(): number;
+  /**
+   * Call `fn` at `atMs` (soon, but never synchronously, if that has passed). `precise`: within a
+   * fraction of a millisecond rather than within about one. Returns a handle for clearTimer.
+   */
+  setTimer(atMs: number, fn: () => void, precise?: boolean): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+/** How early a precise timer's libuv timer wakes before its deadline. */
+const EARLY_MS = 2;
+/** Something to wait on: nothing ever wakes it, so Atomics.wait is a precise sleep. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+interface SystemTimer { timeout?: ReturnType<typeof setTimeout>; cancelled: boolean }
+
+/**
+ * performance.now() and setTimeout. libuv timers have whole-millisecond resolution and fire up to a
+ * millisecond late; a `precise` timer (the Master_Down_Timer: Skew_Time at a 50 ms interval is
+ * 30.5 ms, and keepalived's timers are microsecond timers) wakes `EARLY_MS` early and sleeps the
+ * rest with Atomics.wait — a futex with a nanosecond timeout, which blocks this thread for at most
+ * those 2 ms, once per takeover.
+ */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimer: (atMs, fn, precise = false) => {
+    const timer: SystemTimer = { cancelled: false };
+    const fire = (): void => {
+      timer.timeout = undefined;
+      if (timer.cancelled) return;
+      const left = atMs - performance.now();
+      if (precise && left > 0) Atomics.wait(sleeper, 0, 0, left);
+      fn();
+    };
+    const left = atMs - performance.now();
+    timer.timeout = setTimeout(fire, precise ? Math.max(0, left - EARLY_MS) : Math.max(0, left));
+    return timer;
+  },
+  clearTimer: (handle) => {
+    const timer = handle as SystemTimer;
+    timer.cancelled = true;
+    if (timer.timeout) clearTimeout(timer.timeout);
+  },
+};

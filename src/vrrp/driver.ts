@@ -1,0 +1,255 @@
+// layer: behaviour (vrrp)
+// job: one instance at run time: its pure machine, real timers, and the actions carried out (adverts, VIPs over rtnetlink, announcements, hooks, scripts).
+import { isErrnoError } from '../errors.js';
+import type { RtnlClient } from '../rtnl/client.js';
+import { IFA_F_NODAD } from '../rtnl/constants.js';
+import type { Announcer } from './announce.js';
+import type { VrrpChannel } from './channel.js';
+import type { Clock } from './clock.js';
+import type { InstanceStats, InstanceStatus, VrrpHooks, VrrpRunnerEvent } from './events.js';
+import type { ResolvedInstance } from './instance.js';
+import { runScript, scriptsFor } from './notify.js';
+import { encodeAdvertisement } from './packet.js';
+import { checkAdvertisement, emptyDropCounters, type ReceivedDatagram, type ReceivePolicy } from './receive.js';
+import { createMachine, step, type Machine, type MachineConfig, type TimerName, type VrrpAction, type VrrpEvent } from './state.js';
+
+/** What a driver needs from the runner. */
+export interface DriverDeps {
+  clock: Clock;
+  rtnl: RtnlClient;
+  announcer: Announcer;
+  /** Index and hardware address of a link by name, from the runner's link watcher. */
+  link(dev: string): { index: number; mac?: string } | undefined;
+  hooks: VrrpHooks;
+  emit(event: VrrpRunnerEvent): void;
+  /** Called after every transition (the runner applies sync-group rules). */
+  onTransition(driver: InstanceDriver, action: Extract<VrrpAction, { type: 'notify' }>): void;
+  notifyTimeoutMs: number;
+}
+
+/** The machine's view of a resolved instance. */
+export function machineConfig(r: ResolvedInstance, primaryAddress: string): MachineConfig {
+  return {
+    version: r.version, priority: r.priority, advertIntervalCs: r.advertIntervalCs, preempt: r.preempt,
+    preemptDelayMs: r.preemptDelayMs, acceptMode: r.acceptMode, primaryAddress, garp: r.garp,
+    syncDaemon: r.lvsSyncDaemonInterface !== undefined,
+  };
+}
+
+/** The receive checks' view of a resolved instance. */
+export function receivePolicy(r: ResolvedInstance, unicast: boolean): ReceivePolicy {
+  return {
+    family: r.family, version: r.version, vrid: r.vrid, advertIntervalCs: r.advertIntervalCs,
+    addresses: r.vips.map((v) => v.address), unicast, ...(r.authData ? { authData: r.authData } : {}),
+  };
+}
+
+export class InstanceDriver {
+  readonly config: ResolvedInstance;
+  readonly channel: VrrpChannel;
+  #machine: Machine;
+  readonly #deps: DriverDeps;
+  readonly #policy: ReceivePolicy;
+  readonly #timers = new Map<TimerName, unknown>();
+  readonly #adverts = new Map<string, Buffer>();
+  readonly #stats: InstanceStats = {
+    advertsSent: 0, advertsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0, becameMaster: 0, releasedMaster: 0,
+    drops: emptyDropCounters(),
+  };
+  /** VIP changes, announcements and hooks run one after another, in the order the machine asked. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(config: ResolvedInstance, channel: VrrpChannel, deps: DriverDeps) {
+    this.config = config;
+    this.channel = channel;
+    this.#deps = deps;
+    this.#machine = createMachine(machineConfig(config, channel.source));
+    this.#policy = receivePolicy(config, config.unicastPeers.length > 0);
+    // Ready before the first takeover or stop: the adverts at our priority and at priority 0.
+    for (const dst of config.unicastPeers.length > 0 ? config.unicastPeers : [channel.group]) {
+      this.#advertBytes(config.priority, dst);
+      this.#advertBytes(0, dst);
+    }
+  }
+
+  get name(): string { return this.config.name; }
+  get machine(): Machine { return this.#machine; }
+
+  /** Step the machine (at `atMs`, default now) and carry out what it returns. */
+  handle(event: VrrpEvent, atMs = this.#deps.clock.now()): void {
+    const { machine, actions } = step(this.#machine, event, atMs);
+    this.#machine = machine;
+    for (const action of actions) this.#execute(action);
+  }
+
+  /**
+   * A datagram for this instance's VRID, received at `atMs`: checked, then (only if it passes) an
+   * advert event at its arrival time, so the timers it sets count from when it arrived.
+   */
+  receive(datagram: ReceivedDatagram, atMs = this.#deps.clock.now()): void {
+    const r = checkAdvertisement(this.#policy, datagram);
+    if (!r.ok) {
+      this.#stats.drops[r.reason]++;
+      this.#deps.emit({ type: 'drop', instance: this.name, interface: this.channel.dev, reason: r.reason, message: r.message, src: datagram.src });
+      return;
+    }
+    this.#stats.advertsReceived++;
+    if (r.advert.priority === 0) this.#stats.priorityZeroReceived++;
+    this.handle({ type: 'advert', src: datagram.src, priority: r.advert.priority, advertIntervalCs: r.advert.advertIntervalCs }, atMs);
+  }
+
+  /** Graceful stop: priority 0 and VIPs released when MASTER; resolves when the queued work is done. */
+  async stop(): Promise<void> {
+    this.handle({ type: 'shutdown' });
+    for (const handle of this.#timers.values()) this.#deps.clock.clearTimer(handle);
+    this.#timers.clear();
+    await this.#queue;
+  }
+
+  /** Wait for queued VIP changes and announcements. */
+  settled(): Promise<void> { return this.#queue; }
+
+  status(): InstanceStatus {
+    const m = this.#machine;
+    return {
+      name: this.name, state: m.state, priority: m.priority, vrid: this.config.vrid, interface: this.config.interface,
+      masterAdverIntervalCs: m.masterAdverIntervalCs, ...(m.master ? { master: { ...m.master } } : {}),
+      stats: { ...this.#stats, drops: { ...this.#stats.drops } },
+    };
+  }
+
+  #execute(a: VrrpAction): void {
+    switch (a.type) {
+      case 'send-advert': return this.#sendAdvert(a.priority);
+      case 'set-timer': return this.#setTimer(a.timer, a.atMs);
+      case 'clear-timer': return this.#clearTimer(a.timer);
+      case 'add-vips': return this.#enqueue(() => this.#vips('add'));
+      case 'remove-vips': return this.#enqueue(() => this.#vips('remove'));
+      case 'announce': return this.#enqueue(() => this.#announce(a.repeat));
+      case 'block-vips': return this.#enqueue(() => this.#blockVips(a.block));
+      case 'sync-daemon': return this.#enqueue(() => this.#syncDaemon(a.role));
+      case 'notify': return this.#notify(a);
+      case 'warning': return this.#deps.emit({ type: 'warning', instance: this.name, message: a.message });
+    }
+  }
+
+  #sendAdvert(priority: number): void {
+    const c = this.config;
+    const destinations = c.unicastPeers.length > 0 ? c.unicastPeers : [this.channel.group];
+    for (const dst of destinations) {
+      const vrrp = this.#advertBytes(priority, dst);
+      this.#stats.advertsSent++;
+      if (priority === 0) this.#stats.priorityZeroSent++;
+      this.channel.send(vrrp, dst).catch((error: Error) => this.#warn(`sending the advert to ${dst} failed: ${error.message}`, error));
+    }
+  }
+
+  /** An instance's adverts differ only in priority and destination: each is encoded once. */
+  #advertBytes(priority: number, dst: string): Buffer {
+    const key = `${priority}/${dst}`;
+    let vrrp = this.#adverts.get(key);
+    if (!vrrp) {
+      const c = this.config;
+      vrrp = encodeAdvertisement({
+        version: c.version, vrid: c.vrid, priority, advertIntervalCs: c.advertIntervalCs, authType: c.authData ? 1 : 0,
+        ...(c.authData ? { authData: c.authData } : {}), addresses: c.vips.map((v) => v.address),
+      }, c.family, { src: this.channel.source, dst });
+      if (this.#adverts.size > 64) this.#adverts.clear(); // weights can walk the priority through many values
+      this.#adverts.set(key, vrrp);
+    }
+    return vrrp;
+  }
+
+  #setTimer(timer: TimerName, atMs: number): void {
+    this.#clearTimer(timer);
+    // Master_Down_Timer decides when a takeover happens: it gets the sub-millisecond timer.
+    const handle = this.#deps.clock.setTimer(atMs, () => {
+      if (this.#timers.get(timer) !== handle) return;
+      this.#timers.delete(timer);
+      this.handle({ type: 'timer', timer });
+    }, timer === 'masterDown');
+    this.#timers.set(timer, handle);
+  }
+
+  #clearTimer(timer: TimerName): void {
+    const handle = this.#timers.get(timer);
+    if (handle === undefined) return;
+    this.#deps.clock.clearTimer(handle);
+    this.#timers.delete(timer);
+  }
+
+  #enqueue(work: () => Promise<void>): void {
+    this.#queue = this.#queue.then(work).catch((error: Error) => this.#warn(error.message, error));
+  }
+
+  /** Add or remove every VIP (`ip addr add A/N dev D label L`); already there / already gone is success. */
+  async #vips(op: 'add' | 'remove'): Promise<void> {
+    await Promise.all(this.config.vips.map(async (vip) => {
+      const target = {
+        dev: vip.dev, address: vip.address, prefixLength: vip.prefixLength, ...(vip.label ? { label: vip.label } : {}),
+        ...(this.config.family === 6 ? { flags: IFA_F_NODAD } : {}),
+      };
+      const event = { type: 'vip' as const, instance: this.name, op, address: vip.address, prefixLength: vip.prefixLength, dev: vip.dev, ...(vip.label ? { label: vip.label } : {}) };
+      try {
+        if (op === 'add') await this.#deps.rtnl.addAddress(target);
+        else await this.#deps.rtnl.deleteAddress(target);
+      } catch (error) {
+        const benign = isErrnoError(error) && (op === 'add' ? error.code === 'EEXIST' : error.code === 'EADDRNOTAVAIL' || error.code === 'ENODEV');
+        if (!benign) {
+          this.#deps.emit({ ...event, error: error as Error });
+          return;
+        }
+        if (op === 'remove') return; // nothing was there: no event for a no-op cleanup
+      }
+      this.#deps.emit(event);
+    }));
+  }
+
+  async #announce(repeat: number): Promise<void> {
+    if (repeat <= 0) return;
+    for (const vip of this.config.vips) {
+      const link = this.#deps.link(vip.dev);
+      const kind = this.config.family === 4 ? 'garp' : 'na';
+      const event = { type: 'announce' as const, instance: this.name, kind, address: vip.address, dev: vip.dev, count: repeat } as const;
+      if (!link?.mac) {
+        this.#deps.emit({ ...event, count: 0, error: new Error(`no hardware address for ${vip.dev}`) });
+        continue;
+      }
+      try {
+        await this.#deps.announcer.announce(link.index, Buffer.from(link.mac.split(':').map((h) => Number.parseInt(h, 16))), vip.address, repeat);
+        this.#deps.emit(event);
+      } catch (error) {
+        this.#deps.emit({ ...event, count: 0, error: error as Error });
+      }
+    }
+  }
+
+  async #blockVips(block: boolean): Promise<void> {
+    await this.#deps.hooks.blockVips?.({ instance: this.name, addresses: this.config.vips.map((v) => v.address), block });
+  }
+
+  async #syncDaemon(role: 'master' | 'backup' | 'stop'): Promise<void> {
+    const request = { instance: this.name, role, interface: this.config.lvsSyncDaemonInterface!, syncId: this.config.vrid };
+    const hook = this.#deps.hooks.syncDaemon;
+    try {
+      await hook?.(request);
+      this.#deps.emit({ type: 'sync-daemon', ...request, handled: hook !== undefined });
+    } catch (error) {
+      this.#deps.emit({ type: 'sync-daemon', ...request, handled: true, error: error as Error });
+    }
+  }
+
+  #notify(a: Extract<VrrpAction, { type: 'notify' }>): void {
+    if (a.to === 'MASTER') this.#stats.becameMaster++;
+    if (a.from === 'MASTER') this.#stats.releasedMaster++;
+    this.#deps.emit({ type: 'transition', instance: this.name, from: a.from, to: a.to, reason: a.reason, priority: a.priority, atMs: this.#deps.clock.now() });
+    this.#deps.onTransition(this, a);
+    for (const argv of scriptsFor(this.config.notify, 'INSTANCE', this.name, a.to, a.priority)) {
+      void runScript(this.name, argv, this.#deps.notifyTimeoutMs).then((event) => this.#deps.emit(event));
+    }
+  }
+
+  #warn(message: string, error?: Error): void {
+    this.#deps.emit({ type: 'warning', instance: this.name, message, ...(error ? { error } : {}) });
+  }
+}

@@ -1,0 +1,116 @@
+// layer: behaviour (vrrp)
+// job: the typed configuration of a VRRP instance and sync group (keepalived's vrrp_instance / vrrp_sync_group), and its resolved form.
+import type { IpFamily, VrrpVersion } from './packet.js';
+
+/** A virtual address: `123.30.175.40`, `123.30.175.40/32`, or with its device and label (`dev eth1 label eth1:2`). */
+export interface VirtualAddressConfig {
+  /** Address, optionally `/prefix` (default /32 or /128, as keepalived). */
+  address: string;
+  /** Device to add it to (default: the instance's interface). */
+  dev?: string;
+  /** IPv4 label such as `eth1:2`; must begin with the device name. */
+  label?: string;
+}
+
+/** keepalived `track_interface`: without weight, the link going down puts the instance in FAULT. */
+export interface TrackInterfaceConfig {
+  /** Link name; an alias label such as `eth1:2` tracks its link `eth1`. */
+  dev: string;
+  /** Positive: added to the priority while the link is up. Negative: added while it is down. 0/absent: FAULT when down. */
+  weight?: number;
+}
+
+/**
+ * Notify scripts, each an explicit argv (no shell). keepalived's `notify` script gets
+ * `INSTANCE|GROUP NAME STATE PRIORITY` appended; the per-state ones run as given.
+ */
+export interface NotifyScripts {
+  master?: string[];
+  backup?: string[];
+  fault?: string[];
+  stop?: string[];
+  notify?: string[];
+}
+
+/** One VRRP instance (keepalived `vrrp_instance`). Defaults are keepalived's. */
+export interface VrrpInstanceConfig {
+  /** Instance name (`VI_1`), used in events and notify scripts. */
+  name: string;
+  /** Interface adverts are sent and received on. */
+  interface: string;
+  /** `virtual_router_id`, 1..255. */
+  vrid: number;
+  /** 1..255; 255 is the address owner. Default 100. */
+  priority?: number;
+  /** VRRP version. Default 2 (IPv4 only); IPv6 needs 3. */
+  version?: VrrpVersion;
+  /** `advert_int`. v2: whole seconds (1000..255000); v3: centiseconds (10..40950). Default 1000. */
+  advertIntervalMs?: number;
+  /** `authentication { auth_type PASS; auth_pass … }` (v2 only; the first 8 bytes are used, as keepalived). */
+  authPass?: string;
+  /** `virtual_ipaddress`: all of one family, which is the instance's family. */
+  virtualAddresses: Array<string | VirtualAddressConfig>;
+  /** Default true; `nopreempt` is false. */
+  preempt?: boolean;
+  /** `preempt_delay` in ms (0..1,000,000). Default 0. */
+  preemptDelayMs?: number;
+  /** `accept` (RFC 5798 Accept_Mode). Default true, as keepalived without `vrrp_strict`. */
+  acceptMode?: boolean;
+  /** `unicast_src_ip`: the advert source (default: the interface's primary address). */
+  unicastSourceAddress?: string;
+  /** `unicast_peer`: send adverts to these addresses instead of the multicast group. */
+  unicastPeers?: string[];
+  /** `track_interface`. The instance's own interface is always tracked (down → FAULT). */
+  trackInterfaces?: Array<string | TrackInterfaceConfig>;
+  /** `garp_master_delay` in ms (default 5000; 0: no second round). */
+  garpMasterDelayMs?: number;
+  /** `garp_master_repeat` (default 5). */
+  garpMasterRepeat?: number;
+  /** `garp_master_refresh` in ms (default 0: off). */
+  garpMasterRefreshMs?: number;
+  /** `garp_master_refresh_repeat` (default 1). */
+  garpMasterRefreshRepeat?: number;
+  /** `lvs_sync_daemon_interface`: drive the IPVS sync daemon on this interface (through the runner's hook). */
+  lvsSyncDaemonInterface?: string;
+  notify?: NotifyScripts;
+}
+
+/** keepalived `vrrp_sync_group`: its members change state together. */
+export interface VrrpSyncGroupConfig {
+  name: string;
+  /** Instance names, at least two. */
+  members: string[];
+  notify?: NotifyScripts;
+}
+
+/** A virtual address after validation. */
+export interface ResolvedVip {
+  address: string;
+  prefixLength: number;
+  dev: string;
+  label?: string;
+}
+
+/** An instance after validation, with every default filled in. */
+export interface ResolvedInstance {
+  name: string;
+  interface: string;
+  vrid: number;
+  priority: number;
+  version: VrrpVersion;
+  family: IpFamily;
+  advertIntervalCs: number;
+  /** The 8 password bytes for `auth_type PASS`. */
+  authData?: Buffer;
+  vips: ResolvedVip[];
+  preempt: boolean;
+  preemptDelayMs: number;
+  acceptMode: boolean;
+  unicastSourceAddress?: string;
+  unicastPeers: string[];
+  /** Tracked links by link name (aliases resolved); the instance's interface is included, unweighted. */
+  track: Array<{ dev: string; weight: number }>;
+  garp: { masterDelayMs: number; masterRepeat: number; masterRefreshMs: number; masterRefreshRepeat: number };
+  lvsSyncDaemonInterface?: string;
+  notify: NotifyScripts;
+}

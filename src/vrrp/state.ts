@@ -1,0 +1,372 @@
+// layer: behaviour (vrrp)
+// job: the pure VRRP state machine: step(machine, event, nowMs) → { machine, actions }, one transition function per RFC section.
+import { compareAddresses } from './address.js';
+import { PRIORITY_OWNER, PRIORITY_STOP } from './constants.js';
+import type { VrrpVersion } from './packet.js';
+
+export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+/** The state a notification reports: a machine state, or STOP when the instance shuts down (keepalived's notify_stop). */
+export type NotifyState = VrrpStateName | 'STOP';
+/**
+ * `adver`: Adver_Timer (MASTER). `masterDown`: Master_Down_Timer (BACKUP). `garpDelay`: the second
+ * gratuitous ARP round (`garp_master_delay`). `garpRefresh`: periodic rounds (`garp_master_refresh`).
+ */
+export type TimerName = 'adver' | 'masterDown' | 'garpDelay' | 'garpRefresh';
+
+/** Why a transition happened. */
+export type TransitionReason =
+  | 'startup' | 'address-owner' | 'master-down' | 'priority-zero' | 'preempt' | 'higher-priority'
+  | 'fault' | 'fault-cleared' | 'sync-group' | 'shutdown';
+
+/** What the machine needs to know about its instance (all times in the units their names say). */
+export interface MachineConfig {
+  version: VrrpVersion;
+  /** Configured priority, 1..255 (255: address owner). */
+  priority: number;
+  /** Advertisement_Interval in centiseconds (v2: whole seconds × 100). */
+  advertIntervalCs: number;
+  /** Preempt_Mode (keepalived default; `nopreempt` turns it off). */
+  preempt: boolean;
+  /** keepalived `preempt_delay`: lower-priority adverts keep resetting the down timer this long. 0: none. */
+  preemptDelayMs: number;
+  /** RFC 5798 §6.1 Accept_Mode. When false and not the owner, MASTER asks for VIP traffic to be blocked. */
+  acceptMode: boolean;
+  /** Our advert source ("primary address"), for the equal-priority tie (RFC 5798 §6.4.3). */
+  primaryAddress: string;
+  /** Gratuitous ARP / unsolicited NA rounds after becoming MASTER. */
+  garp: { masterDelayMs: number; masterRepeat: number; masterRefreshMs: number; masterRefreshRepeat: number };
+  /** The instance drives the IPVS sync daemon (`lvs_sync_daemon_interface`). */
+  syncDaemon: boolean;
+}
+
+/** The machine: its configuration and everything that changes. Treat as immutable; step() returns a new one. */
+export interface Machine {
+  readonly config: MachineConfig;
+  readonly state: VrrpStateName;
+  /** Priority before tracking weights: the configured one, or 254 after an owner conflict. */
+  readonly basePriority: number;
+  /** Priority sent in adverts and used in comparisons: base + tracking weights, kept in 1..254 unless owner. */
+  readonly priority: number;
+  /** Sum of the weights of tracked interfaces in their weighted state. */
+  readonly trackWeight: number;
+  /** A tracked interface without weight is down (or a sync-group member is in FAULT). */
+  readonly fault: boolean;
+  /** RFC 5798 §6.1 Master_Adver_Interval (v3 learns it from the master; v2 always its own). */
+  readonly masterAdverIntervalCs: number;
+  /** Armed timers and when they fire (ms on the caller's clock). */
+  readonly timers: Readonly<Partial<Record<TimerName, number>>>;
+  /** Why the Master_Down_Timer was last armed (the reason of a BACKUP → MASTER transition). */
+  readonly downReason: TransitionReason;
+  /** keepalived `preempt_delay`: lower-priority adverts are honoured until this time. */
+  readonly preemptAtMs?: number;
+  /** The master this BACKUP last accepted an advert from. */
+  readonly master?: { address: string; priority: number };
+  /** VIP traffic is blocked (Accept_Mode false while MASTER). */
+  readonly blocked: boolean;
+}
+
+/** A validated advertisement, as far as the machine cares. */
+export interface AdvertEvent {
+  type: 'advert';
+  /** Source address of the datagram (the sender's primary address). */
+  src: string;
+  priority: number;
+  advertIntervalCs: number;
+}
+
+export type VrrpEvent =
+  | { type: 'startup' }
+  | AdvertEvent
+  | { type: 'timer'; timer: TimerName }
+  /** Tracking changed: `fault` (an unweighted tracked link is down) and the sum of active weights. */
+  | { type: 'track'; fault: boolean; weight: number }
+  /** A sync-group member moved; this one follows (keepalived vrrp_sync_group). */
+  | { type: 'sync'; to: 'MASTER' | 'BACKUP' }
+  | { type: 'shutdown' };
+
+export type VrrpAction =
+  | { type: 'send-advert'; priority: number }
+  | { type: 'add-vips' }
+  | { type: 'remove-vips' }
+  /** A round of gratuitous ARPs (IPv4) / unsolicited neighbour advertisements (IPv6): `repeat` per VIP. */
+  | { type: 'announce'; repeat: number }
+  | { type: 'set-timer'; timer: TimerName; atMs: number }
+  | { type: 'clear-timer'; timer: TimerName }
+  /** Accept_Mode false: block (or unblock) traffic addressed to the VIPs. */
+  | { type: 'block-vips'; block: boolean }
+  /** Start the IPVS sync daemon as master / backup, or stop it. */
+  | { type: 'sync-daemon'; role: 'master' | 'backup' | 'stop' }
+  | { type: 'notify'; from: VrrpStateName; to: NotifyState; reason: TransitionReason; priority: number }
+  | { type: 'warning'; message: string };
+
+export interface StepResult {
+  machine: Machine;
+  actions: VrrpAction[];
+}
+
+/** A machine in INIT, before `startup`. */
+export function createMachine(config: MachineConfig): Machine {
+  return {
+    config, state: 'INIT', basePriority: config.priority, priority: config.priority, trackWeight: 0, fault: false,
+    masterAdverIntervalCs: config.advertIntervalCs, timers: {}, downReason: 'master-down', blocked: false,
+  };
+}
+
+/**
+ * Skew_Time in ms. v2 (RFC 3768 §6.1): (256 − Priority) / 256 s. v3 (RFC 5798 §6.1, RFC 9568 §6.1):
+ * ((256 − Priority) × Master_Adver_Interval) / 256.
+ */
+export function skewTimeMs(version: VrrpVersion, priority: number, masterAdverIntervalCs: number): number {
+  return version === 2 ? ((256 - priority) * 1000) / 256 : ((256 - priority) * masterAdverIntervalCs * 10) / 256;
+}
+
+/** Master_Down_Interval in ms: 3 × Master_Adver_Interval + Skew_Time (RFC 3768 §6.1, RFC 5798 §6.1). */
+export function masterDownIntervalMs(version: VrrpVersion, priority: number, masterAdverIntervalCs: number): number {
+  return 3 * masterAdverIntervalCs * 10 + skewTimeMs(version, priority, masterAdverIntervalCs);
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Draft = Mutable<Machine> & { timers: Partial<Record<TimerName, number>> };
+
+/** One step: the machine after `event` at `nowMs`, and what the caller must do, in order. */
+export function step(machine: Machine, event: VrrpEvent, nowMs: number): StepResult {
+  const m: Draft = { ...machine, timers: { ...machine.timers } };
+  const actions: VrrpAction[] = [];
+  const run = new Run(m, actions, nowMs);
+  switch (event.type) {
+    case 'startup': run.initialize(); break;
+    case 'advert': run.advert(event); break;
+    case 'timer': run.timer(event.timer); break;
+    case 'track': run.track(event.fault, event.weight); break;
+    case 'sync': run.sync(event.to); break;
+    case 'shutdown': run.shutdown(); break;
+  }
+  return { machine: m, actions };
+}
+
+/** The transition functions, over a draft of the machine and the action list of one step. */
+class Run {
+  constructor(private readonly m: Draft, private readonly out: VrrpAction[], private readonly now: number) {}
+
+  private get c(): MachineConfig { return this.m.config; }
+  private get owner(): boolean { return this.m.basePriority === PRIORITY_OWNER; }
+
+  /** RFC 3768 §6.4.1 / RFC 5798 §6.4.1 Initialize: the owner becomes MASTER, everyone else BACKUP. */
+  initialize(): void {
+    if (this.m.state !== 'INIT') return;
+    if (this.m.fault) return this.enterFault('startup');
+    if (this.owner) return this.enterMaster('address-owner');
+    this.out.push({ type: 'remove-vips' }); // leftovers of a killed predecessor (keepalived does the same)
+    this.enterBackup('startup');
+  }
+
+  /** An advert that passed receive validation, dispatched by state. */
+  advert(e: AdvertEvent): void {
+    if (this.m.state === 'BACKUP') this.backupReceive(e);
+    else if (this.m.state === 'MASTER') this.masterReceive(e);
+    // INIT and FAULT take no part in the election: adverts change nothing.
+  }
+
+  /**
+   * RFC 3768 §6.4.2 / RFC 5798 §6.4.2 Backup, on an ADVERTISEMENT: priority 0 → Master_Down_Timer =
+   * Skew_Time; non-preempting, or priority ≥ ours → (v3: learn Master_Adver_Interval) reset the
+   * timer to Master_Down_Interval; otherwise (preempting and lower) discard it, so the timer runs
+   * out and we take over. keepalived's `preempt_delay` honours lower adverts for that long first.
+   */
+  private backupReceive(e: AdvertEvent): void {
+    const m = this.m;
+    if (e.priority === PRIORITY_STOP) {
+      return this.arm('masterDown', skewTimeMs(this.c.version, m.priority, m.masterAdverIntervalCs), 'priority-zero');
+    }
+    const delaying = this.c.preemptDelayMs > 0 && (m.preemptAtMs === undefined || this.now < m.preemptAtMs);
+    if (!this.c.preempt || e.priority >= m.priority || delaying) {
+      if (this.c.version === 3) m.masterAdverIntervalCs = e.advertIntervalCs;
+      m.master = { address: e.src, priority: e.priority };
+      if (this.c.preemptDelayMs > 0) {
+        if (e.priority >= m.priority) delete m.preemptAtMs;
+        else if (m.preemptAtMs === undefined) m.preemptAtMs = this.now + this.c.preemptDelayMs;
+      }
+      return this.arm('masterDown', this.masterDownMs(), 'master-down');
+    }
+    m.downReason = 'preempt'; // discarded: the running timer makes us MASTER
+  }
+
+  /**
+   * RFC 3768 §6.4.3 / RFC 5798 §6.4.3 (RFC 9568 "Active"), on an ADVERTISEMENT: priority 0 → send
+   * an advert now and reset Adver_Timer; higher priority, or equal with a greater primary address
+   * → (v3: learn the interval) become BACKUP; lower → keep MASTER (and, as keepalived does by
+   * default, answer with an advert at once so the lower router stops sooner).
+   */
+  private masterReceive(e: AdvertEvent): void {
+    const m = this.m;
+    if (e.priority === PRIORITY_STOP) {
+      this.out.push({ type: 'send-advert', priority: m.priority });
+      return this.set('adver', this.c.advertIntervalCs * 10);
+    }
+    const cmp = compareAddresses(e.src, this.c.primaryAddress);
+    if (e.priority === m.priority && cmp === 0) return; // our own advert, looped back
+    if (e.priority === PRIORITY_OWNER && m.priority === PRIORITY_OWNER) {
+      // Two owners: keepalived lowers itself to 254 and reports it; the election then resolves.
+      this.out.push({ type: 'warning', message: `both this router and ${e.src} are configured as address owner (priority 255); lowering ours to 254` });
+      m.basePriority = PRIORITY_OWNER - 1;
+      m.priority = effectivePriority(m.basePriority, m.trackWeight);
+    }
+    if (e.priority > m.priority || (e.priority === m.priority && cmp > 0)) {
+      this.leaveMaster('BACKUP', 'higher-priority', false);
+      if (this.c.version === 3) m.masterAdverIntervalCs = e.advertIntervalCs;
+      m.master = { address: e.src, priority: e.priority };
+      return this.arm('masterDown', this.masterDownMs(), 'master-down');
+    }
+    this.out.push({ type: 'send-advert', priority: m.priority });
+  }
+
+  timer(timer: TimerName): void {
+    const m = this.m;
+    if (m.timers[timer] === undefined) return; // cleared or re-armed since: stale
+    delete m.timers[timer];
+    if (timer === 'masterDown' && m.state === 'BACKUP') return this.enterMaster(m.downReason);
+    if (m.state !== 'MASTER') return;
+    if (timer === 'adver') {
+      // RFC 5798 §6.4.3: Adver_Timer fires → send an ADVERTISEMENT, reset the timer.
+      this.out.push({ type: 'send-advert', priority: m.priority });
+      this.set('adver', this.c.advertIntervalCs * 10);
+    } else if (timer === 'garpDelay') {
+      this.out.push({ type: 'announce', repeat: this.c.garp.masterRepeat });
+    } else {
+      this.out.push({ type: 'announce', repeat: this.c.garp.masterRefreshRepeat });
+      this.set('garpRefresh', this.c.garp.masterRefreshMs);
+    }
+  }
+
+  /**
+   * Tracking (keepalived track_interface): an unweighted tracked link down is FAULT; weights move
+   * the priority. Leaving FAULT is Initialize again: the owner goes MASTER, others BACKUP.
+   */
+  track(fault: boolean, weight: number): void {
+    const m = this.m;
+    m.trackWeight = weight;
+    m.priority = effectivePriority(m.basePriority, weight);
+    const was = m.fault;
+    m.fault = fault;
+    if (fault === was || m.state === 'INIT') return;
+    if (fault) return this.enterFault('fault');
+    if (this.owner) return this.enterMaster('fault-cleared');
+    this.enterBackup('fault-cleared');
+  }
+
+  /** keepalived vrrp_sync_group: a member became MASTER → BACKUP members follow; became BACKUP → MASTER members follow. */
+  sync(to: 'MASTER' | 'BACKUP'): void {
+    if (to === 'MASTER' && this.m.state === 'BACKUP') return this.enterMaster('sync-group');
+    if (to === 'BACKUP' && this.m.state === 'MASTER') {
+      this.leaveMaster('BACKUP', 'sync-group', false);
+      this.arm('masterDown', this.masterDownMs(), 'master-down');
+    }
+  }
+
+  /** Graceful stop (RFC 5798 §6.4.3 Shutdown): a MASTER sends priority 0 and releases the VIPs. */
+  shutdown(): void {
+    const m = this.m;
+    if (m.state === 'INIT') return;
+    if (m.state === 'MASTER') return this.leaveMaster('INIT', 'shutdown', true);
+    const from = m.state;
+    this.clear('masterDown');
+    m.state = 'INIT';
+    if (this.c.syncDaemon) this.out.push({ type: 'sync-daemon', role: 'stop' });
+    this.notify(from, 'STOP', 'shutdown');
+  }
+
+  /**
+   * RFC 3768 §6.4.2 / RFC 5798 §6.4.2 (Master_Down_Timer fires) and §6.4.1 (owner): send an
+   * ADVERTISEMENT, take the VIPs, broadcast gratuitous ARP / unsolicited NA, set Adver_Timer.
+   */
+  private enterMaster(reason: TransitionReason): void {
+    const m = this.m;
+    const from = m.state;
+    this.clear('masterDown');
+    delete m.preemptAtMs;
+    delete m.master;
+    m.state = 'MASTER';
+    m.masterAdverIntervalCs = this.c.advertIntervalCs;
+    const g = this.c.garp;
+    this.out.push({ type: 'send-advert', priority: m.priority }, { type: 'add-vips' });
+    if (!this.c.acceptMode && !this.owner) {
+      m.blocked = true;
+      this.out.push({ type: 'block-vips', block: true });
+    }
+    this.out.push({ type: 'announce', repeat: g.masterRepeat });
+    this.set('adver', this.c.advertIntervalCs * 10);
+    if (g.masterDelayMs > 0) this.set('garpDelay', g.masterDelayMs);
+    if (g.masterRefreshMs > 0) this.set('garpRefresh', g.masterRefreshMs);
+    if (this.c.syncDaemon) this.out.push({ type: 'sync-daemon', role: 'master' });
+    this.notify(from, 'MASTER', reason);
+  }
+
+  /** Master → Backup / Fault / stopped: stop advertising, release the VIPs (priority 0 first when asked). */
+  private leaveMaster(to: 'BACKUP' | 'FAULT' | 'INIT', reason: TransitionReason, sendPriorityZero: boolean): void {
+    const m = this.m;
+    for (const t of ['adver', 'garpDelay', 'garpRefresh'] as const) this.clear(t);
+    if (sendPriorityZero) this.out.push({ type: 'send-advert', priority: PRIORITY_STOP });
+    this.out.push({ type: 'remove-vips' });
+    if (m.blocked) {
+      m.blocked = false;
+      this.out.push({ type: 'block-vips', block: false });
+    }
+    if (this.c.syncDaemon) this.out.push({ type: 'sync-daemon', role: to === 'INIT' ? 'stop' : 'backup' });
+    m.state = to;
+    m.masterAdverIntervalCs = this.c.advertIntervalCs;
+    this.notify('MASTER', to === 'INIT' ? 'STOP' : to, reason);
+  }
+
+  /** RFC 5798 §6.4.1: Master_Adver_Interval = Advertisement_Interval; Master_Down_Timer = Master_Down_Interval. */
+  private enterBackup(reason: TransitionReason): void {
+    const m = this.m;
+    const from = m.state;
+    m.state = 'BACKUP';
+    m.masterAdverIntervalCs = this.c.advertIntervalCs;
+    delete m.preemptAtMs;
+    this.arm('masterDown', this.masterDownMs(), 'master-down');
+    if (this.c.syncDaemon) this.out.push({ type: 'sync-daemon', role: 'backup' });
+    this.notify(from, 'BACKUP', reason);
+  }
+
+  private enterFault(reason: TransitionReason): void {
+    const m = this.m;
+    if (m.state === 'MASTER') return this.leaveMaster('FAULT', reason, true);
+    const from = m.state;
+    this.clear('masterDown');
+    if (from === 'INIT') this.out.push({ type: 'remove-vips' });
+    m.state = 'FAULT';
+    this.notify(from, 'FAULT', reason);
+  }
+
+  private masterDownMs(): number {
+    return masterDownIntervalMs(this.c.version, this.m.priority, this.m.masterAdverIntervalCs);
+  }
+
+  private arm(timer: 'masterDown', afterMs: number, reason: TransitionReason): void {
+    this.m.downReason = reason;
+    this.set(timer, afterMs);
+  }
+
+  private set(timer: TimerName, afterMs: number): void {
+    const atMs = this.now + afterMs;
+    this.m.timers[timer] = atMs;
+    this.out.push({ type: 'set-timer', timer, atMs });
+  }
+
+  private clear(timer: TimerName): void {
+    if (this.m.timers[timer] === undefined) return;
+    delete this.m.timers[timer];
+    this.out.push({ type: 'clear-timer', timer });
+  }
+
+  private notify(from: VrrpStateName, to: NotifyState, reason: TransitionReason): void {
+    this.out.push({ type: 'notify', from, to, reason, priority: this.m.priority });
+  }
+}
+
+/** Base + weights; a non-owner stays within 1..254 (keepalived's rule), the owner stays 255. */
+export function effectivePriority(base: number, weight: number): number {
+  if (base === PRIORITY_OWNER) return PRIORITY_OWNER;
+  return Math.min(PRIORITY_OWNER - 1, Math.max(1, base + weight));
+}

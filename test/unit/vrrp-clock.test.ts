@@ -1,0 +1,30 @@
+// layer: tests (unit tier)
+// job: the system clock's timers: precise ones never before their deadline, none synchronously, all cancellable.
+import test from 'ava';
+import { systemClock } from '../../src/vrrp/clock.js';
+
+const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('a precise timer fires once, not before its deadline; no timer fires synchronously, even when already due', async (t) => {
+  const fired: number[] = [];
+  const deadlines = [5, 0.4, 12.3].map((d) => systemClock.now() + d);
+  for (const at of deadlines) systemClock.setTimer(at, () => fired.push(systemClock.now() - at), true);
+  let past = false;
+  systemClock.setTimer(systemClock.now() - 10, () => { past = true; });
+  t.false(past, 'a past deadline still waits for the caller to store the handle');
+  await wait(40);
+  t.true(past);
+  t.is(fired.length, 3);
+  for (const lateness of fired) t.true(lateness >= 0, `fired ${-lateness} ms early`);
+});
+
+test('clearTimer cancels plain and precise timers', async (t) => {
+  let fired = 0;
+  const coarse = systemClock.setTimer(systemClock.now() + 50, () => fired++);
+  const fine = systemClock.setTimer(systemClock.now() + 1, () => fired++, true);
+  systemClock.clearTimer(fine);
+  await wait(10);
+  systemClock.clearTimer(coarse);
+  await wait(60);
+  t.is(fired, 0);
+});
