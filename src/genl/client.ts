@@ -32,10 +32,11 @@ export class GenlSocket {
   constructor(readonly engine: NetlinkEngine) {}
 
   /** Open a generic netlink socket, optionally inside a network namespace. */
-  static open(options: { netns?: string; maxInFlight?: number } = {}): GenlSocket {
+  static open(options: { netns?: string; maxInFlight?: number; maxBatchBytes?: number } = {}): GenlSocket {
     const socketOptions: NetlinkSocketOptions = { protocol: NETLINK_GENERIC };
     if (options.netns !== undefined) socketOptions.netns = options.netns;
     if (options.maxInFlight !== undefined) socketOptions.maxInFlight = options.maxInFlight;
+    if (options.maxBatchBytes !== undefined) socketOptions.maxBatchBytes = options.maxBatchBytes;
     return new GenlSocket(openNetlink(socketOptions));
   }
 

@@ -3,9 +3,10 @@
 import { GenlSocket } from '../genl/client.js';
 import { decodeGenl, encodeGenl, type GenlFamily } from '../genl/codec.js';
 import { AttrWriter, decodeAttrs, type Attr } from '../netlink/attr.js';
+import type { PayloadWriter } from '../netlink/engine.js';
 import type { NlMessage } from '../netlink/message.js';
 import { decodeService, decodeServiceReply, encodeService, encodeServiceKeyNest, findAttr, findNest, type DecodeOptions } from './codec.js';
-import { decodeDestination, encodeDestinationKeyNest, encodeDestinationNest } from './codec-dest.js';
+import { DEST_NEST_BYTES, decodeDestination, encodeDestinationKeyNest, writeDestinationNest } from './codec-dest.js';
 import { DumpInterruptedError, NetlinkDecodeError, NetlinkError } from '../netlink/errors.js';
 import { decodeDaemon, decodeInfo, decodeTimeouts, encodeDaemon, encodeDaemonState, encodeTimeouts } from './codec-config.js';
 import * as K from './constants.js';
@@ -24,10 +25,12 @@ export interface IpvsClientOptions {
   /** Network namespace: a name under /var/run/netns or a path such as /proc/PID/ns/net. */
   netns?: string;
   /**
-   * Requests in flight at most on the socket (the netlink engine's window). Default 1024: batches
+   * Requests in flight at most on the socket (the netlink engine's window). Default 4096: batches
    * are fenced (one ACK per datagram), so a wide window cannot overflow the receive buffer.
    */
   maxInFlight?: number;
+  /** Largest datagram of packed commands. Default 128 KiB (below the socket's 208 KiB send buffer). */
+  maxBatchBytes?: number;
   /**
    * Sockets that dump real servers in parallel in dumpTable() (the kernel runs one dump per
    * socket at a time, and a table needs one real-server dump per service). Default 4.
@@ -38,8 +41,8 @@ export interface IpvsClientOptions {
 /** One IPVS command, encoded: what `IpvsClient.send` takes (apply() builds these). */
 export interface IpvsCommand {
   cmd: number;
-  /** Attribute bytes after the genl header, whole or in parts. */
-  attrs?: Buffer | readonly Buffer[];
+  /** Attribute bytes after the genl header: whole, in parts, or written in place into the datagram. */
+  attrs?: Buffer | readonly Buffer[] | PayloadWriter;
   /** What the command is about, for errors (`TCP 10.0.0.1:80 -> 10.0.1.1:80`); computed only when needed. */
   target: string | (() => string);
 }
@@ -47,6 +50,28 @@ export interface IpvsCommand {
 /** `TCP 10.0.0.1:80 -> 10.0.1.1:80`: a real server within its service, as errors name it. */
 export function destinationTarget(key: ServiceKey, dest: { address: string; port: number }): string {
   return `${serviceName(key)} -> ${destinationName(dest)}`;
+}
+
+/** A command's attribute bytes as one buffer, however they are held (for tests and inspection). */
+export function attrsBytes(attrs: IpvsCommand['attrs']): Buffer {
+  if (attrs === undefined) return Buffer.alloc(0);
+  if (Buffer.isBuffer(attrs)) return attrs;
+  if (Array.isArray(attrs)) return Buffer.concat(attrs as readonly Buffer[]);
+  const writer = attrs as PayloadWriter;
+  const out = Buffer.alloc(writer.length);
+  writer.write(out, 0);
+  return out;
+}
+
+/** The service's identity nest then the real server's, written in place (no buffer per real server). */
+function destinationAttrs(keyNest: Buffer, dest: Destination): PayloadWriter {
+  return {
+    length: keyNest.length + DEST_NEST_BYTES,
+    write(buf, at) {
+      keyNest.copy(buf, at);
+      writeDestinationNest(buf, at + keyNest.length, dest);
+    },
+  };
 }
 
 /**
@@ -62,9 +87,9 @@ export const commands = {
   deleteService: (key: ServiceKey, keyNest = encodeServiceKeyNest(key)): IpvsCommand =>
     ({ cmd: K.IPVS_CMD_DEL_SERVICE, attrs: keyNest, target: () => serviceName(key) }),
   addDestination: (key: ServiceKey, dest: Destination, keyNest = encodeServiceKeyNest(key)): IpvsCommand =>
-    ({ cmd: K.IPVS_CMD_NEW_DEST, attrs: [keyNest, encodeDestinationNest(dest)], target: () => destinationTarget(key, dest) }),
+    ({ cmd: K.IPVS_CMD_NEW_DEST, attrs: destinationAttrs(keyNest, dest), target: () => destinationTarget(key, dest) }),
   editDestination: (key: ServiceKey, dest: Destination, keyNest = encodeServiceKeyNest(key)): IpvsCommand =>
-    ({ cmd: K.IPVS_CMD_SET_DEST, attrs: [keyNest, encodeDestinationNest(dest)], target: () => destinationTarget(key, dest) }),
+    ({ cmd: K.IPVS_CMD_SET_DEST, attrs: destinationAttrs(keyNest, dest), target: () => destinationTarget(key, dest) }),
   deleteDestination: (key: ServiceKey, dest: { address: string; port: number }, keyNest = encodeServiceKeyNest(key)): IpvsCommand =>
     ({ cmd: K.IPVS_CMD_DEL_DEST, attrs: [keyNest, encodeDestinationKeyNest(dest)], target: () => destinationTarget(key, dest) }),
 };
@@ -91,7 +116,9 @@ export class IpvsClient {
 
   /** Open a client on its own generic netlink socket. */
   static open(options: IpvsClientOptions = {}): IpvsClient {
-    return new IpvsClient(GenlSocket.open({ ...options, maxInFlight: options.maxInFlight ?? 1024 }), options);
+    return new IpvsClient(GenlSocket.open({
+      ...options, maxInFlight: options.maxInFlight ?? 4096, maxBatchBytes: options.maxBatchBytes ?? 128 * 1024,
+    }), options);
   }
 
   /** Resolve the IPVS family (once); rejects with ErrnoError ENOENT when ip_vs is not loaded. */
@@ -138,14 +165,25 @@ export class IpvsClient {
     });
   }
 
-  private payloadOf(command: IpvsCommand): Buffer[] {
+  private payloadOf(command: IpvsCommand): Buffer[] | PayloadWriter {
     let header = this.headers.get(command.cmd);
     if (!header) {
       header = encodeGenl({ cmd: command.cmd, version: K.IPVS_GENL_VERSION });
       this.headers.set(command.cmd, header);
     }
     const attrs = command.attrs;
-    return attrs === undefined ? [header] : Buffer.isBuffer(attrs) ? [header, attrs] : [header, ...(attrs as readonly Buffer[])];
+    if (attrs === undefined) return [header];
+    if (Buffer.isBuffer(attrs)) return [header, attrs];
+    if (Array.isArray(attrs)) return [header, ...(attrs as readonly Buffer[])];
+    const writer = attrs as PayloadWriter;
+    const genl = header;
+    return {
+      length: genl.length + writer.length,
+      write(buf, at) {
+        genl.copy(buf, at);
+        writer.write(buf, at + genl.length);
+      },
+    };
   }
 
   /** Top-level attributes of each reply of the IPVS family. */

@@ -22,30 +22,39 @@ export function encodeDestination(w: AttrWriter, dest: Destination): AttrWriter 
 
 /** IPVS_CMD_ATTR_DEST in full as one exact-size buffer (96 bytes, one pooled allocation); same bytes as encodeDestination. */
 export function encodeDestinationNest(dest: Destination): Buffer {
-  const tun = dest.forward === 'tun' ? dest.tunnel : undefined;
-  const b = Buffer.allocUnsafe(96).fill(0);
-  header(b, 0, 96, K.IPVS_CMD_ATTR_DEST | NLA_F_NESTED);
-  header(b, 4, 6, K.IPVS_DEST_ATTR_ADDR_FAMILY);
-  writeU16Host(b, dest.address.includes(':') ? K.AF_INET6 : K.AF_INET, 8);
-  header(b, 12, 20, K.IPVS_DEST_ATTR_ADDR);
-  writeInetAddr(b, 16, dest.address);
-  header(b, 32, 6, K.IPVS_DEST_ATTR_PORT);
-  b.writeUInt16BE(dest.port, 36);
-  header(b, 40, 8, K.IPVS_DEST_ATTR_FWD_METHOD);
-  writeU32Host(b, FORWARD_CODES[dest.forward], 44);
-  header(b, 48, 8, K.IPVS_DEST_ATTR_WEIGHT);
-  writeU32Host(b, dest.weight, 52);
-  header(b, 56, 5, K.IPVS_DEST_ATTR_TUN_TYPE);
-  b[60] = TUNNEL_TYPES[tun?.type ?? 'ipip'];
-  header(b, 64, 6, K.IPVS_DEST_ATTR_TUN_PORT);
-  b.writeUInt16BE(tun?.port ?? 0, 68);
-  header(b, 72, 6, K.IPVS_DEST_ATTR_TUN_FLAGS);
-  writeU16Host(b, CHECKSUMS[tun?.checksum ?? 'none'], 76);
-  header(b, 80, 8, K.IPVS_DEST_ATTR_U_THRESH);
-  writeU32Host(b, dest.upperThreshold ?? 0, 84);
-  header(b, 88, 8, K.IPVS_DEST_ATTR_L_THRESH);
-  writeU32Host(b, dest.lowerThreshold ?? 0, 92);
+  const b = Buffer.allocUnsafe(DEST_NEST_BYTES);
+  writeDestinationNest(b, 0, dest);
   return b;
+}
+
+/** Bytes of IPVS_CMD_ATTR_DEST as encodeDestinationNest writes it. */
+export const DEST_NEST_BYTES = 96;
+
+/** encodeDestinationNest's bytes written into `b` at `at` (the hot path of apply: no allocation). */
+export function writeDestinationNest(b: Buffer, at: number, dest: Destination): void {
+  const tun = dest.forward === 'tun' ? dest.tunnel : undefined;
+  b.fill(0, at, at + DEST_NEST_BYTES);
+  header(b, at, DEST_NEST_BYTES, K.IPVS_CMD_ATTR_DEST | NLA_F_NESTED);
+  header(b, at + 4, 6, K.IPVS_DEST_ATTR_ADDR_FAMILY);
+  writeU16Host(b, dest.address.includes(':') ? K.AF_INET6 : K.AF_INET, at + 8);
+  header(b, at + 12, 20, K.IPVS_DEST_ATTR_ADDR);
+  writeInetAddr(b, at + 16, dest.address);
+  header(b, at + 32, 6, K.IPVS_DEST_ATTR_PORT);
+  b.writeUInt16BE(dest.port, at + 36);
+  header(b, at + 40, 8, K.IPVS_DEST_ATTR_FWD_METHOD);
+  writeU32Host(b, FORWARD_CODES[dest.forward], at + 44);
+  header(b, at + 48, 8, K.IPVS_DEST_ATTR_WEIGHT);
+  writeU32Host(b, dest.weight, at + 52);
+  header(b, at + 56, 5, K.IPVS_DEST_ATTR_TUN_TYPE);
+  b[at + 60] = TUNNEL_TYPES[tun?.type ?? 'ipip'];
+  header(b, at + 64, 6, K.IPVS_DEST_ATTR_TUN_PORT);
+  b.writeUInt16BE(tun?.port ?? 0, at + 68);
+  header(b, at + 72, 6, K.IPVS_DEST_ATTR_TUN_FLAGS);
+  writeU16Host(b, CHECKSUMS[tun?.checksum ?? 'none'], at + 76);
+  header(b, at + 80, 8, K.IPVS_DEST_ATTR_U_THRESH);
+  writeU32Host(b, dest.upperThreshold ?? 0, at + 84);
+  header(b, at + 88, 8, K.IPVS_DEST_ATTR_L_THRESH);
+  writeU32Host(b, dest.lowerThreshold ?? 0, at + 92);
 }
 
 /** IPVS_CMD_ATTR_DEST with the identity only (family, address, port), for delete. */

@@ -50,14 +50,23 @@ export interface NetlinkEngineOptions {
   maxBatchBytes?: number;
 }
 
+/**
+ * A payload the engine writes straight into the datagram: exactly `length` bytes at `at`. For
+ * bulk work (thousands of requests) it saves a buffer per request.
+ */
+export interface PayloadWriter {
+  readonly length: number;
+  write(buf: Buffer, at: number): void;
+}
+
 /** One request. The engine adds NLM_F_REQUEST, NLM_F_ACK and NLM_F_DUMP as these options say. */
 export interface NetlinkRequest {
   /** nlmsg_type, e.g. RTM_NEWADDR or a generic netlink family id. */
   type: number;
   /** Extra nlmsg_flags, e.g. NLM_F_CREATE | NLM_F_EXCL. */
   flags?: number;
-  /** The payload after the nlmsghdr (family header and attributes), as one buffer or parts. */
-  payload?: Buffer | readonly Buffer[];
+  /** The payload after the nlmsghdr (family header and attributes): one buffer, parts, or a writer. */
+  payload?: Buffer | readonly Buffer[] | PayloadWriter;
   /** Dump request: sets NLM_F_DUMP and collects NLM_F_MULTI replies until NLMSG_DONE. */
   dump?: boolean;
   /** Ask for an ACK (NLM_F_ACK) and resolve at it. Default true for non-dumps, false for dumps. */
@@ -465,10 +474,14 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   }
 }
 
-/** Bytes of a request payload given as one buffer or as parts. */
-function payloadLength(payload: Buffer | readonly Buffer[] | undefined): number {
+function isWriter(payload: NetlinkRequest['payload']): payload is PayloadWriter {
+  return payload !== undefined && !Buffer.isBuffer(payload) && !Array.isArray(payload);
+}
+
+/** Bytes of a request payload given as one buffer, as parts, or as a writer. */
+function payloadLength(payload: NetlinkRequest['payload']): number {
   if (payload === undefined) return 0;
-  if (Buffer.isBuffer(payload)) return payload.length;
+  if (Buffer.isBuffer(payload) || isWriter(payload)) return payload.length;
   let n = 0;
   for (const part of payload as readonly Buffer[]) n += part.length;
   return n;
@@ -483,11 +496,14 @@ function datagramOf(batch: readonly Pending[], fence: NlMessageHeader | undefine
   for (const p of batch) total += nlmsgAlign((p.header as NlMessageHeader).length);
   const out = Buffer.allocUnsafe(total);
   let at = 0;
-  const put = (header: NlMessageHeader, payload: Buffer | readonly Buffer[] | undefined): void => {
+  const put = (header: NlMessageHeader, payload: NetlinkRequest['payload']): void => {
     writeHeader(out, at, header);
     let end = at + NLMSG_HDRLEN;
     if (Buffer.isBuffer(payload)) end += payload.copy(out, end);
-    else for (const part of payload ?? []) end += part.copy(out, end);
+    else if (isWriter(payload)) {
+      payload.write(out, end);
+      end += payload.length;
+    } else for (const part of payload ?? []) end += part.copy(out, end);
     const padded = at + nlmsgAlign(header.length);
     out.fill(0, end, padded);
     at = padded;

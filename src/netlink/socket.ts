@@ -19,6 +19,8 @@ export interface NetlinkSocketOptions {
   strictCheck?: boolean;
   /** Requests in flight at most (the engine's window). Default 256. */
   maxInFlight?: number;
+  /** Largest datagram the engine packs requests into (its `maxBatchBytes`). Default 32 KiB. */
+  maxBatchBytes?: number;
   /** Default per-request timeout; none by default. */
   timeoutMs?: number;
   /**
@@ -86,6 +88,15 @@ export function openNetlink(options: NetlinkSocketOptions): NetlinkEngine {
     } catch {
       socket.setReceiveBuffer(rcvbuf); // without CAP_NET_ADMIN: capped at net.core.rmem_max
     }
+    if (options.maxBatchBytes !== undefined) {
+      // A datagram must fit the send buffer (netlink refuses len > sk_sndbuf - 32 with EMSGSIZE).
+      const sndbuf = 2 * options.maxBatchBytes;
+      try {
+        socket.setSendBuffer(sndbuf, true);
+      } catch {
+        socket.setSendBuffer(sndbuf); // without CAP_NET_ADMIN: capped at net.core.wmem_max
+      }
+    }
     socket.setNetlinkExtAck(true);
     socket.setNetlinkCapAck(options.capAck ?? true);
     if (options.strictCheck) socket.setNetlinkStrictCheck(true);
@@ -93,6 +104,7 @@ export function openNetlink(options: NetlinkSocketOptions): NetlinkEngine {
     for (const group of options.groups ?? []) socket.addNetlinkMembership(group);
     const engineOptions: NetlinkEngineOptions = {};
     if (options.maxInFlight !== undefined) engineOptions.maxInFlight = options.maxInFlight;
+    if (options.maxBatchBytes !== undefined) engineOptions.maxBatchBytes = options.maxBatchBytes;
     if (options.timeoutMs !== undefined) engineOptions.timeoutMs = options.timeoutMs;
     return new NetlinkEngine(new NetlinkSocketTransport(socket), engineOptions);
   } catch (err) {

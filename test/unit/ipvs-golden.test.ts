@@ -2,7 +2,7 @@
 // job: our IPVS requests byte for byte against what ipvsadm 1.31 sends; the kernel's captured answers decode and print as ipvsadm printed them.
 import test from 'ava';
 import { decodeGenl } from '../../src/genl/codec.js';
-import { commands, type IpvsCommand } from '../../src/ipvs/client.js';
+import { attrsBytes, commands, type IpvsCommand } from '../../src/ipvs/client.js';
 import { decodeDaemon, decodeInfo, decodeTimeouts, encodeDaemon, encodeDaemonState, encodeTimeouts } from '../../src/ipvs/codec-config.js';
 import { decodeServiceReply, encodeServiceKey, findAttr } from '../../src/ipvs/codec.js';
 import { decodeDestinationReply } from '../../src/ipvs/codec-dest.js';
@@ -19,8 +19,7 @@ const capture = loadCapture();
 function ours(command: IpvsCommand, like: Buffer): Buffer {
   const h = decodeHeader(like);
   const genl = Buffer.from([command.cmd, K.IPVS_GENL_VERSION, 0, 0]);
-  const attrs = command.attrs === undefined ? [] : Buffer.isBuffer(command.attrs) ? [command.attrs] : command.attrs;
-  return encodeMessage({ type: h.type, flags: h.flags, seq: h.seq, pid: h.pid }, [genl, ...attrs]);
+  return encodeMessage({ type: h.type, flags: h.flags, seq: h.seq, pid: h.pid }, [genl, attrsBytes(command.attrs)]);
 }
 
 function sentBy(args: string, nth = 0): Buffer {

@@ -517,3 +517,16 @@ test('requestAll settles every request in order, in one promise', async (t) => {
   t.true(results[3]?.status === 'fulfilled' && results[3].value.map(body).join() === 'lo');
   t.deepEqual(await engine.requestAll([]), []);
 });
+
+test('a payload writer writes in place; its message is padded like any other', async (t) => {
+  const { fake, engine } = setup();
+  const writer = { length: 5, write: (buf: Buffer, at: number) => { buf.write('hello', at, 'latin1'); } };
+  const pending = engine.request({ type: RTM_NEWADDR, payload: writer });
+  const other = engine.request({ type: RTM_NEWADDR, payload: [Buffer.from('ab'), Buffer.from('c')] });
+  await flush();
+  t.is(fake.sent.length, 1);
+  t.is(fake.sent[0]?.length, 24 + 20, 'each message padded to 4 bytes');
+  t.deepEqual(fake.requests.map((m) => [m.header.length, m.payload.toString('latin1')]), [[21, 'hello'], [19, 'abc']]);
+  fake.deliver(fake.requests.map((m) => errorTo(m.header, PORT)));
+  t.deepEqual(await Promise.all([pending, other]), [[], []]);
+});
