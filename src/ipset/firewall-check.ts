@@ -2,6 +2,7 @@
 // job: is there a firewall rule that drops traffic whose source is in the set? Read from iptables-save and nft -j output.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { systemTool } from '../system-tools.js';
 
 /** A rule that drops (or rejects) packets whose source is in the set. */
 export interface FirewallRule {
@@ -86,7 +87,7 @@ export function describeNftRuleset(json: string, setName: string): string[] {
 export type CommandRunner = (argv: readonly string[]) => Promise<string>;
 
 const execFileAsync = promisify(execFile);
-const defaultRunner: CommandRunner = async ([cmd, ...args]) => (await execFileAsync(cmd as string, args, { maxBuffer: 64 << 20 })).stdout;
+const defaultRunner: CommandRunner = async ([cmd, ...args]) => (await execFileAsync(systemTool(cmd as string), args, { maxBuffer: 64 << 20 })).stdout;
 
 /**
  * Check that the firewall drops traffic from the set: reads `iptables-save` (`ip6tables-save`
@@ -95,7 +96,8 @@ const defaultRunner: CommandRunner = async ([cmd, ...args]) => (await execFileAs
  */
 export async function checkFirewall(setName: string, options: { family?: 'inet' | 'inet6'; netns?: string; run?: CommandRunner } = {}): Promise<FirewallCheck> {
   const run = options.run ?? defaultRunner;
-  const inNetns = (argv: string[]): string[] => (options.netns !== undefined ? ['ip', 'netns', 'exec', options.netns, ...argv] : argv);
+  // `ip netns exec` searches PATH itself, so the tool it runs is named by its absolute path.
+  const inNetns = ([cmd, ...args]: string[]): string[] => (options.netns !== undefined ? ['ip', 'netns', 'exec', options.netns, systemTool(cmd as string), ...args] : [cmd as string, ...args]);
   const tool = options.family === 'inet6' ? 'ip6tables' : 'iptables';
   const notes: string[] = [];
   let rules: FirewallRule[] = [];

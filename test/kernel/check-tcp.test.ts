@@ -12,6 +12,7 @@ import { assertNoLeaks, snapshot } from '../helpers/check-leaks.js';
 import type { ProbeAnswer, ProbeRequest } from '../helpers/check-probe-cli.js';
 import { fullBacklogListener, sleep, tcpServer } from '../helpers/check-servers.js';
 import { createNetns, kernelTierUnavailable, type Netns } from '../helpers/netns.js';
+import { systemTool } from '../../src/system-tools.js';
 
 const skip = kernelTierUnavailable();
 const serial = skip ? test.skip : test.serial;
@@ -81,7 +82,7 @@ function probeIn(ns: Netns, request: ProbeRequest): ProbeAnswer {
 }
 
 function dropRule(ns: Netns, port: number): void {
-  execFileSync('ip', ['netns', 'exec', ns.name, 'nft', '-f', '-'], {
+  execFileSync('ip', ['netns', 'exec', ns.name, systemTool('nft'), '-f', '-'], {
     input: `table inet lvskit_test {\n chain input {\n  type filter hook input priority 0; policy accept;\n  tcp dport ${port} drop\n }\n}\n`,
   });
 }
@@ -93,13 +94,13 @@ serial('filtered (SYN dropped by an nft rule in a namespace): connect-timeout; t
   dropRule(ns, port);
   const dropped = probeIn(ns, request);
   // Seen once under heavy load: the SYN got through. Say what the namespace's firewall held then.
-  const ruleset = dropped.result.ok ? execFileSync('ip', ['netns', 'exec', ns.name, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }) : '';
+  const ruleset = dropped.result.ok ? execFileSync('ip', ['netns', 'exec', ns.name, systemTool('nft'), 'list', 'ruleset'], { encoding: 'utf8' }) : '';
   t.like(dropped.result, { ok: false, reason: 'connect-timeout' }, `in ${ns.name}, nft ruleset:\n${ruleset}`);
   t.true(dropped.elapsedMs >= 795 && dropped.elapsedMs < 3000, `elapsed ${dropped.elapsedMs}`);
   t.is(dropped.fdsAfter, dropped.fdsBefore, 'the socket was closed');
   t.false(dropped.handlesAfter.includes('TCPSocketWrap'));
   t.false(dropped.handlesAfter.includes('Timeout'));
-  execFileSync('ip', ['netns', 'exec', ns.name, 'nft', 'delete', 'table', 'inet', 'lvskit_test']);
+  execFileSync('ip', ['netns', 'exec', ns.name, systemTool('nft'), 'delete', 'table', 'inet', 'lvskit_test']);
   t.like(probeIn(ns, request).result, { ok: true });
 });
 

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkFirewall, describeNftRuleset, findIptablesSetRules } from '../../src/ipset/firewall-check.js';
 import { FIXTURES } from '../helpers/ipset-fixtures.js';
+import { systemTool } from '../../src/system-tools.js';
 
 const read = (name: string): string => fs.readFileSync(path.join(FIXTURES, 'firewall', name), 'utf8');
 
@@ -40,15 +41,21 @@ test('checkFirewall runs iptables-save (ip6tables-save for inet6) and nft inside
     netns: 'lb1',
     run: async (argv) => {
       ran.push(argv.join(' '));
-      if (argv.includes('nft')) throw new Error('spawn nft ENOENT');
+      if (argv.some((a) => a.endsWith('nft'))) throw new Error('spawn nft ENOENT');
       return read('iptables-save.txt');
     },
   });
-  t.deepEqual(ran, ['ip netns exec lb1 iptables-save', 'ip netns exec lb1 nft -j list ruleset']);
+  t.deepEqual(ran, [`ip netns exec lb1 ${systemTool('iptables-save')}`, `ip netns exec lb1 ${systemTool('nft')} -j list ruleset`]);
   t.true(check.ok);
   t.is(check.rules.length, 1);
   t.deepEqual(check.notes, ['nft -j list ruleset could not be read: spawn nft ENOENT']);
   const v6 = await checkFirewall('static_blacklist', { family: 'inet6', run: async (argv) => (argv[0] === 'ip6tables-save' ? read('ip6tables-save.txt') : '{}') });
   t.false(v6.ok);
   t.deepEqual(v6.notes, []);
+});
+
+test('system tools are run by absolute path: node_modules/.bin (first in PATH under npm) has an `nft` of its own', (t) => {
+  t.regex(systemTool('nft'), /^\/(usr\/)?(local\/)?s?bin\/nft$/);
+  t.is(systemTool('./relative/tool'), './relative/tool');
+  t.is(systemTool('no-such-tool-lvskit'), 'no-such-tool-lvskit');
 });
