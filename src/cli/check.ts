@@ -1,9 +1,14 @@
 // layer: cli (composition only)
-// job: `lvskit check` and `lvskit config dump`: read keepalived.conf as keepalived would, print diagnostics, model or canonical text.
+// job: `lvskit check`, `lvskit config dump|show`: read keepalived.conf as keepalived would; print diagnostics, the model, canonical text or what lvskit would do with it.
 import type { Command } from 'commander';
+import fs from 'node:fs';
 import os from 'node:os';
+import {
+  convertConfig, formatHealthCheckConversion, formatIpvsConversion, formatVrrpConversion, passwdLookup, type ConfigConversion,
+  type HealthCheckConvertOptions, type UserLookup,
+} from '../config/convert.js';
 import { dumpConfig } from '../config/dump.js';
-import { formatDiagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, promoteWarnings, type Diagnostic } from '../config/diagnostics.js';
 import { loadConfig, type ParseResult } from '../config/index.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
@@ -13,26 +18,99 @@ interface CheckOptions {
   strict?: boolean;
   dump?: boolean;
   json?: boolean;
+  plan?: boolean;
   configId?: string;
 }
 
+interface ShowOptions extends CheckOptions {
+  vrrp?: boolean;
+  ipvs?: boolean;
+  checks?: boolean;
+}
+
 /** keepalived's default config id: the first label of the node name. */
-function defaultConfigId(): string {
+export function defaultConfigId(): string {
   return os.hostname().split('.')[0] ?? '';
 }
 
-function read(opts: CheckOptions): ParseResult {
+/** Reads a configuration as `lvskit check` does (config id default: the host name's first label). */
+export function readConfig(opts: { file: string; strict?: boolean; configId?: string }): ParseResult {
   return loadConfig(opts.file, { configId: opts.configId ?? defaultConfigId(), ...(opts.strict ? { strict: true } : {}) });
 }
 
+/** The system's users and groups (for MISC_CHECK `user`), read once. */
+function systemUsers(): UserLookup {
+  const read = (file: string): string => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return passwdLookup(read('/etc/passwd'), read('/etc/group'));
+}
+
+/** Conversion options for a configuration read from the file system. */
+export function conversionOptions(): HealthCheckConvertOptions {
+  return { users: systemUsers() };
+}
+
+/** The conversions of a configuration without errors (undefined otherwise: they would mislead). */
+function convert(result: ParseResult): ConfigConversion | undefined {
+  return result.ok ? convertConfig(result.config, conversionOptions()) : undefined;
+}
+
 /** Diagnostics (and a summary) on stderr; exit status 1 when there are errors. */
-function report(result: ParseResult, file: string): void {
-  for (const d of result.diagnostics) console.error(formatDiagnostic(d));
+function report(result: ParseResult, file: string, converted: readonly Diagnostic[] = [], strict = false): void {
+  const extra = strict ? promoteWarnings(converted) : converted;
+  for (const d of [...result.diagnostics, ...extra]) console.error(formatDiagnostic(d));
   if (result.droppedDiagnostics > 0) console.error(`… and ${result.droppedDiagnostics} more`);
+  const errors = result.errorCount + extra.filter((d) => d.severity === 'error').length;
+  const warnings = result.warningCount + extra.filter((d) => d.severity === 'warning').length;
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  console.error(`${file}: ${plural(result.errorCount, 'error')}, ${plural(result.warningCount, 'warning')}; ` +
-    `${plural(result.files.length, 'file')} read`);
-  if (!result.ok) process.exitCode = 1;
+  console.error(`${file}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}; ${plural(result.files.length, 'file')} read`);
+  if (errors > 0) process.exitCode = 1;
+}
+
+/** Library inputs without secrets (auth_pass, SSL keys), for printing. */
+function printable(c: ConfigConversion, opts: ShowOptions): Record<string, unknown> {
+  const all = !opts.vrrp && !opts.ipvs && !opts.checks;
+  const out: Record<string, unknown> = {};
+  if (all || opts.vrrp) {
+    out['vrrp'] = {
+      instances: c.vrrp.instances.map((i) => (i.authPass === undefined ? i : { ...i, authPass: '(hidden)' })),
+      syncGroups: c.vrrp.syncGroups, ...(c.vrrp.syncDaemon ? { syncDaemon: c.vrrp.syncDaemon } : {}),
+    };
+  }
+  if (all || opts.ipvs) {
+    const { services, flush, flushOnStop, syncDaemon, daemons, timeouts } = c.ipvs;
+    out['ipvs'] = { services, flush, flushOnStop, syncDaemon, daemons, timeouts };
+  }
+  if (all || opts.checks) {
+    const pem = (v: unknown): unknown => (typeof v === 'string' ? `(PEM, ${v.length} bytes)` : v);
+    out['checks'] = {
+      virtualServers: c.checks.virtualServers.map((vs) => ({
+        ...vs,
+        realServers: vs.realServers.map((rs) => ({
+          ...rs, ...(rs.checkers ? { checkers: rs.checkers.map((ch) => ('key' in ch ? { ...ch, ca: pem(ch.ca), certificate: pem(ch.certificate), key: pem(ch.key) } : ch)) } : {}),
+        })),
+      })),
+    };
+  }
+  return out;
+}
+
+function show(c: ConfigConversion, opts: ShowOptions): void {
+  if (opts.json) {
+    console.log(JSON.stringify(printable(c, opts), null, 2));
+    return;
+  }
+  const all = !opts.vrrp && !opts.ipvs && !opts.checks;
+  const sections: string[] = [];
+  if (all || opts.vrrp) sections.push(`# VRRP\n${formatVrrpConversion(c.vrrp)}`);
+  if (all || opts.ipvs) sections.push(`# IPVS (from an empty table)\n${formatIpvsConversion(c.ipvs)}`);
+  if (all || opts.checks) sections.push(`# health checks\n${formatHealthCheckConversion(c.checks)}`);
+  console.log(sections.join('\n\n'));
 }
 
 export function registerConfigCommands(program: Command): void {
@@ -42,12 +120,13 @@ export function registerConfigCommands(program: Command): void {
     .option('--strict', 'treat every warning (unknown keywords included) as an error')
     .option('--dump', 'print the configuration in canonical multi-line form')
     .option('--json', 'print the parsed model as JSON')
+    .option('--plan', 'also convert it to lvskit\'s VRRP, IPVS and health-check inputs and report what they cannot represent')
     .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
     .action((opts: CheckOptions) => {
-      const result = read(opts);
+      const result = readConfig(opts);
       if (opts.json) console.log(JSON.stringify(result.config, null, 2));
       if (opts.dump) process.stdout.write(dumpConfig(result.config));
-      report(result, opts.file);
+      report(result, opts.file, opts.plan ? convert(result)?.diagnostics : [], opts.strict === true);
     });
 
   const config = program.command('config').description('keepalived configuration files');
@@ -57,8 +136,24 @@ export function registerConfigCommands(program: Command): void {
     .option('--strict', 'treat every warning as an error')
     .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
     .action((opts: CheckOptions) => {
-      const result = read(opts);
+      const result = readConfig(opts);
       process.stdout.write(dumpConfig(result.config));
       report(result, opts.file);
+    });
+
+  config.command('show')
+    .description('print what lvskit would do with a configuration: VRRP instances, the IPVS table at start, the health checks (all three unless one is chosen)')
+    .option('-f, --file <file>', 'configuration file', DEFAULT_CONFIG_FILE)
+    .option('--vrrp', 'the VRRP instances and sync groups (VrrpRunner input), with every default resolved')
+    .option('--ipvs', 'the IPVS services and real servers lvskit adds to an empty table, sync daemons, timeouts')
+    .option('--checks', 'the health checks per virtual server, with inherited timing resolved')
+    .option('--json', 'print the library inputs as JSON (passwords and keys hidden)')
+    .option('--strict', 'treat every warning as an error')
+    .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
+    .action((opts: ShowOptions) => {
+      const result = readConfig(opts);
+      const converted = convert(result);
+      if (converted) show(converted, opts);
+      report(result, opts.file, converted?.diagnostics, opts.strict === true);
     });
 }

@@ -1,5 +1,5 @@
 // layer: cli (composition only)
-// job: `lvskit ipvs list` (ipvsadm -Ln comparable, or JSON) and `lvskit ipvs apply FILE.json [--dry-run]`.
+// job: `lvskit ipvs list` (ipvsadm -Ln comparable, or JSON) and `lvskit ipvs apply FILE [--dry-run]` (FILE: JSON, or keepalived.conf through src/config).
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import { apply } from '../ipvs/apply.js';
@@ -7,6 +7,10 @@ import { IpvsClient } from '../ipvs/client.js';
 import { describeOp, formatTable } from '../ipvs/format.js';
 import { plan, type PlanOptions } from '../ipvs/plan.js';
 import { IpvsValidationError } from '../ipvs/validate.js';
+import type { VirtualService } from '../ipvs/model.js';
+import { convertIpvs, ipvsPlanOptions } from '../config/convert.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import { readConfig } from './check.js';
 import { netnsOption } from './options.js';
 
 /** JSON with 64-bit counters as numbers when exact, else as decimal strings. */
@@ -15,15 +19,37 @@ function toJson(value: unknown): string {
 }
 
 /** The services of a desired-state file: `{ "services": [...] }` (see docs/ipvs.md). */
-function readDesired(file: string): unknown {
+function readJson(file: string, text: string): unknown {
   let data: unknown;
   try {
-    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch (err) {
     throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (typeof data !== 'object' || data === null || !('services' in data)) throw new IpvsValidationError(`${file}`, 'expected an object with a "services" array');
   return (data as { services: unknown }).services;
+}
+
+interface Desired { services: unknown; options: PlanOptions }
+
+/**
+ * A JSON desired state, or a keepalived.conf read as `lvskit check` reads it and converted as the
+ * daemon would at start (real servers with checkers start as keepalived starts them; without
+ * lvs_flush, services the file does not declare are left alone). Diagnostics go to stderr; with
+ * an error, nothing is applied.
+ */
+function readDesired(file: string, opts: { keepUnlisted?: boolean; configId?: string }): Desired {
+  const text = fs.readFileSync(file, 'utf8');
+  const keep: PlanOptions = { owns: { service: () => false } };
+  if (file.endsWith('.json') || text.trimStart().startsWith('{')) return { services: readJson(file, text), options: opts.keepUnlisted ? keep : {} };
+  const result = readConfig({ file, ...(opts.configId !== undefined ? { configId: opts.configId } : {}) });
+  const converted = result.ok ? convertIpvs(result.config) : undefined;
+  const diagnostics = [...result.diagnostics, ...(converted?.diagnostics ?? [])];
+  for (const d of diagnostics) console.error(formatDiagnostic(d));
+  const errors = diagnostics.filter((d) => d.severity === 'error').length + result.droppedDiagnostics;
+  if (!converted || errors > 0) throw new Error(`${file}: ${errors} error${errors === 1 ? '' : 's'}; nothing was applied`);
+  const services: readonly VirtualService[] = converted.services;
+  return { services, options: opts.keepUnlisted ? keep : ipvsPlanOptions(converted) };
 }
 
 export function registerIpvsCommands(program: Command): void {
@@ -44,17 +70,17 @@ export function registerIpvsCommands(program: Command): void {
     });
 
   ipvs.command('apply')
-    .description('make the IPVS table match FILE.json: print the plan, then carry it out (only the difference)')
-    .argument('<file>', 'desired state: { "services": [ ... ] } (docs/ipvs.md)')
+    .description('make the IPVS table match FILE: print the plan, then carry it out (only the difference)')
+    .argument('<file>', 'desired state: JSON { "services": [ ... ] } (docs/ipvs.md), or keepalived.conf (its virtual_server blocks)')
     .addOption(netnsOption())
     .option('--dry-run', 'print the plan only')
-    .option('--keep-unlisted', 'never delete services absent from FILE (only real servers within listed services)')
-    .action(async (file: string, opts: { netns?: string; dryRun?: boolean; keepUnlisted?: boolean }) => {
-      const desired = readDesired(file);
+    .option('--keep-unlisted', 'never delete services absent from FILE (only real servers within listed services); keepalived.conf without lvs_flush always does this')
+    .option('-i, --config-id <id>', 'keepalived.conf: config id for @ID conditional lines (default: the host name\'s first label)')
+    .action(async (file: string, opts: { netns?: string; dryRun?: boolean; keepUnlisted?: boolean; configId?: string }) => {
+      const desired = readDesired(file, opts);
       const client = IpvsClient.open(opts.netns !== undefined ? { netns: opts.netns } : {});
       try {
-        const options: PlanOptions = opts.keepUnlisted ? { owns: { service: () => false } } : {};
-        const ops = plan(await client.dumpTable({ stats: false }), desired as never, options);
+        const ops = plan(await client.dumpTable({ stats: false }), desired.services as never, desired.options);
         for (const op of ops) console.log(describeOp(op));
         if (ops.length === 0) console.log('nothing to do: the table matches');
         if (opts.dryRun || ops.length === 0) return;

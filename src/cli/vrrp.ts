@@ -1,18 +1,24 @@
 // layer: cli (composition only)
-// job: `lvskit vrrp run|check -f FILE`: VRRP instances from keepalived blocks or JSON, events printed until SIGTERM/SIGINT, then a graceful stop.
+// job: `lvskit vrrp run|check -f FILE`: VRRP instances from keepalived.conf (src/config + its VRRP conversion) or JSON, events printed until SIGTERM/SIGINT, then a graceful stop.
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
+import { convertVrrp } from '../config/convert.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.js';
-import { parseKeepalivedVrrp } from '../vrrp/keepalived-block.js';
 import { VrrpRunner } from '../vrrp/runner.js';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
+import { readConfig } from './check.js';
 import { netnsOption } from './options.js';
 
-interface Loaded { instances: VrrpInstanceConfig[]; syncGroups: VrrpSyncGroupConfig[]; warnings: string[] }
+interface Loaded { instances: VrrpInstanceConfig[]; syncGroups: VrrpSyncGroupConfig[] }
 
-/** A JSON file (`{ "instances": [...], "syncGroups": [...] }`) or keepalived.conf blocks (vrrp_instance, vrrp_sync_group). */
-async function load(file: string): Promise<Loaded> {
+/**
+ * A JSON file (`{ "instances": [...], "syncGroups": [...] }`), or a keepalived.conf read as
+ * `lvskit check` reads it (includes, definitions, `@ID` lines) and converted to VRRP settings.
+ * Its diagnostics go to stderr as `file:line:col: ...`; with an error, nothing is returned.
+ */
+async function load(file: string, configId?: string): Promise<Loaded> {
   const text = await readFile(file, 'utf8');
   if (file.endsWith('.json') || text.trimStart().startsWith('{')) {
     let json: { instances?: VrrpInstanceConfig[]; syncGroups?: VrrpSyncGroupConfig[] };
@@ -21,9 +27,15 @@ async function load(file: string): Promise<Loaded> {
     } catch (error) {
       throw new Error(`${file}: ${(error as Error).message}`);
     }
-    return { instances: json.instances ?? [], syncGroups: json.syncGroups ?? [], warnings: [] };
+    return { instances: json.instances ?? [], syncGroups: json.syncGroups ?? [] };
   }
-  return parseKeepalivedVrrp(text, file);
+  const result = readConfig({ file, ...(configId !== undefined ? { configId } : {}) });
+  const converted = result.ok ? convertVrrp(result.config) : undefined;
+  const diagnostics = [...result.diagnostics, ...(converted?.diagnostics ?? [])];
+  for (const d of diagnostics) console.error(formatDiagnostic(d));
+  const errors = diagnostics.filter((d) => d.severity === 'error').length + result.droppedDiagnostics;
+  if (!converted || errors > 0) throw new Error(`${file}: ${errors} error${errors === 1 ? '' : 's'}; nothing was done`);
+  return { instances: converted.instances, syncGroups: converted.syncGroups };
 }
 
 function describe(e: VrrpRunnerEvent): string {
@@ -57,10 +69,10 @@ export function registerVrrpCommands(program: Command): void {
 
   vrrp.command('check')
     .description('validate a file of VRRP instances and print them resolved (with defaults)')
-    .requiredOption('-f, --file <file>', 'keepalived.conf-style vrrp_instance blocks, or JSON')
-    .action(async (opts: { file: string }) => {
-      const loaded = await load(opts.file);
-      for (const w of loaded.warnings) console.error(`lvskit: ${w}`);
+    .requiredOption('-f, --file <file>', 'keepalived.conf (its vrrp_instance and vrrp_sync_group blocks), or JSON')
+    .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
+    .action(async (opts: { file: string; configId?: string }) => {
+      const loaded = await load(opts.file, opts.configId);
       const resolved = validateVrrpConfig(loaded.instances, loaded.syncGroups);
       // The password stays out of the output.
       const shown = { ...resolved, instances: resolved.instances.map((r) => ({ ...r, ...(r.authData ? { authData: '(8 bytes)' } : {}) })) };
@@ -69,12 +81,12 @@ export function registerVrrpCommands(program: Command): void {
 
   vrrp.command('run')
     .description('run VRRP instances until SIGTERM/SIGINT (then priority 0 and the VIPs released)')
-    .requiredOption('-f, --file <file>', 'keepalived.conf-style vrrp_instance blocks, or JSON')
+    .requiredOption('-f, --file <file>', 'keepalived.conf (its vrrp_instance and vrrp_sync_group blocks), or JSON')
+    .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
     .addOption(netnsOption())
     .option('--json', 'print events as JSON lines')
-    .action(async (opts: { file: string; netns?: string; json?: boolean }) => {
-      const loaded = await load(opts.file);
-      for (const w of loaded.warnings) console.error(`lvskit: ${w}`);
+    .action(async (opts: { file: string; configId?: string; netns?: string; json?: boolean }) => {
+      const loaded = await load(opts.file, opts.configId);
       const print = printer(opts.json === true);
       const runner = await VrrpRunner.open({
         instances: loaded.instances, syncGroups: loaded.syncGroups, ...(opts.netns !== undefined ? { netns: opts.netns } : {}),

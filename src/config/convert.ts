@@ -1,99 +1,47 @@
-// layer: config (pure)
-// job: the one place the model becomes the library's own typed inputs. Today: VIPs → rtnl AddressSpec.
-//      (VRRP instances, IPVS services and health checks follow when src/vrrp, src/ipvs, src/check exist;
-//      see docs/configuration.md, "Conversion".)
-import type { AddressSpec } from '../rtnl/address.js';
-import { IFA_F_NODAD, IFA_F_NOPREFIXROUTE, SCOPES, type Scope } from '../rtnl/constants.js';
+// layer: config (pure; SSL files through the injectable reader)
+// job: the one place the model becomes the library's own typed inputs: VRRP (VrrpRunner), IPVS (plan()), health checks (HealthChecks), VIPs (rtnl).
+//      The pieces live in convert/; see docs/configuration.md, "Conversion".
 import type { Diagnostic } from './diagnostics.js';
-import type { KeepalivedConfig, VirtualIpAddress, VrrpInstance } from './model.js';
-import { ipv4ToNumber } from './values.js';
+import type { KeepalivedConfig } from './model.js';
+import { convertHealthChecks, type HealthCheckConversion, type HealthCheckConvertOptions } from './convert/checks.js';
+import { convertIpvs, type IpvsConversion } from './convert/ipvs.js';
+import { convertVrrp, type VrrpConversion } from './convert/vrrp.js';
 
-/** IFA_F_HOMEADDRESS (linux/if_addr.h). */
-export const IFA_F_HOMEADDRESS = 0x10;
-/** IFA_F_MANAGETEMPADDR (linux/if_addr.h). */
-export const IFA_F_MANAGETEMPADDR = 0x100;
-/** IFA_F_MCAUTOJOIN (linux/if_addr.h). */
-export const IFA_F_MCAUTOJOIN = 0x400;
+export { vipAddressSpecs, scopeOf, broadcastOf, DEFAULT_INTERFACE, IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_MCAUTOJOIN } from './convert/vips.js';
+export type { VipAddress, VipConversion, IfindexLookup } from './convert/vips.js';
+export { convertVrrp, type VrrpConversion, type VrrpConvertOptions } from './convert/vrrp.js';
+export { convertIpvs, ipvsPlanOptions, DEFAULT_SCHEDULER, DEFAULT_PERSISTENCE_S, type IpvsConversion, type IpvsConvertOptions } from './convert/ipvs.js';
+export { convertHealthChecks, type HealthCheckConversion, type HealthCheckConvertOptions } from './convert/checks.js';
+export { passwdLookup, DEFAULT_DELAY_LOOP_MS, HTTP_DELAY_BEFORE_RETRY_MS, type UserLookup } from './convert/checkers.js';
+export { startDestinations, realServerDestination, sorryDestination } from './convert/destinations.js';
+export { declaredServices, MAX_GROUP_ENTRY_SERVICES, type DeclaredService } from './convert/services.js';
+export { syncDaemonSettings, syncDaemonOf, syncDaemonActions, type SyncDaemonSettings } from './convert/sync-daemon.js';
+export type { ConversionResult } from './convert/common.js';
+export { formatIpvsConversion, formatVrrpConversion, formatHealthCheckConversion } from './convert/format.js';
 
-/** keepalived's `default_interface` when global_defs sets none. */
-export const DEFAULT_INTERFACE = 'eth0';
-
-/** Looks up an interface index by name (e.g. from RtnlClient.listLinks()); undefined when there is none. */
-export type IfindexLookup = (name: string) => number | undefined;
-
-/** One VIP ready for RtnlClient, with the entry it came from. */
-export interface VipAddress {
-  spec: AddressSpec;
-  /** The interface the address goes on. */
-  device: string;
-  vip: VirtualIpAddress;
-  /** From virtual_ipaddress_excluded (not carried in adverts). */
-  excluded: boolean;
-}
-
-export interface VipConversion {
-  addresses: VipAddress[];
-  /** What could not be converted (unknown interface, options the rtnl client lacks), with the entry's location. */
+/** Everything lvskit would do with a configuration. */
+export interface ConfigConversion {
+  vrrp: VrrpConversion;
+  ipvs: IpvsConversion;
+  checks: HealthCheckConversion;
+  /** Every conversion's diagnostics, once each (the IPVS and health-check conversions see the same virtual servers), in file order. */
   diagnostics: Diagnostic[];
+  /** No errors. */
+  ok: boolean;
 }
 
-/**
- * The addresses an instance adds when it becomes MASTER (and deletes when it leaves): its
- * virtual_ipaddress and virtual_ipaddress_excluded entries, each on its `dev` (default: the
- * instance's interface, else global_defs default_interface, else eth0).
- */
-export function vipAddressSpecs(config: KeepalivedConfig, instance: VrrpInstance, ifindexOf: IfindexLookup): VipConversion {
-  const out: VipConversion = { addresses: [], diagnostics: [] };
-  const fallback = instance.interface ?? config.globalDefs.defaultInterface ?? DEFAULT_INTERFACE;
-  const entries = [
-    ...instance.virtualIpAddresses.map((vip) => ({ vip, excluded: false })),
-    ...instance.virtualIpAddressesExcluded.map((vip) => ({ vip, excluded: true })),
-  ];
-  for (const { vip, excluded } of entries) {
-    const problem = (message: string, severity: 'error' | 'warning' = 'error'): void => {
-      out.diagnostics.push({ severity, code: severity === 'error' ? 'invalid-value' : 'unsupported-keyword', message: `${vip.address}: ${message}`, location: vip.location });
-    };
-    const device = vip.device ?? fallback;
-    const ifindex = ifindexOf(device);
-    if (ifindex === undefined) {
-      problem(`interface ${device} does not exist`);
-      continue;
-    }
-    const spec: AddressSpec = { ifindex, address: vip.address, prefixLength: vip.prefixLength ?? (vip.family === 4 ? 32 : 128) };
-    const scope = scopeOf(vip.scope);
-    if (scope === null) problem(`scope ${vip.scope} has no name the rtnl client accepts (global, site, link, host, nowhere)`);
-    else if (scope !== undefined) spec.scope = scope;
-    if (vip.label !== undefined) {
-      if (vip.family === 4) spec.label = vip.label;
-      else problem('IPv6 addresses have no labels; label ignored', 'warning');
-    }
-    if (vip.broadcast !== undefined) {
-      if (vip.family === 4) spec.broadcast = broadcastOf(vip.address, spec.prefixLength as number, vip.broadcast);
-      else problem('IPv6 has no broadcast address; brd ignored', 'warning');
-    }
-    const flags = (vip.noDad ? IFA_F_NODAD : 0) | (vip.noPrefixRoute ? IFA_F_NOPREFIXROUTE : 0) | (vip.home ? IFA_F_HOMEADDRESS : 0)
-      | (vip.mngTmpAddr ? IFA_F_MANAGETEMPADDR : 0) | (vip.autoJoin ? IFA_F_MCAUTOJOIN : 0);
-    if (flags !== 0) spec.flags = flags;
-    if (vip.peer !== undefined) problem('peer addresses are not supported by the rtnl client yet; peer ignored', 'warning');
-    if (vip.preferredLifetimeSeconds !== undefined) problem('preferred_lft is not supported by the rtnl client yet; ignored', 'warning');
-    out.addresses.push({ spec, device, vip, excluded });
+/** The three conversions of one model (each validated by its library unless `validate: false`). */
+export function convertConfig(config: KeepalivedConfig, options: HealthCheckConvertOptions = {}): ConfigConversion {
+  const vrrp = convertVrrp(config, options);
+  const ipvs = convertIpvs(config, options);
+  const checks = convertHealthChecks(config, options);
+  const seen = new Set<string>();
+  const diagnostics: Diagnostic[] = [];
+  for (const d of [...vrrp.diagnostics, ...ipvs.diagnostics, ...checks.diagnostics]) {
+    const key = `${d.location.file}:${d.location.line}:${d.location.column}:${d.severity}:${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    diagnostics.push(d);
   }
-  return out;
-}
-
-/** A scope by name; undefined for none, null for a number without a name. */
-function scopeOf(scope: string | undefined): Scope | undefined | null {
-  if (scope === undefined) return undefined;
-  if (scope in SCOPES) return scope as Scope;
-  const byNumber = (Object.entries(SCOPES) as [Scope, number][]).find(([, n]) => String(n) === scope);
-  return byNumber ? byNumber[0] : null;
-}
-
-/** `brd ADDR`, or `+` (host bits set) / `-` (host bits clear) computed from the address and prefix. */
-function broadcastOf(address: string, prefixLength: number, brd: string): string {
-  if (brd !== '+' && brd !== '-') return brd;
-  const hostMask = prefixLength >= 32 ? 0 : 2 ** (32 - prefixLength) - 1;
-  const addr = ipv4ToNumber(address);
-  const value = brd === '+' ? addr - (addr % (hostMask + 1)) + hostMask : addr - (addr % (hostMask + 1));
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+  return { vrrp, ipvs, checks, diagnostics, ok: vrrp.ok && ipvs.ok && checks.ok };
 }

@@ -187,6 +187,7 @@ export class InstanceDriver {
     await Promise.all(this.config.vips.map(async (vip) => {
       const target = {
         dev: vip.dev, address: vip.address, prefixLength: vip.prefixLength, ...(vip.label ? { label: vip.label } : {}),
+        ...(vip.scope ? { scope: vip.scope } : {}), ...(vip.broadcast ? { broadcast: vip.broadcast } : {}),
         ...(this.config.family === 6 ? { flags: IFA_F_NODAD } : {}),
       };
       const event = { type: 'vip' as const, instance: this.name, op, address: vip.address, prefixLength: vip.prefixLength, dev: vip.dev, ...(vip.label ? { label: vip.label } : {}) };

@@ -17,4 +17,3 @@ export { VrrpChannel, channelKey, type ChannelOptions, type ChannelInput } from 
 export { Announcer } from './announce.js';
 export { InstanceDriver, machineConfig, receivePolicy, type DriverDeps } from './driver.js';
 export { VrrpRunner, type VrrpRunnerOptions } from './runner.js';
-export { parseKeepalivedVrrp, KeepalivedParseError } from './keepalived-block.js';

@@ -1,5 +1,6 @@
 // layer: behaviour (vrrp)
 // job: the typed configuration of a VRRP instance and sync group (keepalived's vrrp_instance / vrrp_sync_group), and its resolved form.
+import type { Scope } from '../rtnl/constants.js';
 import type { IpFamily, VrrpVersion } from './packet.js';
 
 /** A virtual address: `123.30.175.40`, `123.30.175.40/32`, or with its device and label (`dev eth1 label eth1:2`). */
@@ -10,6 +11,10 @@ export interface VirtualAddressConfig {
   dev?: string;
   /** IPv4 label such as `eth1:2`; must begin with the device name. */
   label?: string;
+  /** `scope` (default `global`). */
+  scope?: Scope;
+  /** IPv4 only: `brd`, the broadcast address (default: none, as `ip addr add` without `brd`). */
+  broadcast?: string;
 }
 
 /** keepalived `track_interface`: without weight, the link going down puts the instance in FAULT. */
@@ -89,6 +94,8 @@ export interface ResolvedVip {
   prefixLength: number;
   dev: string;
   label?: string;
+  scope?: Scope;
+  broadcast?: string;
 }
 
 /** An instance after validation, with every default filled in. */

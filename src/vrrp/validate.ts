@@ -1,5 +1,6 @@
 // layer: behaviour (vrrp)
 // job: check instance and sync-group settings before anything is sent; every refusal names its field.
+import { SCOPES } from '../rtnl/constants.js';
 import { addressFamily, parseAddressWithPrefix } from './address.js';
 import { GARP_DEFAULTS, PRIORITY_OWNER, V2_MAX_ADVERT_INTERVAL_S, V3_MAX_ADVERT_INTERVAL_CS } from './constants.js';
 import type {
@@ -101,6 +102,15 @@ function vips(c: VrrpInstanceConfig, f: string): { family: IpFamily; vips: Resol
         throw new VrrpConfigError(`${field}.label`, `${JSON.stringify(v.label)} must begin with the device name ${JSON.stringify(dev)} and be at most ${IFNAME_MAX} bytes`);
       }
       vip.label = v.label;
+    }
+    if (v.scope !== undefined) {
+      if (!Object.hasOwn(SCOPES, v.scope)) throw new VrrpConfigError(`${field}.scope`, `${JSON.stringify(v.scope)} is not one of ${Object.keys(SCOPES).join(', ')}`);
+      vip.scope = v.scope;
+    }
+    if (v.broadcast !== undefined) {
+      if (family === 6) throw new VrrpConfigError(`${field}.broadcast`, 'IPv6 addresses have no broadcast address');
+      if (typeof v.broadcast !== 'string' || addressFamily(v.broadcast) !== 4) throw new VrrpConfigError(`${field}.broadcast`, `${JSON.stringify(v.broadcast)} is not an IPv4 address`);
+      vip.broadcast = v.broadcast;
     }
     return vip;
   });

@@ -70,3 +70,23 @@ test('check --dump and config dump print the canonical form', (t) => {
   t.true(a.stdout.startsWith('global_defs {\n}\n\nvrrp_instance VI_2 {\n    state BACKUP\n    interface eth0\n'));
   t.true(a.stdout.includes('\n    real_server 172.16.16.39 80 {\n        weight 10\n        inhibit_on_failure\n    }\n}\n'));
 });
+
+test('config show prints what lvskit would do with the operator\'s files; check --plan adds the conversion\'s messages', (t) => {
+  const file = fixture('seed', 'multi-line', 'keepalived.conf');
+  const show = lvskit('config', 'show', '-f', file);
+  t.is(show.status, 0, show.stderr);
+  t.regex(show.stdout, /^# VRRP\nvrrp_instance \S+: VRRPv2 IPv4 vrid \d+ on eth0/m);
+  t.regex(show.stdout, /^\+ service TCP 123\.30\.175\.40:80 rr$/m);
+  t.regex(show.stdout, /^\+ real server TCP 123\.30\.175\.40:80 -> 172\.16\.16\.37:80 dr weight 10$/m);
+  t.regex(show.stdout, /^# health checks\n/m);
+  t.notRegex(show.stdout, /auth_pass|<pass/);
+  const json = JSON.parse(lvskit('config', 'show', '--ipvs', '--json', '-f', file).stdout) as { ipvs: { services: { scheduler: string }[] }; vrrp?: unknown };
+  t.is(json.ipvs.services[0]?.scheduler, 'rr');
+  t.is(json.vrrp, undefined);
+
+  const plain = lvskit('check', '-f', file);
+  const planned = lvskit('check', '--plan', '-f', file);
+  t.is(planned.status, 0);
+  t.true(planned.stderr.split('\n').length >= plain.stderr.split('\n').length);
+  t.regex(planned.stderr, /eth1:2 is an address label, not an interface/);
+});
