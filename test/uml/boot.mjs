@@ -26,15 +26,18 @@ export function umlModuleVersions() {
  * Boot UML, run `test/run-tiers.mjs --inside-uml ARGS` as the guest's workload and
  * stream its output to `onOutput`. Resolves with the guest's exit status (undefined if the guest
  * never reported one: crash, timeout) and its full output.
+ * With `script` (a path relative to `repo`, e.g. `dist/bench/ipvs-apply.js`) the guest runs
+ * `node SCRIPT` instead of the tier; the script finds `args` as JSON in $LVSKIT_TIER_ARGS.
  */
-export async function runInUml({ repo, args = [], memMb = 2048, timeoutMs = 20 * 60_000, onOutput = () => {} }) {
+export async function runInUml({ repo, args = [], script, memMb = 2048, timeoutMs = 20 * 60_000, onOutput = () => {} }) {
   const kernel = findUmlKernel();
   if (!kernel) throw new Error('linux.uml not found: install the Debian package user-mode-linux');
   // Not under /tmp: the guest mounts a tmpfs there, hiding the host's /tmp.
   const out = fs.mkdtempSync('/var/tmp/lvskit-uml-');
   const quote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
   fs.writeFileSync(path.join(out, 'env'),
-    `REPO=${quote(repo)}\nNODE=${quote(process.execPath)}\nLVSKIT_TIER_ARGS=${quote(JSON.stringify(args))}\n`);
+    `REPO=${quote(repo)}\nNODE=${quote(process.execPath)}\nLVSKIT_TIER_ARGS=${quote(JSON.stringify(args))}\n` +
+    `LVSKIT_GUEST_SCRIPT=${quote(script ?? '')}\n`);
   const init = path.join(repo, 'test', 'uml', 'guest-init.sh');
   const cmdline = [`mem=${memMb}M`, 'rootfstype=hostfs', 'rootflags=/', 'rw', `init=${init}`,
     'con=null', 'con0=null,fd:2', `LVSKIT_UML_OUT=${out}`, 'quiet'];
@@ -94,4 +97,18 @@ export function hostHasIpvs() {
     return false;
   }
   return fs.existsSync('/proc/net/ip_vs');
+}
+
+// `node test/uml/boot.mjs SCRIPT [ARG ...]`: boot UML and run one node script (path relative to
+// the checkout) as the guest's workload instead of the tier, e.g. a benchmark that needs IPVS.
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  const [script, ...args] = process.argv.slice(2);
+  if (!script) {
+    console.error('usage: node test/uml/boot.mjs SCRIPT [ARG ...]');
+    process.exit(2);
+  }
+  const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+  const guest = await runInUml({ repo, script, args, onOutput: (s) => process.stdout.write(s) });
+  if (guest.status === undefined) console.error(`user-mode Linux ${guest.timedOut ? 'timed out' : 'crashed'}; its console:\n${guest.console.split('\n').slice(-40).join('\n')}`);
+  process.exit(guest.status ?? 1);
 }
