@@ -4,7 +4,9 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { isErrnoError } from '../errors.js';
+import { registerAutobanCommands } from './autoban.js';
 import { registerConfigCommands } from './check.js';
+import { registerConnsCommands } from './conns.js';
 import { registerIpsetCommands } from './ipset.js';
 import { registerLinkCommands } from './links.js';
 
@@ -19,6 +21,8 @@ const program = new Command('lvskit')
 registerLinkCommands(program);
 registerIpsetCommands(program);
 registerConfigCommands(program);
+registerConnsCommands(program);
+registerAutobanCommands(program);
 
 try {
   await program.parseAsync();
