@@ -14,6 +14,7 @@ import { netnsOption } from './options.js';
 
 interface AutobanCliOptions extends SyncCliOptions {
   set?: string;
+  set6?: string;
   config?: string;
   threshold?: number;
   whitelist?: string[];
@@ -70,6 +71,7 @@ export function registerAutobanCommands(program: Command): void {
   addSyncOptions(program.command('autoban')
     .description('ban clients holding more than a threshold of ESTABLISHED connections: entries with a timeout in an ipset, static_blacklist kept in step')
     .option('--set <name>', 'the ipset bans go into (hash:ip or hash:net; create it with `timeout 0` for timed bans)')
+    .option('--set6 <name>', 'the ipset (family inet6) IPv6 clients are banned into')
     .option('-f, --config <file>', 'read lvskit_autoban (and lvs_sync_daemon) from a keepalived.conf; options given here win')
     .option('--threshold <n>', 'ban a client holding more than N ESTABLISHED connections (default 100)', wholeNumber)
     .option('--whitelist <cidr...>', 'addresses/networks never banned')
@@ -89,7 +91,7 @@ export function registerAutobanCommands(program: Command): void {
       const s = settingsFrom(opts);
       if (opts.once && s.source !== 'procfs') throw new Error('--once needs --source procfs (the sync stream has no "once")');
       const banTimeoutSec = s.policy.banTimeoutSec ?? 0;
-      const sink = await IpsetBanSink.open(s.set, { banTimeoutSec, ...(opts.netns === undefined ? {} : { netns: opts.netns }) });
+      const sink = await IpsetBanSink.open(s.set, { banTimeoutSec, ...(opts.set6 === undefined ? {} : { set6: opts.set6 }), ...(opts.netns === undefined ? {} : { netns: opts.netns }) });
       let live: LiveConnTable | undefined;
       let source: CountSource;
       if (s.source === 'sync') {
