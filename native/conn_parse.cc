@@ -68,6 +68,7 @@ int ParseAddress(const char* tok, const char* tokEnd, uint8_t out[16]) {
     out[1] = static_cast<uint8_t>(v >> 16);
     out[2] = static_cast<uint8_t>(v >> 8);
     out[3] = static_cast<uint8_t>(v);
+    memset(out + 4, 0, 12);  // rows are parsed into one reused ConnRow: no bytes of an earlier IPv6 address may stay
     return 4;
   }
   if (length == 39) {

@@ -57,6 +57,13 @@ test('row forms: IPv4, IPv6, the destination of the other family, PE columns, IP
   t.deepEqual(r.byState, { ESTABLISHED: 8, TIME_WAIT: 1, SYN_RECV: 1, UDP: 1, NONE: 1, ASSURED: 1, 'ERR!': 1 });
 });
 
+test('IPv4 rows after IPv6 rows are keyed by their own 4 bytes (rows interleaved as the kernel hashes them)', async (t) => {
+  const conns = connsFor([{ address: '198.18.0.1', states: { ESTABLISHED: 3 } }, { address: '2001:db8::1', states: { ESTABLISHED: 3 } }]);
+  const interleaved = [0, 3, 1, 4, 2, 5].map((i) => conns[i] as (typeof conns)[number]);
+  const r = await scanConnections({ file: scratch(t, 'mixed', PROC_HEADER + interleaved.map((c) => procRow(c, 900)).join('')), all: true });
+  t.deepEqual(r.all?.map((c) => [c.address, c.count]), [['198.18.0.1', 3], ['2001:db8::1', 3]]);
+});
+
 test('malformed lines are counted by problem with line numbers, and the good rows around them still count', async (t) => {
   const r = await scanConnections({ file: malformed, all: true });
   t.is(r.rows, 3);
