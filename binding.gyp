@@ -13,6 +13,7 @@
         "native/conn_aggregate.cc",
         "native/conn_io.cc",
         "native/conn_parse.cc",
+        "native/conn_pass.cc",
         "native/conn_reader.cc",
         "native/conn_scan.cc",
         "native/constants.cc",

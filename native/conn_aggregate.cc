@@ -1,5 +1,5 @@
 // layer: native (C++ addon)
-// job: count rows per client (or per client and virtual service) and per state in an open-addressing table; pick top-N / over-threshold.
+// job: count rows per client (or per client and virtual service) and per state in open-addressing tables; pick top-N / over-threshold.
 #include "conn_aggregate.h"
 
 #include <string.h>
@@ -10,29 +10,22 @@
 namespace lvskit {
 namespace {
 
-constexpr size_t kInitialSlots = 1 << 12;
+constexpr size_t kInitialSlots = 1 << 14;
+constexpr int kInitialShift = 64 - 14;
 constexpr size_t kBaseKeyBytes = 20;
 constexpr size_t kServiceKeyBytes = 36;
 
-inline uint64_t Load64(const uint8_t* p) {
-  uint64_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
-/** A 64-bit hash of the key (multiply-xorshift over 8-byte words; the key length is a multiple of 4). */
-uint64_t HashKey(const uint8_t* key, size_t length) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ length;
+/** A 64-bit hash of `words` u32 (multiply-xorshift over 8-byte pieces, then a final mix). */
+uint64_t HashWords(const uint32_t* key, size_t words) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ words;
   size_t i = 0;
-  for (; i + 8 <= length; i += 8) {
-    h ^= Load64(key + i);
+  for (; i + 2 <= words; i += 2) {
+    h ^= static_cast<uint64_t>(key[i]) | (static_cast<uint64_t>(key[i + 1]) << 32);
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 32;
   }
-  if (i < length) {
-    uint32_t tail;
-    memcpy(&tail, key + i, sizeof tail);
-    h ^= tail;
+  if (i < words) {
+    h ^= key[i];
     h *= 0xc4ceb9fe1a85ec53ULL;
   }
   h ^= h >> 29;
@@ -42,12 +35,71 @@ uint64_t HashKey(const uint8_t* key, size_t length) {
 
 }  // namespace
 
+// ---- InlineTable --------------------------------------------------------------------------------
+
+InlineTable::InlineTable(size_t keyWords, size_t counters)
+    : keyWords_(keyWords), counters_(counters), stride_(keyWords + counters), slots_(kInitialSlots), shift_(kInitialShift),
+      data_(kInitialSlots * (keyWords + counters), 0) {}
+
+uint64_t InlineTable::Hash(const uint32_t* key) const {
+  if (keyWords_ == 1) return static_cast<uint64_t>(key[0]) * 0x9e3779b97f4a7c15ULL;
+  return HashWords(key, keyWords_);
+}
+
+bool InlineTable::SameKey(const uint32_t* a, const uint32_t* b) const {
+  if (keyWords_ == 1) return a[0] == b[0];
+  uint32_t diff = 0;
+  for (size_t i = 0; i < keyWords_; i++) diff |= a[i] ^ b[i];
+  return diff == 0;
+}
+
+uint32_t* InlineTable::Find(const uint32_t* key, uint64_t hash) {
+  size_t slot = static_cast<size_t>(hash >> shift_);
+  for (;;) {
+    uint32_t* r = data_.data() + slot * stride_;
+    if (r[keyWords_] == 0) {
+      if ((size_ + 1) * 3 > slots_ * 2) {
+        Grow();
+        return Find(key, hash);
+      }
+      memcpy(r, key, keyWords_ * sizeof(uint32_t));
+      size_++;
+      return r + keyWords_;
+    }
+    if (SameKey(r, key)) return r + keyWords_;
+    slot = (slot + 1) & (slots_ - 1);
+  }
+}
+
+void InlineTable::AddCounts(const uint32_t* key, const uint32_t* counts) {
+  uint32_t* mine = Find(key, Hash(key));
+  for (size_t i = 0; i < counters_; i++) mine[i] += counts[i];
+}
+
+void InlineTable::Grow() {
+  std::vector<uint32_t> old;
+  old.swap(data_);
+  const size_t oldSlots = slots_;
+  slots_ *= 2;
+  shift_ -= 1;
+  data_.assign(slots_ * stride_, 0);
+  for (size_t i = 0; i < oldSlots; i++) {
+    const uint32_t* r = old.data() + i * stride_;
+    if (r[keyWords_] == 0) continue;
+    size_t slot = static_cast<size_t>(Hash(r) >> shift_);
+    while (data_[slot * stride_ + keyWords_] != 0) slot = (slot + 1) & (slots_ - 1);
+    memcpy(data_.data() + slot * stride_, r, stride_ * sizeof(uint32_t));
+  }
+}
+
+// ---- ConnAggregate ------------------------------------------------------------------------------
+
 ConnAggregate::ConnAggregate(AggregateOptions options)
     : options_(std::move(options)),
       keyBytes_(options_.perService ? kServiceKeyBytes : kBaseKeyBytes),
       counters_(1 + std::min(options_.countStates.size(), kMaxCountStates)),
-      index_(kInitialSlots, 0),
-      mask_(kInitialSlots - 1) {}
+      v4_(1, counters_),
+      general_(keyBytes_ / 4, counters_) {}
 
 int ConnAggregate::SlotOfState(size_t stateIndex, const StateTable& states) {
   if (stateIndex >= stateSlot_.size()) stateSlot_.resize(stateIndex + 1, 0);
@@ -65,87 +117,96 @@ int ConnAggregate::SlotOfState(size_t stateIndex, const StateTable& states) {
   return stateSlot_[stateIndex];
 }
 
-size_t ConnAggregate::Slot(const uint8_t* key, uint64_t hash) const {
-  size_t slot = static_cast<size_t>(hash) & mask_;
-  for (;;) {
-    const uint32_t entry = index_[slot];
-    if (entry == 0 || memcmp(keys_.data() + (entry - 1) * keyBytes_, key, keyBytes_) == 0) return slot;
-    slot = (slot + 1) & mask_;
+void ConnAggregate::Prepare(const ConnRow& row, Key& key) const {
+  if (row.family == 4 && !options_.perService) {
+    key.general = false;
+    memcpy(&key.words[0], row.clientAddress, 4);
+    key.hash = v4_.Hash(key.words);
+    __builtin_prefetch(v4_.Home(key.hash), 1);
+    return;
   }
-}
-
-void ConnAggregate::Grow() {
-  const size_t slots = index_.size() * 2;
-  index_.assign(slots, 0);
-  mask_ = slots - 1;
-  for (size_t i = 0; i < size_; i++) {
-    const uint8_t* key = Key(i);
-    size_t slot = static_cast<size_t>(HashKey(key, keyBytes_)) & mask_;
-    while (index_[slot] != 0) slot = (slot + 1) & mask_;
-    index_[slot] = static_cast<uint32_t>(i + 1);
-  }
-}
-
-void ConnAggregate::Add(const ConnRow& row, const StateTable& states) {
-  if (row.state >= rowsByState_.size()) rowsByState_.resize(row.state + 1u, 0);
-  rowsByState_[row.state]++;
-
-  uint8_t key[kServiceKeyBytes];
-  memset(key, 0, sizeof key);
-  key[0] = row.family;
+  uint8_t bytes[kServiceKeyBytes] = {};
+  bytes[0] = row.family;
   if (options_.perService) {
-    key[1] = row.protocol;
-    memcpy(key + 2, &row.virtualPort, 2);
-    memcpy(key + 20, row.virtualAddress, 16);
+    bytes[1] = row.protocol;
+    memcpy(bytes + 2, &row.virtualPort, 2);
+    memcpy(bytes + 20, row.virtualAddress, 16);
   }
-  memcpy(key + 4, row.clientAddress, 16);
+  memcpy(bytes + 4, row.clientAddress, 16);
+  key.general = true;
+  memcpy(key.words, bytes, keyBytes_);
+  key.hash = general_.Hash(key.words);
+  __builtin_prefetch(general_.Home(key.hash), 1);
+}
 
-  const uint64_t hash = HashKey(key, keyBytes_);
-  size_t slot = Slot(key, hash);
-  uint32_t entry = index_[slot];
-  if (entry == 0) {
-    if ((size_ + 1) * 2 > index_.size()) {
-      Grow();
-      slot = Slot(key, hash);
-    }
-    keys_.insert(keys_.end(), key, key + keyBytes_);
-    counts_.resize(counts_.size() + counters_, 0);
-    size_++;
-    entry = static_cast<uint32_t>(size_);
-    index_[slot] = entry;
-  }
-  uint32_t* counts = counts_.data() + (entry - 1) * counters_;
+void ConnAggregate::Add(const Key& key, uint8_t state, const StateTable& states) {
+  if (state >= rowsByState_.size()) rowsByState_.resize(state + 1u, 0);
+  rowsByState_[state]++;
+  uint32_t* counts = key.general ? general_.Find(key.words, key.hash) : v4_.Find(key.words, key.hash);
   counts[0]++;
-  const int stateCounter = SlotOfState(row.state, states);
+  const int stateCounter = SlotOfState(state, states);
   if (stateCounter > 0) counts[stateCounter]++;
 }
 
-size_t ConnAggregate::MemoryBytes() const {
-  return keys_.capacity() + counts_.capacity() * sizeof(uint32_t) + index_.capacity() * sizeof(uint32_t);
+void ConnAggregate::Merge(const ConnAggregate& other, const StateTable& theirStates, StateTable& ourStates) {
+  for (size_t i = 0; i < other.rowsByState_.size(); i++) {
+    if (other.rowsByState_[i] == 0) continue;
+    const std::string& name = theirStates.Names()[i];
+    const int ours = ourStates.Intern(name.data(), name.size());
+    if (ours < 0) continue;  // our table is full: those rows stay counted per key, not per state
+    if (static_cast<size_t>(ours) >= rowsByState_.size()) rowsByState_.resize(static_cast<size_t>(ours) + 1, 0);
+    rowsByState_[static_cast<size_t>(ours)] += other.rowsByState_[i];
+  }
+  for (const InlineTable* table : {&other.v4_, &other.general_}) {
+    InlineTable& mine = table == &other.v4_ ? v4_ : general_;
+    for (size_t i = 0; i < table->Slots(); i++) {
+      const uint32_t* r = table->Record(i);
+      if (r != nullptr) mine.AddCounts(r, r + table->KeyWords());
+    }
+  }
 }
 
-std::vector<uint32_t> ConnAggregate::Select(bool all, int64_t threshold, size_t limit) const {
+void ConnAggregate::KeyOf(Handle h, uint8_t* out) const {
+  if (h.general) {
+    memcpy(out, general_.Record(h.slot), keyBytes_);
+    return;
+  }
+  memset(out, 0, keyBytes_);
+  out[0] = 4;
+  memcpy(out + 4, v4_.Record(h.slot), 4);
+}
+
+const uint32_t* ConnAggregate::CountsOf(Handle h) const {
+  const InlineTable& table = h.general ? general_ : v4_;
+  return table.Record(h.slot) + table.KeyWords();
+}
+
+std::vector<ConnAggregate::Handle> ConnAggregate::Select(bool all, int64_t threshold, size_t limit) const {
   const size_t rank = counters_ > 1 ? 1 : 0;
-  auto before = [&](uint32_t a, uint32_t b) {
-    const uint32_t* ca = Counts(a);
-    const uint32_t* cb = Counts(b);
+  auto before = [&](Handle a, Handle b) {
+    const uint32_t* ca = CountsOf(a);
+    const uint32_t* cb = CountsOf(b);
     if (ca[rank] != cb[rank]) return ca[rank] > cb[rank];
     if (ca[0] != cb[0]) return ca[0] > cb[0];
-    return memcmp(Key(a), Key(b), keyBytes_) < 0;
+    uint8_t ka[kServiceKeyBytes];
+    uint8_t kb[kServiceKeyBytes];
+    KeyOf(a, ka);
+    KeyOf(b, kb);
+    return memcmp(ka, kb, keyBytes_) < 0;
   };
-  std::vector<uint32_t> picked;
-  if (all) {
-    picked.resize(size_);
-    for (size_t i = 0; i < size_; i++) picked[i] = static_cast<uint32_t>(i);
-    std::sort(picked.begin(), picked.end(), before);
-    return picked;
+  std::vector<Handle> picked;
+  std::vector<Handle> rest;
+  for (uint32_t general = 0; general < 2; general++) {
+    const InlineTable& table = general ? general_ : v4_;
+    for (size_t i = 0; i < table.Slots(); i++) {
+      const uint32_t* r = table.Record(i);
+      if (r == nullptr) continue;
+      const Handle h{general, static_cast<uint32_t>(i)};
+      if (all || (threshold >= 0 && static_cast<int64_t>(r[table.KeyWords() + rank]) > threshold)) picked.push_back(h);
+      else if (limit > 0) rest.push_back(h);
+    }
   }
-  std::vector<uint32_t> rest;
-  for (size_t i = 0; i < size_; i++) {
-    if (threshold >= 0 && static_cast<int64_t>(Counts(i)[rank]) > threshold) picked.push_back(static_cast<uint32_t>(i));
-    else if (limit > 0) rest.push_back(static_cast<uint32_t>(i));
-  }
-  // The top `limit` overall: those over the threshold are already in; fill up from the rest.
+  // The top `limit` overall: those over the threshold rank above every other; fill up from the rest.
   if (limit > picked.size() && !rest.empty()) {
     const size_t need = std::min(limit - picked.size(), rest.size());
     std::partial_sort(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(need), rest.end(), before);

@@ -59,4 +59,13 @@ void ProblemLog::Add(RowProblem problem, uint64_t line, const char* begin, const
   }
 }
 
+void ProblemLog::Append(const ProblemLog& later, uint64_t lineOffset) {
+  total_ += later.total_;
+  for (size_t i = 0; i < static_cast<size_t>(RowProblem::kCount); i++) counts_[i] += later.counts_[i];
+  for (const RowExample& example : later.examples_) {
+    if (examples_.size() >= kMaxExamples) break;
+    examples_.push_back(RowExample{example.line + lineOffset, example.problem, example.text});
+  }
+}
+
 }  // namespace lvskit

@@ -39,6 +39,8 @@ class ProblemLog {
   static constexpr size_t kMaxExamples = 16;
   static constexpr size_t kExampleBytes = 160;
   void Add(RowProblem problem, uint64_t line, const char* begin, const char* end);
+  /** Add the tally of lines that follow ours; their examples are renumbered by `lineOffset`. */
+  void Append(const ProblemLog& later, uint64_t lineOffset);
   uint64_t Total() const { return total_; }
   uint64_t Count(RowProblem problem) const { return counts_[static_cast<size_t>(problem)]; }
   const std::vector<RowExample>& Examples() const { return examples_; }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 
 namespace lvskit {
 namespace {
@@ -33,16 +34,17 @@ constexpr HexTable kHex;
 
 inline int HexDigit(char c) { return kHex.value[static_cast<unsigned char>(c)]; }
 
-/** `count` hex digits at p into *out; false on a non-digit. */
+/** `count` hex digits at p into *out; false on a non-digit. No branch per digit: a bad one turns `bad` negative. */
 inline bool ParseHex(const char* p, size_t count, uint32_t* out) {
   uint32_t v = 0;
+  int bad = 0;
   for (size_t i = 0; i < count; i++) {
     const int d = HexDigit(p[i]);
-    if (d < 0) return false;
-    v = (v << 4) | static_cast<uint32_t>(d);
+    bad |= d;
+    v = (v << 4) | static_cast<uint32_t>(d & 0xf);
   }
   *out = v;
-  return true;
+  return bad >= 0;
 }
 
 /** The next space-separated token of [*p, end): sets [*tok, *tokEnd) and moves *p past it and the spaces after it. */
@@ -163,6 +165,9 @@ int StateTable::Intern(const char* name, size_t length) {
   }
   if (names_.size() >= kMaxStates) return -1;
   names_.emplace_back(name, length);
+  uint64_t w[2] = {0, 0};
+  memcpy(w, name, std::min(length, sizeof w));
+  wide_.insert(wide_.end(), {w[0], w[1], length});
   last_ = static_cast<int>(names_.size() - 1);
   return last_;
 }
@@ -171,7 +176,96 @@ bool IsHeaderLine(const char* begin, const char* end) {
   return end - begin >= 11 && memcmp(begin, "Pro FromIP ", 11) == 0;
 }
 
+namespace {
+
+/**
+ * Characters before the first space among the `limit` (<= 16) at p, all of which are readable:
+ * two 8-byte words tested for a space byte at once (the lowest flagged byte is exact).
+ */
+inline size_t SpanToSpace(const char* p, size_t limit) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  constexpr uint64_t kSpaces = 0x2020202020202020ULL;
+  if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && limit >= 8) {
+    for (size_t at = 0; at < 16 && at < limit; at += 8) {
+      uint64_t w;
+      memcpy(&w, p + at, sizeof w);
+      const uint64_t x = w ^ kSpaces;
+      const uint64_t found = (x - kOnes) & ~x & kHigh;
+      if (found != 0) return std::min(limit, at + static_cast<size_t>(__builtin_ctzll(found) >> 3));
+    }
+    return limit;
+  }
+  size_t n = 0;
+  while (n < limit && p[n] != ' ') n++;
+  return n;
+}
+
+/** Store a host-order IPv4 value as 4 network-order bytes, the rest of the 16 zero. */
+inline void StoreIPv4(uint32_t v, uint8_t out[16]) {
+  out[0] = static_cast<uint8_t>(v >> 24);
+  out[1] = static_cast<uint8_t>(v >> 16);
+  out[2] = static_cast<uint8_t>(v >> 8);
+  out[3] = static_cast<uint8_t>(v);
+  memset(out + 4, 0, 12);
+}
+
+/**
+ * The common row, parsed at fixed offsets: "TCP " or "UDP ", then IPv4 addresses and ports at
+ * the columns the kernel's %08X/%04X put them, an IPv4 destination. Returns false (nothing
+ * decided) for any other shape; the general parser then takes the line.
+ */
+bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, ConnRow& row) {
+  // "%-11s %7u": a state of at most 11 characters, padded, then the seconds right-aligned in 7
+  // columns end at column 65 (more digits, or PE columns, move or follow them).
+  constexpr size_t kStateAt = 46;
+  constexpr size_t kSecondsAt = 58;
+  constexpr size_t kRowEnd = 65;
+  if (end - begin < static_cast<std::ptrdiff_t>(kRowEnd)) return false;
+  const char* p = begin;
+  if (p[3] != ' ' || p[12] != ' ' || p[17] != ' ' || p[26] != ' ' || p[31] != ' ' || p[40] != ' ' || p[45] != ' ' || p[46] == ' ' ||
+      p[57] != ' ' || p[64] == ' ' || (end - begin > static_cast<std::ptrdiff_t>(kRowEnd) && p[kRowEnd] != ' ')) {
+    return false;
+  }
+  if (p[0] == 'T' && p[1] == 'C' && p[2] == 'P') row.protocol = 6;
+  else if (p[0] == 'U' && p[1] == 'D' && p[2] == 'P') row.protocol = 17;
+  else return false;
+  uint32_t caddr, cport, vaddr, vport, daddr, dport;
+  const bool hexOk = ParseHex(p + 4, 8, &caddr) & ParseHex(p + 13, 4, &cport) & ParseHex(p + 18, 8, &vaddr) & ParseHex(p + 27, 4, &vport) &
+                     ParseHex(p + 32, 8, &daddr) & ParseHex(p + 41, 4, &dport);
+  if (!hexOk) return false;
+  const size_t stateLength = SpanToSpace(p + kStateAt, kSecondsAt - 1 - kStateAt);
+  uint32_t expires = 0;
+  size_t i = kSecondsAt;
+  while (p[i] == ' ') i++;  // p[64] is not a space: this stops
+  for (; i < kRowEnd; i++) {
+    const unsigned d = static_cast<unsigned char>(p[i]) - '0';
+    if (d > 9) return false;
+    expires = expires * 10 + d;
+  }
+  const int stateIndex = states.InternWide(p + kStateAt, stateLength);
+  if (stateIndex < 0) return false;
+  row.family = 4;
+  row.destFamily = 4;
+  row.state = static_cast<uint8_t>(stateIndex);
+  row.clientPort = static_cast<uint16_t>(cport);
+  row.virtualPort = static_cast<uint16_t>(vport);
+  row.destPort = static_cast<uint16_t>(dport);
+  row.expiresSec = expires;
+  StoreIPv4(caddr, row.clientAddress);
+  StoreIPv4(vaddr, row.virtualAddress);
+  StoreIPv4(daddr, row.destAddress);
+  const char* pe = p + kRowEnd;
+  while (pe < end && *pe == ' ') pe++;
+  row.pe = pe < end ? pe : nullptr;
+  row.peLength = static_cast<size_t>(end - pe);
+  return true;
+}
+
+}  // namespace
+
 RowProblem ParseConnLine(const char* begin, const char* end, StateTable& states, ConnRow& row) {
+  if (ParseFixedIPv4(begin, end, states, row)) return RowProblem::kNone;
   const char* p = begin;
   const char* tok;
   const char* tokEnd;
@@ -206,6 +300,9 @@ RowProblem ParseConnLine(const char* begin, const char* end, StateTable& states,
 LineReader::LineReader(int fd, size_t chunkBytes, size_t maxLineBytes)
     : fd_(fd), chunk_(chunkBytes), maxLine_(maxLineBytes), buffer_(chunkBytes + maxLineBytes) {}
 
+LineReader::LineReader(int fd, size_t chunkBytes, size_t maxLineBytes, int64_t offset, int64_t end)
+    : fd_(fd), offset_(offset), rangeEnd_(end), chunk_(chunkBytes), maxLine_(maxLineBytes), buffer_(chunkBytes + maxLineBytes) {}
+
 bool LineReader::Fill() {
   // Keep the unfinished line: move it to the front, then read behind it.
   if (start_ > 0) {
@@ -215,13 +312,17 @@ bool LineReader::Fill() {
   }
   for (;;) {
     // What is left of a line is at most maxLine_ bytes, so a whole chunk always fits behind it.
-    const ssize_t n = read(fd_, buffer_.data() + end_, std::min(chunk_, buffer_.size() - end_));
+    size_t want = std::min(chunk_, buffer_.size() - end_);
+    if (offset_ >= 0 && rangeEnd_ >= 0) want = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(want), std::max<int64_t>(0, rangeEnd_ - offset_)));
+    const ssize_t n = offset_ < 0 ? read(fd_, buffer_.data() + end_, want)
+                                  : want == 0 ? 0 : pread(fd_, buffer_.data() + end_, want, static_cast<off_t>(offset_));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       error_ = errno;
       return false;
     }
     reads_++;
+    if (offset_ >= 0) offset_ += n;
     if (n == 0) eof_ = true;
     end_ += static_cast<size_t>(n);
     bytesRead_ += static_cast<uint64_t>(n);

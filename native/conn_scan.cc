@@ -11,12 +11,11 @@
 #include <utility>
 
 #include "conn_aggregate.h"
+#include "conn_pass.h"
 #include "errors.h"
 
 namespace lvskit {
 namespace {
-
-constexpr size_t kMaxLineBytes = 4096;
 
 double NumberOption(Napi::Env env, const Napi::Object& options, const char* name, double fallback, double min, double max) {
   const Napi::Value value = options.Get(name);
@@ -35,17 +34,21 @@ double NowMs() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
+/** Files at least this large are read as two halves on two threads. */
+constexpr uint64_t kParallelBytes = 16 << 20;
+
 /** Parses and aggregates on a libuv worker thread; calls back (error) or (null, result). */
 class ScanWorker : public Napi::AsyncWorker {
  public:
   ScanWorker(Napi::Function callback, ConnSource source, AggregateOptions aggregate, bool all, int64_t threshold, size_t limit,
-             std::shared_ptr<std::atomic<bool>> cancelled)
+             bool parallel, std::shared_ptr<std::atomic<bool>> cancelled)
       : Napi::AsyncWorker(callback, "lvskit:scanConnections"),
         source_(std::move(source)),
-        aggregate_(std::move(aggregate)),
+        options_(std::move(aggregate)),
         all_(all),
         threshold_(threshold),
         limit_(limit),
+        parallel_(parallel),
         cancelled_(std::move(cancelled)) {}
 
   void Execute() override {
@@ -56,52 +59,15 @@ class ScanWorker : public Napi::AsyncWorker {
       syscall_ = file.syscall;
       return;
     }
-    LineReader reader(file.fd, source_.chunkBytes, kMaxLineBytes);
-    ConnRow row;
-    uint64_t line = 0;
-    for (;;) {
-      const char* begin;
-      const char* end;
-      const LineReader::Status status = reader.Next(&begin, &end);
-      if (status == LineReader::Status::kEnd) break;
-      if (status == LineReader::Status::kError) {
-        err_ = reader.Error();
-        syscall_ = "read";
-        break;
-      }
-      line++;
-      if ((line & 0x3ff) == 0 && cancelled_->load(std::memory_order_relaxed)) {
-        wasCancelled_ = true;
-        break;
-      }
-      if (status == LineReader::Status::kTooLong) {
-        problems_.Add(RowProblem::kTooLong, line, begin, begin);
-        continue;
-      }
-      if (status == LineReader::Status::kTruncated) {
-        problems_.Add(RowProblem::kTruncated, line, begin, end);
-        truncated_ = true;
-        continue;
-      }
-      if (IsHeaderLine(begin, end)) {
-        headerLines_++;
-        continue;
-      }
-      const RowProblem problem = ParseConnLine(begin, end, states_, row);
-      if (problem != RowProblem::kNone) {
-        problems_.Add(problem, line, begin, end);
-        continue;
-      }
-      rows_++;
-      if (row.family == 6) ipv6Rows_++;
-      if (row.destFamily != row.family) mixedFamilyRows_++;
-      if (row.peLength > 0) peRows_++;
-      aggregate_.Add(row, states_);
-    }
+    pass_ = ScanDescriptor(file.fd, options_, source_.chunkBytes, parallel_ ? kParallelBytes : 0, *cancelled_);
     close(file.fd);
-    bytesRead_ = reader.BytesRead();
-    reads_ = reader.Reads();
-    if (err_ == 0 && !wasCancelled_) selected_ = aggregate_.Select(all_, threshold_, limit_);
+    const PassTotals& totals = pass_->Totals();
+    if (totals.err != 0) {
+      err_ = totals.err;
+      syscall_ = "read";
+    } else if (!totals.cancelled) {
+      selected_ = pass_->Aggregate().Select(all_, threshold_, limit_);
+    }
     elapsedMs_ = NowMs() - started;
   }
 
@@ -111,34 +77,36 @@ class ScanWorker : public Napi::AsyncWorker {
       Callback().Call({MakeErrnoError(env, err_, syscall_).Value()});
       return;
     }
+    const PassTotals& t = pass_->Totals();
+    const ConnAggregate& aggregate = pass_->Aggregate();
     Napi::Object result = Napi::Object::New(env);
-    result.Set("rows", static_cast<double>(rows_));
-    result.Set("headerLines", static_cast<double>(headerLines_));
-    result.Set("ipv6Rows", static_cast<double>(ipv6Rows_));
-    result.Set("mixedFamilyRows", static_cast<double>(mixedFamilyRows_));
-    result.Set("peRows", static_cast<double>(peRows_));
-    result.Set("truncated", truncated_);
-    result.Set("cancelled", wasCancelled_);
-    result.Set("bytesRead", static_cast<double>(bytesRead_));
-    result.Set("reads", static_cast<double>(reads_));
+    result.Set("rows", static_cast<double>(t.rows));
+    result.Set("headerLines", static_cast<double>(t.headerLines));
+    result.Set("ipv6Rows", static_cast<double>(t.ipv6Rows));
+    result.Set("mixedFamilyRows", static_cast<double>(t.mixedFamilyRows));
+    result.Set("peRows", static_cast<double>(t.peRows));
+    result.Set("truncated", t.truncated);
+    result.Set("cancelled", t.cancelled);
+    result.Set("bytesRead", static_cast<double>(t.bytesRead));
+    result.Set("reads", static_cast<double>(t.reads));
     result.Set("elapsedMs", elapsedMs_);
-    result.Set("memoryBytes", static_cast<double>(aggregate_.MemoryBytes()));
-    result.Set("problems", ProblemsToJs(env, problems_));
-    result.Set("states", StateNamesToJs(env, states_));
-    const std::vector<uint64_t>& byState = aggregate_.RowsByState();
+    result.Set("memoryBytes", static_cast<double>(aggregate.MemoryBytes()));
+    result.Set("problems", ProblemsToJs(env, pass_->Problems()));
+    result.Set("states", StateNamesToJs(env, pass_->States()));
+    const std::vector<uint64_t>& byState = aggregate.RowsByState();
     Napi::Array rowsByState = Napi::Array::New(env, byState.size());
     for (size_t i = 0; i < byState.size(); i++) rowsByState.Set(static_cast<uint32_t>(i), static_cast<double>(byState[i]));
     result.Set("rowsByState", rowsByState);
-    result.Set("keys", static_cast<double>(aggregate_.Size()));
-    result.Set("keyBytes", static_cast<double>(aggregate_.KeyBytes()));
-    result.Set("counters", static_cast<double>(aggregate_.CounterCount()));
+    result.Set("keys", static_cast<double>(aggregate.Size()));
+    result.Set("keyBytes", static_cast<double>(aggregate.KeyBytes()));
+    result.Set("counters", static_cast<double>(aggregate.CounterCount()));
     // Selected keys, packed: key bytes, then the counters (u32, host order).
-    const size_t stride = aggregate_.KeyBytes() + aggregate_.CounterCount() * sizeof(uint32_t);
+    const size_t stride = aggregate.KeyBytes() + aggregate.CounterCount() * sizeof(uint32_t);
     Napi::Buffer<uint8_t> packed = Napi::Buffer<uint8_t>::New(env, selected_.size() * stride);
     uint8_t* out = packed.Data();
-    for (const uint32_t index : selected_) {
-      memcpy(out, aggregate_.Key(index), aggregate_.KeyBytes());
-      memcpy(out + aggregate_.KeyBytes(), aggregate_.Counts(index), aggregate_.CounterCount() * sizeof(uint32_t));
+    for (const ConnAggregate::Handle handle : selected_) {
+      aggregate.KeyOf(handle, out);
+      memcpy(out + aggregate.KeyBytes(), aggregate.CountsOf(handle), aggregate.CounterCount() * sizeof(uint32_t));
       out += stride;
     }
     result.Set("selected", packed);
@@ -148,25 +116,16 @@ class ScanWorker : public Napi::AsyncWorker {
 
  private:
   ConnSource source_;
-  StateTable states_;
-  ConnAggregate aggregate_;
+  AggregateOptions options_;
   bool all_;
   int64_t threshold_;
   size_t limit_;
+  bool parallel_;
   std::shared_ptr<std::atomic<bool>> cancelled_;
-  ProblemLog problems_;
-  std::vector<uint32_t> selected_;
+  std::unique_ptr<ScanPass> pass_;
+  std::vector<ConnAggregate::Handle> selected_;
   int err_ = 0;
   const char* syscall_ = "open";
-  bool truncated_ = false;
-  bool wasCancelled_ = false;
-  uint64_t rows_ = 0;
-  uint64_t headerLines_ = 0;
-  uint64_t ipv6Rows_ = 0;
-  uint64_t mixedFamilyRows_ = 0;
-  uint64_t peRows_ = 0;
-  uint64_t bytesRead_ = 0;
-  uint64_t reads_ = 0;
   double elapsedMs_ = 0;
 };
 
@@ -235,8 +194,9 @@ Napi::Value ScanConnections(const Napi::CallbackInfo& info) {
   const bool all = options.Get("all").ToBoolean().Value();
   const int64_t threshold = static_cast<int64_t>(NumberOption(env, options, "threshold", -1, -1, 4294967295.0));
   const size_t limit = static_cast<size_t>(NumberOption(env, options, "limit", 0, 0, 1e9));
+  const bool parallel = NumberOption(env, options, "threads", 2, 1, 2) > 1;
   auto cancelled = std::make_shared<std::atomic<bool>>(false);
-  auto* worker = new ScanWorker(info[1].As<Napi::Function>(), std::move(source), std::move(aggregate), all, threshold, limit, cancelled);
+  auto* worker = new ScanWorker(info[1].As<Napi::Function>(), std::move(source), std::move(aggregate), all, threshold, limit, parallel, cancelled);
   worker->Queue();
   return Napi::Function::New(env, [cancelled](const Napi::CallbackInfo&) { cancelled->store(true, std::memory_order_relaxed); }, "cancel");
 }

@@ -21,6 +21,8 @@ export interface NativeScanOptions extends NativeConnSource {
   threshold?: number;
   /** Select the `limit` highest-ranking keys. */
   limit?: number;
+  /** 2 (default): a regular file of 16 MiB or more is read as two halves on two threads; 1: one pass. */
+  threads?: number;
 }
 
 /** Malformed lines: totals by problem and the first few, with their 1-based line numbers. */

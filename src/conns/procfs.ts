@@ -35,6 +35,11 @@ export interface ScanOptions extends ConnTableSource {
   limit?: number;
   /** Report every client. */
   all?: boolean;
+  /**
+   * 2 (the default): a regular file of 16 MiB or more is read as two halves on two threads and
+   * the counts merged; 1: always one pass. /proc/net/ip_vs_conn is always one pass, in order.
+   */
+  threads?: 1 | 2;
   signal?: AbortSignal;
 }
 
@@ -134,6 +139,7 @@ export function scanConnections(options: ScanOptions = {}): Promise<ConnScanResu
       all: options.all ?? false, ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
     }, (error, result) => {
       options.signal?.removeEventListener('abort', onAbort);
       if (error) return reject(explainOpenError(error, options, shown));

@@ -118,6 +118,26 @@ test('counts agree with a reference count (what awk|sort|uniq -c computes) on 20
   t.true(r.reads > conns.length * 60 / 4096, `${r.reads} reads of 4 KiB`);
 });
 
+test('a file of 16 MiB or more is read as two halves on two threads: the same counts, problems and line numbers as one pass', async (t) => {
+  const clients = clientAddresses(3000).map((address, i) => ({ address, states: { ESTABLISHED: 60 + (i % 90), TIME_WAIT: i % 7 } }));
+  const rows = connsFor([...clients, { address: '2001:db8::77', states: { ESTABLISHED: 2000 } }]).map((c, i) => procRow(c, i % 900));
+  const middle = rows.length >> 1;
+  rows.splice(middle + 1000, 0, 'garbage after the middle\n');
+  rows.splice(10, 0, 'garbage before it\n');
+  const file = scratch(t, 'big', PROC_HEADER + rows.join(''));
+  t.true(fs.statSync(file).size >= 16 << 20, `${fs.statSync(file).size} bytes`);
+  const one = await scanConnections({ file, all: true, threads: 1 });
+  const two = await scanConnections({ file, all: true, threads: 2, threshold: 140 });
+  t.is(two.rows, one.rows);
+  t.deepEqual(two.all, one.all);
+  t.deepEqual(two.byState, one.byState);
+  t.deepEqual(two.malformed, one.malformed);
+  t.deepEqual(two.malformed.examples.map((e) => [e.line, e.text]), [[12, 'garbage before it'], [middle + 1003, 'garbage after the middle']]);
+  t.is(two.overThreshold.length, clients.filter((c) => c.states.ESTABLISHED > 140).length + 1);
+  t.is(two.headerLines, 1);
+  t.true(two.reads > one.reads / 2);
+});
+
 test('an empty table (header only) and an empty file are zero rows, not errors', async (t) => {
   const header = await scanConnections({ file: scratch(t, 'header', PROC_HEADER), limit: 5, threshold: 0 });
   t.like(header, { rows: 0, clients: 0, headerLines: 1, top: [], overThreshold: [], truncated: false });
