@@ -8,6 +8,8 @@ export * as genl from './genl/index.js';
 export * as rtnl from './rtnl/index.js';
 export * as ipset from './ipset/index.js';
 export * as config from './config/index.js';
+export * as conns from './conns/index.js';
+export * as autoban from './autoban/index.js';
 export { RtnlClient, type AddressTarget, type RtnlOptions } from './rtnl/client.js';
 export { LinkWatcher, type LinkChange } from './rtnl/watch.js';
 export type { Link } from './rtnl/link.js';
