@@ -10,6 +10,12 @@
       "target_name": "lvskit",
       "sources": [
         "native/addon.cc",
+        "native/conn_aggregate.cc",
+        "native/conn_io.cc",
+        "native/conn_parse.cc",
+        "native/conn_pass.cc",
+        "native/conn_reader.cc",
+        "native/conn_scan.cc",
         "native/constants.cc",
         "native/errors.cc",
         "native/netns.cc",

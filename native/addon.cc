@@ -2,6 +2,7 @@
 // job: module entry point: exports the Socket class and the kernel constants (NativeBinding).
 #include <napi.h>
 
+#include "conn_scan.h"
 #include "constants.h"
 #include "socket.h"
 
@@ -10,6 +11,8 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Socket", lvskit::Socket::Define(env));
   exports.Set("constants", lvskit::MakeConstants(env));
+  exports.Set("scanConnections", Napi::Function::New(env, lvskit::ScanConnections, "scanConnections"));
+  exports.Set("ConnReader", lvskit::DefineConnReader(env));
   return exports;
 }
 

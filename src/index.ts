@@ -11,6 +11,8 @@ export * as ipset from './ipset/index.js';
 export * as check from './check/index.js';
 export * as vrrp from './vrrp/index.js';
 export * as config from './config/index.js';
+export * as conns from './conns/index.js';
+export * as autoban from './autoban/index.js';
 export { RtnlClient, type AddressTarget, type RtnlOptions } from './rtnl/client.js';
 export { LinkWatcher, type LinkChange } from './rtnl/watch.js';
 export type { Link } from './rtnl/link.js';

@@ -4,7 +4,9 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { isErrnoError } from '../errors.js';
+import { registerAutobanCommands } from './autoban.js';
 import { registerConfigCommands } from './check.js';
+import { registerConnsCommands } from './conns.js';
 import { registerIpsetCommands } from './ipset.js';
 import { registerIpvsCommands } from './ipvs.js';
 import { registerLinkCommands } from './links.js';
@@ -23,6 +25,8 @@ registerIpvsCommands(program);
 registerIpsetCommands(program);
 registerConfigCommands(program);
 registerVrrpCommands(program);
+registerConnsCommands(program);
+registerAutobanCommands(program);
 
 try {
   await program.parseAsync();

@@ -45,3 +45,6 @@ export function convertConfig(config: KeepalivedConfig, options: HealthCheckConv
   }
   return { vrrp, ipvs, checks, diagnostics, ok: vrrp.ok && ipvs.ok && checks.ok };
 }
+
+// lvskit_autoban → the autoban runner's settings.
+export { autobanSettings, type AutobanSettings, type AutobanConversion } from './convert/autoban.js';

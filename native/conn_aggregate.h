@@ -1,0 +1,123 @@
+// layer: native (C++ addon)
+// job: count rows per client (or per client and virtual service) and per state in open-addressing tables; pick top-N / over-threshold.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "conn_parse.h"
+
+namespace lvskit {
+
+struct AggregateOptions {
+  /** States counted per client; the first ranks clients (top-N, threshold). At most kMaxCountStates. */
+  std::vector<std::string> countStates;
+  /** Key by (client, protocol, virtual address, virtual port) instead of client alone. */
+  bool perService = false;
+};
+
+/**
+ * Open addressing with linear probing over records held in the slots themselves — `keyWords`
+ * u32 of key, then the counters — so that finding a key and counting costs one cache line,
+ * which the caller prefetches a few rows ahead. A slot is empty while its first counter (the
+ * row total) is 0. Grown at 2/3 load.
+ */
+class InlineTable {
+ public:
+  InlineTable(size_t keyWords, size_t counters);
+  size_t Size() const { return size_; }
+  size_t Slots() const { return slots_; }
+  size_t KeyWords() const { return keyWords_; }
+  /** The hash of a key (the IPv4 table's one-word keys by a multiplication, longer keys by a mix of 8-byte words). */
+  uint64_t Hash(const uint32_t* key) const;
+  /** Where the key with this hash starts probing (for a prefetch). */
+  const uint32_t* Home(uint64_t hash) const { return data_.data() + static_cast<size_t>(hash >> shift_) * stride_; }
+  /** The counters of `key`, created (all zero) when new; the caller increments the total. */
+  uint32_t* Find(const uint32_t* key, uint64_t hash);
+  /** Add `counts` (counters_ values) to key's counters. */
+  void AddCounts(const uint32_t* key, const uint32_t* counts);
+  /** Slot i's record (key words, then counters) or nullptr when empty. */
+  const uint32_t* Record(size_t i) const {
+    const uint32_t* r = data_.data() + i * stride_;
+    return r[keyWords_] == 0 ? nullptr : r;
+  }
+  size_t MemoryBytes() const { return data_.capacity() * sizeof(uint32_t); }
+
+ private:
+  void Grow();
+  bool SameKey(const uint32_t* a, const uint32_t* b) const;
+  size_t keyWords_;
+  size_t counters_;
+  size_t stride_;
+  size_t slots_;
+  int shift_;  // 64 - log2(slots_): the hash's top bits pick the home slot
+  size_t size_ = 0;
+  std::vector<uint32_t> data_;
+};
+
+/**
+ * Per-key counters: total rows, then one per counted state. IPv4 clients (not per service), the
+ * bulk of any table, go into a table keyed by the address alone; every other key (IPv6, per
+ * service) into one keyed by its bytes. Key bytes as reported: family (1), protocol (1),
+ * virtual port (2, host order), client address (16); per service also the virtual address (16).
+ */
+class ConnAggregate {
+ public:
+  static constexpr size_t kMaxCountStates = 8;
+  static constexpr size_t kMaxKeyWords = 9;
+  /** A row's key, computed (and its slot prefetched) ahead of counting. */
+  struct Key {
+    uint32_t words[kMaxKeyWords];
+    uint64_t hash;
+    bool general;
+  };
+  /** A counted key: in the IPv4 or the general table, and its slot. */
+  struct Handle {
+    uint32_t general;
+    uint32_t slot;
+  };
+
+  explicit ConnAggregate(AggregateOptions options);
+
+  /** The row's key; starts loading its slot into the cache. */
+  void Prepare(const ConnRow& row, Key& key) const;
+  /** Count one row by its prepared key; `states` is the table its state index refers to. */
+  void Add(const Key& key, uint8_t state, const StateTable& states);
+  /** Add another aggregate's counts (same options); its state indexes refer to `theirStates`, ours to `ourStates`. */
+  void Merge(const ConnAggregate& other, const StateTable& theirStates, StateTable& ourStates);
+
+  size_t KeyBytes() const { return keyBytes_; }
+  /** Counters per key: 1 (total) + the number of counted states. */
+  size_t CounterCount() const { return counters_; }
+  /** Distinct keys. */
+  size_t Size() const { return v4_.Size() + general_.Size(); }
+  void KeyOf(Handle h, uint8_t* out) const;
+  const uint32_t* CountsOf(Handle h) const;
+  /** Rows per state index (all rows, whatever their key). */
+  const std::vector<uint64_t>& RowsByState() const { return rowsByState_; }
+  /** Bytes held by the tables (for the memory figure). */
+  size_t MemoryBytes() const { return v4_.MemoryBytes() + general_.MemoryBytes(); }
+
+  /**
+   * The keys to report, ordered by the ranking count (descending), then total (descending),
+   * then key bytes: every key when `all`, else the union of those whose ranking count is above
+   * `threshold` (when >= 0) and the `limit` highest (when > 0).
+   */
+  std::vector<Handle> Select(bool all, int64_t threshold, size_t limit) const;
+
+ private:
+  int SlotOfState(size_t stateIndex, const StateTable& states);
+
+  AggregateOptions options_;
+  size_t keyBytes_;
+  size_t counters_;
+  InlineTable v4_;
+  InlineTable general_;
+  std::vector<int8_t> stateSlot_;  // state index → counter (1-based) or -1; 0 = not yet looked up
+  std::vector<uint64_t> rowsByState_;
+};
+
+}  // namespace lvskit

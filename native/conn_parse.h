@@ -1,0 +1,124 @@
+// layer: native (C++ addon)
+// job: parse rows of /proc/net/ip_vs_conn in the kernel's exact format without building strings; read a file as lines in large chunks.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+namespace lvskit {
+
+/** One row of /proc/net/ip_vs_conn (ip_vs_conn_seq_show). Addresses in network order; IPv4 in the first 4 bytes. */
+struct ConnRow {
+  uint8_t protocol = 0;  // IPPROTO_* number from the name (TCP, UDP, SCTP, IP, ICMP, ICMPv6, IP_n)
+  uint8_t family = 0;    // 4 or 6: client and virtual address (cp->af)
+  uint8_t destFamily = 0;  // 4 or 6: destination address (cp->daf)
+  uint8_t state = 0;     // index into the StateTable
+  uint16_t clientPort = 0;
+  uint16_t virtualPort = 0;
+  uint16_t destPort = 0;
+  uint32_t expiresSec = 0;
+  uint8_t clientAddress[16] = {};
+  uint8_t virtualAddress[16] = {};
+  uint8_t destAddress[16] = {};
+  /** The optional `PEName PEData` columns (name, a space, data): a view into the line; length 0 when absent. */
+  const char* pe = nullptr;
+  size_t peLength = 0;
+};
+
+/** Why a line is not a row. */
+enum class RowProblem : uint8_t {
+  kNone = 0,
+  kTruncated,      // the file ended in the middle of the line
+  kTooLong,        // longer than any row the kernel prints
+  kEmpty,
+  kProtocol,       // unknown protocol name
+  kAddress,        // not 8 hex digits (IPv4) or the full 39-character IPv6 form
+  kFamilyMismatch, // client and virtual address of different families
+  kPort,           // not 4 hex digits
+  kState,          // missing, too long, or too many distinct state names
+  kExpires,        // not a decimal number of seconds that fits 32 bits
+  kCount,
+};
+
+/** The name JS sees for a RowProblem. */
+const char* RowProblemName(RowProblem problem);
+
+/** State names interned to small indexes (the kernel prints a few dozen at most). */
+class StateTable {
+ public:
+  static constexpr size_t kMaxStates = 250;
+  static constexpr size_t kMaxNameLength = 31;
+  /** The index of `name`, interning it; -1 when the table is full or the name too long. */
+  int Intern(const char* name, size_t length);
+  /**
+   * Intern, with 16 readable bytes at `name`: known names of up to 16 bytes are found with two
+   * masked 8-byte compares each, no call.
+   */
+  int InternWide(const char* name, size_t length) {
+    if (length == 0 || length > 16) return Intern(name, length);
+    uint64_t w[2];
+    memcpy(w, name, sizeof w);
+    w[0] &= length >= 8 ? ~0ULL : (1ULL << (length * 8)) - 1;
+    w[1] &= length >= 16 ? ~0ULL : length <= 8 ? 0 : (1ULL << ((length - 8) * 8)) - 1;
+    for (size_t i = 0; i < wide_.size(); i += 3) {
+      if (wide_[i] == w[0] && wide_[i + 1] == w[1] && wide_[i + 2] == length) return static_cast<int>(i / 3);
+    }
+    return Intern(name, length);
+  }
+  const std::vector<std::string>& Names() const { return names_; }
+
+ private:
+  std::vector<std::string> names_;
+  int last_ = -1;  // rows come in runs of one state: check the last hit first
+  std::vector<uint64_t> wide_;  // per name: its first 16 bytes zero-padded as two words, and its length
+};
+
+/** Parse one line (without its newline). Returns kNone and fills `row`, or the problem. */
+RowProblem ParseConnLine(const char* begin, const char* end, StateTable& states, ConnRow& row);
+
+/** True for the header line ("Pro FromIP ..."). */
+bool IsHeaderLine(const char* begin, const char* end);
+
+/**
+ * Reads a file descriptor in large chunks and hands out whole lines. Lines longer than
+ * `maxLineBytes` are reported once as too long and skipped to their newline. A last line
+ * without a newline is reported as truncated. Not thread-safe; owns nothing but its buffer.
+ */
+class LineReader {
+ public:
+  LineReader(int fd, size_t chunkBytes, size_t maxLineBytes);
+  /**
+   * Lines of the byte range [offset, end) of a regular file, read with pread (several readers
+   * may share the descriptor); `end` < 0 reads to the end of the file, however long it grows.
+   */
+  LineReader(int fd, size_t chunkBytes, size_t maxLineBytes, int64_t offset, int64_t end);
+  enum class Status { kLine, kTooLong, kTruncated, kEnd, kError };
+  /** The next line in [*begin, *end) (valid until the next call), or the end/an error (errno in Error()). */
+  Status Next(const char** begin, const char** end);
+  int Error() const { return error_; }
+  uint64_t BytesRead() const { return bytesRead_; }
+  uint64_t Reads() const { return reads_; }
+
+ private:
+  bool Fill();
+  int fd_;
+  int64_t offset_ = -1;  // next pread position; -1: plain read()
+  int64_t rangeEnd_ = -1;
+  size_t chunk_;
+  size_t maxLine_;
+  std::vector<char> buffer_;
+  size_t start_ = 0;  // first unconsumed byte
+  size_t end_ = 0;    // one past the last byte read
+  bool eof_ = false;
+  bool skipping_ = false;
+  int error_ = 0;
+  uint64_t bytesRead_ = 0;
+  uint64_t reads_ = 0;
+};
+
+}  // namespace lvskit

@@ -1,0 +1,130 @@
+// layer: cli (composition only)
+// job: `lvskit autoban`: ban clients holding too many ESTABLISHED connections, into an ipset, from procfs scans or the sync stream.
+import { Option, type Command } from 'commander';
+import { IpsetBanSink } from '../autoban/sink.js';
+import { ProcfsCountSource, TrackerCountSource, type CountSource } from '../autoban/sources.js';
+import { AutobanRunner, type AutobanRunnerOptions } from '../autoban/runner.js';
+import type { AutobanPolicyConfig } from '../autoban/policy.js';
+import { autobanSettings, type AutobanSettings } from '../config/convert.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import { loadConfig } from '../config/index.js';
+import { LiveConnTable } from '../conns/live.js';
+import { addSyncOptions, liveOptions, secondsAsMs, wholeNumber, type SyncCliOptions } from './conns.js';
+import { netnsOption } from './options.js';
+
+interface AutobanCliOptions extends SyncCliOptions {
+  set?: string;
+  set6?: string;
+  config?: string;
+  threshold?: number;
+  whitelist?: string[];
+  source?: 'procfs' | 'sync';
+  file?: string;
+  once?: boolean;
+  watch?: boolean;
+  interval?: number;
+  banTimeout?: number;
+  maxBansPerMinute?: number;
+  staticBlacklist?: string;
+  dryRun?: boolean;
+  perService?: boolean;
+  json?: boolean;
+}
+
+/** lvskit_autoban from a configuration file, or nothing; exits with status 1 on errors in it. */
+function fromConfig(file: string | undefined): AutobanSettings | undefined {
+  if (file === undefined) return undefined;
+  const result = loadConfig(file);
+  for (const d of result.diagnostics) console.error(formatDiagnostic(d));
+  if (!result.ok) throw new Error(`${file}: configuration has errors`);
+  const conversion = autobanSettings(result.config);
+  for (const d of conversion.diagnostics) console.error(formatDiagnostic(d));
+  if (!conversion.settings) throw new Error(`${file}: no lvskit_autoban block with a threshold and an ipset`);
+  return conversion.settings;
+}
+
+/** Settings: the configuration's, with every option given on the command line taking precedence. */
+function settingsFrom(opts: AutobanCliOptions): { set: string; policy: Partial<AutobanPolicyConfig>; source: 'procfs' | 'sync'; sync: SyncCliOptions; staticBlacklist?: string; intervalMs?: number } {
+  const base = fromConfig(opts.config);
+  const set = opts.set ?? base?.set;
+  if (set === undefined) throw new Error('--set NAME is required (or -f with a lvskit_autoban block)');
+  const policy: Partial<AutobanPolicyConfig> = { ...base?.policy };
+  if (opts.threshold !== undefined) policy.threshold = opts.threshold;
+  if (opts.whitelist !== undefined) policy.whitelist = opts.whitelist;
+  if (opts.banTimeout !== undefined) policy.banTimeoutSec = opts.banTimeout;
+  if (opts.maxBansPerMinute !== undefined) policy.maxBansPerMinute = opts.maxBansPerMinute;
+  if (opts.dryRun) policy.dryRun = true;
+  const source = opts.source ?? (opts.once ? 'procfs' : undefined) ?? base?.source ?? (opts.interface !== undefined ? 'sync' : 'procfs');
+  const sync: SyncCliOptions = { ...base?.sync, ...definedOnly(opts), role: opts.role };
+  const staticBlacklist = opts.staticBlacklist ?? base?.staticBlacklist;
+  const intervalMs = opts.interval ?? base?.intervalMs;
+  return { set, policy, source, sync, ...(staticBlacklist === undefined ? {} : { staticBlacklist }), ...(intervalMs === undefined ? {} : { intervalMs }) };
+}
+
+function definedOnly(opts: AutobanCliOptions): Partial<SyncCliOptions> {
+  const out: Partial<SyncCliOptions> = {};
+  for (const key of ['interface', 'syncId', 'group', 'port', 'ports', 'netns'] as const) if (opts[key] !== undefined) (out as Record<string, unknown>)[key] = opts[key];
+  return out;
+}
+
+export function registerAutobanCommands(program: Command): void {
+  addSyncOptions(program.command('autoban')
+    .description('ban clients holding more than a threshold of ESTABLISHED connections: entries with a timeout in an ipset, static_blacklist kept in step')
+    .option('--set <name>', 'the ipset bans go into (hash:ip or hash:net; create it with `timeout 0` for timed bans)')
+    .option('--set6 <name>', 'the ipset (family inet6) IPv6 clients are banned into')
+    .option('-f, --config <file>', 'read lvskit_autoban (and lvs_sync_daemon) from a keepalived.conf; options given here win')
+    .option('--threshold <n>', 'ban a client holding more than N ESTABLISHED connections (default 100)', wholeNumber)
+    .option('--whitelist <cidr...>', 'addresses/networks never banned')
+    .addOption(new Option('--source <source>', 'counts from a scan of /proc/net/ip_vs_conn, or from the sync stream (needs --interface)').choices(['procfs', 'sync']))
+    .option('--file <path>', 'with procfs: a file in the /proc/net/ip_vs_conn format instead of the table')
+    .option('--once', 'one procfs round, then exit')
+    .option('--watch', 'keep running (the default)')
+    .option('--interval <seconds>', 'time between full rounds (default 60 with procfs, 5 with sync)', secondsAsMs)
+    .option('--ban-timeout <seconds>', 'ban duration: the ipset entry timeout (default 0: no end)', wholeNumber)
+    .option('--max-bans-per-minute <n>', 'cap on new bans in any 60 s (default 60)', wholeNumber)
+    .option('--static-blacklist <file>', 'keep the autoban\'s lines of this file in step with the bans (atomic rewrites)')
+    .option('--per-service', 'count per client and virtual service (a client is banned when it is over the threshold on one service)')
+    .option('--dry-run', 'report what would be banned, change nothing')
+    .option('--json', 'print events as JSON lines')
+    .addOption(netnsOption()))
+    .action(async (opts: AutobanCliOptions) => {
+      const s = settingsFrom(opts);
+      if (opts.once && s.source !== 'procfs') throw new Error('--once needs --source procfs (the sync stream has no "once")');
+      const banTimeoutSec = s.policy.banTimeoutSec ?? 0;
+      const sink = await IpsetBanSink.open(s.set, { banTimeoutSec, ...(opts.set6 === undefined ? {} : { set6: opts.set6 }), ...(opts.netns === undefined ? {} : { netns: opts.netns }) });
+      let live: LiveConnTable | undefined;
+      let source: CountSource;
+      if (s.source === 'sync') {
+        live = await LiveConnTable.open(liveOptions(s.sync, s.policy.threshold ?? 100, opts.perService ?? false));
+        source = new TrackerCountSource(live.tracker);
+      } else {
+        source = new ProcfsCountSource({ perService: opts.perService ?? false, ...(opts.netns === undefined ? {} : { netns: opts.netns }), ...(opts.file === undefined ? {} : { file: opts.file }) });
+      }
+      const options: AutobanRunnerOptions = { policy: s.policy, source, sink,
+        ...(s.staticBlacklist === undefined ? {} : { staticBlacklist: s.staticBlacklist }), ...(s.intervalMs === undefined ? {} : { intervalMs: s.intervalMs }) };
+      const runner = new AutobanRunner(options);
+      const print = (text: string, json: object): void => console.log(opts.json ? JSON.stringify(json) : text);
+      runner.on('decision', (e) => {
+        const until = e.type === 'ban' ? (e.untilMs === undefined ? 'no end' : `until ${new Date(e.untilMs).toISOString()}`) : '';
+        const text = e.type === 'ban' ? `${e.dryRun ? 'would ban' : 'ban'} ${e.address} (${e.count} ESTABLISHED) ${until}`
+          : e.type === 'whitelisted' ? `not banning ${e.address} (${e.count} ESTABLISHED): whitelisted by ${e.range}`
+            : e.type === 'rate-limited' ? `not banning ${e.address} (${e.count} ESTABLISHED) yet: ${e.maxBansPerMinute} bans in the last minute`
+              : `ban of ${e.address} ended`;
+        print(text, e);
+      });
+      runner.on('error', (error) => console.error(`lvskit autoban: ${error.message}`));
+      try {
+        if (opts.once) {
+          await runner.runOnce();
+        } else {
+          await runner.start();
+          await new Promise<void>((resolve) => { process.once('SIGINT', () => resolve()).once('SIGTERM', () => resolve()); });
+          await runner.stop();
+        }
+      } finally {
+        live?.close();
+        sink.close();
+      }
+      if (!opts.json) console.error(`# ${runner.counters.bans} banned, ${runner.counters.dryRunBans} in dry run, ${runner.counters.whitelisted} whitelisted, ${runner.counters.rateLimited} rate-limited`);
+    });
+}
