@@ -9,6 +9,7 @@
 #include <netpacket/packet.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include <cstddef>
 
@@ -53,9 +54,26 @@ void ReadIpv6Cmsg(const cmsghdr* cmsg, Received* out) {
   }
 }
 
+int64_t Nanoseconds(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+
+/** SCM_TIMESTAMPNS (CLOCK_REALTIME) as CLOCK_MONOTONIC: now on the monotonic clock, less how long ago it was. */
+void ReadTimestamp(const cmsghdr* cmsg, Received* out) {
+  timespec stamp;
+  if (!ReadCmsg(cmsg, &stamp)) return;
+  timespec real;
+  timespec mono;
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  int64_t ago = Nanoseconds(real) - Nanoseconds(stamp);
+  if (ago < 0) ago = 0;  // the wall clock stepped back since: the datagram is at most as old as now
+  out->receivedMonoNs = Nanoseconds(mono) - ago;
+}
+
 void ReadControl(msghdr* msg, Received* out) {
   for (cmsghdr* cmsg = CMSG_FIRSTHDR(msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(msg, cmsg)) {
-    if (cmsg->cmsg_level == SOL_IP) {
+    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_TIMESTAMPNS) {
+      ReadTimestamp(cmsg, out);
+    } else if (cmsg->cmsg_level == SOL_IP) {
       ReadIpCmsg(cmsg, out);
     } else if (cmsg->cmsg_level == SOL_IPV6) {
       ReadIpv6Cmsg(cmsg, out);
@@ -119,6 +137,7 @@ Napi::Object DatagramToJs(Napi::Env env, const Received& received) {
     datagram.Set("dst", text);
   }
   if (received.ttl >= 0) datagram.Set("ttl", received.ttl);
+  if (received.receivedMonoNs >= 0) datagram.Set("receivedMonoNs", static_cast<double>(received.receivedMonoNs));
   return datagram;
 }
 

@@ -25,6 +25,12 @@ struct Received {
   unsigned char dst[16] = {};
   /** IP_TTL / IPV6_HOPLIMIT control message; -1 when absent. */
   int ttl = -1;
+  /**
+   * When the kernel received the datagram (SO_TIMESTAMPNS), on CLOCK_MONOTONIC in nanoseconds; -1
+   * when the socket does not ask for timestamps. The kernel stamps CLOCK_REALTIME: converted with
+   * both clocks read right after recvmsg, so a wall-clock step cannot move it.
+   */
+  int64_t receivedMonoNs = -1;
 };
 
 /**

@@ -26,6 +26,8 @@ export interface NativeDatagram {
   dst?: string;
   /** Received TTL (IP_RECVTTL) or hop limit (IPV6_RECVHOPLIMIT). */
   ttl?: number;
+  /** Kernel receive time (SO_TIMESTAMPNS) on CLOCK_MONOTONIC, in ns. */
+  receivedMonoNs?: number;
 }
 
 export interface NativeSocketOptions {

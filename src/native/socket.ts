@@ -41,6 +41,8 @@ export interface MessageInfo {
   dst?: string;
   /** TTL (IP_RECVTTL) or hop limit (IPV6_RECVHOPLIMIT). */
   ttl?: number;
+  /** When the kernel received it, CLOCK_MONOTONIC in ns (SO_TIMESTAMPNS; see setReceiveTimestamps). */
+  receivedMonoNs?: number;
   /** The datagram was longer than `maxDatagramBytes` (MSG_TRUNC). */
   truncated: boolean;
 }
@@ -57,7 +59,7 @@ export interface SocketEvents {
 
 const NAMES = [
   'AF_NETLINK', 'AF_INET', 'AF_INET6', 'AF_PACKET', 'SOCK_RAW', 'SOCK_DGRAM', 'SOCK_STREAM',
-  'SOL_SOCKET', 'SOL_NETLINK', 'SOL_IP', 'SOL_IPV6', 'SOL_PACKET', 'SO_RCVBUF', 'SO_RCVBUFFORCE',
+  'SOL_SOCKET', 'SOL_NETLINK', 'SOL_IP', 'SOL_IPV6', 'SOL_PACKET', 'SO_RCVBUF', 'SO_RCVBUFFORCE', 'SO_TIMESTAMPNS',
   'SO_SNDBUF', 'SO_SNDBUFFORCE', 'SO_BINDTODEVICE', 'SO_DETACH_FILTER', 'NETLINK_ADD_MEMBERSHIP',
   'NETLINK_DROP_MEMBERSHIP', 'NETLINK_EXT_ACK', 'NETLINK_GET_STRICT_CHK', 'NETLINK_NO_ENOBUFS',
   'NETLINK_CAP_ACK', 'IP_ADD_MEMBERSHIP', 'IP_DROP_MEMBERSHIP', 'IP_MULTICAST_IF', 'IP_MULTICAST_TTL',
@@ -242,6 +244,11 @@ export class Socket extends EventEmitter<SocketEvents> {
   /** IP_RECVTTL or IPV6_RECVHOPLIMIT: report `ttl` with each message. */
   setReceiveTtl(on: boolean): this {
     return this.#byFamily('setReceiveTtl', this.#k.IP_RECVTTL, this.#k.IPV6_RECVHOPLIMIT, on ? 1 : 0);
+  }
+
+  /** SO_TIMESTAMPNS: report `receivedMonoNs`, the kernel's receive time, with each message. */
+  setReceiveTimestamps(on: boolean): this {
+    return this.setOption(this.#k.SOL_SOCKET, this.#k.SO_TIMESTAMPNS, on ? 1 : 0);
   }
 
   /** PACKET_ADD_MEMBERSHIP with struct packet_mreq (`type`: PACKET_MR_MULTICAST, _PROMISC, _ALLMULTI). */

@@ -1,6 +1,7 @@
 // layer: behaviour (vrrp)
 // job: one raw protocol-112 socket per interface, family and mode (multicast, or unicast from one source), shared by the instances on it; sends adverts as keepalived does.
 import { binding } from '../native/binding.js';
+import type { Clock } from './clock.js';
 import { openSocket, type MessageInfo, type Socket } from '../native/socket.js';
 import { IPPROTO_VRRP, IPV6_TCLASS, TOS_NETWORK_CONTROL, VRRP_CHECKSUM_OFFSET, VRRP_GROUP_IPV4, VRRP_GROUP_IPV6, VRRP_TTL } from './constants.js';
 import { encodeIpv4Header, type IpFamily } from './packet.js';
@@ -61,7 +62,7 @@ export class VrrpChannel {
     const k = binding().constants as Record<string, number>;
     const socket = openSocket({ family: options.family === 4 ? 'inet' : 'inet6', type: 'raw', protocol: IPPROTO_VRRP, ...(options.netns ? { netns: options.netns } : {}) });
     try {
-      socket.bindToDevice(options.dev).setReceivePacketInfo(true).setReceiveTtl(true);
+      socket.bindToDevice(options.dev).setReceivePacketInfo(true).setReceiveTtl(true).setReceiveTimestamps(true);
       if (options.family === 4) {
         socket.setHeaderIncluded(true).setOption(k.SOL_IP!, k.IP_MULTICAST_ALL!, 0).setOption(k.SOL_IP!, k.IP_TOS!, TOS_NETWORK_CONTROL);
         socket.setMulticastInterfaceIPv4(options.ifindex).setMulticastTtl(VRRP_TTL).setMulticastLoop(false);
@@ -79,10 +80,17 @@ export class VrrpChannel {
     return new VrrpChannel(socket, options);
   }
 
-  /** Deliver each datagram for this channel (wrong-mode ones are skipped) with its arrival time; receive errors to `onError`. */
-  listen(now: () => number, onInput: (input: ChannelInput) => void, onError: (error: Error) => void): void {
+  /**
+   * Deliver each datagram for this channel (wrong-mode ones are skipped) with its arrival time;
+   * receive errors to `onError`. The arrival is the kernel's receive timestamp when the clock can
+   * read it (the system clock): the Master_Down_Timer then counts from when the advert arrived,
+   * not from when the event loop got to it.
+   */
+  listen(clock: Clock, onInput: (input: ChannelInput) => void, onError: (error: Error) => void): void {
     this.#socket.on('message', (data, info) => {
-      const atMs = now(); // before any decoding: timers count from the arrival
+      const now = clock.now(); // before any decoding: timers count from the arrival
+      const kernel = info.receivedMonoNs !== undefined && clock.fromMonotonicNs ? clock.fromMonotonicNs(info.receivedMonoNs) : undefined;
+      const atMs = kernel !== undefined && kernel <= now ? kernel : now;
       const input = this.#read(Buffer.from(data), info, atMs);
       if (input) onInput(input);
     });

@@ -11,6 +11,11 @@ export interface Clock {
    */
   setTimer(atMs: number, fn: () => void, precise?: boolean): unknown;
   clearTimer(handle: unknown): void;
+  /**
+   * A CLOCK_MONOTONIC time in ns (a kernel receive timestamp) on this clock's scale; absent on
+   * clocks that are not the system's (a fake clock keeps its own time).
+   */
+  fromMonotonicNs?(ns: number): number;
 }
 
 /** How early a precise timer's libuv timer wakes before its deadline. */
@@ -27,8 +32,12 @@ interface SystemTimer { timeout?: ReturnType<typeof setTimeout>; cancelled: bool
  * rest with Atomics.wait — a futex with a nanosecond timeout, which blocks this thread for at most
  * those 2 ms, once per takeover.
  */
+/** performance.now() and process.hrtime() both read libuv's CLOCK_MONOTONIC; this is their offset in ms. */
+const monotonicOffsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+
 export const systemClock: Clock = {
   now: () => performance.now(),
+  fromMonotonicNs: (ns) => ns / 1e6 - monotonicOffsetMs,
   setTimer: (atMs, fn, precise = false) => {
     const timer: SystemTimer = { cancelled: false };
     const fire = (): void => {

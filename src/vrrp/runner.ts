@@ -120,7 +120,7 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
         this.#channels.set(key, channel);
         this.#channelDrops.set(key, emptyDropCounters());
         const opened = channel;
-        channel.listen(() => this.#clock.now(), (input) => this.#dispatch(opened, input),
+        channel.listen(this.#clock, (input) => this.#dispatch(opened, input),
           (error) => this.#emit({ type: 'warning', message: `receiving on ${opened.dev} (IPv${opened.family}) failed: ${error.message}`, error }));
       }
       this.#drivers.set(r.name, new InstanceDriver(r, channel, {

@@ -110,6 +110,32 @@ ktest('raw IPv4 protocol 112 crosses a veth pair with TTL 255, unicast and multi
   t.like(mInfo.from, { family: 'inet', address: `${net}.1` });
 });
 
+ktest('SO_TIMESTAMPNS: the kernel\'s receive time comes with the datagram, on the monotonic clock, before a busy event loop gets to it', async (t) => {
+  const [a, b] = [await createNetns(t), await createNetns(t)];
+  const net = `10.${octet()}.${octet()}`;
+  await createVethPair(a, b, { addressesA: [`${net}.1/24`], addressesB: [`${net}.2/24`] });
+  const receiver = open(t, { family: 'inet', protocol: VRRP, netns: b.name });
+  receiver.setReceiveTimestamps(true);
+  const sender = open(t, { family: 'inet', protocol: VRRP, netns: a.name });
+  const stamped = nextMessage(receiver, (data) => data.subarray((data[0]! & 0x0f) * 4).toString() === 'stamped');
+  const sentNs = Number(process.hrtime.bigint());
+  await sender.send(Buffer.from('stamped'), { family: 'inet', address: `${net}.2` });
+  // Keep the loop busy: the datagram waits in the socket for 200 ms before JS can see it.
+  const busyUntil = performance.now() + 200;
+  while (performance.now() < busyUntil) { /* the event loop is blocked */ }
+  const [, info] = await stamped;
+  const deliveredNs = Number(process.hrtime.bigint());
+  t.true(info.receivedMonoNs !== undefined, 'a timestamp with the datagram');
+  const rx = info.receivedMonoNs!;
+  t.true(rx >= sentNs - 1e6 && rx <= deliveredNs, `received at ${rx}, sent at ${sentNs}, delivered at ${deliveredNs}`);
+  t.true(deliveredNs - rx >= 150e6, `the stamp is the arrival, ${((deliveredNs - rx) / 1e6).toFixed(1)} ms before delivery`);
+
+  const plain = open(t, { family: 'inet', protocol: VRRP, netns: b.name });
+  const unstamped = nextMessage(plain, (data) => data.subarray((data[0]! & 0x0f) * 4).toString() === 'plain');
+  await sender.send(Buffer.from('plain'), { family: 'inet', address: `${net}.2` });
+  t.is((await unstamped)[1].receivedMonoNs, undefined, 'no timestamp unless asked');
+});
+
 ktest('raw IPv6 protocol 112 crosses a veth pair with hop limit 255, unicast and multicast', async (t) => {
   const [a, b] = [await createNetns(t), await createNetns(t)];
   const net = `fd00:${octet().toString(16)}:${octet().toString(16)}`;

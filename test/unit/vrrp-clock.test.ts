@@ -28,3 +28,10 @@ test('clearTimer cancels plain and precise timers', async (t) => {
   await wait(60);
   t.is(fired, 0);
 });
+
+test('systemClock reads a CLOCK_MONOTONIC time (a kernel receive timestamp) on its own scale', (t) => {
+  const ns = Number(process.hrtime.bigint());
+  const now = systemClock.now();
+  t.true(Math.abs(systemClock.fromMonotonicNs!(ns) - now) < 1, `${systemClock.fromMonotonicNs!(ns)} vs ${now}`);
+  t.true(Math.abs(systemClock.fromMonotonicNs!(ns + 5e6) - systemClock.fromMonotonicNs!(ns) - 5) < 1e-6);
+});
