@@ -209,3 +209,28 @@ test('random and mutated input never crashes: every line is a row, a header or a
   t.is(r.rows, 0);
   t.true(r.malformed.total > 0);
 });
+
+test('every hex column of an IPv4 row: each byte value in each position is a digit of either case or makes the row malformed', async (t) => {
+  const row = 'TCP CB007107 C738 C6336450 0050 0A00000A 1F90 ESTABLISHED     899';
+  const columns = [[4, 8], [13, 4], [18, 8], [27, 4], [32, 8], [41, 4]] as const;
+  const hex = new Set('0123456789abcdefABCDEF'.split('').map((c) => c.charCodeAt(0)));
+  const lines: string[] = [PROC_HEADER.trimEnd()];
+  const expectGood: boolean[] = [];
+  for (const [at, width] of columns) {
+    for (let i = 0; i < width; i++) {
+      for (let byte = 1; byte < 256; byte++) {
+        if (byte === 10 || byte === 13) continue;  // a newline would split the row
+        const mutated = Buffer.from(row, 'latin1');
+        mutated[at + i] = byte;
+        lines.push(mutated.toString('latin1'));
+        expectGood.push(hex.has(byte));
+      }
+    }
+  }
+  const r = await scanConnections({ file: scratch(t, 'hex.txt', Buffer.from(`${lines.join('\n')}\n`, 'latin1')), all: true });
+  t.is(r.rows, expectGood.filter(Boolean).length);
+  t.is(r.malformed.total, expectGood.filter((g) => !g).length);
+  // Lower-case digits mean the same as upper-case ones: the client CB007107 with a lower-case digit is the same client.
+  const lower = await scanConnections({ file: scratch(t, 'lower.txt', `${PROC_HEADER}${row}\n${row.replace('CB007107', 'cb007107')}\n`), all: true });
+  t.deepEqual(lower.all?.map((c) => [c.address, c.count]), [['203.0.113.7', 2]]);
+});
