@@ -201,45 +201,6 @@ inline size_t SpanToSpace(const char* p, size_t limit) {
   return n;
 }
 
-/** 8 bytes at p as a little-endian word: the first character in the lowest byte. */
-inline uint64_t Load8(const char* p) {
-  uint64_t w;
-  memcpy(&w, p, sizeof w);
-  return w;
-}
-
-/**
- * Eight hex digits (either case) in one word, the first character in the lowest byte, as their
- * value; false when any byte is not a hex digit. SWAR: no table lookup or branch per digit.
- */
-inline bool ParseHexWord(uint64_t w, uint32_t* out) {
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  if ((w & kHigh) != 0) return false;
-  // Every byte is below 0x80 from here, so adding at most 0x7f to one never carries into the next.
-  const uint64_t digit = w ^ (kOnes * 0x30);                          // '0'..'9' -> 0..9
-  const uint64_t isDigit = ~(digit + kOnes * (0x80 - 10)) & kHigh;    // byte < 10
-  const uint64_t letter = (w | (kOnes * 0x20)) ^ (kOnes * 0x60);     // 'a'..'f', 'A'..'F' -> 1..6
-  const uint64_t isLetter = ~(letter + kOnes * (0x80 - 7)) & (letter + kOnes * 0x7f) & kHigh;  // 1 <= byte < 7
-  if ((isDigit | isLetter) != kHigh) return false;
-  uint64_t v = (w & (kOnes * 0x0f)) + 9 * ((w >> 6) & kOnes);  // letters have bit 6 set: +9 makes 10..15
-  v = ((v & 0x000F000F000F000FULL) << 4) | ((v & 0x0F000F000F000F00ULL) >> 8);
-  v = ((v & 0x000000FF000000FFULL) << 8) | ((v & 0x00FF000000FF0000ULL) >> 16);
-  v = ((v & 0x000000000000FFFFULL) << 16) | ((v & 0x0000FFFF00000000ULL) >> 32);
-  *out = static_cast<uint32_t>(v);
-  return true;
-}
-
-/** `%08X` at p. */
-inline bool ParseHex8(const char* p, uint32_t* out) { return ParseHexWord(Load8(p), out); }
-
-/** `%04X` at p: its four characters behind four '0's. */
-inline bool ParseHex4(const char* p, uint32_t* out) {
-  uint32_t four;
-  memcpy(&four, p, sizeof four);
-  return ParseHexWord(0x30303030ULL | (static_cast<uint64_t>(four) << 32), out);
-}
-
 /** Store a host-order IPv4 value as 4 network-order bytes, the rest of the 16 zero. */
 inline void StoreIPv4(uint32_t v, uint8_t out[16]) {
   out[0] = static_cast<uint8_t>(v >> 24);
@@ -270,8 +231,8 @@ bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, Conn
   else if (p[0] == 'U' && p[1] == 'D' && p[2] == 'P') row.protocol = 17;
   else return false;
   uint32_t caddr, cport, vaddr, vport, daddr, dport;
-  const bool hexOk = ParseHex8(p + 4, &caddr) & ParseHex4(p + 13, &cport) & ParseHex8(p + 18, &vaddr) & ParseHex4(p + 27, &vport) &
-                     ParseHex8(p + 32, &daddr) & ParseHex4(p + 41, &dport);
+  const bool hexOk = ParseHex(p + 4, 8, &caddr) & ParseHex(p + 13, 4, &cport) & ParseHex(p + 18, 8, &vaddr) & ParseHex(p + 27, 4, &vport) &
+                     ParseHex(p + 32, 8, &daddr) & ParseHex(p + 41, 4, &dport);
   if (!hexOk) return false;
   const size_t stateLength = SpanToSpace(p + kStateAt, kSecondsAt - 1 - kStateAt);
   uint32_t expires = 0;
