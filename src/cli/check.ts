@@ -26,6 +26,7 @@ interface ShowOptions extends CheckOptions {
   vrrp?: boolean;
   ipvs?: boolean;
   checks?: boolean;
+  autoban?: boolean;
 }
 
 /** keepalived's default config id: the first label of the node name. */
@@ -74,7 +75,7 @@ function report(result: ParseResult, file: string, converted: readonly Diagnosti
 
 /** Library inputs without secrets (auth_pass, SSL keys), for printing. */
 function printable(c: ConfigConversion, opts: ShowOptions): Record<string, unknown> {
-  const all = !opts.vrrp && !opts.ipvs && !opts.checks;
+  const all = !opts.vrrp && !opts.ipvs && !opts.checks && !opts.autoban;
   const out: Record<string, unknown> = {};
   if (all || opts.vrrp) {
     out['vrrp'] = {
@@ -97,7 +98,24 @@ function printable(c: ConfigConversion, opts: ShowOptions): Record<string, unkno
       })),
     };
   }
+  if ((all || opts.autoban) && c.autoban.settings) out['autoban'] = c.autoban.settings;
   return out;
+}
+
+/** The autoban's settings as `lvskit config show` prints them. */
+function formatAutoban(c: ConfigConversion): string {
+  const a = c.autoban.settings;
+  if (!a) return 'no lvskit_autoban block';
+  const p = a.policy;
+  const from = a.source === 'sync' && a.sync
+    ? `the sync stream on ${a.sync.interface}${a.sync.syncId !== undefined ? ` (syncid ${a.sync.syncId})` : ''}`
+    : '/proc/net/ip_vs_conn';
+  return [
+    `ban clients with more than ${p.threshold} ESTABLISHED connections into ipset ${a.set}, counted from ${from}`,
+    `  ban timeout ${p.banTimeoutSec ? `${p.banTimeoutSec} s` : 'none (until removed)'}${p.dryRun ? '; dry run' : ''}`,
+    ...(p.whitelist && p.whitelist.length > 0 ? [`  never: ${p.whitelist.join(', ')}`] : []),
+    ...(a.staticBlacklist !== undefined ? [`  static_blacklist ${a.staticBlacklist} kept in step`] : []),
+  ].join('\n');
 }
 
 function show(c: ConfigConversion, opts: ShowOptions): void {
@@ -105,11 +123,12 @@ function show(c: ConfigConversion, opts: ShowOptions): void {
     console.log(JSON.stringify(printable(c, opts), null, 2));
     return;
   }
-  const all = !opts.vrrp && !opts.ipvs && !opts.checks;
+  const all = !opts.vrrp && !opts.ipvs && !opts.checks && !opts.autoban;
   const sections: string[] = [];
   if (all || opts.vrrp) sections.push(`# VRRP\n${formatVrrpConversion(c.vrrp)}`);
   if (all || opts.ipvs) sections.push(`# IPVS (from an empty table)\n${formatIpvsConversion(c.ipvs)}`);
   if (all || opts.checks) sections.push(`# health checks\n${formatHealthCheckConversion(c.checks)}`);
+  if (all || opts.autoban) sections.push(`# autoban\n${formatAutoban(c)}`);
   console.log(sections.join('\n\n'));
 }
 
@@ -147,6 +166,7 @@ export function registerConfigCommands(program: Command): void {
     .option('--vrrp', 'the VRRP instances and sync groups (VrrpRunner input), with every default resolved')
     .option('--ipvs', 'the IPVS services and real servers lvskit adds to an empty table, sync daemons, timeouts')
     .option('--checks', 'the health checks per virtual server, with inherited timing resolved')
+    .option('--autoban', 'the autoban (lvskit_autoban): threshold, ipset, source, whitelist')
     .option('--json', 'print the library inputs as JSON (passwords and keys hidden)')
     .option('--strict', 'treat every warning as an error')
     .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')

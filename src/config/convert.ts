@@ -6,6 +6,7 @@ import type { KeepalivedConfig } from './model.js';
 import { convertHealthChecks, type HealthCheckConversion, type HealthCheckConvertOptions } from './convert/checks.js';
 import { convertIpvs, type IpvsConversion } from './convert/ipvs.js';
 import { convertVrrp, type VrrpConversion } from './convert/vrrp.js';
+import { autobanSettings, type AutobanConversion } from './convert/autoban.js';
 
 export { vipAddressSpecs, scopeOf, broadcastOf, DEFAULT_INTERFACE, IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_MCAUTOJOIN } from './convert/vips.js';
 export type { VipAddress, VipConversion, IfindexLookup } from './convert/vips.js';
@@ -17,6 +18,7 @@ export { startDestinations, realServerDestination, sorryDestination } from './co
 export { declaredServices, MAX_GROUP_ENTRY_SERVICES, type DeclaredService } from './convert/services.js';
 export { syncDaemonSettings, syncDaemonOf, syncDaemonActions, type SyncDaemonSettings } from './convert/sync-daemon.js';
 export type { ConversionResult } from './convert/common.js';
+export { autobanSettings, type AutobanSettings, type AutobanConversion } from './convert/autoban.js';
 export { formatIpvsConversion, formatVrrpConversion, formatHealthCheckConversion } from './convert/format.js';
 
 /** Everything lvskit would do with a configuration. */
@@ -24,27 +26,28 @@ export interface ConfigConversion {
   vrrp: VrrpConversion;
   ipvs: IpvsConversion;
   checks: HealthCheckConversion;
+  /** `lvskit_autoban`: the autoban runner's settings (none without the block). */
+  autoban: AutobanConversion;
   /** Every conversion's diagnostics, once each (the IPVS and health-check conversions see the same virtual servers), in file order. */
   diagnostics: Diagnostic[];
   /** No errors. */
   ok: boolean;
 }
 
-/** The three conversions of one model (each validated by its library unless `validate: false`). */
+/** The conversions of one model (each validated by its library unless `validate: false`). */
 export function convertConfig(config: KeepalivedConfig, options: HealthCheckConvertOptions = {}): ConfigConversion {
   const vrrp = convertVrrp(config, options);
   const ipvs = convertIpvs(config, options);
   const checks = convertHealthChecks(config, options);
+  const autoban = autobanSettings(config);
   const seen = new Set<string>();
   const diagnostics: Diagnostic[] = [];
-  for (const d of [...vrrp.diagnostics, ...ipvs.diagnostics, ...checks.diagnostics]) {
+  for (const d of [...vrrp.diagnostics, ...ipvs.diagnostics, ...checks.diagnostics, ...autoban.diagnostics]) {
     const key = `${d.location.file}:${d.location.line}:${d.location.column}:${d.severity}:${d.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     diagnostics.push(d);
   }
-  return { vrrp, ipvs, checks, diagnostics, ok: vrrp.ok && ipvs.ok && checks.ok };
+  const autobanOk = autoban.diagnostics.every((d) => d.severity !== 'error');
+  return { vrrp, ipvs, checks, autoban, diagnostics, ok: vrrp.ok && ipvs.ok && checks.ok && autobanOk };
 }
-
-// lvskit_autoban → the autoban runner's settings.
-export { autobanSettings, type AutobanSettings, type AutobanConversion } from './convert/autoban.js';

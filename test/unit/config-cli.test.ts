@@ -90,3 +90,20 @@ test('config show prints what lvskit would do with the operator\'s files; check 
   t.true(planned.stderr.split('\n').length >= plain.stderr.split('\n').length);
   t.regex(planned.stderr, /eth1:2 is an address label, not an interface/);
 });
+
+test('config show --autoban: the lvskit_autoban block as the runner gets it; without a sync daemon it counts from procfs, with a warning', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-show-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'keepalived.conf');
+  fs.writeFileSync(file, 'lvskit_autoban {\n  threshold 100\n  ipset blacklist\n  whitelist {\n    10.0.0.0/8\n  }\n  ban_timeout 3600\n}\n');
+  const r = lvskit('config', 'show', '--autoban', '-f', file);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout, [
+    '# autoban',
+    'ban clients with more than 100 ESTABLISHED connections into ipset blacklist, counted from /proc/net/ip_vs_conn',
+    '  ban timeout 3600 s',
+    '  never: 10.0.0.0/8', ''].join('\n'));
+  t.regex(r.stderr, /keepalived\.conf:1:1: warning: lvskit_autoban: no lvs_sync_daemon .* counting from \/proc\/net\/ip_vs_conn instead/);
+  const json = JSON.parse(lvskit('config', 'show', '--autoban', '--json', '-f', file).stdout) as { autoban: { set: string; source: string; policy: { threshold: number } } };
+  t.like(json.autoban, { set: 'blacklist', source: 'procfs', policy: { threshold: 100 } });
+});
