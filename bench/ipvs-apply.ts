@@ -66,31 +66,49 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 interface Row { what: string; lvskitMs: number; baselineMs: number; pairRatio: number; baseline: string; goal: string }
 
+/** lvskit-only rounds after the cold one, before the paired samples: V8 compiles hot code after some calls. */
+const WARMUP_ROUNDS = 3;
+/** The first, cold reconcile (set by measure()). */
+const cold = { ms: NaN };
+
 async function measure(): Promise<Row[]> {
   const table = desiredTable();
   const script = restoreScript(table);
-  // What a daemon holds after loading its configuration: the table validated once.
-  const loaded = validateServices(table);
   const ipvs = IpvsClient.open();
   try {
     const applyMs: number[] = [];
     const restoreMs: number[] = [];
     const noopMs: number[] = [];
     const listMs: number[] = [];
-    // Phase 1: fill the empty table, both ways (round 0 is a discarded warm-up).
-    for (let i = 0; i <= SAMPLES; i++) {
-      await ipvs.flush();
-      const restore = await timeMs(() => ipvsadm(['-R'], script));
-      await ipvs.flush();
+    const fill = (): Promise<number> => {
       const desired = desiredTable(); // the input, as the configuration conversion hands it over (not timed)
-      const applied = await timeMs(async () => {
+      return timeMs(async () => {
         const ops = plan(await ipvs.dumpTable({ stats: false }), validateServices(desired)); // includes validation
         const result = await apply(ipvs, ops);
         if (!result.ok || ops.length !== SERVICES * (1 + REAL_SERVERS)) throw new Error(`apply: ${ops.length} ops, ok=${result.ok}`);
       });
+    };
+    // Phase 1: fill the empty table, both ways. First lvskit alone, cold (what a daemon's first
+    // reconcile after start costs: V8 has not compiled the code yet), then warm-up rounds, then
+    // the samples, each side in turn.
+    await ipvs.flush();
+    const coldMs = await fill();
+    console.log(`# cold: apply ${coldMs.toFixed(0)} ms`);
+    for (let i = 1; i <= WARMUP_ROUNDS; i++) {
+      await ipvs.flush();
+      console.log(`# warm-up ${i}: apply ${(await fill()).toFixed(0)} ms`);
+    }
+    for (let i = 0; i <= SAMPLES; i++) {
+      await ipvs.flush();
+      const restore = await timeMs(() => ipvsadm(['-R'], script));
+      await ipvs.flush();
+      const applied = await fill();
       console.log(`# ${i === 0 ? 'warm-up' : `sample ${i}`}: apply ${applied.toFixed(0)} ms vs ipvsadm -R ${restore.toFixed(0)} ms`);
       if (i > 0) { applyMs.push(applied); restoreMs.push(restore); }
     }
+    cold.ms = coldMs;
+    // What a daemon holds after loading its configuration: the table validated once.
+    const loaded = validateServices(table);
     // Phase 2: the table stays; a reload that changes nothing, vs listing it (round 0 discarded).
     for (let i = 0; i <= SAMPLES; i++) {
       const list = await timeMs(() => ipvsadm(['-Ln']));
@@ -122,7 +140,9 @@ function markdown(rows: Row[], kernel: string): string {
     ...rows.map((r) => `| ${r.what} | ${fmt(r.lvskitMs)} | ${r.baseline} | ${fmt(r.baselineMs)} | ${(r.baselineMs / r.lvskitMs).toFixed(1)}× | ${r.pairRatio.toFixed(1)}× | ${r.goal} |`),
   ];
   const when = new Date().toISOString().slice(0, 10);
-  return `${lines.join('\n')}\n\nMedians of ${SAMPLES} alternating runs after a warm-up round (a per-run ratio compares two runs made back to back, which cancels most of the host's load swings), measured ${when} inside ${kernel}, `
+  return `${lines.join('\n')}\n\nThe first reconcile from empty, cold (the daemon's first after it starts, before V8 has compiled the code): ${fmt(cold.ms)} ms. `
+    + `Then ${WARMUP_ROUNDS} lvskit-only warm-up rounds and one paired warm-up round, all discarded. `
+    + `Medians of ${SAMPLES} alternating runs (a per-run ratio compares two runs made back to back, which cancels most of the host's load swings), measured ${when} inside ${kernel}, `
     + `Node ${process.version} (guest with ${os.cpus().length} CPU, on a shared host); apply: fenced requests, 128 KiB datagrams with one fence each; `
     + 'dumps: 4 sockets; command: `npm run bench:ipvs`.';
 }

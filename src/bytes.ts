@@ -21,6 +21,26 @@ export function readS32Host(buf: Buffer, offset: number): number {
   return HOST_IS_LE ? buf.readInt32LE(offset) : buf.readInt32BE(offset);
 }
 /** Write a u16 in host byte order. */
+/**
+ * Copy `src` into `dst` at `at`. Short sources byte by byte in JavaScript: Buffer#copy crosses into
+ * C++ and costs more than it copies for the few-byte headers and nests of netlink requests.
+ */
+export function copyInto(src: Buffer, dst: Buffer, at: number): number {
+  const n = src.length;
+  if (n > 64) return src.copy(dst, at);
+  for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
+  return n;
+}
+
+/** Zero `dst[from, to)`; short ranges in JavaScript, for the same reason as copyInto. */
+export function zeroRange(dst: Buffer, from: number, to: number): void {
+  if (to - from > 64) {
+    dst.fill(0, from, to);
+    return;
+  }
+  for (let i = from; i < to; i++) dst[i] = 0;
+}
+
 export function writeU16Host(buf: Buffer, value: number, offset: number): void {
   if (HOST_IS_LE) buf.writeUInt16LE(value, offset); else buf.writeUInt16BE(value, offset);
 }

@@ -1,5 +1,6 @@
 // layer: kernel client (IPVS)
 // job: IpvsClient: one-line methods for every IPVS generic netlink command, over one pipelining socket.
+import { copyInto } from '../bytes.js';
 import { GenlSocket } from '../genl/client.js';
 import { decodeGenl, encodeGenl, type GenlFamily } from '../genl/codec.js';
 import { AttrWriter, decodeAttrs, type Attr } from '../netlink/attr.js';
@@ -68,7 +69,7 @@ function destinationAttrs(keyNest: Buffer, dest: Destination): PayloadWriter {
   return {
     length: keyNest.length + DEST_NEST_BYTES,
     write(buf, at) {
-      keyNest.copy(buf, at);
+      copyInto(keyNest, buf, at);
       writeDestinationNest(buf, at + keyNest.length, dest);
     },
   };
@@ -180,7 +181,7 @@ export class IpvsClient {
     return {
       length: genl.length + writer.length,
       write(buf, at) {
-        genl.copy(buf, at);
+        copyInto(genl, buf, at);
         writer.write(buf, at + genl.length);
       },
     };

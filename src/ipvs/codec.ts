@@ -1,6 +1,6 @@
 // layer: kernel client (IPVS)
 // job: encode/decode pairs for the service attribute group and statistics; the field codecs real servers share.
-import { encodeIPv4, encodeIPv6, formatIPv4, formatIPv6, writeU16Host, writeU32Host } from '../bytes.js';
+import { encodeIPv4, encodeIPv6, formatIPv4, formatIPv6, writeU16Host, writeU32Host, zeroRange } from '../bytes.js';
 import { AttrWriter, type Attr } from '../netlink/attr.js';
 import { NLA_F_NESTED, NLA_HDRLEN } from '../netlink/constants.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
@@ -57,7 +57,7 @@ export function writeInetAddr(buf: Buffer, at: number, address: string): void {
     if (code === 46) { buf[i++] = octet; octet = 0; } else { octet = octet * 10 + (code - 48); }
   }
   buf[i] = octet;
-  buf.fill(0, at + 4, at + 16);
+  zeroRange(buf, at + 4, at + 16);
 }
 
 /** union nf_inet_addr as a new 16-byte buffer. */

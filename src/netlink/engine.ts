@@ -10,6 +10,7 @@ import {
   DumpInterruptedError, NetlinkDecodeError, NetlinkError, NetlinkOverrunError, RequestCancelledError,
   RequestTimeoutError, type ExtAck,
 } from './errors.js';
+import { copyInto, zeroRange } from '../bytes.js';
 import { Fifo } from '../fifo.js';
 import { decodeDone, decodeError, decodeMessages, writeHeader, type NlMessage, type NlMessageHeader } from './message.js';
 
@@ -129,8 +130,12 @@ interface Pending {
   readonly ack: boolean;
   readonly fenced: boolean;
   readonly maxDumpRetries: number;
-  readonly resolve: (replies: NlMessage[]) => void;
-  readonly reject: (err: Error) => void;
+  /** Settles a request made alone (request()); a request of a requestAll() lot settles through `batch`. */
+  readonly resolve: ((replies: NlMessage[]) => void) | undefined;
+  readonly reject: ((err: Error) => void) | undefined;
+  /** The requestAll() lot this request belongs to, and its place in it. */
+  readonly batch: SettleAll | undefined;
+  readonly index: number;
   seq: number;
   header?: NlMessageHeader;
   attempts: number;
@@ -140,6 +145,20 @@ interface Pending {
   done: boolean;
   /** Waiting in the queue (not yet sent). */
   queued: boolean;
+}
+
+/** requestAll(): the lot's results, filled as its requests settle (no closure or promise per request). */
+class SettleAll {
+  readonly results: PromiseSettledResult<NlMessage[]>[];
+  private left: number;
+  constructor(count: number, private readonly done: (results: PromiseSettledResult<NlMessage[]>[]) => void) {
+    this.results = new Array<PromiseSettledResult<NlMessage[]>>(count);
+    this.left = count;
+  }
+  settle(index: number, outcome: Error | NlMessage[]): void {
+    this.results[index] = outcome instanceof Error ? { status: 'rejected', reason: outcome } : { status: 'fulfilled', value: outcome };
+    if (--this.left === 0) this.done(this.results);
+  }
 }
 
 const ENOBUFS = constants.errno.ENOBUFS;
@@ -192,7 +211,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
    * NetlinkOverrunError (ENOBUFS while in flight) or RequestCancelledError (closed).
    */
   request(req: NetlinkRequest): Promise<NlMessage[]> {
-    return new Promise<NlMessage[]>((resolve, reject) => this.enqueue(req, resolve, reject));
+    return new Promise<NlMessage[]>((resolve, reject) => this.enqueue(req, { resolve, reject, index: 0 }));
   }
 
   /**
@@ -202,31 +221,27 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
    */
   requestAll(reqs: readonly NetlinkRequest[]): Promise<PromiseSettledResult<NlMessage[]>[]> {
     return new Promise((resolveAll) => {
-      const results = new Array<PromiseSettledResult<NlMessage[]>>(reqs.length);
-      let left = reqs.length;
-      if (left === 0) return resolveAll(results);
-      const settle = (i: number, result: PromiseSettledResult<NlMessage[]>): void => {
-        results[i] = result;
-        if (--left === 0) resolveAll(results);
-      };
-      reqs.forEach((req, i) => this.enqueue(req,
-        (value) => settle(i, { status: 'fulfilled', value }),
-        (reason) => settle(i, { status: 'rejected', reason })));
+      if (reqs.length === 0) return resolveAll([]);
+      const batch = new SettleAll(reqs.length, resolveAll);
+      for (let i = 0; i < reqs.length; i++) this.enqueue(reqs[i] as NetlinkRequest, { batch, index: i });
     });
   }
 
-  /** Check `req` and queue it; exactly one of `resolve` and `reject` is called, once. */
-  private enqueue(req: NetlinkRequest, resolve: (replies: NlMessage[]) => void, reject: (err: Error) => void): void {
+  /** Check `req` and queue it; it settles exactly once, through `to` (its callbacks, or its lot). */
+  private enqueue(req: NetlinkRequest, to: { resolve?: Pending['resolve']; reject?: Pending['reject']; batch?: SettleAll; index: number }): void {
     const op = req.op ?? `nlmsg_type=${req.type}`;
-    if (this.closed) return reject(new RequestCancelledError(op));
+    const refuse = (err: Error): void => (to.batch ? to.batch.settle(to.index, err) : to.reject?.(err));
+    if (this.closed) return refuse(new RequestCancelledError(op));
     if (!Number.isInteger(req.type) || req.type < 0 || req.type > 0xffff) {
-      return reject(new RangeError(`nlmsg_type out of range: ${req.type}`));
+      return refuse(new RangeError(`nlmsg_type out of range: ${req.type}`));
     }
-    if (req.fenced && req.dump) return reject(new TypeError(`${op}: a dump cannot be fenced`));
+    if (req.fenced && req.dump) return refuse(new TypeError(`${op}: a dump cannot be fenced`));
     const dump = req.dump ?? false;
     const fenced = req.fenced ?? false;
     const p: Pending = {
-      req, op, dump, fenced, ack: !fenced && (req.ack ?? !dump), maxDumpRetries: req.maxDumpRetries ?? 5, resolve, reject,
+      req, op, dump, fenced, ack: !fenced && (req.ack ?? !dump), maxDumpRetries: req.maxDumpRetries ?? 5,
+      // Every field set, in one order, so all requests share one object shape.
+      resolve: to.resolve, reject: to.reject, batch: to.batch, index: to.index,
       seq: 0, attempts: 0, interrupted: false, replies: [], done: false, queued: true,
     };
     const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
@@ -362,7 +377,9 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       p.queued = false;
       this.queuedLive -= 1;
     }
-    if (outcome instanceof Error) p.reject(outcome); else p.resolve(outcome);
+    if (p.batch) p.batch.settle(p.index, outcome);
+    else if (outcome instanceof Error) p.reject?.(outcome);
+    else p.resolve?.(outcome);
     this.schedulePump();
   }
 
@@ -499,13 +516,13 @@ function datagramOf(batch: readonly Pending[], fence: NlMessageHeader | undefine
   const put = (header: NlMessageHeader, payload: NetlinkRequest['payload']): void => {
     writeHeader(out, at, header);
     let end = at + NLMSG_HDRLEN;
-    if (Buffer.isBuffer(payload)) end += payload.copy(out, end);
+    if (Buffer.isBuffer(payload)) end += copyInto(payload, out, end);
     else if (isWriter(payload)) {
       payload.write(out, end);
       end += payload.length;
-    } else for (const part of payload ?? []) end += part.copy(out, end);
+    } else for (const part of payload ?? []) end += copyInto(part, out, end);
     const padded = at + nlmsgAlign(header.length);
-    out.fill(0, end, padded);
+    zeroRange(out, end, padded);
     at = padded;
   };
   for (const p of batch) put(p.header as NlMessageHeader, p.req.payload);

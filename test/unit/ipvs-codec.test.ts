@@ -2,7 +2,7 @@
 // job: IPVS codec round trips for every attribute at its limits, decoding of older kernels' replies, and validation naming the field.
 import test from 'ava';
 import { decodeService, encodeService, encodeStats } from '../../src/ipvs/codec.js';
-import { decodeDestination, encodeDestinationNest } from '../../src/ipvs/codec-dest.js';
+import { DEST_NEST_BYTES, decodeDestination, encodeDestinationNest, writeDestinationNest } from '../../src/ipvs/codec-dest.js';
 import { decodeDaemon, encodeDaemon } from '../../src/ipvs/codec-config.js';
 import * as K from '../../src/ipvs/constants.js';
 import type { Destination, ServiceKey, ServiceSettings, Stats, SyncDaemon } from '../../src/ipvs/model.js';
@@ -171,4 +171,22 @@ test('validation makes addresses and settings canonical, so plans compare like w
     persistence: { timeoutS: 60 }, destinations: [{ address: '2001:0db8::0a', port: 80, forward: 'tun', weight: 1 }] });
   t.like(v, { address: '2001:db8::1', schedulerFlags: ['sh-fallback', 'sh-port'], persistence: { timeoutS: 60, prefixLength: 128 } });
   t.deepEqual(v.destinations?.[0], { address: '2001:db8::a', port: 80, forward: 'tun', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'ipip', port: 0, checksum: 'none' } });
+});
+
+test('writeDestinationNest writes every byte: into a dirty buffer it gives the same bytes as into a zeroed one', (t) => {
+  const dests: Destination[] = [
+    { address: '172.16.16.37', port: 80, forward: 'dr', weight: 10 },
+    { address: '2001:db8::7', port: 443, forward: 'nat', weight: 0, upperThreshold: 100, lowerThreshold: 5 },
+    { address: '10.0.0.9', port: 8080, forward: 'tun', weight: 65535, tunnel: { type: 'gue', port: 6080, checksum: 'remcsum' } },
+  ];
+  for (const dest of dests) {
+    const dirty = Buffer.alloc(DEST_NEST_BYTES + 8, 0xff);
+    writeDestinationNest(dirty, 4, dest);
+    const reference = Buffer.alloc(DEST_NEST_BYTES);
+    writeDestinationNest(reference, 0, dest);
+    t.deepEqual(dirty.subarray(4, 4 + DEST_NEST_BYTES), reference, dest.address);
+    t.deepEqual(dirty.subarray(0, 4), Buffer.alloc(4, 0xff), 'nothing written before');
+    t.deepEqual(dirty.subarray(4 + DEST_NEST_BYTES), Buffer.alloc(4, 0xff), 'nothing written after');
+    t.deepEqual(encodeDestinationNest(dest), reference);
+  }
 });
