@@ -5,11 +5,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HealthChecks } from '../src/check/runner.js';
 import type { DestinationSink } from '../src/check/sink.js';
 import type { VirtualServerSpec } from '../src/check/spec.js';
+import { updateDocs } from './report.js';
 
 const SERVERS = 10_000;
 const PER_VS = 1_000;
@@ -134,17 +134,6 @@ async function lvskit(targets: string[]): Promise<LvskitRun> {
   return { cpuUs: cpu, attempts, failures, maxFds, overdue, maxLatenessMs, lateStarts, minPerServer: counts.length === SERVERS ? Math.min(...counts) : 0 };
 }
 
-function updateDocs(markdown: string): void {
-  const file = path.resolve(path.dirname(here), '..', '..', 'docs', 'benchmarks.md');
-  const begin = '<!-- bench:check-tcp:begin -->';
-  const end = '<!-- bench:check-tcp:end -->';
-  const text = fs.readFileSync(file, 'utf8');
-  const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`${file} lacks the ${begin} … ${end} markers`);
-  fs.writeFileSync(file, `${text.slice(0, from + begin.length)}\n${markdown}\n${text.slice(to)}`);
-}
-
 async function inside(): Promise<void> {
   const targets = addresses();
   const server = await startServer();
@@ -179,7 +168,7 @@ async function inside(): Promise<void> {
         `(one listener in a child process), ${SERVERS / PER_VS} virtual servers × ${PER_VS}, in-flight bound ${MAX_IN_FLIGHT}, default jitter; command: \`npx tsc && node dist/bench/check-tcp.js\`.`,
     ].join('\n');
     console.log(markdown);
-    if (process.argv.includes('--update-docs')) updateDocs(markdown);
+    if (process.argv.includes('--update-docs')) updateDocs('check-tcp', markdown);
   } finally {
     server.kill('SIGKILL');
   }

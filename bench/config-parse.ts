@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
+import { updateDocs } from './report.js';
 
 const MARKER = 'lvskit_bench_end_marker';
 const VRIDS_PER_INTERFACE = 250;
@@ -141,17 +142,6 @@ function measure(layout: Layout, prefix: string[]): Promise<Figures> {
   });
 }
 
-function updateDocs(markdown: string): void {
-  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md');
-  const begin = '<!-- bench:config-parse:begin -->';
-  const end = '<!-- bench:config-parse:end -->';
-  const text = fs.readFileSync(file, 'utf8');
-  const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`${file} lacks the ${begin} … ${end} markers`);
-  fs.writeFileSync(file, `${text.slice(0, from + begin.length)}\n${markdown}\n${text.slice(to)}`);
-}
-
 async function main(): Promise<void> {
   const at = process.argv.indexOf('--services');
   const services = at > 0 ? Number(process.argv[at + 1]) : 5000;
@@ -181,7 +171,7 @@ async function main(): Promise<void> {
         '`node dist/bench/config-parse.js --update-docs`.',
     ].join('\n');
     console.log(markdown);
-    if (process.argv.includes('--update-docs')) updateDocs(markdown);
+    if (process.argv.includes('--update-docs')) updateDocs('config-parse', markdown);
   } finally {
     ns.cleanup();
     fs.rmSync(layout.dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { scanConnections } from '../src/conns/procfs.js';
 import { writeSyntheticTable } from './conns-synthetic.js';
-import { machine, median, shellTimedMs, timeMs, updateDocs } from './conns-report.js';
+import { machine, median, shellTimedMs, timeMs, updateDocs } from './report.js';
 
 const argRows = process.argv.indexOf('--rows');
 const ROWS = argRows > 0 ? Number(process.argv[argRows + 1]) : 1_000_000;

@@ -22,7 +22,7 @@ import type { SyncConn } from '../src/conns/sync-message.js';
 import { ConnTracker } from '../src/conns/tracker.js';
 import { clientAddresses, connsFor, type ClientSpec } from '../test/helpers/conns-fixtures.js';
 import { SyncLab, fillConnectionTable, sh } from '../test/helpers/conns-lab.js';
-import { median, repo, shellTimedMs, svgPlot, timeMs, updateDocs } from './conns-report.js';
+import { median, repo, shellTimedMs, svgPlot, timeMs, updateDocs } from './report.js';
 
 const SYNC_ID = 61;
 /** Rounds of ipvsadm -lnc (about 30 s each at 100k in the guest), and of the cat/scanner pairs. */

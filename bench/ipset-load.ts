@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IpsetClient } from '../src/ipset/client.js';
+import { median, updateDocs } from './report.js';
 
 const ENTRIES = 100_000;
 const CREATE = 'hash:ip family inet hashsize 1024 maxelem 131072';
@@ -81,7 +82,6 @@ function measureMemory(): MemoryFigures {
     extra.push((load.maxRssKiB - base.maxRssKiB) / 1024);
     retained.push(load.retainedBytes / MiB);
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1] as number;
   return { extraMaxRssMiB: median(extra), retainedMiB: median(retained) };
 }
 
@@ -144,17 +144,6 @@ function markdown(rows: Row[], memory: MemoryFigures): string {
   return lines.join('\n');
 }
 
-function updateDocs(text: string): void {
-  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md');
-  const begin = '<!-- bench:ipset-load:begin -->';
-  const end = '<!-- bench:ipset-load:end -->';
-  const doc = fs.readFileSync(file, 'utf8');
-  const from = doc.indexOf(begin);
-  const to = doc.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`${file} lacks the ${begin} … ${end} markers`);
-  fs.writeFileSync(file, `${doc.slice(0, from + begin.length)}\n${text}\n${doc.slice(to)}`);
-}
-
 async function main(): Promise<void> {
   const list = addresses(ENTRIES);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-bench-'));
@@ -167,7 +156,7 @@ async function main(): Promise<void> {
     const rows = await measure(client, list, files);
     const text = markdown(rows, measureMemory());
     console.log(text);
-    if (process.argv.includes('--update-docs')) updateDocs(text);
+    if (process.argv.includes('--update-docs')) updateDocs('ipset-load', text);
   } finally {
     client.close();
     execFileSync('ip', ['netns', 'del', NETNS]);

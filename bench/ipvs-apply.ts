@@ -19,6 +19,7 @@ import { IpvsClient } from '../src/ipvs/client.js';
 import type { VirtualService } from '../src/ipvs/model.js';
 import { plan } from '../src/ipvs/plan.js';
 import { validateServices } from '../src/ipvs/validate.js';
+import { median, timeMs, updateDocs } from './report.js';
 
 const SERVICES = 1000;
 const REAL_SERVERS = 10;
@@ -55,14 +56,6 @@ function ipvsadm(args: string[], input?: string): Promise<void> {
     if (input !== undefined) child.stdin?.end(input);
   });
 }
-
-async function timeMs(fn: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 interface Row { what: string; lvskitMs: number; baselineMs: number; pairRatio: number; baseline: string; goal: string }
 
@@ -147,17 +140,6 @@ function markdown(rows: Row[], kernel: string): string {
     + 'dumps: 4 sockets; command: `npm run bench:ipvs`.';
 }
 
-function updateDocs(text: string): void {
-  const file = path.join(repo, 'docs', 'benchmarks.md');
-  const begin = '<!-- bench:ipvs-apply:begin -->';
-  const end = '<!-- bench:ipvs-apply:end -->';
-  const doc = fs.readFileSync(file, 'utf8');
-  const from = doc.indexOf(begin);
-  const to = doc.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`${file} lacks the ${begin} … ${end} markers`);
-  fs.writeFileSync(file, `${doc.slice(0, from + begin.length)}\n${text}\n${doc.slice(to)}`);
-}
-
 async function main(): Promise<void> {
   const args = process.env['LVSKIT_TIER_ARGS'] ? JSON.parse(process.env['LVSKIT_TIER_ARGS']) as string[] : process.argv.slice(2);
   if (!fs.existsSync('/proc/net/ip_vs')) {
@@ -174,7 +156,7 @@ async function main(): Promise<void> {
   const kernel = process.env['LVSKIT_UML_OUT'] ? `user-mode Linux ${release}` : `Linux ${release}`;
   const text = markdown(await measure(), kernel);
   console.log(text);
-  if (args.includes('--update-docs')) updateDocs(text);
+  if (args.includes('--update-docs')) updateDocs('ipvs-apply', text);
 }
 
 await main();

@@ -3,14 +3,12 @@
 //
 //   npm run bench            (prints a Markdown table; --update-docs writes it into docs/benchmarks.md)
 import Benchmark from 'benchmark';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NLMSG_NOOP } from '../src/netlink/constants.js';
 import type { NetlinkEngine, NetlinkRequest } from '../src/netlink/engine.js';
 import { openNetlink } from '../src/netlink/socket.js';
 import { NETLINK_ROUTE, RTM_GETLINK } from '../src/rtnl/constants.js';
 import { encodeGetLink } from '../src/rtnl/link.js';
+import { updateDocs } from './report.js';
 
 /** Requests per benchmark iteration. */
 const BATCH = 1000;
@@ -58,17 +56,6 @@ function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
-function updateDocs(markdown: string): void {
-  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md');
-  const begin = '<!-- bench:netlink-roundtrip:begin -->';
-  const end = '<!-- bench:netlink-roundtrip:end -->';
-  const text = fs.readFileSync(file, 'utf8');
-  const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`${file} lacks the ${begin} … ${end} markers`);
-  fs.writeFileSync(file, `${text.slice(0, from + begin.length)}\n${markdown}\n${text.slice(to)}`);
-}
-
 async function main(): Promise<void> {
   const engine = openNetlink({ protocol: NETLINK_ROUTE });
   try {
@@ -83,7 +70,7 @@ async function main(): Promise<void> {
     const markdown = `${table(rows)}\n\nMeasured ${when} on ${process.platform} ${process.arch}, Node ${process.version}, ` +
       `one socket, window 256 requests; command: \`npm run bench\`.`;
     console.log(markdown);
-    if (process.argv.includes('--update-docs')) updateDocs(markdown);
+    if (process.argv.includes('--update-docs')) updateDocs('netlink-roundtrip', markdown);
   } finally {
     engine.close();
   }

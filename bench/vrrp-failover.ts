@@ -10,12 +10,11 @@
 import type { ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { masterDownIntervalMs, skewTimeMs } from '../src/vrrp/state.js';
 import { createVrrpLab, type Balancer, type Seen, type VrrpLab } from '../test/helpers/vrrp-lab.js';
 import { keepalivedEntered, startKeepalived, startLvskit, transition, type Speaker } from '../test/helpers/vrrp-procs.js';
+import { updateDocs } from './report.js';
 
 type Impl = 'lvskit' | 'keepalived';
 type Mode = 'SIGKILL' | 'graceful';
@@ -134,17 +133,6 @@ function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
-function updateDocs(markdown: string): void {
-  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md');
-  const begin = '<!-- bench:vrrp-failover:begin -->';
-  const end = '<!-- bench:vrrp-failover:end -->';
-  const text = fs.readFileSync(file, 'utf8');
-  const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`${file} lacks the ${begin} … ${end} markers`);
-  fs.writeFileSync(file, `${text.slice(0, from + begin.length)}\n${markdown}\n${text.slice(to)}`);
-}
-
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const reps = Number(args[args.indexOf('--reps') + 1] ?? 10) || 10;
@@ -163,7 +151,7 @@ async function main(): Promise<void> {
     'command: `node dist/bench/vrrp-failover.js --update-docs`.';
   console.log(markdown);
   if (args.includes('--raw')) fs.writeFileSync(args[args.indexOf('--raw') + 1]!, JSON.stringify(rows.map((r) => ({ impl: r.impl, proto: r.proto.label, mode: r.mode, samples: r.samples })), null, 1));
-  if (args.includes('--update-docs')) updateDocs(markdown);
+  if (args.includes('--update-docs')) updateDocs('vrrp-failover', markdown);
 }
 
 await main();

@@ -1,5 +1,5 @@
 // layer: benchmarks
-// job: what the connection-table benchmarks share: medians, timing of shell commands, the docs/benchmarks.md section writer, an SVG line plot.
+// job: what the benchmarks share: medians, wall time, timing of shell commands, the machine line, the docs/benchmarks.md section writer, an SVG line plot.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
