@@ -1,7 +1,7 @@
 // layer: behaviour (check)
 // job: HealthChecks: run the checkers of virtual servers on one scheduler (shared probes), keep real-server and quorum state, and apply it through the sink.
 import { EventEmitter } from 'node:events';
-import { Fifo } from '../fifo.js';
+import { eventStream } from '../event-stream.js';
 import type { Clock, Random } from './clock.js';
 import {
   HEALTH_CHECK_EVENT_NAMES, type HealthCheckEvent, type HealthCheckEvents, type HealthStatus, type RealServerStatus,
@@ -286,33 +286,7 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
 
   /** Every event, tagged with its name, until shutdown or `signal` aborts. */
   events(options: { signal?: AbortSignal } = {}): AsyncGenerator<HealthCheckEvent> {
-    const queue = new Fifo<HealthCheckEvent>();
-    let wake: (() => void) | undefined;
-    let done = this.#closed;
-    const listeners = HEALTH_CHECK_EVENT_NAMES.map((type) => {
-      const fn = (payload: object): void => { queue.push({ type, ...payload } as HealthCheckEvent); wake?.(); };
-      this.on(type, fn as never);
-      return [type, fn] as const;
-    });
-    const end = (): void => { done = true; wake?.(); };
-    this.once('close', end);
-    options.signal?.addEventListener('abort', end, { once: true });
-    const unsubscribe = (): void => {
-      for (const [type, fn] of listeners) this.off(type, fn as never);
-      this.off('close', end);
-      options.signal?.removeEventListener('abort', end);
-    };
-    return (async function* iterate(): AsyncGenerator<HealthCheckEvent> {
-      try {
-        for (;;) {
-          while (queue.length > 0) yield queue.shift()!;
-          if (done) return;
-          await new Promise<void>((resolve) => { wake = resolve; });
-          wake = undefined;
-        }
-      } finally {
-        unsubscribe();
-      }
-    })();
+    return eventStream(this, HEALTH_CHECK_EVENT_NAMES,
+      (type, payload) => ({ type, ...(payload as object) }) as HealthCheckEvent, { ...options, closed: this.#closed });
   }
 }

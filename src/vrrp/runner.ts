@@ -1,7 +1,7 @@
 // layer: behaviour (vrrp)
 // job: run VRRP instances: validate, open the shared channels, feed datagrams, link changes and timers to the machines, sync groups, graceful stop.
 import { EventEmitter } from 'node:events';
-import { Fifo } from '../fifo.js';
+import { eventStream } from '../event-stream.js';
 import { RtnlClient } from '../rtnl/client.js';
 import { IFA_F_SECONDARY, IFA_F_TENTATIVE } from '../rtnl/constants.js';
 import type { Link } from '../rtnl/link.js';
@@ -234,31 +234,8 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
    * before `start()` to see the first transitions); ends when the runner stops or `signal` aborts.
    */
   events(options: { signal?: AbortSignal } = {}): AsyncGenerator<VrrpRunnerEvent> {
-    const queue = new Fifo<VrrpRunnerEvent>();
-    let wake: (() => void) | undefined;
-    let done = this.#stopped;
-    const push = (event: VrrpRunnerEvent): void => { queue.push(event); wake?.(); };
-    const end = (): void => { done = true; wake?.(); };
-    for (const name of RUNNER_EVENT_NAMES) this.on(name, push as never);
-    this.once('close', end);
-    options.signal?.addEventListener('abort', end, { once: true });
-    const unsubscribe = (): void => {
-      for (const name of RUNNER_EVENT_NAMES) this.off(name, push as never);
-      this.off('close', end);
-      options.signal?.removeEventListener('abort', end);
-    };
-    return (async function* iterate(): AsyncGenerator<VrrpRunnerEvent> {
-      try {
-        for (;;) {
-          while (queue.length > 0) yield queue.shift()!;
-          if (done) return;
-          await new Promise<void>((resolve) => { wake = resolve; });
-          wake = undefined;
-        }
-      } finally {
-        unsubscribe();
-      }
-    })();
+    return eventStream(this, RUNNER_EVENT_NAMES, (_name, event) => event as VrrpRunnerEvent,
+      { ...options, closed: this.#stopped });
   }
 
   /** Graceful stop: priority 0 from every MASTER, VIPs released, sockets closed. Idempotent. */
