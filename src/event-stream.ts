@@ -20,14 +20,20 @@ export function eventStream<T>(
     emitter.on(name, fn);
     return [name, fn] as const;
   });
-  const end = (): void => { done = true; wake?.(); };
-  emitter.once('close', end);
-  options.signal?.addEventListener('abort', end, { once: true });
   const unsubscribe = (): void => {
     for (const [name, fn] of listeners) emitter.off(name, fn);
     emitter.off('close', end);
     options.signal?.removeEventListener('abort', end);
   };
+  // Nothing after the end is buffered: the listeners go at once, not when the reader next resumes.
+  function end(): void {
+    done = true;
+    unsubscribe();
+    wake?.();
+  }
+  emitter.once('close', end);
+  options.signal?.addEventListener('abort', end, { once: true });
+  if (done) unsubscribe();
   return (async function* iterate(): AsyncGenerator<T> {
     try {
       for (;;) {
