@@ -11,7 +11,7 @@
       "sources": [
         "native/addon.cc",
         "native/conn_aggregate.cc",
-        "native/conn_io.cc",
+        "native/conn_problems.cc",
         "native/conn_parse.cc",
         "native/conn_pass.cc",
         "native/conn_reader.cc",

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "conn_aggregate.h"
-#include "conn_io.h"
+#include "conn_problems.h"
 #include "conn_parse.h"
 
 namespace lvskit {

@@ -15,6 +15,7 @@
 
 #include "conn_scan.h"
 #include "errors.h"
+#include "netns.h"
 
 namespace lvskit {
 namespace {
@@ -109,7 +110,7 @@ void ConnReader::FillBatch() {
   problems_ = ProblemLog();
   if (done_) return;
   if (!lines_) {
-    const OpenedFile file = OpenFileIn(source_.path, source_.netns.get());
+    const OpenResult file = OpenFile(source_.path, source_.netns.get());
     if (file.fd < 0) {
       err_ = file.err;
       syscall_ = file.syscall;

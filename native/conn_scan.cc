@@ -13,6 +13,7 @@
 #include "conn_aggregate.h"
 #include "conn_pass.h"
 #include "errors.h"
+#include "netns.h"
 
 namespace lvskit {
 namespace {
@@ -53,7 +54,7 @@ class ScanWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     const double started = NowMs();
-    const OpenedFile file = OpenFileIn(source_.path, source_.netns.get());
+    const OpenResult file = OpenFile(source_.path, source_.netns.get());
     if (file.fd < 0) {
       err_ = file.err;
       syscall_ = file.syscall;

@@ -21,7 +21,7 @@ Napi::Function DefineConnReader(Napi::Env env);
 #include <memory>
 #include <string>
 
-#include "conn_io.h"
+#include "conn_problems.h"
 
 namespace lvskit {
 

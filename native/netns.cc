@@ -1,5 +1,5 @@
 // layer: native (C++ addon)
-// job: create a socket, optionally inside another network namespace, without moving the caller.
+// job: open a socket or a file, optionally inside another network namespace, without moving the caller.
 #include "netns.h"
 
 #include <errno.h>
@@ -12,39 +12,25 @@
 #include <thread>
 
 namespace lvskit {
-namespace {
 
-OpenResult PlainSocket(int domain, int type, int protocol) {
+OpenResult OpenIn(const std::string* netnsPath, const std::function<OpenResult()>& open) {
+  if (netnsPath == nullptr) return open();
   OpenResult result;
-  result.fd = socket(domain, type, protocol);
-  if (result.fd < 0) result.err = errno;
-  return result;
-}
-
-/** Runs on its own thread: join the namespace, then create the socket there. */
-OpenResult SocketInNamespace(int nsFd, int domain, int type, int protocol) {
-  if (setns(nsFd, CLONE_NEWNET) != 0) {
-    OpenResult failed;
-    failed.err = errno;
-    failed.syscall = "setns";
-    return failed;
-  }
-  return PlainSocket(domain, type, protocol);
-}
-
-}  // namespace
-
-OpenResult OpenSocket(int domain, int type, int protocol, const std::string* netnsPath) {
-  if (netnsPath == nullptr) return PlainSocket(domain, type, protocol);
-  OpenResult result;
-  const int nsFd = open(netnsPath->c_str(), O_RDONLY | O_CLOEXEC);
+  const int nsFd = ::open(netnsPath->c_str(), O_RDONLY | O_CLOEXEC);
   if (nsFd < 0) {
     result.err = errno;
     result.syscall = "open";
     return result;
   }
   try {
-    std::thread worker([&] { result = SocketInNamespace(nsFd, domain, type, protocol); });
+    std::thread worker([&] {
+      if (setns(nsFd, CLONE_NEWNET) != 0) {
+        result.err = errno;
+        result.syscall = "setns";
+        return;
+      }
+      result = open();
+    });
     worker.join();
   } catch (const std::system_error& error) {
     result.fd = -1;
@@ -53,6 +39,25 @@ OpenResult OpenSocket(int domain, int type, int protocol, const std::string* net
   }
   close(nsFd);
   return result;
+}
+
+OpenResult OpenSocket(int domain, int type, int protocol, const std::string* netnsPath) {
+  return OpenIn(netnsPath, [=] {
+    OpenResult result;
+    result.fd = socket(domain, type, protocol);
+    if (result.fd < 0) result.err = errno;
+    return result;
+  });
+}
+
+OpenResult OpenFile(const std::string& path, const std::string* netnsPath) {
+  return OpenIn(netnsPath, [&] {
+    OpenResult result;
+    result.syscall = "open";
+    result.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (result.fd < 0) result.err = errno;
+    return result;
+  });
 }
 
 }  // namespace lvskit

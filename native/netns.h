@@ -1,12 +1,13 @@
 // layer: native (C++ addon)
-// job: create a socket, optionally inside another network namespace, without moving the caller.
+// job: open a socket or a file, optionally inside another network namespace, without moving the caller.
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace lvskit {
 
-/** The outcome of OpenSocket: `fd` >= 0, or `err` (positive errno) and the `syscall` that failed. */
+/** The outcome of an open: `fd` >= 0, or `err` (positive errno) and the `syscall` that failed. */
 struct OpenResult {
   int fd = -1;
   int err = 0;
@@ -14,10 +15,19 @@ struct OpenResult {
 };
 
 /**
- * socket(domain, type, protocol). With `netnsPath` the socket is created on a short-lived thread
- * that first joins that namespace (setns CLONE_NEWNET); the calling thread never changes
- * namespace, and the socket stays bound to the namespace it was created in.
+ * `open()` here, or with `netnsPath` on a short-lived thread that first joins that namespace
+ * (setns CLONE_NEWNET): the calling thread never changes namespace, and what is opened stays
+ * bound to the namespace it was opened in.
  */
+OpenResult OpenIn(const std::string* netnsPath, const std::function<OpenResult()>& open);
+
+/** socket(domain, type, protocol), in `netnsPath` when given (see OpenIn). */
 OpenResult OpenSocket(int domain, int type, int protocol, const std::string* netnsPath);
+
+/**
+ * open(path, O_RDONLY|O_CLOEXEC), in `netnsPath` when given (see OpenIn), so that
+ * `/proc/thread-self/net/...` names that namespace's files; the descriptor keeps reading them.
+ */
+OpenResult OpenFile(const std::string& path, const std::string* netnsPath);
 
 }  // namespace lvskit

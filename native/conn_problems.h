@@ -1,5 +1,5 @@
 // layer: native (C++ addon)
-// job: open a file (inside another network namespace when asked) and keep a tally of malformed rows with a few examples.
+// job: a tally of malformed rows by problem, with a few examples.
 #pragma once
 
 #include <stddef.h>
@@ -11,20 +11,6 @@
 #include "conn_parse.h"
 
 namespace lvskit {
-
-/** The outcome of OpenFileIn: `fd` >= 0, or `err` (positive errno) and the `syscall` that failed. */
-struct OpenedFile {
-  int fd = -1;
-  int err = 0;
-  const char* syscall = "open";
-};
-
-/**
- * open(path, O_RDONLY|O_CLOEXEC). With `netnsPath`, on a short-lived thread that first joins that
- * network namespace, so that `/proc/thread-self/net/...` names that namespace's files; the
- * calling thread never changes namespace, and the descriptor keeps reading what it opened.
- */
-OpenedFile OpenFileIn(const std::string& path, const std::string* netnsPath);
 
 /** A malformed line kept as an example: 1-based line number, the problem, up to kExampleBytes of its text. */
 struct RowExample {
