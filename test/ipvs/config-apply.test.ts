@@ -2,26 +2,12 @@
 // job: keepalived.conf → lvskit's IPVS table, with keepalived itself as the oracle: its checker process programs
 //      the same file into another namespace, and both `ipvsadm -Ln` listings must agree; then only differences are applied.
 import test, { type ExecutionContext } from 'ava';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ipvsNetns, type IpvsNs } from '../helpers/ipvs.js';
-
-const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
-const run = promisify(execFile);
-
-async function lvskit(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args]);
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? 1 };
-  }
-}
+import { lvskit } from '../helpers/cli.js';
 
 function configFile(t: ExecutionContext, text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-conf-'));

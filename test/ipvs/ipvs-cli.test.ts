@@ -1,26 +1,11 @@
 // layer: tests (IPVS tier)
 // job: `lvskit ipvs list` against `ipvsadm -Ln`, and `lvskit ipvs apply FILE.json [--dry-run]` printing and carrying out the plan.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ipvsNetns } from '../helpers/ipvs.js';
-
-const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
-const run = promisify(execFile);
-
-async function lvskit(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args]);
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? 1 };
-  }
-}
+import { lvskit } from '../helpers/cli.js';
 
 function desiredFile(t: { teardown(fn: () => void): void }, services: unknown[]): string {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-ipvs-')), 'site.json');

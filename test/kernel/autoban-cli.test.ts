@@ -1,26 +1,12 @@
 // layer: tests (kernel tier)
 // job: `lvskit autoban --once` and `lvskit conns top` end to end: a table in the kernel's format, bans into a real ipset (ipset is the oracle), static_blacklist.
 import test, { type ExecutionContext } from 'ava';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { connsFor, procRow, PROC_HEADER } from '../helpers/conns-fixtures.js';
 import { createNetns, type Netns } from '../helpers/netns.js';
-
-const execFileAsync = promisify(execFile);
-const cli = path.resolve('dist/src/cli/main.js');
-
-async function lvskit(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [cli, ...args]);
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? 1 };
-  }
-}
+import { lvskit } from '../helpers/cli.js';
 
 /** Members of a set as `ipset list` prints them: address → timeout (or -1 without one). */
 async function members(ns: Netns, set: string): Promise<Map<string, number>> {
