@@ -2,7 +2,6 @@
 // job: HealthChecks: run the checkers of virtual servers on one scheduler (shared probes), keep real-server and quorum state, and apply it through the sink.
 import { EventEmitter } from 'node:events';
 import { eventStream } from '../event-stream.js';
-import type { Clock, Random } from './clock.js';
 import {
   HEALTH_CHECK_EVENT_NAMES, type HealthCheckEvent, type HealthCheckEvents, type HealthStatus, type RealServerStatus,
   type ScriptRun, type VirtualServerStatus,
@@ -10,7 +9,7 @@ import {
 import { scheduledCheck } from './probe.js';
 import { runProgram } from './process.js';
 import { applyCheckerUpdate, effectiveWeight, initialHealth, type RealServerEvent, type RealServerHealth } from './real-server.js';
-import { CheckScheduler, type AttemptReport } from './scheduler.js';
+import { CheckScheduler, type AttemptReport, type SchedulerOptions } from './scheduler.js';
 import { SharedChecks, type CheckSubscription } from './share.js';
 import { applySinkOp, destinationKey, planSinkOps, type DestinationSink, type SinkDestination } from './sink.js';
 import type { ResolvedRealServer, ResolvedVirtualServer, VirtualServerSpec } from './spec.js';
@@ -18,19 +17,10 @@ import type { CheckConfig, Probe } from './types.js';
 import { validateVirtualServer } from './validate.js';
 import { desiredDestinations, initialQuorum, liveWeight, nextQuorum, quorumThreshold, sorryActive } from './virtual-server.js';
 
-export interface HealthChecksOptions<S> {
+/** The scheduler's options (clock, random, maxInFlight, jitterRatio, overdueGraceMs, timerSlackMs), and: */
+export interface HealthChecksOptions<S> extends SchedulerOptions {
   /** Where weight/add/remove decisions go (an IPVS client adapter, or MemorySink). */
   sink: DestinationSink<S>;
-  clock?: Clock;
-  random?: Random;
-  /** Attempts running at once (default 256). */
-  maxInFlight?: number;
-  /** See SchedulerOptions.jitterRatio (default 0.1). */
-  jitterRatio?: number;
-  /** See SchedulerOptions.overdueGraceMs (default 1000). */
-  overdueGraceMs?: number;
-  /** See SchedulerOptions.timerSlackMs (default 10). */
-  timerSlackMs?: number;
   /** notify_up/down and quorum_up/down are killed (as a process group) after this. Default 10,000 ms. */
   scriptTimeoutMs?: number;
   /** The attempt of a checker (default: the real TCP/HTTP/MISC probe). For tests of pure behaviour. */
@@ -75,14 +65,7 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
     super();
     this.#sink = options.sink;
     this.#scriptTimeoutMs = options.scriptTimeoutMs ?? 10_000;
-    this.#scheduler = new CheckScheduler({
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.random ? { random: options.random } : {}),
-      ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
-      ...(options.jitterRatio !== undefined ? { jitterRatio: options.jitterRatio } : {}),
-      ...(options.overdueGraceMs !== undefined ? { overdueGraceMs: options.overdueGraceMs } : {}),
-      ...(options.timerSlackMs !== undefined ? { timerSlackMs: options.timerSlackMs } : {}),
-    });
+    this.#scheduler = new CheckScheduler(options);
     this.#scheduler.on('overdue', (r) => this.emit('overdue', r));
     this.#scheduler.on('recovered', (r) => this.emit('recovered', r));
     const probeFor = options.probeFor;
