@@ -104,6 +104,33 @@ export async function fullBacklogListener(t: ExecutionContext): Promise<number> 
 }
 
 /** Resolves after `ms`. */
+/** A loopback listener that can be stopped and started again on the same port (the real server's health). */
+export class Backend {
+  #server?: net.Server;
+  port = 0;
+
+  async start(): Promise<void> {
+    const s = net.createServer((c) => c.destroy());
+    await new Promise<void>((resolve) => s.listen(this.port, '127.0.0.1', resolve));
+    this.port = (s.address() as net.AddressInfo).port;
+    this.#server = s;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.#server;
+    this.#server = undefined;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
+
+/** `n` started Backends, stopped in teardown. */
+export async function backends(t: ExecutionContext, n: number): Promise<Backend[]> {
+  const list = Array.from({ length: n }, () => new Backend());
+  for (const b of list) await b.start();
+  t.teardown(async () => { for (const b of list) await b.stop(); });
+  return list;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,12 +1,12 @@
 // layer: tests (IPVS tier)
 // job: health checks drive the kernel through the IPVS sink: inhibit_on_failure weights, quorum → sorry server and back, omega removal — all seen by `ipvsadm -Ln`.
-import net from 'node:net';
 import test from 'ava';
 import { ipvsSink } from '../../src/check/ipvs-sink.js';
 import type { VirtualServerSpec } from '../../src/check/spec.js';
 import type { ServiceKey } from '../../src/ipvs/model.js';
 import { recordedHealthChecks } from '../helpers/check-runner.js';
 import { ipvsNetns, type IpvsNs } from '../helpers/ipvs.js';
+import { Backend, backends } from '../helpers/check-servers.js';
 
 const SERVICE: ServiceKey = { protocol: 'tcp', address: '10.0.0.1', port: 80 };
 
@@ -17,32 +17,6 @@ async function listed(x: IpvsNs): Promise<Record<string, [string, number]>> {
     if (m[1] !== 'RemoteAddress:Port') out[m[1]!] = [m[2]!, Number(m[3])];
   }
   return out;
-}
-
-/** A loopback listener that can be stopped and started again on the same port (the real server's health). */
-class Backend {
-  #server?: net.Server;
-  port = 0;
-
-  async start(): Promise<void> {
-    const s = net.createServer((c) => c.destroy());
-    await new Promise<void>((resolve) => s.listen(this.port, '127.0.0.1', resolve));
-    this.port = (s.address() as net.AddressInfo).port;
-    this.#server = s;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.#server;
-    this.#server = undefined;
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
-}
-
-async function backends(t: import('ava').ExecutionContext, n: number): Promise<Backend[]> {
-  const list = Array.from({ length: n }, () => new Backend());
-  for (const b of list) await b.start();
-  t.teardown(async () => { for (const b of list) await b.stop(); });
-  return list;
 }
 
 /** Real servers 10.0.0.2.. (DR, weight 10, inhibit_on_failure), each checked on its loopback backend via connect_ip/connect_port. */

@@ -1,14 +1,13 @@
 // layer: tests (kernel tier)
 // job: HealthChecks in real time against real servers: retry timing, inhibit_on_failure weights, quorum → sorry server and back with scripts, shared probes counted at the server, overdue checks.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { MemorySink } from '../../src/check/sink.js';
 import type { VirtualServerSpec } from '../../src/check/spec.js';
 import { recordedHealthChecks } from '../helpers/check-runner.js';
-import { CHECK_FIXTURES, httpServer, sleep, tcpServer } from '../helpers/check-servers.js';
+import { backends, CHECK_FIXTURES, httpServer, sleep, tcpServer } from '../helpers/check-servers.js';
 import { kernelTierUnavailable } from '../helpers/netns.js';
 
 const skip = kernelTierUnavailable();
@@ -47,15 +46,8 @@ serial('retry and delay_before_retry: the server sees the retries delay_before_r
 });
 
 serial('inhibit_on_failure: a stopped server goes to weight 0 (kept in the pool) and back to 10 when it listens again', async (t) => {
-  const ports: number[] = [];
-  const listeners: net.Server[] = [];
-  for (let i = 0; i < 2; i++) {
-    const s = net.createServer((c) => c.destroy());
-    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-    ports.push((s.address() as net.AddressInfo).port);
-    listeners.push(s);
-  }
-  t.teardown(() => { for (const s of listeners) s.close(); });
+  const servers = await backends(t, 2);
+  const ports = servers.map((b) => b.port);
   const sink = new MemorySink<string>((s) => s);
   const r = recordedHealthChecks(t, { sink });
   await r.hc.add({
@@ -66,14 +58,12 @@ serial('inhibit_on_failure: a stopped server goes to weight 0 (kept in the pool)
   });
   const key = `127.0.0.1:${ports[0]}`;
   t.deepEqual(sink.weights('web'), { [key]: 10, [`127.0.0.1:${ports[1]}`]: 10 });
-  await new Promise<void>((resolve) => listeners[0]!.close(() => resolve()));
+  await servers[0]!.stop();
   const down = await r.waitFor((e) => e.type === 'real-server' && e.event.type === 'down', 5000, 'DOWN');
   t.like(down, { rs: key, event: { type: 'down', failure: { reason: 'refused', code: 'ECONNREFUSED' } } });
   await r.hc.settled();
   t.deepEqual(sink.weights('web'), { [key]: 0, [`127.0.0.1:${ports[1]}`]: 10 });
-  const again = net.createServer((c) => c.destroy());
-  await new Promise<void>((resolve) => again.listen(ports[0], '127.0.0.1', resolve));
-  listeners.push(again);
+  await servers[0]!.start();
   await r.waitFor((e) => e.type === 'real-server' && e.event.type === 'up', 5000, 'UP');
   await r.hc.settled();
   t.deepEqual(sink.weights('web'), { [key]: 10, [`127.0.0.1:${ports[1]}`]: 10 });
@@ -84,15 +74,8 @@ serial('inhibit_on_failure: a stopped server goes to weight 0 (kept in the pool)
 serial('quorum loss switches to the sorry server and back; quorum_down / quorum_up scripts run', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-quorum-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const listeners: net.Server[] = [];
-  const ports: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const s = net.createServer((c) => c.destroy());
-    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-    ports.push((s.address() as net.AddressInfo).port);
-    listeners.push(s);
-  }
-  t.teardown(() => { for (const s of listeners) s.close(); });
+  const servers = await backends(t, 3);
+  const ports = servers.map((b) => b.port);
   const sink = new MemorySink<string>((s) => s);
   const r = recordedHealthChecks(t, { sink });
   const exit = path.join(CHECK_FIXTURES, 'misc', 'exit.sh');
@@ -105,19 +88,15 @@ serial('quorum loss switches to the sorry server and back; quorum_down / quorum_
     })),
   };
   await r.hc.add(spec);
-  await new Promise<void>((resolve) => listeners[0]!.close(() => resolve()));
-  await new Promise<void>((resolve) => listeners[1]!.close(() => resolve()));
+  await servers[0]!.stop();
+  await servers[1]!.stop();
   const lost = await r.waitFor((e) => e.type === 'quorum' && !e.up, 5000, 'quorum lost');
   t.like(lost, { vs: 'web', up: false, weight: 10, threshold: 20 });
   await r.hc.settled();
   t.deepEqual(sink.weights('web'), { [`127.0.0.1:${ports[0]}`]: 0, [`127.0.0.1:${ports[1]}`]: 0, [`127.0.0.1:${ports[2]}`]: 0, '127.0.0.9:80': 1 });
   const downScript = await r.waitFor((e) => e.type === 'script' && e.kind === 'quorum_down', 5000, 'quorum_down script');
   t.like(downScript, { argv: [exit, '3'], outcome: { exitCode: 3, output: 'exiting with 3\n' } });
-  for (const i of [0, 1]) {
-    const again = net.createServer((c) => c.destroy());
-    await new Promise<void>((resolve) => again.listen(ports[i], '127.0.0.1', resolve));
-    listeners.push(again);
-  }
+  for (const i of [0, 1]) await servers[i]!.start();
   await r.waitFor((e) => e.type === 'quorum' && e.up, 5000, 'quorum regained');
   for (const i of [0, 1]) await r.waitFor((e) => e.type === 'real-server' && e.rs === `127.0.0.1:${ports[i]}` && e.event.type === 'up', 5000, `UP ${i}`);
   await r.hc.settled();
