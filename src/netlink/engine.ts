@@ -211,7 +211,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
    * NetlinkOverrunError (ENOBUFS while in flight) or RequestCancelledError (closed).
    */
   request(req: NetlinkRequest): Promise<NlMessage[]> {
-    return new Promise<NlMessage[]>((resolve, reject) => this.enqueue(req, { resolve, reject, index: 0 }));
+    return new Promise<NlMessage[]>((resolve, reject) => this.enqueue(req, resolve, reject, undefined, 0));
   }
 
   /**
@@ -223,25 +223,24 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     return new Promise((resolveAll) => {
       if (reqs.length === 0) return resolveAll([]);
       const batch = new SettleAll(reqs.length, resolveAll);
-      for (let i = 0; i < reqs.length; i++) this.enqueue(reqs[i] as NetlinkRequest, { batch, index: i });
+      for (let i = 0; i < reqs.length; i++) this.enqueue(reqs[i] as NetlinkRequest, undefined, undefined, batch, i);
     });
   }
 
-  /** Check `req` and queue it; it settles exactly once, through `to` (its callbacks, or its lot). */
-  private enqueue(req: NetlinkRequest, to: { resolve?: Pending['resolve']; reject?: Pending['reject']; batch?: SettleAll; index: number }): void {
+  /** Check `req` and queue it; it settles exactly once, through its callbacks or its lot (`batch`, at `index`). */
+  private enqueue(req: NetlinkRequest, resolve: Pending['resolve'], reject: Pending['reject'], batch: SettleAll | undefined, index: number): void {
     const op = req.op ?? `nlmsg_type=${req.type}`;
-    const refuse = (err: Error): void => (to.batch ? to.batch.settle(to.index, err) : to.reject?.(err));
-    if (this.closed) return refuse(new RequestCancelledError(op));
+    if (this.closed) return refuse(reject, batch, index, new RequestCancelledError(op));
     if (!Number.isInteger(req.type) || req.type < 0 || req.type > 0xffff) {
-      return refuse(new RangeError(`nlmsg_type out of range: ${req.type}`));
+      return refuse(reject, batch, index, new RangeError(`nlmsg_type out of range: ${req.type}`));
     }
-    if (req.fenced && req.dump) return refuse(new TypeError(`${op}: a dump cannot be fenced`));
+    if (req.fenced && req.dump) return refuse(reject, batch, index, new TypeError(`${op}: a dump cannot be fenced`));
     const dump = req.dump ?? false;
     const fenced = req.fenced ?? false;
     const p: Pending = {
       req, op, dump, fenced, ack: !fenced && (req.ack ?? !dump), maxDumpRetries: req.maxDumpRetries ?? 5,
       // Every field set, in one order, so all requests share one object shape.
-      resolve: to.resolve, reject: to.reject, batch: to.batch, index: to.index,
+      resolve, reject, batch, index,
       seq: 0, attempts: 0, interrupted: false, replies: [], done: false, queued: true,
     };
     const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
@@ -489,6 +488,12 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     this.emit('enobufs', err);
     for (const p of [...this.inFlight.values()]) this.finish(p, new NetlinkOverrunError(p.op));
   }
+}
+
+/** Settle a request that was never queued. */
+function refuse(reject: Pending['reject'], batch: SettleAll | undefined, index: number, err: Error): void {
+  if (batch) batch.settle(index, err);
+  else reject?.(err);
 }
 
 function isWriter(payload: NetlinkRequest['payload']): payload is PayloadWriter {
