@@ -6,8 +6,7 @@ import { ProcfsCountSource, TrackerCountSource, type CountSource } from '../auto
 import { AutobanRunner, type AutobanRunnerOptions } from '../autoban/runner.js';
 import type { AutobanPolicyConfig } from '../autoban/policy.js';
 import { autobanSettings, type AutobanSettings } from '../config/convert.js';
-import { formatDiagnostic } from '../config/diagnostics.js';
-import { loadConfig } from '../config/index.js';
+import { readConverted } from './config-input.js';
 import { LiveConnTable } from '../conns/live.js';
 import { addSyncOptions, liveOptions, secondsAsMs, wholeNumber, type SyncCliOptions } from './conns.js';
 import { netnsOption } from './options.js';
@@ -34,11 +33,7 @@ interface AutobanCliOptions extends SyncCliOptions {
 /** lvskit_autoban from a configuration file, or nothing; exits with status 1 on errors in it. */
 function fromConfig(file: string | undefined): AutobanSettings | undefined {
   if (file === undefined) return undefined;
-  const result = loadConfig(file);
-  for (const d of result.diagnostics) console.error(formatDiagnostic(d));
-  if (!result.ok) throw new Error(`${file}: configuration has errors`);
-  const conversion = autobanSettings(result.config);
-  for (const d of conversion.diagnostics) console.error(formatDiagnostic(d));
+  const conversion = readConverted(file, undefined, (config) => autobanSettings(config));
   if (!conversion.settings) throw new Error(`${file}: no lvskit_autoban block with a threshold and an ipset`);
   return conversion.settings;
 }

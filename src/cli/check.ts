@@ -2,14 +2,14 @@
 // job: `lvskit check`, `lvskit config dump|show`: read keepalived.conf as keepalived would; print diagnostics, the model, canonical text or what lvskit would do with it.
 import type { Command } from 'commander';
 import fs from 'node:fs';
-import os from 'node:os';
 import {
   convertConfig, formatHealthCheckConversion, formatIpvsConversion, formatVrrpConversion, passwdLookup, type ConfigConversion,
   type HealthCheckConvertOptions, type UserLookup,
 } from '../config/convert.js';
 import { dumpConfig } from '../config/dump.js';
 import { formatDiagnostic, promoteWarnings, type Diagnostic } from '../config/diagnostics.js';
-import { loadConfig, type ParseResult } from '../config/index.js';
+import type { ParseResult } from '../config/index.js';
+import { readConfig } from './config-input.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
 
@@ -27,16 +27,6 @@ interface ShowOptions extends CheckOptions {
   ipvs?: boolean;
   checks?: boolean;
   autoban?: boolean;
-}
-
-/** keepalived's default config id: the first label of the node name. */
-export function defaultConfigId(): string {
-  return os.hostname().split('.')[0] ?? '';
-}
-
-/** Reads a configuration as `lvskit check` does (config id default: the host name's first label). */
-export function readConfig(opts: { file: string; strict?: boolean; configId?: string }): ParseResult {
-  return loadConfig(opts.file, { configId: opts.configId ?? defaultConfigId(), ...(opts.strict ? { strict: true } : {}) });
 }
 
 /** The system's users and groups (for MISC_CHECK `user`), read once. */

@@ -9,8 +9,7 @@ import { plan, type PlanOptions } from '../ipvs/plan.js';
 import { IpvsValidationError } from '../ipvs/validate.js';
 import type { VirtualService } from '../ipvs/model.js';
 import { convertIpvs, ipvsPlanOptions } from '../config/convert.js';
-import { formatDiagnostic } from '../config/diagnostics.js';
-import { readConfig } from './check.js';
+import { isJsonInput, readConverted } from './config-input.js';
 import { netnsOption } from './options.js';
 
 /** JSON with 64-bit counters as numbers when exact, else as decimal strings. */
@@ -41,13 +40,8 @@ interface Desired { services: unknown; options: PlanOptions }
 function readDesired(file: string, opts: { keepUnlisted?: boolean; configId?: string }): Desired {
   const text = fs.readFileSync(file, 'utf8');
   const keep: PlanOptions = { owns: { service: () => false } };
-  if (file.endsWith('.json') || text.trimStart().startsWith('{')) return { services: readJson(file, text), options: opts.keepUnlisted ? keep : {} };
-  const result = readConfig({ file, ...(opts.configId !== undefined ? { configId: opts.configId } : {}) });
-  const converted = result.ok ? convertIpvs(result.config) : undefined;
-  const diagnostics = [...result.diagnostics, ...(converted?.diagnostics ?? [])];
-  for (const d of diagnostics) console.error(formatDiagnostic(d));
-  const errors = diagnostics.filter((d) => d.severity === 'error').length + result.droppedDiagnostics;
-  if (!converted || errors > 0) throw new Error(`${file}: ${errors} error${errors === 1 ? '' : 's'}; nothing was applied`);
+  if (isJsonInput(file, text)) return { services: readJson(file, text), options: opts.keepUnlisted ? keep : {} };
+  const converted = readConverted(file, opts.configId, (config) => convertIpvs(config));
   const services: readonly VirtualService[] = converted.services;
   return { services, options: opts.keepUnlisted ? keep : ipvsPlanOptions(converted) };
 }

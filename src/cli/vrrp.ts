@@ -3,12 +3,11 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { convertVrrp } from '../config/convert.js';
-import { formatDiagnostic } from '../config/diagnostics.js';
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.js';
 import { VrrpRunner } from '../vrrp/runner.js';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
-import { readConfig } from './check.js';
+import { isJsonInput, readConverted } from './config-input.js';
 import { netnsOption } from './options.js';
 
 interface Loaded { instances: VrrpInstanceConfig[]; syncGroups: VrrpSyncGroupConfig[] }
@@ -20,7 +19,7 @@ interface Loaded { instances: VrrpInstanceConfig[]; syncGroups: VrrpSyncGroupCon
  */
 async function load(file: string, configId?: string): Promise<Loaded> {
   const text = await readFile(file, 'utf8');
-  if (file.endsWith('.json') || text.trimStart().startsWith('{')) {
+  if (isJsonInput(file, text)) {
     let json: { instances?: VrrpInstanceConfig[]; syncGroups?: VrrpSyncGroupConfig[] };
     try {
       json = JSON.parse(text) as typeof json;
@@ -29,12 +28,7 @@ async function load(file: string, configId?: string): Promise<Loaded> {
     }
     return { instances: json.instances ?? [], syncGroups: json.syncGroups ?? [] };
   }
-  const result = readConfig({ file, ...(configId !== undefined ? { configId } : {}) });
-  const converted = result.ok ? convertVrrp(result.config) : undefined;
-  const diagnostics = [...result.diagnostics, ...(converted?.diagnostics ?? [])];
-  for (const d of diagnostics) console.error(formatDiagnostic(d));
-  const errors = diagnostics.filter((d) => d.severity === 'error').length + result.droppedDiagnostics;
-  if (!converted || errors > 0) throw new Error(`${file}: ${errors} error${errors === 1 ? '' : 's'}; nothing was done`);
+  const converted = readConverted(file, configId, (config) => convertVrrp(config));
   return { instances: converted.instances, syncGroups: converted.syncGroups };
 }
 

@@ -200,7 +200,7 @@ test('a changed keepalived.conf is applied as edits; an invalid one changes noth
   const refused = await lvskit('ipvs', 'apply', broken, '-n', x.ns.name);
   t.is(refused.code, 1);
   t.regex(refused.stderr, /keepalived\.conf:\d+:\d+: error: .*nosuch/);
-  t.regex(refused.stderr, /nothing was applied/);
+  t.regex(refused.stderr, /nothing was done/);
   t.regex(await x.ipvsadm('-Ln'), /172\.16\.16\.37:80\s+Route\s+20\s/);
   t.not(await x.ipvsadm('-Ln'), before);
 
