@@ -61,10 +61,8 @@ interface Row { what: string; lvskitMs: number; baselineMs: number; pairRatio: n
 
 /** lvskit-only rounds after the cold one, before the paired samples: V8 compiles hot code after some calls. */
 const WARMUP_ROUNDS = 3;
-/** The first, cold reconcile (set by measure()). */
-const cold = { ms: NaN };
-
-async function measure(): Promise<Row[]> {
+/** The paired rows, and the first (cold) reconcile from empty in ms. */
+async function measure(): Promise<{ rows: Row[]; coldMs: number }> {
   const table = desiredTable();
   const script = restoreScript(table);
   const ipvs = IpvsClient.open();
@@ -99,7 +97,6 @@ async function measure(): Promise<Row[]> {
       console.log(`# ${i === 0 ? 'warm-up' : `sample ${i}`}: apply ${applied.toFixed(0)} ms vs ipvsadm -R ${restore.toFixed(0)} ms`);
       if (i > 0) { applyMs.push(applied); restoreMs.push(restore); }
     }
-    cold.ms = coldMs;
     // What a daemon holds after loading its configuration: the table validated once.
     const loaded = validateServices(table);
     // Phase 2: the table stays; a reload that changes nothing, vs listing it (round 0 discarded).
@@ -114,18 +111,19 @@ async function measure(): Promise<Row[]> {
     }
     await ipvs.flush();
     const rules = `${SERVICES.toLocaleString('en-US')} services × ${REAL_SERVERS} real servers`;
-    return [
+    const rows: Row[] = [
       { what: `reconcile from empty (validate + dump + plan + apply), ${rules}`, lvskitMs: median(applyMs), baselineMs: median(restoreMs),
         pairRatio: median(restoreMs.map((b, i) => b / (applyMs[i] ?? NaN))), baseline: '`ipvsadm -R` of the same rules', goal: '≥ 20×' },
       { what: `no-op reconcile (dump + plan of the loaded table, 0 operations) of ${rules}`, lvskitMs: median(noopMs), baselineMs: median(listMs),
         pairRatio: median(listMs.map((b, i) => b / (noopMs[i] ?? NaN))), baseline: '`ipvsadm -Ln` of the same table', goal: '≥ 1×' },
     ];
+    return { rows, coldMs };
   } finally {
     ipvs.close();
   }
 }
 
-function markdown(rows: Row[], kernel: string): string {
+function markdown({ rows, coldMs }: { rows: Row[]; coldMs: number }, kernel: string): string {
   const fmt = (ms: number): string => Math.round(ms).toLocaleString('en-US');
   const lines = [
     '| operation | lvskit (ms) | baseline | baseline (ms) | baseline ÷ lvskit (medians) | median of per-run ratios | goal |',
@@ -133,7 +131,7 @@ function markdown(rows: Row[], kernel: string): string {
     ...rows.map((r) => `| ${r.what} | ${fmt(r.lvskitMs)} | ${r.baseline} | ${fmt(r.baselineMs)} | ${(r.baselineMs / r.lvskitMs).toFixed(1)}× | ${r.pairRatio.toFixed(1)}× | ${r.goal} |`),
   ];
   const when = new Date().toISOString().slice(0, 10);
-  return `${lines.join('\n')}\n\nThe first reconcile from empty, cold (the daemon's first after it starts, before V8 has compiled the code): ${fmt(cold.ms)} ms. `
+  return `${lines.join('\n')}\n\nThe first reconcile from empty, cold (the daemon's first after it starts, before V8 has compiled the code): ${fmt(coldMs)} ms. `
     + `Then ${WARMUP_ROUNDS} lvskit-only warm-up rounds and one paired warm-up round, all discarded. `
     + `Medians of ${SAMPLES} alternating runs (a per-run ratio compares two runs made back to back, which cancels most of the host's load swings), measured ${when} inside ${kernel}, `
     + `Node ${process.version} (guest with ${os.cpus().length} CPU, on a shared host); apply: fenced requests, 128 KiB datagrams with one fence each; `
