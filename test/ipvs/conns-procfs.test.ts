@@ -5,6 +5,10 @@ import { readConnections, scanConnections } from '../../src/conns/index.js';
 import { clientAddresses, connsFor, parseIpvsadmList, referenceCounts, type ClientSpec } from '../helpers/conns-fixtures.js';
 import { SyncLab, fillConnectionTable } from '../helpers/conns-lab.js';
 
+// Serial: IPVS keeps one connection hash for all namespaces and /proc/net/ip_vs_conn resumes each read
+// by position in it, so a table filling in another test's namespace makes rows repeat or vanish in
+// `ipvsadm -lnc` and in the scanner alike (docs/conns.md).
+
 /** 60 IPv4 clients with 0…177 ESTABLISHED and a few other states, 3 IPv6 clients. */
 function mixedClients(): ClientSpec[] {
   const v4 = clientAddresses(60).map((address, i) => ({ address, states: { ESTABLISHED: (i * 37) % 178, TIME_WAIT: i % 4, SYN_RECV: i % 3, FIN_WAIT: i % 2 } }));
@@ -12,7 +16,7 @@ function mixedClients(): ClientSpec[] {
   return [...v4, ...v6];
 }
 
-test('per-client counts of the scanner equal a reference count of ipvsadm -lnc on a real table', async (t) => {
+test.serial('per-client counts of the scanner equal a reference count of ipvsadm -lnc on a real table', async (t) => {
   const lab = await SyncLab.create({ syncId: 21 });
   t.teardown(() => lab.close());
   const conns = connsFor(mixedClients(), { timeoutSec: 3600 });
@@ -34,7 +38,7 @@ test('per-client counts of the scanner equal a reference count of ipvsadm -lnc o
   t.deepEqual(scan.byState, Object.fromEntries(states));
 });
 
-test('the row iterator reads the same rows as ipvsadm -lnc, every field', async (t) => {
+test.serial('the row iterator reads the same rows as ipvsadm -lnc, every field', async (t) => {
   const lab = await SyncLab.create({ syncId: 22 });
   t.teardown(() => lab.close());
   const conns = connsFor([{ address: '198.18.0.1', states: { ESTABLISHED: 30, TIME_WAIT: 5 } }, { address: '2001:db8::1', states: { SYN_RECV: 4 } }], { timeoutSec: 3600 });
@@ -57,7 +61,7 @@ function escape(text: string | undefined): string {
   return (text ?? '').replace(/[[\]().*+?^$|\\]/g, '\\$&');
 }
 
-test('each namespace has its own table: the sender\'s is empty while the backup\'s is full', async (t) => {
+test.serial('each namespace has its own table: the sender\'s is empty while the backup\'s is full', async (t) => {
   const lab = await SyncLab.create({ syncId: 23 });
   t.teardown(() => lab.close());
   await fillConnectionTable(lab, connsFor([{ address: '198.18.0.9', states: { ESTABLISHED: 20 } }]));
