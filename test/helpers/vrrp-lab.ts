@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { formatIPv6 } from '../../src/bytes.js';
 import { binding } from '../../src/native/binding.js';
 import { openSocket } from '../../src/native/socket.js';
+import { systemClock } from '../../src/vrrp/clock.js';
 import { decodeAnnouncement, formatMac } from '../../src/vrrp/arp.js';
 import { decodeAdvertisement, decodeIpv4Header } from '../../src/vrrp/packet.js';
 import { createNetns, type Netns } from './netns.js';
@@ -118,13 +119,16 @@ export async function createVrrpLab(t: ExecutionContext, count: number): Promise
   }
   const capture = openSocket({ family: 'packet', type: 'raw', protocol: 0, netns: observer.name });
   capture.bind({ family: 'packet', ifindex: 0, protocol: K.ETH_P_ALL! });
+  // Each frame is timed when the kernel took it off the bridge, not when this process got to it:
+  // a takeover's time is then the wire's, whatever the speakers' work delays the observer by.
+  capture.setReceiveTimestamps(true);
   t.teardown(() => capture.close());
   const seen: Seen[] = [];
   const waiters = new Set<{ accept: (s: Seen) => boolean; resolve: (s: Seen) => void }>();
   capture.on('message', (data, info) => {
     const from = info.from?.family === 'packet' ? info.from : undefined;
     if (!from || !ports.includes(from.ifindex) || from.pkttype === K.PACKET_OUTGOING) return;
-    const s = decodeFrame(data, performance.now());
+    const s = decodeFrame(data, info.receivedMonoNs !== undefined ? systemClock.fromMonotonicNs!(info.receivedMonoNs) : performance.now());
     if (!s) return;
     seen.push(s);
     for (const w of waiters) if (w.accept(s)) { waiters.delete(w); w.resolve(s); }
