@@ -20,6 +20,7 @@
         "native/errors.cc",
         "native/netns.cc",
         "native/recv.cc",
+        "native/signal_send.cc",
         "native/sockaddr.cc",
         "native/socket.cc",
         "native/socket_poll.cc"

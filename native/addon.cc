@@ -1,9 +1,10 @@
 // layer: native (C++ addon)
-// job: module entry point: exports the Socket class and the kernel constants (NativeBinding).
+// job: module entry point: exports the Socket class, the kernel constants, the connection scanner and signal sends (NativeBinding).
 #include <napi.h>
 
 #include "conn_scan.h"
 #include "constants.h"
+#include "signal_send.h"
 #include "socket.h"
 
 namespace {
@@ -13,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("constants", lvskit::MakeConstants(env));
   exports.Set("scanConnections", Napi::Function::New(env, lvskit::ScanConnections, "scanConnections"));
   exports.Set("ConnReader", lvskit::DefineConnReader(env));
+  exports.Set("signalSends", lvskit::MakeSignalSends(env));
   return exports;
 }
 

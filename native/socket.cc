@@ -17,6 +17,7 @@
 
 #include "errors.h"
 #include "netns.h"
+#include "signal_send.h"
 #include "sockaddr.h"
 
 namespace lvskit {
@@ -52,6 +53,7 @@ Napi::Function Socket::Define(Napi::Env env) {
           InstanceMethod<&Socket::GetSockOpt>("getsockopt"),
           InstanceMethod<&Socket::AttachFilter>("attachFilter"),
           InstanceMethod<&Socket::Send>("send"),
+          InstanceMethod<&Socket::ArmSignalSend>("armSignalSend"),
           InstanceMethod<&Socket::StartReading>("startReading"),
           InstanceMethod<&Socket::StopReading>("stopReading"),
           InstanceMethod<&Socket::AwaitWritable>("awaitWritable"),
@@ -198,6 +200,20 @@ Napi::Value Socket::Send(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(sent));
 }
 
+Napi::Value Socket::ArmSignalSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int fd = OpenFd("armSignalSend");
+  if (!info[0].IsArray()) ThrowTypeError(env, "buffers must be an array of Buffers");
+  Napi::Array buffers = info[0].As<Napi::Array>();
+  std::string bytes;
+  for (uint32_t i = 0; i < buffers.Length(); ++i) {
+    Napi::Buffer<uint8_t> buffer = BufferArg(env, buffers.Get(i), "buffers[" + std::to_string(i) + "]");
+    bytes.append(reinterpret_cast<const char*>(buffer.Data()), buffer.Length());
+  }
+  SockAddr dest = SockAddrFromJs(env, info[1], "dest");
+  return Napi::Number::New(env, lvskit::ArmSignalSend(fd, bytes.data(), bytes.size(), dest.get(), dest.length));
+}
+
 void Socket::Close(const Napi::CallbackInfo&) { CloseNow(false); }
 
 void Socket::CloseNow(bool finalizing) {
@@ -210,6 +226,7 @@ void Socket::CloseNow(bool finalizing) {
   }
   pollEvents_ = 0;
   if (fd_ >= 0) {
+    DisarmSignalSendsFor(fd_);
     close(fd_);
     fd_ = -1;
   }

@@ -90,11 +90,12 @@ export function registerVrrpCommands(program: Command): void {
       runner.start();
       const events = (async () => { for await (const e of stream) print(e); })();
       await new Promise<void>((resolve) => {
-        const stop = (): void => resolve();
+        const stop = (): void => resolve(runner.stop());
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
+        // Then (node's handler is in place) each MASTER's priority 0 leaves from the signal handler itself.
+        runner.releaseOnSignal(['SIGTERM', 'SIGINT']);
       });
-      await runner.stop();
       await events;
       if (opts.json) console.log(JSON.stringify({ ts: Date.now(), type: 'stopped', status: runner.status() }));
     });

@@ -51,6 +51,8 @@ export interface NativeSocket {
   attachFilter(program: Buffer): void;
   /** sendmsg of the buffers (scatter list) to `dest`; returns bytes sent, or -1 on EAGAIN/EWOULDBLOCK. */
   send(buffers: Buffer[], dest?: SockAddr): number;
+  /** A copy of (buffers, dest) armed to be sent by the signal handler (`signalSends`); a token for it, or -1 when no slot is free. */
+  armSignalSend(buffers: Buffer[], dest: SockAddr): number;
   /**
    * Start (or resume) reading. On each wakeup up to `maxPerWakeup` datagrams are read into one
    * chunk and handed to `onBatch`; receive errors (e.g. ENOBUFS) go to `onError` and reading goes on.
@@ -66,8 +68,22 @@ export interface NativeSocket {
   close(): void;
 }
 
+/**
+ * Datagrams sent from a signal handler (native/signal_send.cc), before the event loop hears of
+ * the signal. Process-wide: 32 slots.
+ */
+export interface NativeSignalSends {
+  /** Put the sending handler in front of the signal's current one (install the JS listener first: it still runs, after). */
+  install(signum: number): void;
+  /** Free the slot of an arming (unless re-armed since); true if the handler had sent it. */
+  disarm(token: number): boolean;
+  /** Whether the handler has sent that arming's datagram. */
+  sent(token: number): boolean;
+}
+
 export interface NativeBinding {
   Socket: new (options: NativeSocketOptions) => NativeSocket;
+  signalSends: NativeSignalSends;
   /** Kernel constants read from the C headers the addon was built against. */
   constants: Readonly<Record<string, number>>;
 }

@@ -289,6 +289,9 @@ export class Socket extends EventEmitter<SocketEvents> {
     });
   }
 
+  /** A copy of `data` for `dest`, armed to be sent from a signal handler: a token, or -1 (see signal-send.ts). */
+  armSignalSend(data: readonly Buffer[], dest: SockAddr): number { return this.#native.armSignalSend([...data], dest); }
+
   /** Start (or restart after `pause()`) reading. */
   resume(): this {
     this.#paused = false;

@@ -2,6 +2,8 @@
 // job: one raw protocol-112 socket per interface, family and mode (multicast, or unicast from one source), shared by the instances on it; sends adverts as keepalived does.
 import { binding } from '../native/binding.js';
 import type { Clock } from './clock.js';
+import type { SockAddr } from '../native/binding.js';
+import { SignalSend } from '../native/signal-send.js';
 import { openSocket, type MessageInfo, type Socket } from '../native/socket.js';
 import { IPPROTO_VRRP, IPV6_TCLASS, TOS_NETWORK_CONTROL, VRRP_CHECKSUM_OFFSET, VRRP_GROUP_IPV4, VRRP_GROUP_IPV6, VRRP_TTL } from './constants.js';
 import { encodeIpv4Header, type IpFamily } from './packet.js';
@@ -102,12 +104,26 @@ export class VrrpChannel {
    * our source; IPv6 goes as the payload and the kernel fills in the checksum.
    */
   send(vrrp: Buffer, dst: string): Promise<number> {
+    const [buffers, dest] = this.#datagram(vrrp, dst);
+    return this.#socket.send(buffers, dest);
+  }
+
+  /**
+   * The same datagram, armed to be sent by the handler of a signal passed to `sendOnSignal`
+   * (src/native/signal-send.ts); undefined when no slot is free (send it the ordinary way then).
+   */
+  armOnSignal(vrrp: Buffer, dst: string): SignalSend | undefined {
+    const [buffers, dest] = this.#datagram(vrrp, dst);
+    return SignalSend.arm(this.#socket, buffers, dest);
+  }
+
+  #datagram(vrrp: Buffer, dst: string): [Buffer[], SockAddr] {
     if (this.family === 4) {
       this.#id = (this.#id + 1) & 0xffff || 1; // 0 would let the kernel choose; keepalived skips it too
       const header = encodeIpv4Header({ src: this.source, dst, payloadBytes: vrrp.length, id: this.#id });
-      return this.#socket.send([header, vrrp], { family: 'inet', address: dst });
+      return [[header, vrrp], { family: 'inet', address: dst }];
     }
-    return this.#socket.send(vrrp, { family: 'inet6', address: dst, scopeId: this.#ifindex });
+    return [[vrrp], { family: 'inet6', address: dst, scopeId: this.#ifindex }];
   }
 
   /** The destination multicast adverts go to. */

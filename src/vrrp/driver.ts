@@ -1,6 +1,7 @@
 // layer: behaviour (vrrp)
 // job: one instance at run time: its pure machine, real timers, and the actions carried out (adverts, VIPs over rtnetlink, announcements, hooks, scripts).
 import { isErrnoError } from '../errors.js';
+import type { SignalSend } from '../native/signal-send.js';
 import type { RtnlClient } from '../rtnl/client.js';
 import { IFA_F_NODAD } from '../rtnl/constants.js';
 import type { Announcer } from './announce.js';
@@ -58,6 +59,9 @@ export class InstanceDriver {
   };
   /** VIP changes, announcements and hooks run one after another, in the order the machine asked. */
   #queue: Promise<void> = Promise.resolve();
+  /** After armRelease(): while MASTER, our priority-0 advert per destination, armed in a signal slot. */
+  #release: Map<string, SignalSend> | undefined;
+  #armRelease = false;
 
   constructor(config: ResolvedInstance, channel: VrrpChannel, deps: DriverDeps) {
     this.config = config;
@@ -80,6 +84,16 @@ export class InstanceDriver {
     const { machine, actions } = step(this.#machine, event, atMs);
     this.#machine = machine;
     for (const action of actions) this.#execute(action);
+    if (this.#armRelease) this.#syncRelease();
+  }
+
+  /**
+   * From now on, whenever MASTER, keep the priority-0 adverts armed for the signals given to
+   * `sendOnSignal` (VrrpRunner.releaseOnSignal): they leave from the signal handler itself.
+   */
+  armRelease(): void {
+    this.#armRelease = true;
+    this.#syncRelease();
   }
 
   /**
@@ -133,10 +147,23 @@ export class InstanceDriver {
     }
   }
 
+  get #destinations(): string[] {
+    return this.config.unicastPeers.length > 0 ? this.config.unicastPeers : [this.channel.group];
+  }
+
   #sendAdvert(priority: number): void {
-    const c = this.config;
-    const destinations = c.unicastPeers.length > 0 ? c.unicastPeers : [this.channel.group];
-    for (const dst of destinations) {
+    for (const dst of this.#destinations) {
+      const armed = this.#release?.get(dst);
+      if (armed && priority === 0) {
+        this.#release!.delete(dst);
+        if (armed.disarm()) { // a signal's handler sent it already: a second one would restart the backup's Skew_Time
+          this.#stats.advertsSent++;
+          this.#stats.priorityZeroSent++;
+          continue;
+        }
+      } else if (armed?.sent) {
+        return; // released on the wire by a signal, the stop is on its way: no advert may contradict it
+      }
       const vrrp = this.#advertBytes(priority, dst);
       this.#stats.advertsSent++;
       if (priority === 0) this.#stats.priorityZeroSent++;
@@ -158,6 +185,21 @@ export class InstanceDriver {
       this.#adverts.set(key, vrrp);
     }
     return vrrp;
+  }
+
+  /** Arm the priority-0 adverts on becoming MASTER, disarm them on leaving (unless #sendAdvert took them). */
+  #syncRelease(): void {
+    const master = this.#machine.state === 'MASTER';
+    if (master && !this.#release) {
+      this.#release = new Map();
+      for (const dst of this.#destinations) {
+        const armed = this.channel.armOnSignal(this.#advertBytes(0, dst), dst);
+        if (armed) this.#release.set(dst, armed); // no slot free: the stop sends this one the ordinary way
+      }
+    } else if (!master && this.#release) {
+      for (const armed of this.#release.values()) armed.disarm();
+      this.#release = undefined;
+    }
   }
 
   #setTimer(timer: TimerName, atMs: number): void {

@@ -2,6 +2,7 @@
 // job: run VRRP instances: validate, open the shared channels, feed datagrams, link changes and timers to the machines, sync groups, graceful stop.
 import { EventEmitter } from 'node:events';
 import { eventStream } from '../event-stream.js';
+import { sendOnSignal } from '../native/signal-send.js';
 import { RtnlClient } from '../rtnl/client.js';
 import { IFA_F_SECONDARY, IFA_F_TENTATIVE } from '../rtnl/constants.js';
 import type { Link } from '../rtnl/link.js';
@@ -236,6 +237,19 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   events(options: { signal?: AbortSignal } = {}): AsyncGenerator<VrrpRunnerEvent> {
     return eventStream(this, RUNNER_EVENT_NAMES, (_name, event) => event as VrrpRunnerEvent,
       { ...options, closed: this.#stopped });
+  }
+
+  /**
+   * Commit `signals` to a graceful stop whose first step is taken by the signal handler itself:
+   * while an instance is MASTER its priority-0 advert waits armed in a native slot, and leaves the
+   * moment a signal arrives, before the event loop has run (node's own handler then delivers the
+   * signal to JS as before). Call it after `process.on(signal, () => runner.stop())`, which must
+   * follow: once a signal has sent the priority 0, no advert at our priority goes out again.
+   * Process-wide, as signal handlers are: for the composition that owns the process (the CLI).
+   */
+  releaseOnSignal(signals: readonly NodeJS.Signals[]): void {
+    for (const signal of signals) sendOnSignal(signal);
+    for (const driver of this.#drivers.values()) driver.armRelease();
   }
 
   /** Graceful stop: priority 0 from every MASTER, VIPs released, sockets closed. Idempotent. */

@@ -1,9 +1,10 @@
 // layer: tests (kernel tier, root)
-// job: the runner on real sockets between namespaces: election of three, VIP with label, GARPs and adverts on the wire, a burst of mutated datagrams, hooks and notify scripts.
+// job: the runner on real sockets between namespaces: election of three, VIP with label, GARPs and adverts on the wire, a burst of mutated datagrams, hooks and notify scripts, release on a signal.
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { openSocket } from '../../src/native/socket.js';
 import type { SyncDaemonRequest } from '../../src/vrrp/events.js';
 import { encodeAdvertisement, encodeIpv4Header, encodePassword } from '../../src/vrrp/packet.js';
@@ -128,4 +129,33 @@ ktest('lvs_sync_daemon_interface drives the hook (backup, master, stop); notify 
   });
   const script = await timedOut.waitFor((e) => e.type === 'script', 3000);
   t.like(script, { type: 'script', timedOut: true, signal: 'SIGKILL' });
+});
+
+ktest('releaseOnSignal: the MASTER\'s priority 0 leaves from the signal handler, before the JS listener runs, once; then the VIP is released', async (t) => {
+  const lab = await createVrrpLab(t, 1);
+  const vip = `${lab.net4}.106`;
+  const r = await startRunner(t, lab.balancers[0]!.ns, {
+    instances: [{ name: 'VI_R', interface: 'eth0', vrid: 55, priority: 255, version: 3, advertIntervalMs: 50, virtualAddresses: [vip] }],
+  });
+  await r.waitFor(entered('VI_R', 'MASTER'), 2000);
+  await r.runner.settled();
+  let listenerAtMs = 0;
+  const stopped = new Promise<void>((resolve) => process.once('SIGUSR2', () => {
+    listenerAtMs = performance.now();
+    resolve(r.runner.stop());
+  }));
+  r.runner.releaseOnSignal(['SIGUSR2']);
+  await sleep(120); // a few adverts at priority 255 with the release armed
+  const signalledAtMs = performance.now();
+  process.kill(process.pid, 'SIGUSR2');
+  await stopped;
+  await sleep(150);
+  const zeros = lab.seen.filter((s) => s.kind === 'vrrp' && s.vrid === 55 && s.priority === 0);
+  t.is(zeros.length, 1, 'one priority 0: the stop did not send a second');
+  // The observer times frames by the kernel's receive stamp: the advert was on the wire first.
+  t.true(zeros[0]!.atMs >= signalledAtMs && zeros[0]!.atMs <= listenerAtMs,
+    `priority 0 at ${(zeros[0]!.atMs - signalledAtMs).toFixed(2)} ms, JS listener at ${(listenerAtMs - signalledAtMs).toFixed(2)} ms`);
+  t.is(lab.seen.filter((s) => s.kind === 'vrrp' && s.vrid === 55 && s.atMs > zeros[0]!.atMs).length, 0, 'nothing after the priority 0');
+  t.like(r.runner.status()[0], { state: 'INIT', stats: { priorityZeroSent: 1 } });
+  t.false((await addressesOn(lab.balancers[0]!.ns)).includes(vip));
 });
