@@ -7,9 +7,11 @@ export interface Clock {
   now(): number;
   /**
    * Call `fn` at `atMs` (soon, but never synchronously, if that has passed). `precise`: within a
-   * fraction of a millisecond rather than within about one. Returns a handle for clearTimer.
+   * fraction of a millisecond rather than within about one; `prepare` then runs just before the
+   * last sub-millisecond wait, for the work that does not depend on the exact moment (nothing else
+   * runs on this thread between it and `fn`). Returns a handle for clearTimer.
    */
-  setTimer(atMs: number, fn: () => void, precise?: boolean): unknown;
+  setTimer(atMs: number, fn: () => void, precise?: boolean, prepare?: () => void): unknown;
   clearTimer(handle: unknown): void;
   /**
    * A CLOCK_MONOTONIC time in ns (a kernel receive timestamp) on this clock's scale; absent on
@@ -20,31 +22,38 @@ export interface Clock {
 
 /** How early a precise timer's libuv timer wakes before its deadline. */
 const EARLY_MS = 2;
+/** How long before its deadline a precise timer stops sleeping and spins. */
+const SPIN_MS = 0.2;
 /** Something to wait on: nothing ever wakes it, so Atomics.wait is a precise sleep. */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 interface SystemTimer { timeout?: ReturnType<typeof setTimeout>; cancelled: boolean }
 
-/**
- * performance.now() and setTimeout. libuv timers have whole-millisecond resolution and fire up to a
- * millisecond late; a `precise` timer (the Master_Down_Timer: Skew_Time at a 50 ms interval is
- * 30.5 ms, and keepalived's timers are microsecond timers) wakes `EARLY_MS` early and sleeps the
- * rest with Atomics.wait — a futex with a nanosecond timeout, which blocks this thread for at most
- * those 2 ms, once per takeover.
- */
 /** performance.now() and process.hrtime() both read libuv's CLOCK_MONOTONIC; this is their offset in ms. */
 const monotonicOffsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 
+/**
+ * performance.now() and setTimeout. libuv timers have whole-millisecond resolution and fire up to a
+ * millisecond late; a `precise` timer (the Master_Down_Timer: Skew_Time at a 50 ms interval is
+ * 30.5 ms, and keepalived's timers are microsecond timers) wakes `EARLY_MS` early, sleeps with
+ * Atomics.wait — a futex with a nanosecond timeout, which wakes about 0.1 ms late here — until
+ * `SPIN_MS` before its deadline, runs `prepare`, and spins the rest. It blocks this thread for at
+ * most those 2 ms, once per takeover.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   fromMonotonicNs: (ns) => ns / 1e6 - monotonicOffsetMs,
-  setTimer: (atMs, fn, precise = false) => {
+  setTimer: (atMs, fn, precise = false, prepare) => {
     const timer: SystemTimer = { cancelled: false };
     const fire = (): void => {
       timer.timeout = undefined;
       if (timer.cancelled) return;
-      const left = atMs - performance.now();
-      if (precise && left > 0) Atomics.wait(sleeper, 0, 0, left);
+      if (precise) {
+        const left = atMs - performance.now();
+        if (left > SPIN_MS) Atomics.wait(sleeper, 0, 0, left - SPIN_MS);
+        prepare?.();
+        while (performance.now() < atMs);
+      }
       fn();
     };
     const left = atMs - performance.now();

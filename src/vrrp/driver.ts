@@ -12,7 +12,7 @@ import type { ResolvedInstance } from './instance.js';
 import { runScript, scriptsFor } from './notify.js';
 import { encodeAdvertisement } from './packet.js';
 import { checkAdvertisement, emptyDropCounters, type ReceivedDatagram, type ReceivePolicy } from './receive.js';
-import { createMachine, step, type Machine, type MachineConfig, type TimerName, type VrrpAction, type VrrpEvent } from './state.js';
+import { createMachine, step, type Machine, type MachineConfig, type StepResult, type TimerName, type VrrpAction, type VrrpEvent } from './state.js';
 
 /** What a driver needs from the runner. */
 export interface DriverDeps {
@@ -79,9 +79,9 @@ export class InstanceDriver {
   get name(): string { return this.config.name; }
   get machine(): Machine { return this.#machine; }
 
-  /** Step the machine (at `atMs`, default now) and carry out what it returns. */
-  handle(event: VrrpEvent, atMs = this.#deps.clock.now()): void {
-    const { machine, actions } = step(this.#machine, event, atMs);
+  /** Step the machine (at `atMs`, default now; or `stepped`, taken from this machine before) and carry out what it returns. */
+  handle(event: VrrpEvent, atMs = this.#deps.clock.now(), stepped = step(this.#machine, event, atMs)): void {
+    const { machine, actions } = stepped;
     this.#machine = machine;
     for (const action of actions) this.#execute(action);
     if (this.#armRelease) this.#syncRelease();
@@ -204,12 +204,17 @@ export class InstanceDriver {
 
   #setTimer(timer: TimerName, atMs: number): void {
     this.#clearTimer(timer);
-    // Master_Down_Timer decides when a takeover happens: it gets the sub-millisecond timer.
+    // Master_Down_Timer decides when a takeover happens: it gets the sub-millisecond timer, and
+    // the machine's step is taken while it waits out its last fraction of a millisecond (step is
+    // pure, and nothing can change the machine meanwhile: the thread is waiting for this timer).
+    const event = { type: 'timer', timer } as const;
+    let prepared: { from: Machine; result: StepResult } | undefined;
     const handle = this.#deps.clock.setTimer(atMs, () => {
       if (this.#timers.get(timer) !== handle) return;
       this.#timers.delete(timer);
-      this.handle({ type: 'timer', timer });
-    }, timer === 'masterDown');
+      if (prepared?.from === this.#machine) this.handle(event, atMs, prepared.result);
+      else this.handle(event);
+    }, timer === 'masterDown', () => { prepared = { from: this.#machine, result: step(this.#machine, event, atMs) }; });
     this.#timers.set(timer, handle);
   }
 

@@ -1,5 +1,5 @@
 // layer: tests (unit tier)
-// job: the system clock's timers: precise ones never before their deadline, none synchronously, all cancellable.
+// job: the system clock's timers: precise ones never before their deadline (their `prepare` just before), none synchronously, all cancellable.
 import test from 'ava';
 import { systemClock } from '../../src/vrrp/clock.js';
 
@@ -34,4 +34,21 @@ test('systemClock reads a CLOCK_MONOTONIC time (a kernel receive timestamp) on i
   const now = systemClock.now();
   t.true(Math.abs(systemClock.fromMonotonicNs!(ns) - now) < 1, `${systemClock.fromMonotonicNs!(ns)} vs ${now}`);
   t.true(Math.abs(systemClock.fromMonotonicNs!(ns + 5e6) - systemClock.fromMonotonicNs!(ns) - 5) < 1e-6);
+});
+
+test('a precise timer runs `prepare` within its last fraction of a millisecond, before `fn` and with nothing in between', async (t) => {
+  const order: string[] = [];
+  const at = systemClock.now() + 6;
+  let preparedAt = 0;
+  systemClock.setTimer(at, () => order.push('fn'), true, () => { preparedAt = systemClock.now(); order.push('prepare'); });
+  setTimeout(() => order.push('other'), 1);
+  await wait(30);
+  t.deepEqual(order, ['other', 'prepare', 'fn']);
+  // Within the last millisecond (or after the deadline, when this loaded thread woke late).
+  t.true(preparedAt > at - 1, `prepared ${(at - preparedAt).toFixed(3)} ms before the deadline`);
+  let unused = false;
+  const cancelled = systemClock.setTimer(systemClock.now() + 2, () => undefined, true, () => { unused = true; });
+  systemClock.clearTimer(cancelled);
+  await wait(10);
+  t.false(unused, 'a cancelled timer prepares nothing');
 });
