@@ -4,22 +4,25 @@ import { copyInto } from '../bytes.js';
 import { GenlSocket } from '../genl/client.js';
 import { decodeGenl, encodeGenl, type GenlFamily } from '../genl/codec.js';
 import { AttrWriter, decodeAttrs, type Attr } from '../netlink/attr.js';
-import type { PayloadWriter } from '../netlink/engine.js';
+import type { NetlinkRequest, PayloadWriter } from '../netlink/engine.js';
 import type { NlMessage } from '../netlink/message.js';
-import { decodeService, decodeServiceReply, encodeService, encodeServiceKeyNest, findAttr, findNest, type DecodeOptions } from './codec.js';
-import { DEST_NEST_BYTES, decodeDestination, encodeDestinationKeyNest, writeDestinationNest } from './codec-dest.js';
+import { decodeService, decodeServiceReply, encodeServiceKeyNest, findAttr, findNest, type DecodeOptions } from './codec.js';
+import { decodeDestination } from './codec-dest.js';
 import { DumpInterruptedError, NetlinkDecodeError, NetlinkError } from '../netlink/errors.js';
 import { decodeDaemon, decodeInfo, decodeTimeouts, encodeDaemon, encodeDaemonState, encodeTimeouts } from './codec-config.js';
 import * as K from './constants.js';
+import { commands, type IpvsCommand } from './commands.js';
 import { ipvsErrorFrom } from './errors.js';
 import {
-  destinationName, serviceFamily, serviceName, type Destination, type DestinationState, type IpvsInfo, type ServiceKey,
+  serviceFamily, serviceName, type Destination, type DestinationState, type IpvsInfo, type ServiceKey,
   type ServiceSettings, type ServiceState, type SyncDaemon, type Timeouts, type VirtualService,
 } from './model.js';
 import {
   validateDaemon, validateDestinationKey, validateDestination, validateService, validateServiceKey, validateServiceSettings,
   validateTimeouts,
 } from './validate.js';
+
+export { attrsBytes, commands, destinationTarget, type IpvsCommand } from './commands.js';
 
 /** Where and how to open the IPVS socket. */
 export interface IpvsClientOptions {
@@ -39,61 +42,17 @@ export interface IpvsClientOptions {
   dumpSockets?: number;
 }
 
-/** One IPVS command, encoded: what `IpvsClient.send` takes (apply() builds these). */
-export interface IpvsCommand {
-  cmd: number;
-  /** Attribute bytes after the genl header: whole, in parts, or written in place into the datagram. */
-  attrs?: Buffer | readonly Buffer[] | PayloadWriter;
-  /** What the command is about, for errors (`TCP 10.0.0.1:80 -> 10.0.1.1:80`); computed only when needed. */
-  target: string | (() => string);
+/** A fenced request whose payload (genl header, then attributes from a writer) it writes itself. */
+class WrittenRequest implements NetlinkRequest, PayloadWriter {
+  readonly fenced = true;
+  constructor(readonly type: number, readonly op: string, private readonly genl: Buffer, private readonly attrs: PayloadWriter) {}
+  get payload(): PayloadWriter { return this; }
+  get length(): number { return this.genl.length + this.attrs.length; }
+  write(buf: Buffer, at: number): void {
+    copyInto(this.genl, buf, at);
+    this.attrs.write(buf, at + this.genl.length);
+  }
 }
-
-/** `TCP 10.0.0.1:80 -> 10.0.1.1:80`: a real server within its service, as errors name it. */
-export function destinationTarget(key: ServiceKey, dest: { address: string; port: number }): string {
-  return `${serviceName(key)} -> ${destinationName(dest)}`;
-}
-
-/** A command's attribute bytes as one buffer, however they are held (for tests and inspection). */
-export function attrsBytes(attrs: IpvsCommand['attrs']): Buffer {
-  if (attrs === undefined) return Buffer.alloc(0);
-  if (Buffer.isBuffer(attrs)) return attrs;
-  if (Array.isArray(attrs)) return Buffer.concat(attrs as readonly Buffer[]);
-  const writer = attrs as PayloadWriter;
-  const out = Buffer.alloc(writer.length);
-  writer.write(out, 0);
-  return out;
-}
-
-/** The service's identity nest then the real server's, written in place (no buffer per real server). */
-function destinationAttrs(keyNest: Buffer, dest: Destination): PayloadWriter {
-  return {
-    length: keyNest.length + DEST_NEST_BYTES,
-    write(buf, at) {
-      copyInto(keyNest, buf, at);
-      writeDestinationNest(buf, at + keyNest.length, dest);
-    },
-  };
-}
-
-/**
- * Encoders of the commands that change services and real servers (inputs already validated).
- * The destination commands take the service's identity nest, so that a caller sending many
- * commands for one service (apply) encodes it once.
- */
-export const commands = {
-  addService: (svc: ServiceKey & ServiceSettings): IpvsCommand =>
-    ({ cmd: K.IPVS_CMD_NEW_SERVICE, attrs: encodeService(new AttrWriter(), svc).toBuffer(), target: () => serviceName(svc) }),
-  editService: (svc: ServiceKey & ServiceSettings): IpvsCommand =>
-    ({ cmd: K.IPVS_CMD_SET_SERVICE, attrs: encodeService(new AttrWriter(), svc).toBuffer(), target: () => serviceName(svc) }),
-  deleteService: (key: ServiceKey, keyNest = encodeServiceKeyNest(key)): IpvsCommand =>
-    ({ cmd: K.IPVS_CMD_DEL_SERVICE, attrs: keyNest, target: () => serviceName(key) }),
-  addDestination: (key: ServiceKey, dest: Destination, keyNest = encodeServiceKeyNest(key)): IpvsCommand =>
-    ({ cmd: K.IPVS_CMD_NEW_DEST, attrs: destinationAttrs(keyNest, dest), target: () => destinationTarget(key, dest) }),
-  editDestination: (key: ServiceKey, dest: Destination, keyNest = encodeServiceKeyNest(key)): IpvsCommand =>
-    ({ cmd: K.IPVS_CMD_SET_DEST, attrs: destinationAttrs(keyNest, dest), target: () => destinationTarget(key, dest) }),
-  deleteDestination: (key: ServiceKey, dest: { address: string; port: number }, keyNest = encodeServiceKeyNest(key)): IpvsCommand =>
-    ({ cmd: K.IPVS_CMD_DEL_DEST, attrs: [keyNest, encodeDestinationKeyNest(dest)], target: () => destinationTarget(key, dest) }),
-};
 
 /**
  * IPVS over generic netlink, in this namespace or another. Every method validates its input
@@ -154,9 +113,7 @@ export class IpvsClient {
   async sendBatch(commands: Iterable<IpvsCommand>): Promise<(Error | undefined)[]> {
     const family = await this.ready();
     const list = [...commands];
-    const outcomes = await this.genl.engine.requestAll(list.map((command) => ({
-      type: family.id, payload: this.payloadOf(command), fenced: true, op: K.IPVS_CMD_NAMES[command.cmd] ?? `IPVS cmd ${command.cmd}`,
-    })));
+    const outcomes = await this.genl.engine.requestAll(list.map((command) => this.fencedRequest(family.id, command)));
     const unknown = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && !(o.reason instanceof NetlinkError));
     if (unknown) throw unknown.reason;
     return outcomes.map((o, i) => {
@@ -166,12 +123,28 @@ export class IpvsClient {
     });
   }
 
-  private payloadOf(command: IpvsCommand): Buffer[] | PayloadWriter {
-    let header = this.headers.get(command.cmd);
+  /** The genl header of `cmd` (encoded once per command type). */
+  private headerOf(cmd: number): Buffer {
+    let header = this.headers.get(cmd);
     if (!header) {
-      header = encodeGenl({ cmd: command.cmd, version: K.IPVS_GENL_VERSION });
-      this.headers.set(command.cmd, header);
+      header = encodeGenl({ cmd, version: K.IPVS_GENL_VERSION });
+      this.headers.set(cmd, header);
     }
+    return header;
+  }
+
+  /** A fenced request for sendBatch: one object per command when its attributes are a writer. */
+  private fencedRequest(type: number, command: IpvsCommand): NetlinkRequest {
+    const attrs = command.attrs;
+    const op = K.IPVS_CMD_NAMES[command.cmd] ?? `IPVS cmd ${command.cmd}`;
+    if (attrs !== undefined && !Buffer.isBuffer(attrs) && !Array.isArray(attrs)) {
+      return new WrittenRequest(type, op, this.headerOf(command.cmd), attrs as PayloadWriter);
+    }
+    return { type, payload: this.payloadOf(command), fenced: true, op };
+  }
+
+  private payloadOf(command: IpvsCommand): Buffer[] | PayloadWriter {
+    const header = this.headerOf(command.cmd);
     const attrs = command.attrs;
     if (attrs === undefined) return [header];
     if (Buffer.isBuffer(attrs)) return [header, attrs];

@@ -10,9 +10,9 @@ import {
   DumpInterruptedError, NetlinkDecodeError, NetlinkError, NetlinkOverrunError, RequestCancelledError,
   RequestTimeoutError, type ExtAck,
 } from './errors.js';
-import { copyInto, zeroRange } from '../bytes.js';
+import { copyInto, writeU16Host, writeU32Host, zeroRange } from '../bytes.js';
 import { Fifo } from '../fifo.js';
-import { decodeDone, decodeError, decodeMessages, writeHeader, type NlMessage, type NlMessageHeader } from './message.js';
+import { decodeDone, decodeError, decodeMessages, type NlMessage, type NlMessageHeader } from './message.js';
 
 /** A bound netlink socket, as the engine needs it. The native layer provides one; tests a fake. */
 export interface NetlinkTransport {
@@ -137,17 +137,27 @@ interface Pending {
   readonly batch: SettleAll | undefined;
   readonly index: number;
   seq: number;
-  header?: NlMessageHeader;
+  /** nlmsg_flags and nlmsg_len as sent (the header object is made only for an error: headerOf). */
+  flags: number;
+  length: number;
   attempts: number;
   interrupted: boolean;
-  replies: NlMessage[];
+  /** Replies so far; none (the usual case for fenced requests) allocates nothing. */
+  replies: NlMessage[] | undefined;
   timer?: NodeJS.Timeout;
   done: boolean;
   /** Waiting in the queue (not yet sent). */
   queued: boolean;
 }
 
-/** requestAll(): the lot's results, filled as its requests settle (no closure or promise per request). */
+/** The outcome of a request that drew no reply message (shared: it allocates nothing). */
+const NO_REPLIES: NlMessage[] = Object.freeze([]) as unknown as NlMessage[];
+const FULFILLED_NONE: PromiseSettledResult<NlMessage[]> = Object.freeze({ status: 'fulfilled', value: NO_REPLIES });
+
+/**
+ * requestAll(): the lot's results, filled as its requests settle (no closure or promise per
+ * request; one shared, frozen result for every request that drew no reply).
+ */
 class SettleAll {
   readonly results: PromiseSettledResult<NlMessage[]>[];
   private left: number;
@@ -156,7 +166,8 @@ class SettleAll {
     this.left = count;
   }
   settle(index: number, outcome: Error | NlMessage[]): void {
-    this.results[index] = outcome instanceof Error ? { status: 'rejected', reason: outcome } : { status: 'fulfilled', value: outcome };
+    this.results[index] = outcome instanceof Error ? { status: 'rejected', reason: outcome }
+      : outcome === NO_REPLIES ? FULFILLED_NONE : { status: 'fulfilled', value: outcome };
     if (--this.left === 0) this.done(this.results);
   }
 }
@@ -241,7 +252,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       req, op, dump, fenced, ack: !fenced && (req.ack ?? !dump), maxDumpRetries: req.maxDumpRetries ?? 5,
       // Every field set, in one order, so all requests share one object shape.
       resolve, reject, batch, index,
-      seq: 0, attempts: 0, interrupted: false, replies: [], done: false, queued: true,
+      seq: 0, flags: 0, length: 0, attempts: 0, interrupted: false, replies: undefined, done: false, queued: true,
     };
     const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
     if (timeoutMs > 0) p.timer = setTimeout(() => this.finish(p, new RequestTimeoutError(op, timeoutMs)), timeoutMs);
@@ -358,9 +369,9 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     p.seq = this.allocSeq();
     p.attempts += 1;
     p.interrupted = false;
-    p.replies = [];
-    const flags = NLM_F_REQUEST | (p.req.flags ?? 0) | (p.ack ? NLM_F_ACK : 0) | (p.dump ? NLM_F_DUMP : 0);
-    p.header = { length: NLMSG_HDRLEN + payloadLength(p.req.payload), type: p.req.type, flags, seq: p.seq, pid: 0 };
+    p.replies = undefined;
+    p.flags = NLM_F_REQUEST | (p.req.flags ?? 0) | (p.ack ? NLM_F_ACK : 0) | (p.dump ? NLM_F_DUMP : 0);
+    p.length = NLMSG_HDRLEN + payloadLength(p.req.payload);
     this.inFlight.set(p.seq, p);
     if (p.dump) this.dumpsInFlight.add(p);
   }
@@ -378,7 +389,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     }
     if (p.batch) p.batch.settle(p.index, outcome);
     else if (outcome instanceof Error) p.reject?.(outcome);
-    else p.resolve?.(outcome);
+    else p.resolve?.(outcome === NO_REPLIES ? [] : outcome);
     this.schedulePump();
   }
 
@@ -427,7 +438,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       case NLMSG_ERROR: return this.ended(p, () => decodeError(msg.payload, flags));
       case NLMSG_DONE: return this.ended(p, () => decodeDone(msg.payload, flags));
       default:
-        p.replies.push(msg);
+        (p.replies ??= []).push(msg);
         if (!p.dump && !p.ack && !p.fenced && (flags & NLM_F_MULTI) === 0) this.complete(p);
     }
   }
@@ -449,7 +460,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     }
     for (const p of fenced) {
       if (error === 0) this.complete(p);
-      else this.finish(p, new NetlinkError(Math.abs(error), `${p.op} (fence)`, p.header as NlMessageHeader));
+      else this.finish(p, new NetlinkError(Math.abs(error), `${p.op} (fence)`, headerOf(p)));
     }
   }
 
@@ -463,14 +474,14 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     }
     if (end.error !== 0) {
       const hasExtAck = Object.keys(end.extack).length > 0;
-      return this.finish(p, new NetlinkError(Math.abs(end.error), p.op, p.header as NlMessageHeader,
+      return this.finish(p, new NetlinkError(Math.abs(end.error), p.op, headerOf(p),
         hasExtAck ? end.extack : undefined, end.requestPayload));
     }
     this.complete(p);
   }
 
   private complete(p: Pending): void {
-    if (!(p.dump && p.interrupted)) return this.finish(p, p.replies);
+    if (!(p.dump && p.interrupted)) return this.finish(p, p.replies ?? NO_REPLIES);
     if (p.attempts > p.maxDumpRetries) return this.finish(p, new DumpInterruptedError(p.op, p.attempts));
     this.stats.dumpRetries += 1;
     this.inFlight.delete(p.seq);
@@ -488,6 +499,11 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     this.emit('enobufs', err);
     for (const p of [...this.inFlight.values()]) this.finish(p, new NetlinkOverrunError(p.op));
   }
+}
+
+/** The header `p` was sent with, for errors. */
+function headerOf(p: Pending): NlMessageHeader {
+  return { length: p.length, type: p.req.type, flags: p.flags, seq: p.seq, pid: 0 };
 }
 
 /** Settle a request that was never queued. */
@@ -515,22 +531,31 @@ function payloadLength(payload: NetlinkRequest['payload']): number {
  */
 function datagramOf(batch: readonly Pending[], fence: NlMessageHeader | undefined): Buffer {
   let total = fence ? NLMSG_HDRLEN : 0;
-  for (const p of batch) total += nlmsgAlign((p.header as NlMessageHeader).length);
+  for (const p of batch) total += nlmsgAlign(p.length);
   const out = Buffer.allocUnsafe(total);
   let at = 0;
-  const put = (header: NlMessageHeader, payload: NetlinkRequest['payload']): void => {
-    writeHeader(out, at, header);
+  for (const p of batch) {
+    writeHeader(out, at, p.length, p.req.type, p.flags, p.seq);
     let end = at + NLMSG_HDRLEN;
+    const payload = p.req.payload;
     if (Buffer.isBuffer(payload)) end += copyInto(payload, out, end);
     else if (isWriter(payload)) {
       payload.write(out, end);
       end += payload.length;
     } else for (const part of payload ?? []) end += copyInto(part, out, end);
-    const padded = at + nlmsgAlign(header.length);
+    const padded = at + nlmsgAlign(p.length);
     zeroRange(out, end, padded);
     at = padded;
-  };
-  for (const p of batch) put(p.header as NlMessageHeader, p.req.payload);
-  if (fence) put(fence, undefined);
+  }
+  if (fence) writeHeader(out, at, fence.length, fence.type, fence.flags, fence.seq);
   return out;
+}
+
+/** An nlmsghdr from its fields; nlmsg_pid 0 (the kernel is the destination). */
+function writeHeader(out: Buffer, at: number, length: number, type: number, flags: number, seq: number): void {
+  writeU32Host(out, length, at);
+  writeU16Host(out, type, at + 4);
+  writeU16Host(out, flags, at + 6);
+  writeU32Host(out, seq, at + 8);
+  writeU32Host(out, 0, at + 12);
 }
