@@ -20,7 +20,6 @@ export function readU32Host(buf: Buffer, offset: number): number {
 export function readS32Host(buf: Buffer, offset: number): number {
   return HOST_IS_LE ? buf.readInt32LE(offset) : buf.readInt32BE(offset);
 }
-/** Write a u16 in host byte order. */
 /**
  * Copy `src` into `dst` at `at`. Short sources byte by byte in JavaScript: Buffer#copy crosses into
  * C++ and costs more than it copies for the few-byte headers and nests of netlink requests.
@@ -41,6 +40,7 @@ export function zeroRange(dst: Buffer, from: number, to: number): void {
   for (let i = from; i < to; i++) dst[i] = 0;
 }
 
+/** Write a u16 in host byte order. */
 export function writeU16Host(buf: Buffer, value: number, offset: number): void {
   if (HOST_IS_LE) buf.writeUInt16LE(value, offset); else buf.writeUInt16BE(value, offset);
 }
