@@ -23,17 +23,17 @@ function udp(t: { teardown(fn: () => void): void }): NativeSocket {
   return socket;
 }
 
-interface ChildResult { status: number | null; stdout: string; stderr: string; timedOut: boolean }
+interface ChildResult { status: number | null; signal: string | null; stdout: string; stderr: string; timedOut: boolean }
 
 /** Runs an ES module snippet (with `openSocket` imported) in a child node; its exit status and output. */
 function runChild(body: string, timeoutMs = 5000): Promise<ChildResult> {
   const source = `import { openSocket } from ${JSON.stringify(socketModule)};\n${body}`;
   return new Promise((resolve) => {
     execFile(process.execPath, ['--input-type=module', '-e', source], { timeout: timeoutMs }, (error, stdout, stderr) => {
-      const failure = error as (Error & { code?: unknown; killed?: boolean }) | null;
+      const failure = error as (Error & { code?: unknown; killed?: boolean; signal?: string | null }) | null;
       resolve({
         status: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0,
-        stdout, stderr, timedOut: failure?.killed === true,
+        signal: failure?.signal ?? null, stdout, stderr, timedOut: failure?.killed === true,
       });
     });
   });
@@ -319,7 +319,7 @@ test('promise microtasks run right after a message callback', async (t) => {
     s.on('message', (data) => { Promise.resolve().then(() => { console.log('micro', data.toString()); process.exit(0); }); });
     s.send(Buffer.from('x'), s.address());`, 3000);
   t.false(child.timedOut, 'microtask did not run');
-  t.is(child.stdout.trim(), 'micro x');
+  t.is(child.stdout.trim(), 'micro x', `status ${child.status}, signal ${child.signal}, stderr: ${child.stderr}`);
 });
 
 test('an exception thrown by a message listener is an uncaught exception, not swallowed', async (t) => {
