@@ -2,7 +2,7 @@
 // job: datagrams armed in advance and sent from a signal handler itself (a MASTER's priority 0 at SIGTERM), before the event loop runs.
 //
 // Node hears a signal through libuv: its handler writes to a pipe, the event loop wakes, and the
-// JS listener runs — measured here, 0.5–1.5 ms from kill() to the first line of JS, then the stop
+// JS listener runs — measured here, 0.5–1.9 ms from kill() to the first line of JS, then the stop
 // path's own cold code. keepalived's priority-0 advert leaves about 0.8 ms after kill(). A slot
 // holds a ready datagram; the handler sends every armed slot with one sendmsg each (async-signal
 // safe) and then calls the handler it displaced, so the JS listener still runs as before.

@@ -35,7 +35,7 @@ class Socket : public Napi::ObjectWrap<Socket> {
   Napi::Value GetSockOpt(const Napi::CallbackInfo& info);
   void AttachFilter(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
-  /** Arms (buffers, dest) to be sent from an installed signal's handler (signal_send.h); the slot or -1. */
+  /** Arms (buffers, dest) to be sent from an installed signal's handler (signal_send.h); a token or -1. */
   Napi::Value ArmSignalSend(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
   /** The open fd, or throws ErrnoError EBADF naming `syscall`. */

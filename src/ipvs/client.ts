@@ -42,16 +42,21 @@ export interface IpvsClientOptions {
   dumpSockets?: number;
 }
 
-/** A fenced request whose payload (genl header, then attributes from a writer) it writes itself. */
-class WrittenRequest implements NetlinkRequest, PayloadWriter {
-  readonly fenced = true;
-  constructor(readonly type: number, readonly op: string, private readonly genl: Buffer, private readonly attrs: PayloadWriter) {}
-  get payload(): PayloadWriter { return this; }
+/** A genl header, then attributes from a writer, written in place. */
+class GenlPayload implements PayloadWriter {
+  constructor(private readonly genl: Buffer, private readonly attrs: PayloadWriter) {}
   get length(): number { return this.genl.length + this.attrs.length; }
   write(buf: Buffer, at: number): void {
     copyInto(this.genl, buf, at);
     this.attrs.write(buf, at + this.genl.length);
   }
+}
+
+/** A fenced request that is its own payload: sendBatch makes thousands, each one object. */
+class WrittenRequest extends GenlPayload implements NetlinkRequest {
+  readonly fenced = true;
+  constructor(readonly type: number, readonly op: string, genl: Buffer, attrs: PayloadWriter) { super(genl, attrs); }
+  get payload(): PayloadWriter { return this; }
 }
 
 /**
@@ -149,15 +154,7 @@ export class IpvsClient {
     if (attrs === undefined) return [header];
     if (Buffer.isBuffer(attrs)) return [header, attrs];
     if (Array.isArray(attrs)) return [header, ...(attrs as readonly Buffer[])];
-    const writer = attrs as PayloadWriter;
-    const genl = header;
-    return {
-      length: genl.length + writer.length,
-      write(buf, at) {
-        copyInto(genl, buf, at);
-        writer.write(buf, at + genl.length);
-      },
-    };
+    return new GenlPayload(header, attrs as PayloadWriter);
   }
 
   /** Top-level attributes of each reply of the IPVS family. */

@@ -10,9 +10,9 @@ import {
   DumpInterruptedError, NetlinkDecodeError, NetlinkError, NetlinkOverrunError, RequestCancelledError,
   RequestTimeoutError, type ExtAck,
 } from './errors.js';
-import { copyInto, writeU16Host, writeU32Host, zeroRange } from '../bytes.js';
+import { copyInto, zeroRange } from '../bytes.js';
 import { Fifo } from '../fifo.js';
-import { decodeDone, decodeError, decodeMessages, type NlMessage, type NlMessageHeader } from './message.js';
+import { decodeDone, decodeError, decodeMessages, writeHeader, writeHeaderFields, type NlMessage, type NlMessageHeader } from './message.js';
 
 /** A bound netlink socket, as the engine needs it. The native layer provides one; tests a fake. */
 export interface NetlinkTransport {
@@ -535,7 +535,7 @@ function datagramOf(batch: readonly Pending[], fence: NlMessageHeader | undefine
   const out = Buffer.allocUnsafe(total);
   let at = 0;
   for (const p of batch) {
-    writeHeader(out, at, p.length, p.req.type, p.flags, p.seq);
+    writeHeaderFields(out, at, p.length, p.req.type, p.flags, p.seq, 0);
     let end = at + NLMSG_HDRLEN;
     const payload = p.req.payload;
     if (Buffer.isBuffer(payload)) end += copyInto(payload, out, end);
@@ -547,15 +547,6 @@ function datagramOf(batch: readonly Pending[], fence: NlMessageHeader | undefine
     zeroRange(out, end, padded);
     at = padded;
   }
-  if (fence) writeHeader(out, at, fence.length, fence.type, fence.flags, fence.seq);
+  if (fence) writeHeader(out, at, fence);
   return out;
-}
-
-/** An nlmsghdr from its fields; nlmsg_pid 0 (the kernel is the destination). */
-function writeHeader(out: Buffer, at: number, length: number, type: number, flags: number, seq: number): void {
-  writeU32Host(out, length, at);
-  writeU16Host(out, type, at + 4);
-  writeU16Host(out, flags, at + 6);
-  writeU32Host(out, seq, at + 8);
-  writeU32Host(out, 0, at + 12);
 }

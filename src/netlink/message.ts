@@ -45,11 +45,16 @@ export function encodeHeader(header: NlMessageHeader): Buffer {
 
 /** Write a 16-byte nlmsghdr into `buf` at `offset` (host byte order). */
 export function writeHeader(buf: Buffer, offset: number, header: NlMessageHeader): void {
-  writeU32Host(buf, header.length, offset);
-  writeU16Host(buf, header.type, offset + 4);
-  writeU16Host(buf, header.flags, offset + 6);
-  writeU32Host(buf, header.seq, offset + 8);
-  writeU32Host(buf, header.pid, offset + 12);
+  writeHeaderFields(buf, offset, header.length, header.type, header.flags, header.seq, header.pid);
+}
+
+/** writeHeader from the fields themselves (no header object: the engine's hot path). */
+export function writeHeaderFields(buf: Buffer, offset: number, length: number, type: number, flags: number, seq: number, pid: number): void {
+  writeU32Host(buf, length, offset);
+  writeU16Host(buf, type, offset + 4);
+  writeU16Host(buf, flags, offset + 6);
+  writeU32Host(buf, seq, offset + 8);
+  writeU32Host(buf, pid, offset + 12);
 }
 
 /**

@@ -208,13 +208,14 @@ export class InstanceDriver {
     // the machine's step is taken while it waits out its last fraction of a millisecond (step is
     // pure, and nothing can change the machine meanwhile: the thread is waiting for this timer).
     const event = { type: 'timer', timer } as const;
+    const precise = timer === 'masterDown';
     let prepared: { from: Machine; result: StepResult } | undefined;
     const handle = this.#deps.clock.setTimer(atMs, () => {
       if (this.#timers.get(timer) !== handle) return;
       this.#timers.delete(timer);
       if (prepared?.from === this.#machine) this.handle(event, atMs, prepared.result);
       else this.handle(event);
-    }, timer === 'masterDown', () => { prepared = { from: this.#machine, result: step(this.#machine, event, atMs) }; });
+    }, precise, precise ? () => { prepared = { from: this.#machine, result: step(this.#machine, event, atMs) }; } : undefined);
     this.#timers.set(timer, handle);
   }
 
