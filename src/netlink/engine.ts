@@ -88,6 +88,16 @@ export interface NetlinkRequest {
   maxDumpRetries?: number;
 }
 
+/**
+ * Requests made on demand, for requestAll(): `at(i)` is asked for request i when it is sent, and
+ * again only if the kernel answers it or it must be named in an error — so a lot of thousands
+ * need not hold thousands of request objects. `at` must give the same request each time.
+ */
+export interface RequestSource {
+  readonly length: number;
+  at(index: number): NetlinkRequest;
+}
+
 /** Why a received message was dropped. */
 export type StrayReason =
   /** A reply to a request in flight, but nlmsg_pid is not our port id. */
@@ -172,6 +182,46 @@ class SettleAll {
   }
 }
 
+/**
+ * A requestAll() lot whose requests are all fenced (the bulk path): it waits in the queue as one
+ * entry and goes out in chunks, a datagram each, with no per-request state — a request is only
+ * asked of its source again if the kernel answers it (usually a refusal).
+ */
+class Lot {
+  /** The first request not yet sent. */
+  next = 0;
+  /** Request `next`, when it was made but did not fit in the last chunk. */
+  peeked: NetlinkRequest | undefined;
+  /** Requests not yet settled. */
+  unsettled: number;
+  /** Its chunks in flight. */
+  readonly chunks = new Set<LotChunk>();
+  timer: NodeJS.Timeout | undefined;
+  /** Settled whole (timeout, close): what is left is dropped when it reaches the head of the queue. */
+  done = false;
+  constructor(readonly source: RequestSource, readonly settle: SettleAll, readonly timeoutMs: number) {
+    this.unsettled = source.length;
+  }
+  /** The name of request `index`, for errors. */
+  opAt(index: number): string { return opOf(this.source.at(index)); }
+}
+
+/**
+ * One datagram of a lot: requests `start … start+count−1` under sequence numbers `seq …
+ * seq+count−1`, then the fence at `seq+count`.
+ */
+class LotChunk {
+  /** Requests of the chunk settled before the fence (answered by the kernel); made at the first. */
+  settled: Uint8Array | undefined;
+  /** Replies other than errors, by place in the chunk (rare for fenced requests). */
+  replies: Map<number, NlMessage[]> | undefined;
+  constructor(readonly lot: Lot, readonly start: number, readonly count: number, readonly seq: number) {}
+  get fenceSeq(): number { return this.seq + this.count; }
+  /** Holds sequence number `seq` (a request's, not the fence's). */
+  holds(seq: number): boolean { return seq >= this.seq && seq < this.seq + this.count; }
+  isSettled(i: number): boolean { return this.settled !== undefined && this.settled[i] === 1; }
+}
+
 const ENOBUFS = constants.errno.ENOBUFS;
 const isEnobufs = (err: { errno?: number; code?: string }): boolean =>
   err.code === 'ENOBUFS' || (err.errno !== undefined && Math.abs(err.errno) === ENOBUFS);
@@ -182,12 +232,15 @@ const isEnobufs = (err: { errno?: number; code?: string }): boolean =>
  */
 export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   private readonly inFlight = new Map<number, Pending>();
-  /** Waiting requests; finished ones (timeout, close) stay until they reach the head. */
-  private readonly queue = new Fifo<Pending>();
+  /** Waiting requests and lots; finished ones (timeout, close) stay until they reach the head. */
+  private readonly queue = new Fifo<Pending | Lot>();
   private queuedLive = 0;
   private readonly dumpsInFlight = new Set<Pending>();
-  /** Fence sequence number → the fenced requests of its datagram. */
-  private readonly fences = new Map<number, Pending[]>();
+  /** Fence sequence number → the fenced requests of its datagram, or the lot chunk it closes. */
+  private readonly fences = new Map<number, Pending[] | LotChunk>();
+  /** Lots not yet settled whole, and their requests in flight. */
+  private readonly lots = new Set<Lot>();
+  private lotInFlight = 0;
   private readonly maxInFlight: number;
   private readonly defaultTimeoutMs: number;
   private readonly maxBatchBytes: number;
@@ -212,7 +265,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   }
 
   /** Requests sent and not yet complete. */
-  get inFlightCount(): number { return this.inFlight.size; }
+  get inFlightCount(): number { return this.inFlight.size + this.lotInFlight; }
   /** Requests waiting for a free slot in the window. */
   get queuedCount(): number { return this.queuedLive; }
 
@@ -229,13 +282,35 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
    * Send many requests, in order, as `request()` would (pipelined, packed into datagrams), and
    * settle once all have: one promise for the lot instead of one per request, for bulk work
    * such as applying thousands of IPVS operations.
+   *
+   * When every request is fenced (none a dump, all with one timeout), the lot takes the bulk
+   * path: it keeps no state per request, and a RequestSource (instead of an array) lets the
+   * caller make each request only when it is sent — for a source, every request must be fenced
+   * and not a dump (any other is refused with TypeError, unsent), and the engine's default
+   * timeout applies.
    */
-  requestAll(reqs: readonly NetlinkRequest[]): Promise<PromiseSettledResult<NlMessage[]>[]> {
+  requestAll(reqs: readonly NetlinkRequest[] | RequestSource): Promise<PromiseSettledResult<NlMessage[]>[]> {
     return new Promise((resolveAll) => {
       if (reqs.length === 0) return resolveAll([]);
       const batch = new SettleAll(reqs.length, resolveAll);
+      if (!isRequestArray(reqs)) {
+        if (this.closed) for (let i = 0; i < reqs.length; i++) batch.settle(i, new RequestCancelledError(opOf(reqs.at(i))));
+        else this.enqueueLot(new Lot(reqs, batch, this.defaultTimeoutMs));
+        return;
+      }
+      const timeoutMs = this.closed ? undefined : lotTimeout(reqs, this.defaultTimeoutMs);
+      if (timeoutMs !== undefined) return this.enqueueLot(new Lot({ length: reqs.length, at: (i) => reqs[i] as NetlinkRequest }, batch, timeoutMs));
       for (let i = 0; i < reqs.length; i++) this.enqueue(reqs[i] as NetlinkRequest, undefined, undefined, batch, i);
     });
+  }
+
+  /** Queue a lot of fenced requests as one entry (see Lot); its timer runs from now, as a request's would. */
+  private enqueueLot(lot: Lot): void {
+    if (lot.timeoutMs > 0) lot.timer = setTimeout(() => this.endLot(lot, (i) => new RequestTimeoutError(lot.opAt(i), lot.timeoutMs)), lot.timeoutMs);
+    this.lots.add(lot);
+    this.queue.push(lot);
+    this.queuedLive += lot.source.length;
+    this.schedulePump();
   }
 
   /** Check `req` and queue it; it settles exactly once, through its callbacks or its lot (`batch`, at `index`). */
@@ -278,7 +353,11 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     if (this.closed) return;
     this.closed = true;
     this.fences.clear();
-    for (const p of [...this.queue.drain(), ...this.inFlight.values()]) this.finish(p, new RequestCancelledError(p.op));
+    for (const p of [...this.queue.drain(), ...this.inFlight.values()]) {
+      if (p instanceof Lot) continue;
+      this.finish(p, new RequestCancelledError(p.op));
+    }
+    for (const lot of [...this.lots]) this.endLot(lot, (i) => new RequestCancelledError(lot.opAt(i)));
     this.transport.close();
     this.emit('close');
   }
@@ -298,6 +377,11 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
 
   private pump(): void {
     while (!this.closed) {
+      const head = this.queue.peek();
+      if (head instanceof Lot) {
+        if (!this.transmitLotChunk(head)) return;
+        continue;
+      }
       const batch = this.nextBatch();
       if (batch.length === 0) return;
       this.transmit(batch);
@@ -309,9 +393,9 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     const batch: Pending[] = [];
     let bytes = 0;
     let fenced = false;
-    while (this.inFlight.size + batch.length < this.maxInFlight) {
+    while (this.inFlightCount + batch.length < this.maxInFlight) {
       const next = this.queue.peek();
-      if (!next) break;
+      if (!next || next instanceof Lot) break; // a lot goes in datagrams of its own
       if (next.done) { // finished while queued (timeout)
         this.queue.shift();
         continue;
@@ -338,8 +422,137 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     do {
       seq = this.nextSeq;
       this.nextSeq = seq >= 0xffffffff ? 1 : seq + 1;
-    } while (this.inFlight.has(seq) || this.fences.has(seq));
+    } while (this.seqInUse(seq));
     return seq;
+  }
+
+  /** `n` consecutive free sequence numbers (n ≤ the window + 1), never wrapping inside the range. */
+  private allocSeqRange(n: number): number {
+    for (;;) {
+      const start = this.nextSeq + n - 1 > 0xffffffff ? 1 : this.nextSeq;
+      const end = start + n; // exclusive
+      this.nextSeq = end > 0xffffffff ? 1 : end;
+      let clash = 0;
+      for (let seq = start; seq < end; seq++) if (this.seqInUse(seq)) clash = seq;
+      if (clash === 0) return start;
+      this.nextSeq = clash >= 0xffffffff ? 1 : clash + 1; // try again past the last number in use
+    }
+  }
+
+  private seqInUse(seq: number): boolean {
+    return this.inFlight.has(seq) || this.fences.has(seq) || (this.lotInFlight > 0 && this.chunkHolding(seq) !== undefined);
+  }
+
+  /** The lot chunk in flight whose requests include sequence number `seq`. */
+  private chunkHolding(seq: number): LotChunk | undefined {
+    for (const lot of this.lots) for (const chunk of lot.chunks) if (chunk.holds(seq)) return chunk;
+    return undefined;
+  }
+
+  /**
+   * Send the lot's next requests in one datagram closed by a fence: as many as the window and the
+   * datagram size allow (at least one). False when the window is full.
+   */
+  private transmitLotChunk(lot: Lot): boolean {
+    if (lot.done) {
+      this.queue.shift();
+      return true;
+    }
+    const room = this.maxInFlight - this.inFlightCount;
+    if (room <= 0) return false;
+    const { source } = lot;
+    const sending: NetlinkRequest[] = [];
+    let bytes = NLMSG_HDRLEN;
+    while (lot.next + sending.length < source.length && sending.length < room) {
+      const index = lot.next + sending.length;
+      const req = lot.peeked ?? source.at(index);
+      lot.peeked = undefined;
+      const refused = lotRefusal(req);
+      if (refused) {
+        if (sending.length > 0) { // a chunk is consecutive requests: this one starts the next
+          lot.peeked = req;
+          break;
+        }
+        lot.next += 1;
+        this.queuedLive -= 1;
+        this.settleInLot(lot, index, refused);
+        continue;
+      }
+      const size = nlmsgAlign(NLMSG_HDRLEN + payloadLength(req.payload));
+      if (sending.length > 0 && bytes + size > this.maxBatchBytes) {
+        lot.peeked = req;
+        break;
+      }
+      sending.push(req);
+      bytes += size;
+    }
+    const count = sending.length;
+    if (lot.next + count === source.length) this.queue.shift();
+    if (count === 0) return true;
+    const chunk = new LotChunk(lot, lot.next, count, this.allocSeqRange(count + 1));
+    lot.next += count;
+    this.queuedLive -= count;
+    lot.chunks.add(chunk);
+    this.lotInFlight += count;
+    this.fences.set(chunk.fenceSeq, chunk);
+    const fail = (err: unknown): void => {
+      if (this.fences.get(chunk.fenceSeq) !== chunk) return;
+      this.endChunk(chunk, () => (err instanceof Error ? err : new Error(String(err))));
+    };
+    try {
+      const sent = this.transport.send(lotDatagramOf(chunk, sending, bytes));
+      this.stats.sent += count;
+      if (sent) sent.catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+    return true;
+  }
+
+  /** Settle request `i` of `chunk` (before its fence), once. */
+  private settleInChunk(chunk: LotChunk, i: number, outcome: Error | NlMessage[]): void {
+    if (chunk.isSettled(i)) return;
+    (chunk.settled ??= new Uint8Array(chunk.count))[i] = 1;
+    this.settleInLot(chunk.lot, chunk.start + i, outcome);
+    this.lotInFlight -= 1;
+  }
+
+  private settleInLot(lot: Lot, index: number, outcome: Error | NlMessage[]): void {
+    lot.unsettled -= 1;
+    if (lot.unsettled === 0) {
+      if (lot.timer) clearTimeout(lot.timer);
+      this.lots.delete(lot);
+    }
+    lot.settle.settle(index, outcome);
+    this.schedulePump();
+  }
+
+  /**
+   * Take `chunk` out of flight and settle its open requests: `outcome(index in the lot, seq)`, or
+   * their replies so far when it gives none.
+   */
+  private endChunk(chunk: LotChunk, outcome: (index: number, seq: number) => Error | undefined): void {
+    if (this.fences.get(chunk.fenceSeq) === chunk) this.fences.delete(chunk.fenceSeq);
+    chunk.lot.chunks.delete(chunk);
+    for (let i = 0; i < chunk.count; i++) {
+      if (chunk.isSettled(i)) continue;
+      const err = outcome(chunk.start + i, chunk.seq + i);
+      this.settleInChunk(chunk, i, err ?? chunk.replies?.get(i) ?? NO_REPLIES);
+    }
+  }
+
+  /** Settle every open request of `lot` (timeout, close): those in flight and those not yet sent. */
+  private endLot(lot: Lot, error: (index: number) => Error): void {
+    if (lot.done || lot.unsettled === 0) return;
+    lot.done = true;
+    lot.peeked = undefined;
+    for (const chunk of [...lot.chunks]) this.endChunk(chunk, error);
+    const { length } = lot.source;
+    this.queuedLive -= length - lot.next;
+    while (lot.next < length) {
+      const index = lot.next++;
+      this.settleInLot(lot, index, error(index));
+    }
   }
 
   /** Send (or re-send) requests in one datagram, each under a fresh sequence number; each holds a slot. */
@@ -412,7 +625,11 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     if (fromGroups !== 0) return this.notify(msg);
     const { seq, pid } = msg.header;
     const p = seq !== 0 ? this.inFlight.get(seq) : undefined;
-    if (!p && seq !== 0 && pid === this.transport.portId && this.fences.has(seq)) return this.fenceReached(seq, msg);
+    if (!p && seq !== 0 && pid === this.transport.portId) {
+      if (this.fences.has(seq)) return this.fenceReached(seq, msg);
+      const chunk = this.lotInFlight > 0 ? this.chunkHolding(seq) : undefined;
+      if (chunk) return this.lotReply(chunk, seq - chunk.seq, msg);
+    }
     if (!p) return seq !== 0 && pid === this.transport.portId ? this.stray(msg, 'unknown-seq') : this.notify(msg);
     if (pid !== this.transport.portId) return this.stray(msg, 'port-id');
     this.reply(p, msg);
@@ -449,6 +666,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
    */
   private fenceReached(seq: number, msg: NlMessage): void {
     const fenced = this.fences.get(seq) ?? [];
+    if (fenced instanceof LotChunk) return this.lotFenceReached(fenced, msg);
     this.fences.delete(seq);
     if (msg.header.type !== NLMSG_ERROR) return;
     let error = 0;
@@ -461,6 +679,55 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
     for (const p of fenced) {
       if (error === 0) this.complete(p);
       else this.finish(p, new NetlinkError(Math.abs(error), `${p.op} (fence)`, headerOf(p)));
+    }
+  }
+
+  /** The fence of a lot chunk answered: as fenceReached, for the chunk's requests. */
+  private lotFenceReached(chunk: LotChunk, msg: NlMessage): void {
+    if (msg.header.type !== NLMSG_ERROR) return;
+    let error = 0;
+    let bad: Error | undefined;
+    try {
+      error = decodeError(msg.payload, msg.header.flags).error;
+    } catch (err) {
+      bad = err as Error;
+    }
+    this.endChunk(chunk, (index, seq) => {
+      if (bad || error === 0) return bad;
+      const req = chunk.lot.source.at(index);
+      return new NetlinkError(Math.abs(error), `${opOf(req)} (fence)`, lotHeaderOf(req, seq));
+    });
+  }
+
+  /** A message answering request `i` of a lot chunk (fenced: usually its refusal). As reply() does for a request. */
+  private lotReply(chunk: LotChunk, i: number, msg: NlMessage): void {
+    if (chunk.isSettled(i)) return this.stray(msg, 'unknown-seq');
+    const req = (): NetlinkRequest => chunk.lot.source.at(chunk.start + i);
+    const { type, flags } = msg.header;
+    const replies = (): NlMessage[] => chunk.replies?.get(i) ?? NO_REPLIES;
+    switch (type) {
+      case NLMSG_NOOP: return;
+      case NLMSG_OVERRUN: return this.settleInChunk(chunk, i, new NetlinkOverrunError(opOf(req())));
+      case NLMSG_ERROR:
+      case NLMSG_DONE: {
+        let end: { error: number; extack: ExtAck; requestPayload?: Buffer };
+        try {
+          end = type === NLMSG_ERROR ? decodeError(msg.payload, flags) : decodeDone(msg.payload, flags);
+        } catch (err) {
+          return this.settleInChunk(chunk, i, err as Error);
+        }
+        if (end.error === 0) return this.settleInChunk(chunk, i, replies());
+        const hasExtAck = Object.keys(end.extack).length > 0;
+        const refused = req();
+        return this.settleInChunk(chunk, i, new NetlinkError(Math.abs(end.error), opOf(refused), lotHeaderOf(refused, chunk.seq + i),
+          hasExtAck ? end.extack : undefined, end.requestPayload));
+      }
+      default: {
+        const map = chunk.replies ??= new Map();
+        const list = map.get(i);
+        if (list) list.push(msg);
+        else map.set(i, [msg]);
+      }
     }
   }
 
@@ -495,15 +762,48 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       return;
     }
     this.stats.overruns += 1;
+    const chunks = [...this.lots].flatMap((lot) => [...lot.chunks]);
     this.fences.clear();
     this.emit('enobufs', err);
     for (const p of [...this.inFlight.values()]) this.finish(p, new NetlinkOverrunError(p.op));
+    for (const chunk of chunks) this.endChunk(chunk, (index) => new NetlinkOverrunError(chunk.lot.opAt(index)));
   }
 }
 
 /** The header `p` was sent with, for errors. */
 function headerOf(p: Pending): NlMessageHeader {
   return { length: p.length, type: p.req.type, flags: p.flags, seq: p.seq, pid: 0 };
+}
+
+/** A request's name for errors. */
+function opOf(req: NetlinkRequest): string {
+  return req.op ?? `nlmsg_type=${req.type}`;
+}
+
+/** The header a lot's request was sent with, for errors. */
+function lotHeaderOf(req: NetlinkRequest, seq: number): NlMessageHeader {
+  return { length: NLMSG_HDRLEN + payloadLength(req.payload), type: req.type, flags: NLM_F_REQUEST | (req.flags ?? 0), seq, pid: 0 };
+}
+
+/**
+ * The timeout of `reqs` as one lot (the bulk path of requestAll), or undefined when they cannot
+ * be one: each must be fenced, not a dump, with a valid type, and all must share one timeout.
+ */
+function lotTimeout(reqs: readonly NetlinkRequest[], defaultTimeoutMs: number): number | undefined {
+  const first = reqs[0]?.timeoutMs;
+  for (const req of reqs) if (req.timeoutMs !== first || lotRefusal(req)) return undefined;
+  return first ?? defaultTimeoutMs;
+}
+
+/** Why `req` cannot go in a lot, or undefined when it can. */
+function lotRefusal(req: NetlinkRequest): Error | undefined {
+  if (!Number.isInteger(req.type) || req.type < 0 || req.type > 0xffff) return new RangeError(`nlmsg_type out of range: ${req.type}`);
+  if (req.fenced !== true || req.dump === true) return new TypeError(`${opOf(req)}: a request from a RequestSource must be fenced and not a dump`);
+  return undefined;
+}
+
+function isRequestArray(reqs: readonly NetlinkRequest[] | RequestSource): reqs is readonly NetlinkRequest[] {
+  return Array.isArray(reqs);
 }
 
 /** Settle a request that was never queued. */
@@ -534,19 +834,33 @@ function datagramOf(batch: readonly Pending[], fence: NlMessageHeader | undefine
   for (const p of batch) total += nlmsgAlign(p.length);
   const out = Buffer.allocUnsafe(total);
   let at = 0;
-  for (const p of batch) {
-    writeHeaderFields(out, at, p.length, p.req.type, p.flags, p.seq, 0);
-    let end = at + NLMSG_HDRLEN;
-    const payload = p.req.payload;
-    if (Buffer.isBuffer(payload)) end += copyInto(payload, out, end);
-    else if (isWriter(payload)) {
-      payload.write(out, end);
-      end += payload.length;
-    } else for (const part of payload ?? []) end += copyInto(part, out, end);
-    const padded = at + nlmsgAlign(p.length);
-    zeroRange(out, end, padded);
-    at = padded;
-  }
+  for (const p of batch) at = writeMessage(out, at, p.length, p.req.type, p.flags, p.seq, p.req.payload);
   if (fence) writeHeader(out, at, fence);
   return out;
+}
+
+/** One datagram of a lot chunk (`bytes` long): its requests under consecutive sequence numbers, then the fence. */
+function lotDatagramOf(chunk: LotChunk, sending: readonly NetlinkRequest[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (let i = 0; i < chunk.count; i++) {
+    const req = sending[i] as NetlinkRequest;
+    at = writeMessage(out, at, NLMSG_HDRLEN + payloadLength(req.payload), req.type, NLM_F_REQUEST | (req.flags ?? 0), chunk.seq + i, req.payload);
+  }
+  writeHeaderFields(out, at, NLMSG_HDRLEN, NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, chunk.fenceSeq, 0);
+  return out;
+}
+
+/** Write one message (header, payload, padding) at `at`; returns where the next one goes. */
+function writeMessage(out: Buffer, at: number, length: number, type: number, flags: number, seq: number, payload: NetlinkRequest['payload']): number {
+  writeHeaderFields(out, at, length, type, flags, seq, 0);
+  let end = at + NLMSG_HDRLEN;
+  if (Buffer.isBuffer(payload)) end += copyInto(payload, out, end);
+  else if (isWriter(payload)) {
+    payload.write(out, end);
+    end += payload.length;
+  } else for (const part of payload ?? []) end += copyInto(part, out, end);
+  const padded = at + nlmsgAlign(length);
+  zeroRange(out, end, padded);
+  return padded;
 }

@@ -6,12 +6,12 @@ import {
   NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_NOOP,
   NLMSG_OVERRUN,
 } from '../../src/netlink/constants.js';
-import { NetlinkEngine, type StrayReason } from '../../src/netlink/engine.js';
+import { NetlinkEngine, type NetlinkRequest, type RequestSource, type StrayReason } from '../../src/netlink/engine.js';
 import {
   DumpInterruptedError, NetlinkDecodeError, NetlinkError, NetlinkOverrunError, RequestCancelledError,
   RequestTimeoutError,
 } from '../../src/netlink/errors.js';
-import { decodeMessages, type NlMessage } from '../../src/netlink/message.js';
+import { decodeMessages, type NlMessage, type NlMessageHeader } from '../../src/netlink/message.js';
 import { doneTo, errorTo, FakeTransport, flush, replyTo } from '../helpers/fake-transport.js';
 
 const PORT = 4242;
@@ -516,6 +516,163 @@ test('requestAll settles every request in order, in one promise', async (t) => {
   t.true(results[2]?.status === 'rejected' && results[2].reason instanceof RangeError);
   t.true(results[3]?.status === 'fulfilled' && results[3].value.map(body).join() === 'lo');
   t.deepEqual(await engine.requestAll([]), []);
+});
+
+// ---- requestAll's bulk path: a lot of fenced requests -------------------------------------------
+
+/** A lot of `n` fenced requests whose payload names them (`r0`, `r1`, …). */
+const lotOf = (n: number, extra: Partial<NetlinkRequest> = {}): NetlinkRequest[] =>
+  Array.from({ length: n }, (_, i) => ({ type: RTM_NEWADDR, payload: Buffer.from(`r${i}`), fenced: true, op: `op${i}`, ...extra }));
+
+/** The datagrams sent so far, each as its messages. */
+const datagrams = (fake: FakeTransport): NlMessage[][] => fake.sent.map((d) => decodeMessages(d));
+
+test('a lot of fenced requests goes in datagrams of consecutive sequence numbers, each closed by its fence', async (t) => {
+  const { fake, engine } = setup({ maxBatchBytes: 4 * 20 + 16 }); // four 20-byte messages and a fence per datagram
+  const all = engine.requestAll(lotOf(10, { flags: NLM_F_CREATE }));
+  await flush();
+  const sent = datagrams(fake);
+  t.deepEqual(sent.map((d) => d.length), [5, 5, 3], 'four, four and two requests, each datagram with a fence');
+  for (const d of sent) {
+    const fence = d.at(-1)?.header;
+    t.is(fence?.type, NLMSG_NOOP);
+    t.is(fence?.flags, NLM_F_REQUEST | NLM_F_ACK);
+    d.forEach((m, i) => t.is(m.header.seq, (d[0]?.header.seq ?? 0) + i, 'consecutive, the fence right after'));
+    for (const m of d.slice(0, -1)) t.is(m.header.flags, NLM_F_REQUEST | NLM_F_CREATE, 'no ACK asked per request');
+  }
+  t.deepEqual(sent.flatMap((d) => d.slice(0, -1).map(body)), lotOf(10).map((r) => String(r.payload)));
+  t.is(engine.inFlightCount, 10);
+  // The kernel refuses one request of the second datagram, then answers the three fences.
+  const refused = sent[1]?.[2]?.header;
+  if (!refused) return t.fail('a request expected');
+  fake.deliver([errorTo(refused, PORT, { error: -17, message: 'exists' }), ...sent.map((d) => errorTo(d.at(-1)?.header as NlMessageHeader, PORT))]);
+  const results = await all;
+  t.deepEqual(results.map((r) => r.status), [...Array(6).fill('fulfilled'), 'rejected', ...Array(3).fill('fulfilled')]);
+  const err = results[6]?.status === 'rejected' ? results[6].reason as NetlinkError : undefined;
+  t.is(err?.code, 'EEXIST');
+  t.is(err?.syscall, 'op6');
+  t.is(err?.extack?.message, 'exists');
+  t.is(err?.request?.seq, refused.seq, 'the error names the header the request was sent with');
+  t.is(err?.request?.flags, NLM_F_REQUEST | NLM_F_CREATE);
+  t.is(engine.inFlightCount, 0);
+});
+
+test('a lot waits for room in the window: the next datagram goes when a fence is answered', async (t) => {
+  const { fake, engine } = setup({ maxInFlight: 3 });
+  const all = engine.requestAll(lotOf(7));
+  const after = engine.request({ type: RTM_GETLINK, op: 'after' }); // made after the lot: goes after it
+  await flush();
+  t.deepEqual(datagrams(fake).map((d) => d.length), [4]);
+  t.is(engine.inFlightCount, 3);
+  t.is(engine.queuedCount, 5, 'four of the lot and the request after it');
+  fake.deliver(errorTo(fake.header(), PORT));
+  await flush();
+  t.deepEqual(datagrams(fake).map((d) => d.length), [4, 4]);
+  fake.deliver(errorTo(fake.header(), PORT));
+  await flush();
+  t.deepEqual(datagrams(fake).map((d) => d.length), [4, 4, 2, 1], 'the lot\'s last request, then (in a datagram of its own) the one after');
+  const [, , last, alone] = datagrams(fake);
+  t.is(alone?.[0]?.header.type, RTM_GETLINK);
+  fake.deliver([errorTo(last?.at(-1)?.header as NlMessageHeader, PORT), errorTo(alone?.[0]?.header as NlMessageHeader, PORT)]);
+  t.true((await all).every((r) => r.status === 'fulfilled'));
+  t.deepEqual(await after, []);
+});
+
+test('a RequestSource is asked for each request as it is sent, and again only to name a refusal', async (t) => {
+  const { fake, engine } = setup();
+  const asked: number[] = [];
+  const reqs = lotOf(5);
+  reqs[3] = { type: RTM_NEWADDR, op: 'not fenced' };
+  const source: RequestSource = { length: 5, at: (i) => { asked.push(i); return reqs[i] as NetlinkRequest; } };
+  const all = engine.requestAll(source);
+  t.deepEqual(asked, [], 'nothing is made before the engine sends');
+  await flush();
+  t.deepEqual(asked, [0, 1, 2, 3, 4]);
+  t.deepEqual(datagrams(fake).map((d) => d.slice(0, -1).map(body)), [['r0', 'r1', 'r2'], ['r4']], 'the unfenced request is not sent; a datagram holds consecutive requests');
+  const [first, second] = datagrams(fake);
+  const refused = first?.[1]?.header;
+  if (!refused || !first || !second) return t.fail('two datagrams expected');
+  fake.deliver([errorTo(refused, PORT, { error: -2 }), errorTo(first.at(-1)?.header as NlMessageHeader, PORT), errorTo(second.at(-1)?.header as NlMessageHeader, PORT)]);
+  const results = await all;
+  t.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+  t.true(results[1]?.status === 'rejected' && results[1].reason instanceof NetlinkError && results[1].reason.syscall === 'op1');
+  t.true(results[3]?.status === 'rejected' && results[3].reason instanceof TypeError);
+  t.deepEqual(asked.slice(5), [1], 'asked again only for the refusal by the kernel (the unfenced one was named when it was made)');
+});
+
+test('a fenced request of a lot that draws a reply resolves with it at the fence; a message after its refusal is a stray', async (t) => {
+  const { fake, engine, strays } = setup();
+  const all = engine.requestAll(lotOf(3));
+  await flush();
+  const [a, b, c, fence] = fake.requests.map((m) => m.header);
+  if (!a || !b || !c || !fence) return t.fail('three requests and a fence expected');
+  fake.deliver([replyTo(a, PORT, RTM_NEWLINK, Buffer.from('lo')), errorTo(b, PORT, { error: -1 }), errorTo(b, PORT, { error: -1 }), errorTo(fence, PORT)]);
+  const results = await all;
+  t.true(results[0]?.status === 'fulfilled' && results[0].value.map(body).join() === 'lo');
+  t.is(results[1]?.status, 'rejected');
+  t.deepEqual(results[2], { status: 'fulfilled', value: [] });
+  t.deepEqual(strays, [[b.seq, 'unknown-seq']]);
+});
+
+test('a lot times out as a whole: sent and unsent requests reject, a late fence is a stray', async (t) => {
+  const { fake, engine, strays } = setup({ maxInFlight: 2, timeoutMs: 20 });
+  const all = engine.requestAll(lotOf(4));
+  await flush();
+  const fence = fake.header();
+  const results = await all;
+  t.true(results.every((r) => r.status === 'rejected' && r.reason instanceof RequestTimeoutError));
+  t.deepEqual(results.map((r) => r.status === 'rejected' && (r.reason as RequestTimeoutError).syscall), ['op0', 'op1', 'op2', 'op3']);
+  t.is(engine.inFlightCount, 0);
+  t.is(engine.queuedCount, 0);
+  fake.deliver(errorTo(fence, PORT));
+  t.deepEqual(strays, [[fence.seq, 'unknown-seq']]);
+  t.is(fake.sent.length, 1, 'nothing of the lot is sent after its timeout');
+  t.deepEqual(await Promise.all([engine.request({ type: RTM_GETLINK }), (await flush(), fake.deliver(errorTo(fake.header(), PORT)))]), [[], undefined]);
+});
+
+test('ENOBUFS fails the lot\'s requests in flight, the rest is still sent; close cancels what is left', async (t) => {
+  const { fake, engine } = setup({ maxInFlight: 2 });
+  engine.on('enobufs', () => undefined);
+  const all = engine.requestAll(lotOf(6));
+  await flush();
+  fake.fail(Object.assign(new Error('recvmsg ENOBUFS'), { code: 'ENOBUFS', errno: 105 }));
+  await flush();
+  t.is(datagrams(fake).length, 2, 'the next requests went once the window was free');
+  fake.deliver(errorTo(fake.header(), PORT));
+  await flush();
+  engine.close();
+  const results = await all;
+  t.deepEqual(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).constructor.name : 'ok')),
+    ['NetlinkOverrunError', 'NetlinkOverrunError', 'ok', 'ok', 'RequestCancelledError', 'RequestCancelledError']);
+  t.deepEqual(await engine.requestAll({ length: 1, at: () => ({ type: RTM_NEWADDR, fenced: true }) }).then((r) => r.map((x) => x.status)), ['rejected']);
+});
+
+test('a failed send fails the requests of that datagram of a lot', async (t) => {
+  const { fake, engine } = setup({ maxBatchBytes: 2 * 20 + 16 });
+  fake.sendError = Object.assign(new Error('sendmsg EMSGSIZE'), { code: 'EMSGSIZE' });
+  const all = engine.requestAll(lotOf(4));
+  await flush();
+  const second = datagrams(fake)[0];
+  fake.deliver(errorTo(second?.at(-1)?.header as NlMessageHeader, PORT));
+  t.deepEqual((await all).map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ok')), ['sendmsg EMSGSIZE', 'sendmsg EMSGSIZE', 'ok', 'ok']);
+  t.is(engine.inFlightCount, 0);
+});
+
+test('sequence numbers of a lot never wrap inside a datagram, nor meet a request in flight', async (t) => {
+  const { fake, engine } = setup({ firstSeq: 0xffffffff - 2 });
+  const single = engine.request({ type: RTM_GETLINK }); // takes 0xfffffffd
+  await flush();
+  const all = engine.requestAll(lotOf(3));
+  await flush();
+  const lot = datagrams(fake)[1]?.map((m) => m.header.seq);
+  t.deepEqual(lot, [1, 2, 3, 4], 'four numbers do not fit before 2^32-1: the range starts at 1');
+  const again = engine.requestAll(lotOf(2));
+  await flush();
+  t.deepEqual(datagrams(fake)[2]?.map((m) => m.header.seq), [5, 6, 7]);
+  fake.deliver([errorTo(fake.header(0), PORT), ...datagrams(fake).slice(1).map((d) => errorTo(d.at(-1)?.header as NlMessageHeader, PORT))]);
+  t.deepEqual(await single, []);
+  t.true((await all).every((r) => r.status === 'fulfilled'));
+  t.true((await again).every((r) => r.status === 'fulfilled'));
 });
 
 test('a payload writer writes in place; its message is padded like any other', async (t) => {
