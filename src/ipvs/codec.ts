@@ -1,8 +1,8 @@
 // layer: kernel client (IPVS)
 // job: encode/decode pairs for the service attribute group and statistics; the field codecs real servers share.
-import { encodeIPv4, encodeIPv6, formatIPv4, formatIPv6, writeU16Host, writeU32Host, zeroRange } from '../bytes.js';
+import { encodeIPv6, formatIPv4, formatIPv6, writeU16Host, writeU32Host, zeroRange } from '../bytes.js';
 import { AttrWriter, type Attr } from '../netlink/attr.js';
-import { NLA_F_NESTED, NLA_HDRLEN } from '../netlink/constants.js';
+import { NLA_F_NESTED, NLA_HDRLEN, nlaAlign } from '../netlink/constants.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import { be16At, forEachAttr, stringAt, u16At, u32At, u64At } from './reader.js';
 import * as K from './constants.js';
@@ -50,6 +50,12 @@ export function writeInetAddr(buf: Buffer, at: number, address: string): void {
     encodeIPv6(address).copy(buf, at);
     return;
   }
+  writeIPv4(buf, at, address);
+  zeroRange(buf, at + 4, at + 16);
+}
+
+/** Write valid (validated) dotted IPv4 text as 4 bytes, network order, at `at`. */
+function writeIPv4(buf: Buffer, at: number, address: string): void {
   let octet = 0;
   let i = at;
   for (let c = 0; c < address.length; c++) {
@@ -57,7 +63,6 @@ export function writeInetAddr(buf: Buffer, at: number, address: string): void {
     if (code === 46) { buf[i++] = octet; octet = 0; } else { octet = octet * 10 + (code - 48); }
   }
   buf[i] = octet;
-  zeroRange(buf, at + 4, at + 16);
 }
 
 /** union nf_inet_addr as a new 16-byte buffer. */
@@ -154,41 +159,86 @@ export function encodeServiceKeyNest(key: ServiceKey): Buffer {
   return b;
 }
 
-/** struct ip_vs_flags { u32 flags; u32 mask; }, host order. */
-function encodeFlagsStruct(flags: number, mask: number): Buffer {
-  const b = Buffer.alloc(8);
-  writeU32Host(b, flags >>> 0, 0);
-  writeU32Host(b, mask >>> 0, 4);
-  return b;
-}
-
-/** The netmask attribute's 4 bytes: be32 mask for IPv4, host-order u32 prefix length for IPv6. */
-function encodeNetmask(family: Family, p: Persistence | undefined): Buffer {
-  const b = Buffer.alloc(4);
-  if (family === 6) {
-    writeU32Host(b, p?.prefixLength ?? 128, 0);
-  } else if (p?.netmask !== undefined) {
-    encodeIPv4(p.netmask).copy(b);
-  } else {
-    b.writeUInt32BE(prefixToMask(p?.prefixLength ?? 32), 0);
-  }
-  return b;
-}
-
 /**
  * IPVS_CMD_ATTR_SERVICE in full, for new/set: identity, scheduler, persistence engine, flags (with
  * mask ~0, so every flag is set as given), timeout and netmask, in ipvsadm's order.
  */
 export function encodeService(w: AttrWriter, svc: ServiceKey & ServiceSettings): AttrWriter {
+  return w.bytes(K.IPVS_CMD_ATTR_SERVICE | NLA_F_NESTED, encodeServiceNest(svc).subarray(NLA_HDRLEN));
+}
+
+/** IPVS_CMD_ATTR_SERVICE in full as one exact-size buffer; same bytes as encodeService. */
+export function encodeServiceNest(svc: ServiceKey & ServiceSettings): Buffer {
+  const b = Buffer.allocUnsafe(serviceNestBytes(svc));
+  writeServiceNest(b, 0, svc);
+  return b;
+}
+
+/** A NUL-terminated string attribute's bytes, padded. */
+function stringAttrBytes(value: string): number {
+  return nlaAlign(NLA_HDRLEN + Buffer.byteLength(value) + 1);
+}
+
+/** Bytes of IPVS_CMD_ATTR_SERVICE as writeServiceNest writes it. */
+export function serviceNestBytes(svc: ServiceKey & ServiceSettings): number {
+  const engine = svc.persistence?.engine;
+  return NLA_HDRLEN + 8 + (isFwmarkKey(svc) ? 8 : 8 + 20 + 8) + stringAttrBytes(svc.scheduler)
+    + (engine === undefined ? 0 : stringAttrBytes(engine)) + 12 + 8 + 8;
+}
+
+/** Write a string attribute (NUL-terminated, zero-padded) at `at`; returns where the next attribute goes. */
+function writeStringAttr(b: Buffer, at: number, type: number, value: string): number {
+  const length = NLA_HDRLEN + Buffer.byteLength(value) + 1;
+  header(b, at, length, type);
+  const end = at + NLA_HDRLEN + b.write(value, at + NLA_HDRLEN, 'utf8');
+  zeroRange(b, end, at + nlaAlign(length));
+  return at + nlaAlign(length);
+}
+
+/**
+ * encodeServiceNest's bytes written into `b` at `at` (serviceNestBytes(svc) of them, every byte:
+ * the attributes, then each one's padding), without a writer or a buffer per attribute.
+ */
+export function writeServiceNest(b: Buffer, at: number, svc: ServiceKey & ServiceSettings): void {
   const p = svc.persistence;
-  return w.nest(K.IPVS_CMD_ATTR_SERVICE, () => {
-    writeServiceKey(w, svc);
-    w.string(K.IPVS_SVC_ATTR_SCHED_NAME, svc.scheduler);
-    if (p?.engine !== undefined) w.string(K.IPVS_SVC_ATTR_PE_NAME, p.engine);
-    w.bytes(K.IPVS_SVC_ATTR_FLAGS, encodeFlagsStruct(serviceFlags(svc), 0xffffffff));
-    w.u32(K.IPVS_SVC_ATTR_TIMEOUT, p?.timeoutS ?? 0);
-    w.bytes(K.IPVS_SVC_ATTR_NETMASK, encodeNetmask(serviceFamily(svc), p));
-  });
+  const family = serviceFamily(svc);
+  header(b, at, serviceNestBytes(svc), K.IPVS_CMD_ATTR_SERVICE | NLA_F_NESTED);
+  let i = at + NLA_HDRLEN;
+  header(b, i, 6, K.IPVS_SVC_ATTR_AF);
+  writeU16Host(b, afOf(family), i + 4);
+  b[i + 6] = 0;
+  b[i + 7] = 0;
+  i += 8;
+  if (isFwmarkKey(svc)) {
+    header(b, i, 8, K.IPVS_SVC_ATTR_FWMARK);
+    writeU32Host(b, svc.fwmark, i + 4);
+    i += 8;
+  } else {
+    header(b, i, 6, K.IPVS_SVC_ATTR_PROTOCOL);
+    writeU16Host(b, PROTOCOLS[svc.protocol], i + 4);
+    b[i + 6] = 0;
+    b[i + 7] = 0;
+    header(b, i + 8, 20, K.IPVS_SVC_ATTR_ADDR);
+    writeInetAddr(b, i + 12, svc.address);
+    header(b, i + 28, 6, K.IPVS_SVC_ATTR_PORT);
+    b.writeUInt16BE(svc.port, i + 32);
+    b[i + 34] = 0;
+    b[i + 35] = 0;
+    i += 36;
+  }
+  i = writeStringAttr(b, i, K.IPVS_SVC_ATTR_SCHED_NAME, svc.scheduler);
+  if (p?.engine !== undefined) i = writeStringAttr(b, i, K.IPVS_SVC_ATTR_PE_NAME, p.engine);
+  // struct ip_vs_flags { u32 flags; u32 mask; }, host order; mask ~0 sets every flag as given.
+  header(b, i, 12, K.IPVS_SVC_ATTR_FLAGS);
+  writeU32Host(b, serviceFlags(svc) >>> 0, i + 4);
+  writeU32Host(b, 0xffffffff, i + 8);
+  header(b, i + 12, 8, K.IPVS_SVC_ATTR_TIMEOUT);
+  writeU32Host(b, p?.timeoutS ?? 0, i + 16);
+  // The netmask: be32 mask for IPv4, host-order u32 prefix length for IPv6.
+  header(b, i + 20, 8, K.IPVS_SVC_ATTR_NETMASK);
+  if (family === 6) writeU32Host(b, p?.prefixLength ?? 128, i + 24);
+  else if (p?.netmask !== undefined) writeIPv4(b, i + 24, p.netmask);
+  else b.writeUInt32BE(prefixToMask(p?.prefixLength ?? 32), i + 24);
 }
 
 const STATS_FIELDS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes', 'connsPerS', 'inPktsPerS', 'outPktsPerS',

@@ -1,9 +1,8 @@
 // layer: kernel client (IPVS)
 // job: the commands that change services and real servers, encoded (what IpvsClient.send and sendBatch take; apply() builds them).
 import { copyInto } from '../bytes.js';
-import { AttrWriter } from '../netlink/attr.js';
 import type { PayloadWriter } from '../netlink/engine.js';
-import { encodeService, encodeServiceKeyNest } from './codec.js';
+import { encodeServiceKeyNest, serviceNestBytes, writeServiceNest } from './codec.js';
 import { DEST_NEST_BYTES, encodeDestinationKeyNest, writeDestinationNest } from './codec-dest.js';
 import * as K from './constants.js';
 import { destinationName, serviceName, type Destination, type ServiceKey, type ServiceSettings } from './model.js';
@@ -49,16 +48,25 @@ class DestinationCommand implements IpvsCommand, PayloadWriter {
   target(): string { return destinationTarget(this.key, this.dest); }
 }
 
+/** A new/set service command: the service's nest written in place. */
+class ServiceCommand implements IpvsCommand, PayloadWriter {
+  readonly length: number;
+  constructor(readonly cmd: number, private readonly svc: ServiceKey & ServiceSettings) {
+    this.length = serviceNestBytes(svc);
+  }
+  get attrs(): PayloadWriter { return this; }
+  write(buf: Buffer, at: number): void { writeServiceNest(buf, at, this.svc); }
+  target(): string { return serviceName(this.svc); }
+}
+
 /**
  * Encoders of the commands that change services and real servers (inputs already validated).
  * The destination commands take the service's identity nest, so that a caller sending many
  * commands for one service (apply) encodes it once.
  */
 export const commands = {
-  addService: (svc: ServiceKey & ServiceSettings): IpvsCommand =>
-    ({ cmd: K.IPVS_CMD_NEW_SERVICE, attrs: encodeService(new AttrWriter(), svc).toBuffer(), target: () => serviceName(svc) }),
-  editService: (svc: ServiceKey & ServiceSettings): IpvsCommand =>
-    ({ cmd: K.IPVS_CMD_SET_SERVICE, attrs: encodeService(new AttrWriter(), svc).toBuffer(), target: () => serviceName(svc) }),
+  addService: (svc: ServiceKey & ServiceSettings): IpvsCommand => new ServiceCommand(K.IPVS_CMD_NEW_SERVICE, svc),
+  editService: (svc: ServiceKey & ServiceSettings): IpvsCommand => new ServiceCommand(K.IPVS_CMD_SET_SERVICE, svc),
   deleteService: (key: ServiceKey, keyNest = encodeServiceKeyNest(key)): IpvsCommand =>
     ({ cmd: K.IPVS_CMD_DEL_SERVICE, attrs: keyNest, target: () => serviceName(key) }),
   addDestination: (key: ServiceKey, dest: Destination, keyNest = encodeServiceKeyNest(key)): IpvsCommand =>
