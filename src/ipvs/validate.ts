@@ -182,17 +182,37 @@ export function validateService(input: unknown, field = 'service'): VirtualServi
   const svc: VirtualService = { ...key, ...settings };
   if (raw === undefined) return svc;
   if (!Array.isArray(raw)) fail(`${field}.destinations`, 'must be an array', raw);
-  const seen = new Map<string, number>();
-  svc.destinations = raw.map((d, i) => {
-    const dest = validateDestination(d, key, `${field}.destinations[${i}]`);
-    const name = destinationName(dest);
-    const first = seen.get(name);
-    if (first !== undefined) fail(`${field}.destinations[${i}]`, `real server ${name} duplicates ${field}.destinations[${first}]`, d);
-    seen.set(name, i);
-    return dest;
-  });
+  // Large tables pass through here: a real server's field path is built only for an error, and
+  // duplicates are found without a name per real server where the list is short.
+  const dests: Destination[] = new Array<Destination>(raw.length);
+  const seen = raw.length > LINEAR_DUPLICATE_SCAN ? new Map<string, number>() : undefined;
+  for (let i = 0; i < raw.length; i++) {
+    let dest: Destination;
+    try {
+      dest = validateDestination(raw[i], key, '');
+    } catch (err) {
+      throw err instanceof IpvsValidationError ? new IpvsValidationError(`${field}.destinations[${i}]${err.field}`, err.reason, err.value) : err;
+    }
+    let first: number | undefined;
+    if (seen) {
+      const name = destinationName(dest);
+      first = seen.get(name);
+      seen.set(name, first ?? i);
+    } else {
+      for (let j = 0; j < i && first === undefined; j++) {
+        const other = dests[j] as Destination;
+        if (other.port === dest.port && other.address === dest.address) first = j;
+      }
+    }
+    if (first !== undefined) fail(`${field}.destinations[${i}]`, `real server ${destinationName(dest)} duplicates ${field}.destinations[${first}]`, raw[i]);
+    dests[i] = dest;
+  }
+  svc.destinations = dests;
   return svc;
 }
+
+/** Up to this many real servers, duplicates are found by comparing pairs (no allocation); beyond, by name. */
+const LINEAR_DUPLICATE_SCAN = 32;
 
 /** Marks an array that validateServices returned (canonical and checked), so plan() need not check it again. */
 const VALIDATED: unique symbol = Symbol('lvskit.ipvs.validated');
