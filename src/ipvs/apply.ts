@@ -88,8 +88,11 @@ function asDestination(d: Extract<Op, { kind: 'delete-destination' }>['destinati
  */
 async function run(client: IpvsClient, ops: readonly Op[]): Promise<(Error | true)[]> {
   const keyNests = new WeakMap<object, Buffer>();
-  const sent = await client.sendBatch(ops.map((op) => commandOf(op, keyNests)));
-  return ops.map((_, i) => sent[i] ?? true);
+  // Each command is made as its datagram is written, so the lot never holds them all.
+  const sent = await client.sendBatch({ length: ops.length, at: (i) => commandOf(ops[i] as Op, keyNests) });
+  const outcome = sent as (Error | undefined | true)[]; // reused: one array per op is enough
+  for (let i = 0; i < outcome.length; i++) outcome[i] ??= true;
+  return outcome as (Error | true)[];
 }
 
 /**

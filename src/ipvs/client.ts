@@ -42,6 +42,18 @@ export interface IpvsClientOptions {
   dumpSockets?: number;
 }
 
+/** Commands made on demand, for sendBatch: `at(i)` gives command i (an equal one each time it is asked). */
+export interface CommandSource {
+  readonly length: number;
+  at(index: number): IpvsCommand;
+}
+
+function commandSource(commands: Iterable<IpvsCommand> | CommandSource): CommandSource {
+  const list = Array.isArray(commands) ? commands as readonly IpvsCommand[]
+    : Symbol.iterator in commands ? [...commands as Iterable<IpvsCommand>] : undefined;
+  return list ? { length: list.length, at: (i) => list[i] as IpvsCommand } : commands as CommandSource;
+}
+
 /** A genl header, then attributes from a writer, written in place. */
 class GenlPayload implements PayloadWriter {
   constructor(private readonly genl: Buffer, private readonly attrs: PayloadWriter) {}
@@ -114,18 +126,24 @@ export class IpvsClient {
    * `fenced` requests). Resolves with one entry per command: undefined = carried out, IpvsError =
    * refused by the kernel. Every command is sent, whatever happens to the others. Rejects when an
    * outcome is unknown (receive buffer overrun, timeout, closed).
+   *
+   * `commands` may be a CommandSource: then each command is made when it is sent, and again only
+   * to name it in an error, so thousands of them need not all be held.
    */
-  async sendBatch(commands: Iterable<IpvsCommand>): Promise<(Error | undefined)[]> {
+  async sendBatch(commands: Iterable<IpvsCommand> | CommandSource): Promise<(Error | undefined)[]> {
     const family = await this.ready();
-    const list = [...commands];
-    const outcomes = await this.genl.engine.requestAll(list.map((command) => this.fencedRequest(family.id, command)));
+    const source = commandSource(commands);
+    const outcomes = await this.genl.engine.requestAll({ length: source.length, at: (i) => this.fencedRequest(family.id, source.at(i)) });
     const unknown = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && !(o.reason instanceof NetlinkError));
     if (unknown) throw unknown.reason;
-    return outcomes.map((o, i) => {
-      const command = list[i] as IpvsCommand;
-      if (o.status === 'fulfilled') return undefined;
-      return ipvsErrorFrom(o.reason, command.cmd, typeof command.target === 'function' ? command.target() : command.target) as Error;
-    });
+    const errors = new Array<Error | undefined>(outcomes.length).fill(undefined);
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i] as PromiseSettledResult<NlMessage[]>;
+      if (o.status === 'fulfilled') continue;
+      const command = source.at(i);
+      errors[i] = ipvsErrorFrom(o.reason, command.cmd, typeof command.target === 'function' ? command.target() : command.target) as Error;
+    }
+    return errors;
   }
 
   /** The genl header of `cmd` (encoded once per command type). */
