@@ -1,9 +1,10 @@
 // layer: tests (IPVS tier)
 // job: every IPVS command round-trips through our client: what we add, `ipvsadm -Ln` shows identically and our dump decodes identically.
 import test from 'ava';
+import { commands, type CommandSource, type IpvsCommand } from '../../src/ipvs/client.js';
 import { IpvsError } from '../../src/ipvs/errors.js';
 import { formatTimeouts } from '../../src/ipvs/format.js';
-import type { ServiceKey, VirtualService } from '../../src/ipvs/model.js';
+import type { Destination, ServiceKey, VirtualService } from '../../src/ipvs/model.js';
 import { IpvsValidationError } from '../../src/ipvs/validate.js';
 import { bothListings, ipvsNetns } from '../helpers/ipvs.js';
 
@@ -111,4 +112,27 @@ test('kernel refusals carry errno, the command and its target; bad input sends n
   t.is(bad?.field, 'service.destinations[0].weight');
   await t.throwsAsync(x.ipvs.addService({ fwmark: 0, scheduler: 'rr' }), { instanceOf: IpvsValidationError, message: /^service\.fwmark:/ });
   t.is(await x.ipvsadm('-Ln'), before, 'nothing reached the kernel');
+});
+
+test('sendBatch takes commands as an array, an iterable or a CommandSource; a refusal is an IpvsError at its place, the rest is carried out', async (t) => {
+  const x = await ipvsNetns(t);
+  const svc = (port: number): VirtualService => ({ protocol: 'tcp', address: '10.0.0.1', port, scheduler: 'wrr' });
+  const dest = (n: number): Destination => ({ address: `10.0.1.${n}`, port: 80, forward: 'nat', weight: n });
+  t.deepEqual(await x.ipvs.sendBatch([commands.addService(svc(80)), commands.addService(svc(81))]), [undefined, undefined]);
+  function* more(): Generator<IpvsCommand> {
+    yield commands.addService(svc(81)); // already there
+    yield commands.addService(svc(82));
+  }
+  const fromIterable = await x.ipvs.sendBatch(more());
+  t.like(fromIterable[0], { code: 'EEXIST', syscall: 'IPVS_CMD_NEW_SERVICE', target: 'TCP 10.0.0.1:81' });
+  t.is(fromIterable[1], undefined);
+  const made: number[] = [];
+  const source: CommandSource = { length: 200, at: (i) => { made.push(i); return commands.addDestination(svc(80), dest(i === 150 ? 1 : i + 1)); } };
+  const fromSource = await x.ipvs.sendBatch(source);
+  t.deepEqual(fromSource.flatMap((e, i) => (e ? [i] : [])), [150], 'the real server 10.0.1.1 a second time is refused');
+  t.like(fromSource[150], { code: 'EEXIST', syscall: 'IPVS_CMD_NEW_DEST', target: 'TCP 10.0.0.1:80 -> 10.0.1.1:80' });
+  t.deepEqual(made, [...Array.from({ length: 200 }, (_, i) => i), 150, 150], 'each made once as it was sent; the refused one again to name it (in the netlink error, then in the IpvsError)');
+  const listed = await x.ipvsadm('-Ln');
+  t.is(listed.match(/^ {2}-> 10\.0\.1\.\d+:80 +Masq/gm)?.length, 199);
+  t.regex(listed, /^TCP {2}10\.0\.0\.1:82 wrr$/m);
 });
