@@ -432,11 +432,27 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       const start = this.nextSeq + n - 1 > 0xffffffff ? 1 : this.nextSeq;
       const end = start + n; // exclusive
       this.nextSeq = end > 0xffffffff ? 1 : end;
-      let clash = 0;
-      for (let seq = start; seq < end; seq++) if (this.seqInUse(seq)) clash = seq;
+      const clash = this.lastSeqInUse(start, end);
       if (clash === 0) return start;
       this.nextSeq = clash >= 0xffffffff ? 1 : clash + 1; // try again past the last number in use
     }
+  }
+
+  /** The highest sequence number in [start, end) that is in use, or 0: per request and fence, or per number, whichever is fewer. */
+  private lastSeqInUse(start: number, end: number): number {
+    let clash = 0;
+    for (const lot of this.lots) {
+      for (const chunk of lot.chunks) {
+        if (chunk.seq < end && start <= chunk.fenceSeq) clash = Math.max(clash, Math.min(end - 1, chunk.fenceSeq));
+      }
+    }
+    if (this.inFlight.size + this.fences.size < end - start) {
+      for (const seq of this.inFlight.keys()) if (seq >= start && seq < end && seq > clash) clash = seq;
+      for (const seq of this.fences.keys()) if (seq >= start && seq < end && seq > clash) clash = seq;
+    } else {
+      for (let seq = start; seq < end; seq++) if (this.inFlight.has(seq) || this.fences.has(seq)) clash = seq;
+    }
+    return clash;
   }
 
   private seqInUse(seq: number): boolean {
