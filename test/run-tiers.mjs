@@ -116,7 +116,11 @@ async function runIpvsTier(opts, patterns) {
     console.log(`# user-mode Linux ${why}; its console:\n${guest.console.split('\n').slice(-40).join('\n')}`);
     return { passed: 0, failed: 1, skipped: 0, todo: 0, notes: [`ipvs tier: user-mode Linux ${why}`] };
   }
-  return JSON.parse(sentinel[1]);
+  const result = JSON.parse(sentinel[1]);
+  // ava ended without naming a failure (a crash, its global timeout): the guest kernel's last
+  // words (hung tasks, oopses) may say why.
+  if ((result.notes ?? []).some((n) => /ava exited/.test(n))) console.log(`# user-mode Linux console, last lines:\n${guest.console.split('\n').slice(-40).join('\n')}`);
+  return result;
 }
 
 function blocked(tier, reason) {

@@ -14,6 +14,8 @@ export interface IpvsNs {
 
 /** A fresh namespace (IPVS state is per namespace) and a client in it, both gone in teardown. */
 export async function ipvsNetns(t: ExecutionContext): Promise<IpvsNs> {
+  // A test that hangs fails under its own name before ava's global timeout (which names none).
+  t.timeout(90_000);
   const ns = await createNetns(t);
   const ipvs = IpvsClient.open({ netns: ns.name });
   t.teardown(() => ipvs.close());
