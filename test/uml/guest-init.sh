@@ -15,6 +15,19 @@ finish() {
 trap finish EXIT
 
 . "$OUT/env"
+
+# Every scheduler and persistence engine module, loaded now rather than on demand. The kernel
+# loads them from IPVS_CMD_NEW_SERVICE while holding __ip_vs_mutex; if a namespace is being
+# dismantled at that moment (cleanup_net holds pernet_ops_rwsem and waits for __ip_vs_mutex in
+# ip_vs_dst_event), the module's init waits for pernet_ops_rwsem and the three never wake: a
+# 6.1 kernel deadlock the tier hit whenever a test added an `lblcr` service while another test's
+# namespace was going away. ip_vs_ftp is left out: it changes how port 21 is handled.
+load_on_demand_modules() {
+  for m in "/usr/lib/modules/$ver/kernel/net/netfilter/ipvs/"ip_vs_*.ko*; do
+    m=$(basename "$m"); m=${m%%.ko*}
+    [ "$m" = ip_vs_ftp ] || modprobe "$m" || return
+  done
+}
 {
   mount -t proc proc /proc &&
   mount -t sysfs sysfs /sys &&
@@ -26,7 +39,8 @@ trap finish EXIT
   mkdir -p "/usr/lib/modules/$ver" &&
   mount --bind "/usr/lib/uml/modules/$ver" "/usr/lib/modules/$ver" &&
   ip link set lo up &&
-  modprobe ip_vs
+  modprobe ip_vs &&
+  load_on_demand_modules
 } > "$OUT/output" 2>&1 || { echo "guest setup failed (see above)" >> "$OUT/output"; exit; }
 
 cd "$REPO" || exit
