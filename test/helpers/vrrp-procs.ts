@@ -19,7 +19,11 @@ export interface Speaker {
   name: string;
   child: ChildProcess;
   lines: Line[];
-  /** The first line (from now, or already seen when `seen` is true) that passes `accept`. */
+  /**
+   * The first line (from now, or already seen when `seen` is true) that passes `accept`. For an
+   * lvskit speaker `timeoutMs` counts from its `started` line (node's start-up, slow under a
+   * sanitizer or a loaded host, is not what the tests bound), which itself may take STARTUP_MS.
+   */
   waitFor(accept: (line: Line) => boolean, timeoutMs: number, seen?: boolean): Promise<Line>;
   /** Send a signal to the process that speaks VRRP (for keepalived: its VRRP child). */
   signal(sig: NodeJS.Signals): void;
@@ -29,9 +33,17 @@ export interface Speaker {
   exited: Promise<void>;
 }
 
-function watch(name: string, child: ChildProcess, speakerPid: () => number | undefined): Speaker {
+/** How long an lvskit speaker may take to print its `started` line. */
+const STARTUP_MS = 30_000;
+
+function watch(name: string, child: ChildProcess, speakerPid: () => number | undefined, startedLine?: (l: Line) => boolean): Speaker {
   const lines: Line[] = [];
   const waiters = new Set<{ accept: (l: Line) => boolean; resolve: (l: Line) => void }>();
+  let started = startedLine === undefined;
+  const startedNow = new Set<() => void>();
+  if (startedLine) {
+    waiters.add({ accept: startedLine, resolve: () => { started = true; for (const f of startedNow) f(); startedNow.clear(); } });
+  }
   const take = (chunk: string, buffer: { rest: string }): void => {
     const parts = (buffer.rest + chunk).split('\n');
     buffer.rest = parts.pop() ?? '';
@@ -55,12 +67,23 @@ function watch(name: string, child: ChildProcess, speakerPid: () => number | und
       const already = seenToo ? lines.find(accept) : undefined;
       if (already) return Promise.resolve(already);
       return new Promise((resolve, reject) => {
-        const w = { accept, resolve: (l: Line) => { clearTimeout(timer); resolve(l); } };
-        const timer = setTimeout(() => {
-          waiters.delete(w);
-          reject(new Error(`${name}: no matching line in ${timeoutMs} ms; last lines:\n${lines.slice(-15).map((l) => l.text).join('\n')}`));
-        }, timeoutMs);
+        let timer: NodeJS.Timeout | undefined;
+        const arm = (ms: number, what: string): void => {
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            waiters.delete(w);
+            startedNow.delete(onStarted);
+            reject(new Error(`${name}: no matching line ${what}; last lines:\n${lines.slice(-15).map((l) => l.text).join('\n')}`));
+          }, ms);
+        };
+        const onStarted = (): void => arm(timeoutMs, `in ${timeoutMs} ms after it started`);
+        const w = { accept, resolve: (l: Line) => { clearTimeout(timer); startedNow.delete(onStarted); resolve(l); } };
         waiters.add(w);
+        if (started) arm(timeoutMs, `in ${timeoutMs} ms`);
+        else {
+          startedNow.add(onStarted);
+          arm(STARTUP_MS + timeoutMs, `(it did not start in ${STARTUP_MS} ms)`);
+        }
       });
     },
     kill(sig) { child.kill(sig); },
@@ -79,7 +102,7 @@ export function startLvskit(t: ExecutionContext, ns: Netns, instances: VrrpInsta
   const file = path.join(dir, 'vrrp.json');
   writeFileSync(file, JSON.stringify({ instances }));
   const child = spawn(process.execPath, [cli, 'vrrp', 'run', '-f', file, '-n', ns.name, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const speaker = watch(name, child, () => child.pid);
+  const speaker = watch(name, child, () => child.pid, (l) => l.json?.type === 'started');
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
