@@ -18,6 +18,7 @@
         "native/conn_scan.cc",
         "native/constants.cc",
         "native/errors.cc",
+        "native/huge_memory.cc",
         "native/netns.cc",
         "native/recv.cc",
         "native/signal_send.cc",

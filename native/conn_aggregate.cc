@@ -10,8 +10,16 @@
 namespace lvskit {
 namespace {
 
-constexpr size_t kInitialSlots = 1 << 14;
-constexpr int kInitialShift = 64 - 14;
+constexpr int kMinSlotsLog2 = 14;
+/** A guess past this many slots is not believed: the table grows from there if it must. */
+constexpr int kMaxInitialSlotsLog2 = 22;
+
+/** log2 of the slots that hold `expectedKeys` at most 2/3 full. */
+int InitialSlotsLog2(size_t expectedKeys) {
+  int log2 = kMinSlotsLog2;
+  while (log2 < kMaxInitialSlotsLog2 && (size_t{1} << log2) * 2 < expectedKeys * 3) log2++;
+  return log2;
+}
 constexpr size_t kBaseKeyBytes = 20;
 constexpr size_t kServiceKeyBytes = 36;
 
@@ -37,9 +45,9 @@ uint64_t HashWords(const uint32_t* key, size_t words) {
 
 // ---- InlineTable --------------------------------------------------------------------------------
 
-InlineTable::InlineTable(size_t keyWords, size_t counters)
-    : keyWords_(keyWords), counters_(counters), stride_(keyWords + counters), slots_(kInitialSlots), shift_(kInitialShift),
-      data_(kInitialSlots * (keyWords + counters), 0) {}
+InlineTable::InlineTable(size_t keyWords, size_t counters, size_t expectedKeys)
+    : keyWords_(keyWords), counters_(counters), stride_(keyWords + counters), slots_(size_t{1} << InitialSlotsLog2(expectedKeys)),
+      shift_(64 - InitialSlotsLog2(expectedKeys)), data_(slots_ * stride_ * sizeof(uint32_t)) {}
 
 uint64_t InlineTable::Hash(const uint32_t* key) const {
   if (keyWords_ == 1) return static_cast<uint64_t>(key[0]) * 0x9e3779b97f4a7c15ULL;
@@ -56,7 +64,7 @@ bool InlineTable::SameKey(const uint32_t* a, const uint32_t* b) const {
 uint32_t* InlineTable::Find(const uint32_t* key, uint64_t hash) {
   size_t slot = static_cast<size_t>(hash >> shift_);
   for (;;) {
-    uint32_t* r = data_.data() + slot * stride_;
+    uint32_t* r = data_.As<uint32_t>() + slot * stride_;
     if (r[keyWords_] == 0) {
       if ((size_ + 1) * 3 > slots_ * 2) {
         Grow();
@@ -77,18 +85,18 @@ void InlineTable::AddCounts(const uint32_t* key, const uint32_t* counts) {
 }
 
 void InlineTable::Grow() {
-  std::vector<uint32_t> old;
-  old.swap(data_);
+  HugeMemory old = std::move(data_);
   const size_t oldSlots = slots_;
+  data_ = HugeMemory(oldSlots * 2 * stride_ * sizeof(uint32_t));
   slots_ *= 2;
   shift_ -= 1;
-  data_.assign(slots_ * stride_, 0);
+  uint32_t* data = data_.As<uint32_t>();
   for (size_t i = 0; i < oldSlots; i++) {
-    const uint32_t* r = old.data() + i * stride_;
+    const uint32_t* r = old.As<uint32_t>() + i * stride_;
     if (r[keyWords_] == 0) continue;
     size_t slot = static_cast<size_t>(Hash(r) >> shift_);
-    while (data_[slot * stride_ + keyWords_] != 0) slot = (slot + 1) & (slots_ - 1);
-    memcpy(data_.data() + slot * stride_, r, stride_ * sizeof(uint32_t));
+    while (data[slot * stride_ + keyWords_] != 0) slot = (slot + 1) & (slots_ - 1);
+    memcpy(data + slot * stride_, r, stride_ * sizeof(uint32_t));
   }
 }
 
@@ -98,8 +106,8 @@ ConnAggregate::ConnAggregate(AggregateOptions options)
     : options_(std::move(options)),
       keyBytes_(options_.perService ? kServiceKeyBytes : kBaseKeyBytes),
       counters_(1 + std::min(options_.countStates.size(), kMaxCountStates)),
-      v4_(1, counters_),
-      general_(keyBytes_ / 4, counters_) {}
+      v4_(1, counters_, options_.perService ? 0 : options_.expectedKeys),
+      general_(keyBytes_ / 4, counters_, options_.perService ? options_.expectedKeys : 0) {}
 
 int ConnAggregate::SlotOfState(size_t stateIndex, const StateTable& states) {
   if (stateIndex >= stateSlot_.size()) stateSlot_.resize(stateIndex + 1, 0);
@@ -121,8 +129,7 @@ void ConnAggregate::Prepare(const ConnRow& row, Key& key) const {
   if (row.family == 4 && !options_.perService) {
     key.general = false;
     memcpy(&key.words[0], row.clientAddress, 4);
-    key.hash = v4_.Hash(key.words);
-    __builtin_prefetch(v4_.Home(key.hash), 1);
+    key.hash = PrepareIPv4(key.words[0]);
     return;
   }
   uint8_t bytes[kServiceKeyBytes] = {};
@@ -140,12 +147,7 @@ void ConnAggregate::Prepare(const ConnRow& row, Key& key) const {
 }
 
 void ConnAggregate::Add(const Key& key, uint8_t state, const StateTable& states) {
-  if (state >= rowsByState_.size()) rowsByState_.resize(state + 1u, 0);
-  rowsByState_[state]++;
-  uint32_t* counts = key.general ? general_.Find(key.words, key.hash) : v4_.Find(key.words, key.hash);
-  counts[0]++;
-  const int stateCounter = SlotOfState(state, states);
-  if (stateCounter > 0) counts[stateCounter]++;
+  Count(key.general ? general_.Find(key.words, key.hash) : v4_.Find(key.words, key.hash), state, states);
 }
 
 void ConnAggregate::Merge(const ConnAggregate& other, const StateTable& theirStates, StateTable& ourStates) {

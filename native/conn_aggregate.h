@@ -4,11 +4,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <string>
 #include <vector>
 
 #include "conn_parse.h"
+#include "huge_memory.h"
 
 namespace lvskit {
 
@@ -17,6 +19,8 @@ struct AggregateOptions {
   std::vector<std::string> countStates;
   /** Key by (client, protocol, virtual address, virtual port) instead of client alone. */
   bool perService = false;
+  /** Keys the tables should hold without growing (a guess, e.g. from a file's size); 0: start small. */
+  size_t expectedKeys = 0;
 };
 
 /**
@@ -27,24 +31,25 @@ struct AggregateOptions {
  */
 class InlineTable {
  public:
-  InlineTable(size_t keyWords, size_t counters);
+  /** A table that holds `expectedKeys` keys before it grows (at least 16,384 slots). */
+  InlineTable(size_t keyWords, size_t counters, size_t expectedKeys);
   size_t Size() const { return size_; }
   size_t Slots() const { return slots_; }
   size_t KeyWords() const { return keyWords_; }
   /** The hash of a key (the IPv4 table's one-word keys by a multiplication, longer keys by a mix of 8-byte words). */
   uint64_t Hash(const uint32_t* key) const;
   /** Where the key with this hash starts probing (for a prefetch). */
-  const uint32_t* Home(uint64_t hash) const { return data_.data() + static_cast<size_t>(hash >> shift_) * stride_; }
+  const uint32_t* Home(uint64_t hash) const { return data_.As<uint32_t>() + static_cast<size_t>(hash >> shift_) * stride_; }
   /** The counters of `key`, created (all zero) when new; the caller increments the total. */
   uint32_t* Find(const uint32_t* key, uint64_t hash);
   /** Add `counts` (counters_ values) to key's counters. */
   void AddCounts(const uint32_t* key, const uint32_t* counts);
   /** Slot i's record (key words, then counters) or nullptr when empty. */
   const uint32_t* Record(size_t i) const {
-    const uint32_t* r = data_.data() + i * stride_;
+    const uint32_t* r = data_.As<uint32_t>() + i * stride_;
     return r[keyWords_] == 0 ? nullptr : r;
   }
-  size_t MemoryBytes() const { return data_.capacity() * sizeof(uint32_t); }
+  size_t MemoryBytes() const { return data_.Bytes(); }
 
  private:
   void Grow();
@@ -55,7 +60,7 @@ class InlineTable {
   size_t slots_;
   int shift_;  // 64 - log2(slots_): the hash's top bits pick the home slot
   size_t size_ = 0;
-  std::vector<uint32_t> data_;
+  HugeMemory data_;  // slots_ * stride_ words
 };
 
 /**
@@ -86,6 +91,24 @@ class ConnAggregate {
   void Prepare(const ConnRow& row, Key& key) const;
   /** Count one row by its prepared key; `states` is the table its state index refers to. */
   void Add(const Key& key, uint8_t state, const StateTable& states);
+  /** True when IPv4 rows are keyed by the client alone (not per service): they may take the lane below. */
+  bool KeysIPv4ByClient() const { return !options_.perService; }
+  /** The IPv4 table's key for a client address as the kernel prints it (host order): its 4 network-order bytes. */
+  static uint32_t IPv4Key(uint32_t client) {
+    const uint8_t bytes[4] = {static_cast<uint8_t>(client >> 24), static_cast<uint8_t>(client >> 16), static_cast<uint8_t>(client >> 8),
+                              static_cast<uint8_t>(client)};
+    uint32_t key;
+    memcpy(&key, bytes, sizeof key);
+    return key;
+  }
+  /** The lane for IPv4 clients (KeysIPv4ByClient): the key's hash, its slot starting to load into the cache. */
+  uint64_t PrepareIPv4(uint32_t key) const {
+    const uint64_t hash = v4_.Hash(&key);
+    __builtin_prefetch(v4_.Home(hash), 1);
+    return hash;
+  }
+  /** Count one row of an IPv4 client by its prepared key, as Add. */
+  void AddIPv4(uint32_t key, uint64_t hash, uint8_t state, const StateTable& states) { Count(v4_.Find(&key, hash), state, states); }
   /** Add another aggregate's counts (same options); its state indexes refer to `theirStates`, ours to `ourStates`. */
   void Merge(const ConnAggregate& other, const StateTable& theirStates, StateTable& ourStates);
 
@@ -110,6 +133,14 @@ class ConnAggregate {
 
  private:
   int SlotOfState(size_t stateIndex, const StateTable& states);
+  /** Count a row into a key's counters: the total, its state's counter if counted, the rows of its state. */
+  void Count(uint32_t* counts, uint8_t state, const StateTable& states) {
+    if (state >= rowsByState_.size()) rowsByState_.resize(state + 1u, 0);
+    rowsByState_[state]++;
+    counts[0]++;
+    const int stateCounter = SlotOfState(state, states);
+    if (stateCounter > 0) counts[stateCounter]++;
+  }
 
   AggregateOptions options_;
   size_t keyBytes_;

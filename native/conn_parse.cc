@@ -201,6 +201,56 @@ inline size_t SpanToSpace(const char* p, size_t limit) {
   return n;
 }
 
+constexpr uint64_t kBytes64 = 0x0101010101010101ULL;
+constexpr uint32_t kBytes32 = 0x01010101U;
+
+/**
+ * A byte mask (0x80 in each byte) of the bytes of `v` that are '0'..'9' or 'A'..'F' — the digits
+ * the kernel's %08X/%04X print. Each byte is tested as b + (0x80 - lo) reaching 0x80 and
+ * b + (0x80 - hi - 1) not; a byte of 0x80 or more may carry into its neighbour, so such bytes
+ * are excluded by `~v` and the caller, wanting every byte, sees the whole word refused.
+ */
+template <typename W>
+constexpr W UpperHexBytes(W v, W ones) {
+  const W high = ones * 0x80;
+  const W digit = (v + ones * (0x80 - '0')) & ~(v + ones * (0x80 - '9' - 1));
+  const W upper = (v + ones * (0x80 - 'A')) & ~(v + ones * (0x80 - 'F' - 1));
+  return (digit | upper) & ~v & high;
+}
+
+/** Each byte of `v` ('0'..'9', 'A'..'F') as its value 0..15 in the same byte. */
+template <typename W>
+constexpr W NibbleBytes(W v, W ones) {
+  return (v & (ones * 0x0f)) + ((v >> 6) & ones) * 9;  // letters have bit 6 set: 'A' & 0xf = 1, + 9 = 10
+}
+
+/**
+ * Eight upper-case hex digits at p (the first the most significant) as one value, the eight bytes
+ * tested and converted as one word. False for anything else (lower case included: the general
+ * parser, digit by digit, decides those). Little-endian only.
+ */
+__attribute__((always_inline)) inline bool ParseHex8(const char* p, uint32_t* out) {
+  uint64_t v;
+  memcpy(&v, p, sizeof v);
+  if (UpperHexBytes(v, kBytes64) != kBytes64 * 0x80) return false;
+  uint64_t n = NibbleBytes(v, kBytes64);                 // byte i: digit i
+  n = ((n << 4) | (n >> 8)) & 0x00ff00ff00ff00ffULL;   // 16-bit lane j: digits 2j, 2j+1
+  n = ((n << 8) | (n >> 16)) & 0x0000ffff0000ffffULL;  // 32-bit lane j: digits 4j..4j+3
+  *out = static_cast<uint32_t>(((n << 16) | (n >> 32)) & 0xffffffffULL);
+  return true;
+}
+
+/** Four upper-case hex digits at p, as ParseHex8. */
+__attribute__((always_inline)) inline bool ParseHex4(const char* p, uint32_t* out) {
+  uint32_t v;
+  memcpy(&v, p, sizeof v);
+  if (UpperHexBytes(v, kBytes32) != kBytes32 * 0x80) return false;
+  uint32_t n = NibbleBytes(v, kBytes32);
+  n = ((n << 4) | (n >> 8)) & 0x00ff00ffU;
+  *out = ((n << 8) | (n >> 16)) & 0xffffU;
+  return true;
+}
+
 /** Store a host-order IPv4 value as 4 network-order bytes, the rest of the 16 zero. */
 inline void StoreIPv4(uint32_t v, uint8_t out[16]) {
   out[0] = static_cast<uint8_t>(v >> 24);
@@ -210,17 +260,15 @@ inline void StoreIPv4(uint32_t v, uint8_t out[16]) {
   memset(out + 4, 0, 12);
 }
 
-/**
- * The common row, parsed at fixed offsets: "TCP " or "UDP ", then IPv4 addresses and ports at
- * the columns the kernel's %08X/%04X put them, an IPv4 destination. Returns false (nothing
- * decided) for any other shape; the general parser then takes the line.
- */
-bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, ConnRow& row) {
+}  // namespace
+
+bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, FixedIPv4Row& row) {
   // "%-11s %7u": a state of at most 11 characters, padded, then the seconds right-aligned in 7
   // columns end at column 65 (more digits, or PE columns, move or follow them).
   constexpr size_t kStateAt = 46;
   constexpr size_t kSecondsAt = 58;
   constexpr size_t kRowEnd = 65;
+  if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) return false;
   if (end - begin < static_cast<std::ptrdiff_t>(kRowEnd)) return false;
   const char* p = begin;
   if (p[3] != ' ' || p[12] != ' ' || p[17] != ' ' || p[26] != ' ' || p[31] != ' ' || p[40] != ' ' || p[45] != ' ' || p[46] == ' ' ||
@@ -230,9 +278,9 @@ bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, Conn
   if (p[0] == 'T' && p[1] == 'C' && p[2] == 'P') row.protocol = 6;
   else if (p[0] == 'U' && p[1] == 'D' && p[2] == 'P') row.protocol = 17;
   else return false;
-  uint32_t caddr, cport, vaddr, vport, daddr, dport;
-  const bool hexOk = ParseHex(p + 4, 8, &caddr) & ParseHex(p + 13, 4, &cport) & ParseHex(p + 18, 8, &vaddr) & ParseHex(p + 27, 4, &vport) &
-                     ParseHex(p + 32, 8, &daddr) & ParseHex(p + 41, 4, &dport);
+  uint32_t cport = 0, vport = 0, dport = 0;
+  const bool hexOk = ParseHex8(p + 4, &row.client) & ParseHex4(p + 13, &cport) & ParseHex8(p + 18, &row.virtualAddress) &
+                     ParseHex4(p + 27, &vport) & ParseHex8(p + 32, &row.dest) & ParseHex4(p + 41, &dport);
   if (!hexOk) return false;
   const size_t stateLength = SpanToSpace(p + kStateAt, kSecondsAt - 1 - kStateAt);
   uint32_t expires = 0;
@@ -245,16 +293,11 @@ bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, Conn
   }
   const int stateIndex = states.InternWide(p + kStateAt, stateLength);
   if (stateIndex < 0) return false;
-  row.family = 4;
-  row.destFamily = 4;
   row.state = static_cast<uint8_t>(stateIndex);
   row.clientPort = static_cast<uint16_t>(cport);
   row.virtualPort = static_cast<uint16_t>(vport);
   row.destPort = static_cast<uint16_t>(dport);
   row.expiresSec = expires;
-  StoreIPv4(caddr, row.clientAddress);
-  StoreIPv4(vaddr, row.virtualAddress);
-  StoreIPv4(daddr, row.destAddress);
   const char* pe = p + kRowEnd;
   while (pe < end && *pe == ' ') pe++;
   row.pe = pe < end ? pe : nullptr;
@@ -262,10 +305,33 @@ bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, Conn
   return true;
 }
 
+namespace {
+
+/** A fixed-shape row as a ConnRow. */
+void ToConnRow(const FixedIPv4Row& fixed, ConnRow& row) {
+  row.protocol = fixed.protocol;
+  row.family = 4;
+  row.destFamily = 4;
+  row.state = fixed.state;
+  row.clientPort = fixed.clientPort;
+  row.virtualPort = fixed.virtualPort;
+  row.destPort = fixed.destPort;
+  row.expiresSec = fixed.expiresSec;
+  StoreIPv4(fixed.client, row.clientAddress);
+  StoreIPv4(fixed.virtualAddress, row.virtualAddress);
+  StoreIPv4(fixed.dest, row.destAddress);
+  row.pe = fixed.pe;
+  row.peLength = fixed.peLength;
+}
+
 }  // namespace
 
-RowProblem ParseConnLine(const char* begin, const char* end, StateTable& states, ConnRow& row) {
-  if (ParseFixedIPv4(begin, end, states, row)) return RowProblem::kNone;
+RowProblem ParseConnLine(const char* begin, const char* end, StateTable& states, ConnRow& row, bool tryFixed) {
+  FixedIPv4Row fixed;
+  if (tryFixed && ParseFixedIPv4(begin, end, states, fixed)) {
+    ToConnRow(fixed, row);
+    return RowProblem::kNone;
+  }
   const char* p = begin;
   const char* tok;
   const char* tokEnd;
@@ -306,16 +372,16 @@ LineReader::LineReader(int fd, size_t chunkBytes, size_t maxLineBytes, int64_t o
 bool LineReader::Fill() {
   // Keep the unfinished line: move it to the front, then read behind it.
   if (start_ > 0) {
-    memmove(buffer_.data(), buffer_.data() + start_, end_ - start_);
+    memmove(buffer_.As<char>(), buffer_.As<char>() + start_, end_ - start_);
     end_ -= start_;
     start_ = 0;
   }
   for (;;) {
     // What is left of a line is at most maxLine_ bytes, so a whole chunk always fits behind it.
-    size_t want = std::min(chunk_, buffer_.size() - end_);
+    size_t want = std::min(chunk_, chunk_ + maxLine_ - end_);
     if (offset_ >= 0 && rangeEnd_ >= 0) want = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(want), std::max<int64_t>(0, rangeEnd_ - offset_)));
-    const ssize_t n = offset_ < 0 ? read(fd_, buffer_.data() + end_, want)
-                                  : want == 0 ? 0 : pread(fd_, buffer_.data() + end_, want, static_cast<off_t>(offset_));
+    const ssize_t n = offset_ < 0 ? read(fd_, buffer_.As<char>() + end_, want)
+                                  : want == 0 ? 0 : pread(fd_, buffer_.As<char>() + end_, want, static_cast<off_t>(offset_));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       error_ = errno;
@@ -332,7 +398,7 @@ bool LineReader::Fill() {
 
 LineReader::Status LineReader::Next(const char** begin, const char** end) {
   for (;;) {
-    char* data = buffer_.data();
+    char* data = buffer_.As<char>();
     char* newline = static_cast<char*>(memchr(data + start_, '\n', end_ - start_));
     if (newline != nullptr) {
       const size_t from = start_;

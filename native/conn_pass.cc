@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <system_error>
 #include <thread>
 
@@ -13,6 +14,17 @@ namespace lvskit {
 namespace {
 
 constexpr size_t kMaxLineBytes = 4096;
+/** The bytes of a typical IPv4 row, to guess a file's rows from its size. */
+constexpr int64_t kRowBytesGuess = 66;
+/** Rows per client assumed when sizing a table from a file's size: fewer and it grows, more and it is sparse. */
+constexpr int64_t kRowsPerKeyGuess = 8;
+
+/** `options`, with the keys a pass over `bytes` of a file may meet guessed from its size. */
+AggregateOptions SizedFor(const AggregateOptions& options, int64_t bytes) {
+  AggregateOptions sized = options;
+  sized.expectedKeys = static_cast<size_t>(std::max<int64_t>(0, bytes / kRowBytesGuess / kRowsPerKeyGuess));
+  return sized;
+}
 
 /** The offset of the first line that starts at or after `at` (just past a newline), or `size`. */
 int64_t LineStartAfter(int fd, int64_t at, int64_t size) {
@@ -39,13 +51,21 @@ void ScanPass::Count(const ConnRow& row, const ConnAggregate::Key& key) {
 }
 
 void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
-  // A ring of parsed rows: each waits kLag lines between Prepare (which prefetches its counters)
-  // and Count, so the cache line has arrived when it is needed. The oldest is at head - pending.
+  // Rows wait kLag lines between preparing their key (which prefetches its counters) and being
+  // counted, so the cache line has arrived when it is needed. Rows of the common IPv4 shape
+  // without PE columns, when clients are keyed alone, take a lane of their own that holds only
+  // the key, its hash and the state; every other row goes through a ConnRow. Counting is
+  // commutative, so the two lanes need not keep the file's order.
   constexpr size_t kLag = 8;
   ConnRow ring[kLag];
   ConnAggregate::Key keys[kLag];
   size_t head = 0;
   size_t pending = 0;
+  IPv4Pending lane[kLag];
+  size_t laneHead = 0;
+  size_t lanePending = 0;
+  const bool ipv4Lane = aggregate_.KeysIPv4ByClient();
+  FixedIPv4Row fixed;
   for (;;) {
     const char* begin;
     const char* end;
@@ -69,11 +89,27 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
       totals_.truncated = true;
       continue;
     }
+    const bool isFixed = ipv4Lane && ParseFixedIPv4(begin, end, states_, fixed);
+    if (isFixed && fixed.peLength == 0) {
+      if (lanePending == kLag) {
+        CountIPv4(lane[laneHead]);
+        lanePending--;
+      }
+      IPv4Pending& next = lane[laneHead];
+      next.key = ConnAggregate::IPv4Key(fixed.client);
+      next.hash = aggregate_.PrepareIPv4(next.key);
+      next.state = fixed.state;
+      laneHead = (laneHead + 1) % kLag;
+      lanePending++;
+      continue;
+    }
     if (pending == kLag) {
       Count(ring[head], keys[head]);
       pending--;
     }
-    const RowProblem problem = ParseConnLine(begin, end, states_, ring[head]);
+    // A fixed row with PE columns is parsed again into a ConnRow (rare); a line known not to be of
+    // the fixed shape goes straight to the general parser.
+    const RowProblem problem = ParseConnLine(begin, end, states_, ring[head], isFixed || !ipv4Lane);
     if (problem == RowProblem::kNone) {
       aggregate_.Prepare(ring[head], keys[head]);
       head = (head + 1) % kLag;
@@ -88,6 +124,7 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
     const size_t at = (head + kLag - pending + i) % kLag;
     Count(ring[at], keys[at]);
   }
+  for (size_t i = 0; i < lanePending; i++) CountIPv4(lane[(laneHead + kLag - lanePending + i) % kLag]);
   totals_.bytesRead = reader.BytesRead();
   totals_.reads = reader.Reads();
 }
@@ -111,17 +148,19 @@ void ScanPass::Merge(const ScanPass& later) {
 
 std::unique_ptr<ScanPass> ScanDescriptor(int fd, const AggregateOptions& options, size_t chunkBytes, uint64_t parallelBytes,
                                          const std::atomic<bool>& cancelled) {
-  auto first = std::make_unique<ScanPass>(options);
   struct stat st{};
-  const bool split = parallelBytes > 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) >= parallelBytes;
+  // procfs files have no size: their tables start small and grow.
+  const int64_t size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<int64_t>(st.st_size) : 0;
+  const bool split = parallelBytes > 0 && size > 0 && static_cast<uint64_t>(size) >= parallelBytes;
   if (!split) {
+    auto only = std::make_unique<ScanPass>(SizedFor(options, size));
     LineReader reader(fd, chunkBytes, kMaxLineBytes);
-    first->Run(reader, cancelled);
-    return first;
+    only->Run(reader, cancelled);
+    return only;
   }
-  const int64_t size = static_cast<int64_t>(st.st_size);
   const int64_t middle = LineStartAfter(fd, size / 2, size);
-  ScanPass second(options);
+  auto first = std::make_unique<ScanPass>(SizedFor(options, middle));
+  ScanPass second(SizedFor(options, size - middle));
   LineReader head(fd, chunkBytes, kMaxLineBytes, 0, middle);
   LineReader tail(fd, chunkBytes, kMaxLineBytes, middle, -1);  // to the end, however long the file grows
   std::thread helper;

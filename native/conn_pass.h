@@ -43,7 +43,17 @@ class ScanPass {
   const ProblemLog& Problems() const { return problems_; }
 
  private:
+  /** A row of an IPv4 client waiting to be counted. */
+  struct IPv4Pending {
+    uint64_t hash;
+    uint32_t key;
+    uint8_t state;
+  };
   void Count(const ConnRow& row, const ConnAggregate::Key& key);
+  void CountIPv4(const IPv4Pending& row) {
+    totals_.rows++;
+    aggregate_.AddIPv4(row.key, row.hash, row.state, states_);
+  }
   StateTable states_;
   ConnAggregate aggregate_;
   ProblemLog problems_;

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConnScanAbortedError, ConnTableUnavailableError, scanConnections } from '../../src/conns/index.js';
+import { ConnScanAbortedError, ConnTableUnavailableError, readConnections, scanConnections } from '../../src/conns/index.js';
 import { clientAddresses, connsFor, procRow, PROC_HEADER, referenceCounts } from '../helpers/conns-fixtures.js';
 
 const fixtures = path.resolve('test/fixtures/conns');
@@ -208,6 +208,29 @@ test('random and mutated input never crashes: every line is a row, a header or a
   const r = await scanConnections({ file: scratch(t, 'noise', noise) });
   t.is(r.rows, 0);
   t.true(r.malformed.total > 0);
+});
+
+test('the scanner counts exactly the rows the row iterator reads, per client and state, on mutated input (the IPv4 lane and the general parser agree)', async (t) => {
+  const addresses = clientAddresses(300);
+  const generated = connsFor(addresses.map((address, i) => ({ address, states: { ESTABLISHED: i % 4, TIME_WAIT: i % 2 } })));
+  const base = Buffer.concat([fs.readFileSync(rowForms), Buffer.from(generated.map((c, i) => procRow(c, i % 900)).join(''))]);
+  let seed = 777;
+  const random = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+  for (let round = 0; round < 60; round++) {
+    const bytes = Buffer.from(base);
+    for (let m = 0; m < 1 + random(12); m++) bytes[random(bytes.length)] = random(3) === 0 ? 0x20 : random(256);
+    const file = scratch(t, `d${round}`, bytes);
+    const expected = new Map<string, { total: number; established: number }>();
+    for await (const row of readConnections({ file })) {
+      const c = expected.get(row.clientAddress) ?? { total: 0, established: 0 };
+      c.total++;
+      if (row.state === 'ESTABLISHED') c.established++;
+      expected.set(row.clientAddress, c);
+    }
+    const r = await scanConnections({ file, all: true, chunkBytes: 4096 });
+    const got = new Map((r.all ?? []).map((c) => [c.address, { total: c.total, established: c.count }]));
+    t.deepEqual([...got].sort(), [...expected].sort(), `round ${round}`);
+  }
 });
 
 test('every hex column of an IPv4 row: each byte value in each position is a digit of either case or makes the row malformed', async (t) => {
