@@ -109,7 +109,7 @@ ConnAggregate::ConnAggregate(AggregateOptions options)
       v4_(1, counters_, options_.perService ? 0 : options_.expectedKeys),
       general_(keyBytes_ / 4, counters_, options_.perService ? options_.expectedKeys : 0) {}
 
-int ConnAggregate::SlotOfState(size_t stateIndex, const StateTable& states) {
+int ConnAggregate::LookUpSlotOfState(size_t stateIndex, const StateTable& states) {
   if (stateIndex >= stateSlot_.size()) stateSlot_.resize(stateIndex + 1, 0);
   if (stateSlot_[stateIndex] == 0) {
     const std::string& name = states.Names()[stateIndex];

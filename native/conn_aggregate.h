@@ -132,7 +132,12 @@ class ConnAggregate {
   std::vector<Handle> Select(bool all, int64_t threshold, size_t limit) const;
 
  private:
-  int SlotOfState(size_t stateIndex, const StateTable& states);
+  /** The counter (1-based) of a state index, or -1 when the state is not counted; looked up once per state. */
+  int SlotOfState(size_t stateIndex, const StateTable& states) {
+    if (stateIndex < stateSlot_.size() && stateSlot_[stateIndex] != 0) return stateSlot_[stateIndex];
+    return LookUpSlotOfState(stateIndex, states);
+  }
+  int LookUpSlotOfState(size_t stateIndex, const StateTable& states);
   /** Count a row into a key's counters: the total, its state's counter if counted, the rows of its state. */
   void Count(uint32_t* counts, uint8_t state, const StateTable& states) {
     if (state >= rowsByState_.size()) rowsByState_.resize(state + 1u, 0);
