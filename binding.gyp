@@ -51,7 +51,11 @@
         "-Wsign-conversion",
         "-Wnon-virtual-dtor",
         "-Wold-style-cast",
-        "-Wimplicit-fallthrough"
+        "-Wimplicit-fallthrough",
+        # Only the module's registration is exported: calls between our own functions bind
+        # directly (no PLT, and same-file ones may be inlined) instead of being interposable.
+        "-fvisibility=hidden",
+        "-fvisibility-inlines-hidden"
       ],
       "conditions": [
         ["sanitize==1", {
