@@ -182,7 +182,7 @@ namespace {
  * Characters before the first space among the `limit` (<= 16) at p, all of which are readable:
  * two 8-byte words tested for a space byte at once (the lowest flagged byte is exact).
  */
-inline size_t SpanToSpace(const char* p, size_t limit) {
+__attribute__((always_inline)) inline size_t SpanToSpace(const char* p, size_t limit) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
   constexpr uint64_t kSpaces = 0x2020202020202020ULL;
@@ -205,20 +205,20 @@ constexpr uint64_t kBytes64 = 0x0101010101010101ULL;
 constexpr uint32_t kBytes32 = 0x01010101U;
 
 /**
- * A byte mask (0x80 in each byte) of the bytes of `v` that are '0'..'9' or 'A'..'F' — the digits
- * the kernel's %08X/%04X print. Each byte is tested as b + (0x80 - lo) reaching 0x80 and
- * b + (0x80 - hi - 1) not; a byte of 0x80 or more may carry into its neighbour, so such bytes
- * are excluded by `~v` and the caller, wanting every byte, sees the whole word refused.
+ * A byte mask (0x80 in each byte) of the bytes of `v` that are '0'..'9' or `letterA`..`letterA`+5
+ * ('A'..'F' as %X prints, 'a'..'f' as %pI6 does). Each byte is tested as b + (0x80 - lo) reaching
+ * 0x80 and b + (0x80 - hi - 1) not; a byte of 0x80 or more may carry into its neighbour, so such
+ * bytes are excluded by `~v` and the caller, wanting every byte, sees the whole word refused.
  */
 template <typename W>
-constexpr W UpperHexBytes(W v, W ones) {
+constexpr W HexBytes(W v, W ones, char letterA) {
   const W high = ones * 0x80;
   const W digit = (v + ones * (0x80 - '0')) & ~(v + ones * (0x80 - '9' - 1));
-  const W upper = (v + ones * (0x80 - 'A')) & ~(v + ones * (0x80 - 'F' - 1));
-  return (digit | upper) & ~v & high;
+  const W letter = (v + ones * static_cast<W>(0x80 - letterA)) & ~(v + ones * static_cast<W>(0x80 - letterA - 6));
+  return (digit | letter) & ~v & high;
 }
 
-/** Each byte of `v` ('0'..'9', 'A'..'F') as its value 0..15 in the same byte. */
+/** Each byte of `v` ('0'..'9', 'A'..'F' or 'a'..'f') as its value 0..15 in the same byte. */
 template <typename W>
 constexpr W NibbleBytes(W v, W ones) {
   return (v & (ones * 0x0f)) + ((v >> 6) & ones) * 9;  // letters have bit 6 set: 'A' & 0xf = 1, + 9 = 10
@@ -232,7 +232,7 @@ constexpr W NibbleBytes(W v, W ones) {
 __attribute__((always_inline)) inline bool ParseHex8(const char* p, uint32_t* out) {
   uint64_t v;
   memcpy(&v, p, sizeof v);
-  if (UpperHexBytes(v, kBytes64) != kBytes64 * 0x80) return false;
+  if (HexBytes(v, kBytes64, 'A') != kBytes64 * 0x80) return false;
   uint64_t n = NibbleBytes(v, kBytes64);                 // byte i: digit i
   n = ((n << 4) | (n >> 8)) & 0x00ff00ff00ff00ffULL;   // 16-bit lane j: digits 2j, 2j+1
   n = ((n << 8) | (n >> 16)) & 0x0000ffff0000ffffULL;  // 32-bit lane j: digits 4j..4j+3
@@ -240,11 +240,11 @@ __attribute__((always_inline)) inline bool ParseHex8(const char* p, uint32_t* ou
   return true;
 }
 
-/** Four upper-case hex digits at p, as ParseHex8. */
-__attribute__((always_inline)) inline bool ParseHex4(const char* p, uint32_t* out) {
+/** Four hex digits at p with letters from `letterA` ('A' or 'a'), as ParseHex8. */
+__attribute__((always_inline)) inline bool ParseHex4(const char* p, uint32_t* out, char letterA = 'A') {
   uint32_t v;
   memcpy(&v, p, sizeof v);
-  if (UpperHexBytes(v, kBytes32) != kBytes32 * 0x80) return false;
+  if (HexBytes(v, kBytes32, letterA) != kBytes32 * 0x80) return false;
   uint32_t n = NibbleBytes(v, kBytes32);
   n = ((n << 4) | (n >> 8)) & 0x00ff00ffU;
   *out = ((n << 8) | (n >> 16)) & 0xffffU;
@@ -262,50 +262,136 @@ inline void StoreIPv4(uint32_t v, uint8_t out[16]) {
 
 }  // namespace
 
-bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, FixedIPv4Row& row) {
-  // "%-11s %7u": a state of at most 11 characters, padded, then the seconds right-aligned in 7
-  // columns end at column 65 (more digits, or PE columns, move or follow them).
-  constexpr size_t kStateAt = 46;
-  constexpr size_t kSecondsAt = 58;
-  constexpr size_t kRowEnd = 65;
-  if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) return false;
-  if (end - begin < static_cast<std::ptrdiff_t>(kRowEnd)) return false;
-  const char* p = begin;
-  if (p[3] != ' ' || p[12] != ' ' || p[17] != ' ' || p[26] != ' ' || p[31] != ' ' || p[40] != ' ' || p[45] != ' ' || p[46] == ' ' ||
-      p[57] != ' ' || p[64] == ' ' || (end - begin > static_cast<std::ptrdiff_t>(kRowEnd) && p[kRowEnd] != ' ')) {
+namespace {
+
+/** The state, the seconds and the PE columns of a fixed-shape row. */
+struct Tail {
+  uint8_t state;
+  uint32_t expiresSec;
+  const char* pe;
+  size_t peLength;
+};
+
+/**
+ * The state and seconds of a fixed-shape row from `stateAt`: "%-11s %7u" — a state of at most
+ * 11 characters, padded, then the seconds right-aligned in 7 columns ending at stateAt + 19
+ * (more digits, or PE columns, move or follow them). The caller has checked the space before it.
+ */
+__attribute__((always_inline)) inline bool ParseTail(const char* p, const char* end, size_t stateAt, StateTable& states, Tail& tail) {
+  const size_t secondsAt = stateAt + 12;
+  const size_t rowEnd = stateAt + 19;
+  if (end - p < static_cast<std::ptrdiff_t>(rowEnd)) return false;
+  if (p[stateAt] == ' ' || p[secondsAt - 1] != ' ' || p[rowEnd - 1] == ' ' || (end - p > static_cast<std::ptrdiff_t>(rowEnd) && p[rowEnd] != ' ')) {
     return false;
   }
-  if (p[0] == 'T' && p[1] == 'C' && p[2] == 'P') row.protocol = 6;
-  else if (p[0] == 'U' && p[1] == 'D' && p[2] == 'P') row.protocol = 17;
-  else return false;
-  uint32_t cport = 0, vport = 0, dport = 0;
-  const bool hexOk = ParseHex8(p + 4, &row.client) & ParseHex4(p + 13, &cport) & ParseHex8(p + 18, &row.virtualAddress) &
-                     ParseHex4(p + 27, &vport) & ParseHex8(p + 32, &row.dest) & ParseHex4(p + 41, &dport);
-  if (!hexOk) return false;
-  const size_t stateLength = SpanToSpace(p + kStateAt, kSecondsAt - 1 - kStateAt);
+  const size_t stateLength = SpanToSpace(p + stateAt, secondsAt - 1 - stateAt);
   uint32_t expires = 0;
-  size_t i = kSecondsAt;
-  while (p[i] == ' ') i++;  // p[64] is not a space: this stops
-  for (; i < kRowEnd; i++) {
+  size_t i = secondsAt;
+  while (p[i] == ' ') i++;  // p[rowEnd - 1] is not a space: this stops
+  for (; i < rowEnd; i++) {
     const unsigned d = static_cast<unsigned char>(p[i]) - '0';
     if (d > 9) return false;
     expires = expires * 10 + d;
   }
-  const int stateIndex = states.InternWide(p + kStateAt, stateLength);
+  const int stateIndex = states.InternWide(p + stateAt, stateLength);
   if (stateIndex < 0) return false;
-  row.state = static_cast<uint8_t>(stateIndex);
+  tail.state = static_cast<uint8_t>(stateIndex);
+  tail.expiresSec = expires;
+  const char* pe = p + rowEnd;
+  while (pe < end && *pe == ' ') pe++;
+  tail.pe = pe < end ? pe : nullptr;
+  tail.peLength = static_cast<size_t>(end - pe);
+  return true;
+}
+
+/** "TCP" or "UDP" (the kernel pads names to 3 columns; SCTP and the rest take the general parser). */
+inline bool ParseTcpUdp(const char* p, uint8_t* protocol) {
+  if (p[0] == 'T' && p[1] == 'C' && p[2] == 'P') *protocol = 6;
+  else if (p[0] == 'U' && p[1] == 'D' && p[2] == 'P') *protocol = 17;
+  else return false;
+  return p[3] == ' ';
+}
+
+/** The kernel's %pI6 at p: 8 groups of 4 lower-case hex digits joined by ':', as 16 network-order bytes. */
+__attribute__((always_inline)) inline bool ParseIPv6Full(const char* p, uint8_t out[16]) {
+  bool ok = true;
+  for (size_t group = 0; group < 8; group++) {
+    uint32_t v = 0;
+    ok &= ParseHex4(p + group * 5, &v, 'a') & (group == 7 || p[group * 5 + 4] == ':');
+    out[group * 2] = static_cast<uint8_t>(v >> 8);
+    out[group * 2 + 1] = static_cast<uint8_t>(v);
+  }
+  return ok;
+}
+
+}  // namespace
+
+bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, FixedIPv4Row& row) {
+  constexpr size_t kStateAt = 46;
+  if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) return false;
+  if (end - begin < static_cast<std::ptrdiff_t>(kStateAt)) return false;
+  const char* p = begin;
+  if (p[12] != ' ' || p[17] != ' ' || p[26] != ' ' || p[31] != ' ' || p[40] != ' ' || p[45] != ' ' || !ParseTcpUdp(p, &row.protocol)) {
+    return false;
+  }
+  uint32_t cport = 0, vport = 0, dport = 0;
+  const bool hexOk = ParseHex8(p + 4, &row.client) & ParseHex4(p + 13, &cport) & ParseHex8(p + 18, &row.virtualAddress) &
+                     ParseHex4(p + 27, &vport) & ParseHex8(p + 32, &row.dest) & ParseHex4(p + 41, &dport);
+  Tail tail;
+  if (!hexOk || !ParseTail(p, end, kStateAt, states, tail)) return false;
+  row.state = tail.state;
   row.clientPort = static_cast<uint16_t>(cport);
   row.virtualPort = static_cast<uint16_t>(vport);
   row.destPort = static_cast<uint16_t>(dport);
-  row.expiresSec = expires;
-  const char* pe = p + kRowEnd;
-  while (pe < end && *pe == ' ') pe++;
-  row.pe = pe < end ? pe : nullptr;
-  row.peLength = static_cast<size_t>(end - pe);
+  row.expiresSec = tail.expiresSec;
+  row.pe = tail.pe;
+  row.peLength = tail.peLength;
   return true;
 }
 
 namespace {
+
+/**
+ * A TCP or UDP row with IPv6 client and virtual addresses at the kernel's fixed offsets, the
+ * destination IPv6 (%pI6) or IPv4 (%08X), into a ConnRow. False decides nothing (see ParseFixedIPv4).
+ */
+bool ParseFixedIPv6(const char* begin, const char* end, StateTable& states, ConnRow& row) {
+  // "%-3s %pI6 %04X %pI6 %04X ": the destination starts at column 94.
+  constexpr size_t kDestAt = 94;
+  if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) return false;
+  if (end - begin < static_cast<std::ptrdiff_t>(kDestAt + 8 + 1 + 4 + 1)) return false;
+  const char* p = begin;
+  if (p[43] != ' ' || p[48] != ' ' || p[88] != ' ' || p[93] != ' ' || !ParseTcpUdp(p, &row.protocol)) return false;
+  size_t destEnd;
+  bool ok = true;
+  if (p[kDestAt + 8] == ' ') {  // %08X
+    uint32_t dest = 0;
+    ok &= ParseHex8(p + kDestAt, &dest);
+    StoreIPv4(dest, row.destAddress);
+    row.destFamily = 4;
+    destEnd = kDestAt + 8;
+  } else {
+    if (end - begin < static_cast<std::ptrdiff_t>(kDestAt + 39 + 1 + 4 + 1) || p[kDestAt + 39] != ' ') return false;
+    ok &= ParseIPv6Full(p + kDestAt, row.destAddress);
+    row.destFamily = 6;
+    destEnd = kDestAt + 39;
+  }
+  if (p[destEnd + 5] != ' ') return false;
+  uint32_t cport = 0, vport = 0, dport = 0;
+  ok &= ParseIPv6Full(p + 4, row.clientAddress) & ParseHex4(p + 44, &cport) & ParseIPv6Full(p + 49, row.virtualAddress) &
+        ParseHex4(p + 89, &vport) & ParseHex4(p + destEnd + 1, &dport);
+  Tail tail;
+  if (!ok || !ParseTail(p, end, destEnd + 6, states, tail)) return false;
+  row.family = 6;
+  row.state = tail.state;
+  row.clientPort = static_cast<uint16_t>(cport);
+  row.virtualPort = static_cast<uint16_t>(vport);
+  row.destPort = static_cast<uint16_t>(dport);
+  row.expiresSec = tail.expiresSec;
+  row.pe = tail.pe;
+  row.peLength = tail.peLength;
+  return true;
+}
 
 /** A fixed-shape row as a ConnRow. */
 void ToConnRow(const FixedIPv4Row& fixed, ConnRow& row) {
@@ -332,6 +418,7 @@ RowProblem ParseConnLine(const char* begin, const char* end, StateTable& states,
     ToConnRow(fixed, row);
     return RowProblem::kNone;
   }
+  if (ParseFixedIPv6(begin, end, states, row)) return RowProblem::kNone;
   const char* p = begin;
   const char* tok;
   const char* tokEnd;

@@ -210,6 +210,39 @@ test('random and mutated input never crashes: every line is a row, a header or a
   t.true(r.malformed.total > 0);
 });
 
+test('every column of an IPv6 row (addresses as %pI6, ports as %04X): each byte value in each position is a digit of either case (or the colon) or makes the row malformed', async (t) => {
+  const v6 = (last: string): string => `2001:0db8:0000:0000:0000:0000:0000:${last}`;
+  const row = `TCP ${v6('0001')} C738 ${v6('0050')} 0050 ${v6('000a')} 1F90 ESTABLISHED     899`;
+  const mixed = `UDP ${v6('0002')} C738 ${v6('0050')} 0035 0A00000A 0035 UDP             120`;
+  const hex = new Set('0123456789abcdefABCDEF'.split('').map((c) => c.charCodeAt(0)));
+  const lines: string[] = [PROC_HEADER.trimEnd()];
+  const expectGood: boolean[] = [];
+  const mutate = (text: string, at: number, good: (byte: number) => boolean): void => {
+    for (let byte = 1; byte < 256; byte++) {
+      if (byte === 10 || byte === 13) continue;
+      const mutated = Buffer.from(text, 'latin1');
+      mutated[at] = byte;
+      lines.push(mutated.toString('latin1'));
+      expectGood.push(good(byte));
+    }
+  };
+  for (const [text, columns] of [[row, [[4, 39], [44, 4], [49, 39], [89, 4], [94, 39], [134, 4]]], [mixed, [[4, 39], [94, 8], [103, 4]]]] as const) {
+    for (const [at, width] of columns) {
+      for (let i = 0; i < width; i++) {
+        const colon = width === 39 && i % 5 === 4;
+        mutate(text, at + i, colon ? (b) => b === 0x3a : (b) => hex.has(b));
+      }
+    }
+  }
+  const r = await scanConnections({ file: scratch(t, 'hex6.txt', Buffer.from(`${lines.join('\n')}\n`, 'latin1')), all: true });
+  t.is(r.rows, expectGood.filter(Boolean).length);
+  t.is(r.malformed.total, expectGood.filter((g) => !g).length);
+  t.is(r.mixedFamilyRows, expectGood.slice(-(39 + 8 + 4) * 253).filter(Boolean).length);
+  // Upper-case digits in an address mean the same as the kernel's lower case: one client.
+  const upper = await scanConnections({ file: scratch(t, 'upper6.txt', `${PROC_HEADER}${row}\n${row.replace('0db8', '0DB8')}\n`), all: true });
+  t.deepEqual(upper.all?.map((c) => [c.address, c.count]), [['2001:db8::1', 2]]);
+});
+
 test('the scanner counts exactly the rows the row iterator reads, per client and state, on mutated input (the IPv4 lane and the general parser agree)', async (t) => {
   const addresses = clientAddresses(300);
   const generated = connsFor(addresses.map((address, i) => ({ address, states: { ESTABLISHED: i % 4, TIME_WAIT: i % 2 } })));
