@@ -172,34 +172,23 @@ int StateTable::Intern(const char* name, size_t length) {
   return last_;
 }
 
+int StateTable::InternNewColumn11(const char* column, uint64_t head, uint32_t tail) {
+  constexpr size_t kWidth = 11;
+  size_t length = 0;
+  while (length < kWidth && column[length] != ' ') length++;
+  for (size_t i = length; i < kWidth; i++) {
+    if (column[i] != ' ') return -1;  // "AB CD": not one name padded; the general parser decides
+  }
+  const int index = InternWide(column, length);
+  if (index >= 0) columns_.push_back({head, tail, index});
+  return index;
+}
+
 bool IsHeaderLine(const char* begin, const char* end) {
   return end - begin >= 11 && memcmp(begin, "Pro FromIP ", 11) == 0;
 }
 
 namespace {
-
-/**
- * Characters before the first space among the `limit` (<= 16) at p, all of which are readable:
- * two 8-byte words tested for a space byte at once (the lowest flagged byte is exact).
- */
-__attribute__((always_inline)) inline size_t SpanToSpace(const char* p, size_t limit) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  constexpr uint64_t kSpaces = 0x2020202020202020ULL;
-  if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && limit >= 8) {
-    for (size_t at = 0; at < 16 && at < limit; at += 8) {
-      uint64_t w;
-      memcpy(&w, p + at, sizeof w);
-      const uint64_t x = w ^ kSpaces;
-      const uint64_t found = (x - kOnes) & ~x & kHigh;
-      if (found != 0) return std::min(limit, at + static_cast<size_t>(__builtin_ctzll(found) >> 3));
-    }
-    return limit;
-  }
-  size_t n = 0;
-  while (n < limit && p[n] != ' ') n++;
-  return n;
-}
 
 constexpr uint64_t kBytes64 = 0x0101010101010101ULL;
 constexpr uint32_t kBytes32 = 0x01010101U;
@@ -284,7 +273,6 @@ __attribute__((always_inline)) inline bool ParseTail(const char* p, const char* 
   if (p[stateAt] == ' ' || p[secondsAt - 1] != ' ' || p[rowEnd - 1] == ' ' || (end - p > static_cast<std::ptrdiff_t>(rowEnd) && p[rowEnd] != ' ')) {
     return false;
   }
-  const size_t stateLength = SpanToSpace(p + stateAt, secondsAt - 1 - stateAt);
   uint32_t expires = 0;
   size_t i = secondsAt;
   while (p[i] == ' ') i++;  // p[rowEnd - 1] is not a space: this stops
@@ -293,7 +281,7 @@ __attribute__((always_inline)) inline bool ParseTail(const char* p, const char* 
     if (d > 9) return false;
     expires = expires * 10 + d;
   }
-  const int stateIndex = states.InternWide(p + stateAt, stateLength);
+  const int stateIndex = states.InternColumn11(p + stateAt);
   if (stateIndex < 0) return false;
   tail.state = static_cast<uint8_t>(stateIndex);
   tail.expiresSec = expires;

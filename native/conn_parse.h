@@ -72,10 +72,33 @@ class StateTable {
     }
     return Intern(name, length);
   }
+  /**
+   * The index of the state in the kernel's "%-11s" column at `column` (11 readable bytes, then at
+   * least 5 more): the name, at most 11 characters without spaces, padded with spaces. A column
+   * seen before is found by its 11 bytes with two compares; -1 for anything else (a space inside,
+   * a full table), which leaves the line to the general parser.
+   */
+  int InternColumn11(const char* column) {
+    uint64_t head;
+    uint32_t tail;
+    memcpy(&head, column, sizeof head);
+    memcpy(&tail, column + 7, sizeof tail);  // bytes 7..10
+    for (const Column& c : columns_) {
+      if (c.head == head && c.tail == tail) return c.index;
+    }
+    return InternNewColumn11(column, head, tail);
+  }
   const std::vector<std::string>& Names() const { return names_; }
 
  private:
+  struct Column {
+    uint64_t head;
+    uint32_t tail;
+    int index;
+  };
+  int InternNewColumn11(const char* column, uint64_t head, uint32_t tail);
   std::vector<std::string> names_;
+  std::vector<Column> columns_;  // "%-11s" columns seen, for InternColumn11
   int last_ = -1;  // rows come in runs of one state: check the last hit first
   std::vector<uint64_t> wide_;  // per name: its first 16 bytes zero-padded as two words, and its length
 };

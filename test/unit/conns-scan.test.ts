@@ -243,6 +243,15 @@ test('every column of an IPv6 row (addresses as %pI6, ports as %04X): each byte 
   t.deepEqual(upper.all?.map((c) => [c.address, c.count]), [['2001:db8::1', 2]]);
 });
 
+test('a state column holding two words is malformed, as the tokenizer reads it, not a state cut at the space', async (t) => {
+  const good = 'TCP CB007107 C738 C6336450 0050 0A00000A 1F90 ESTABLISHED     899';
+  const twoWords = 'TCP CB007107 C739 C6336450 0050 0A00000A 1F90 AB CD           899';
+  const r = await scanConnections({ file: scratch(t, 'words.txt', `${PROC_HEADER}${good}\n${twoWords}\n${good}\n`), all: true });
+  t.is(r.rows, 2);
+  t.deepEqual(r.malformed.byProblem, { expires: 1 });
+  t.deepEqual(r.byState, { ESTABLISHED: 2 });
+});
+
 test('the scanner counts exactly the rows the row iterator reads, per client and state, on mutated input (the IPv4 lane and the general parser agree)', async (t) => {
   const addresses = clientAddresses(300);
   const generated = connsFor(addresses.map((address, i) => ({ address, states: { ESTABLISHED: i % 4, TIME_WAIT: i % 2 } })));
