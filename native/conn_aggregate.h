@@ -42,6 +42,15 @@ class InlineTable {
   const uint32_t* Home(uint64_t hash) const { return data_.As<uint32_t>() + static_cast<size_t>(hash >> shift_) * stride_; }
   /** The counters of `key`, created (all zero) when new; the caller increments the total. */
   uint32_t* Find(const uint32_t* key, uint64_t hash);
+  /** Find for a table of one-word keys: a key already there is found inline, a new one by Find. */
+  uint32_t* FindWord(uint32_t key, uint64_t hash) {
+    uint32_t* data = data_.As<uint32_t>();
+    for (size_t slot = static_cast<size_t>(hash >> shift_);; slot = (slot + 1) & (slots_ - 1)) {
+      uint32_t* r = data + slot * stride_;
+      if (r[1] == 0) return Find(&key, hash);  // an empty slot: the key is new
+      if (r[0] == key) return r + 1;
+    }
+  }
   /** Add `counts` (counters_ values) to key's counters. */
   void AddCounts(const uint32_t* key, const uint32_t* counts);
   /** Slot i's record (key words, then counters) or nullptr when empty. */
@@ -108,7 +117,7 @@ class ConnAggregate {
     return hash;
   }
   /** Count one row of an IPv4 client by its prepared key, as Add. */
-  void AddIPv4(uint32_t key, uint64_t hash, uint8_t state, const StateTable& states) { Count(v4_.Find(&key, hash), state, states); }
+  void AddIPv4(uint32_t key, uint64_t hash, uint8_t state, const StateTable& states) { Count(v4_.FindWord(key, hash), state, states); }
   /** Add another aggregate's counts (same options); its state indexes refer to `theirStates`, ours to `ourStates`. */
   void Merge(const ConnAggregate& other, const StateTable& theirStates, StateTable& ourStates);
 
