@@ -11,6 +11,7 @@
       "sources": [
         "native/addon.cc",
         "native/conn_aggregate.cc",
+        "native/conn_fixed.cc",
         "native/conn_problems.cc",
         "native/conn_parse.cc",
         "native/conn_pass.cc",

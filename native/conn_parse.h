@@ -103,27 +103,6 @@ class StateTable {
   std::vector<uint64_t> wide_;  // per name: its first 16 bytes zero-padded as two words, and its length
 };
 
-/** The common row — TCP or UDP, IPv4 throughout, the kernel's column widths — as printed (addresses host order). */
-struct FixedIPv4Row {
-  uint32_t client = 0;
-  uint32_t virtualAddress = 0;
-  uint32_t dest = 0;
-  uint32_t expiresSec = 0;
-  uint16_t clientPort = 0;
-  uint16_t virtualPort = 0;
-  uint16_t destPort = 0;
-  uint8_t protocol = 0;
-  uint8_t state = 0;  // index into the StateTable
-  const char* pe = nullptr;  // as ConnRow::pe
-  size_t peLength = 0;
-};
-
-/**
- * Parse one line of the common shape at the kernel's fixed offsets. False decides nothing: the
- * line may still be a row of another shape (IPv6, SCTP, a longer expiry) or malformed.
- */
-bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, FixedIPv4Row& row);
-
 /**
  * Parse one line (without its newline). Returns kNone and fills `row`, or the problem.
  * `tryFixed` false: the caller has already found the line not of the fixed shape.

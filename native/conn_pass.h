@@ -8,8 +8,9 @@
 #include <memory>
 
 #include "conn_aggregate.h"
-#include "conn_problems.h"
+#include "conn_fixed.h"
 #include "conn_parse.h"
+#include "conn_problems.h"
 
 namespace lvskit {
 
