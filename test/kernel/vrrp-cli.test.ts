@@ -57,6 +57,9 @@ ktest('`lvskit vrrp run -f keepalived.conf`: the operator\'s instance becomes MA
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  // Node's start-up (slow under a sanitizer) is not what is bounded: up to 30 s to print
+  // `started`, then Master_Down_Interval (3.6 s here) and a margin to become MASTER.
+  for (let i = 0; i < 600 && !/started VI_2/.test(out); i++) await sleep(50);
   for (let i = 0; i < 120 && !out.includes('BACKUP → MASTER'); i++) await sleep(50);
   await sleep(200);
   t.regex(out, /VI_2: INIT → BACKUP \(startup, priority 100\)/);
