@@ -181,6 +181,8 @@ int StateTable::InternNewColumn11(const char* column, uint64_t head, uint32_t ta
   for (size_t i = length; i < kWidth; i++) {
     if (column[i] != ' ') return -1;  // "AB CD": not one name padded; the general parser decides
   }
+  // A line taken by LineReader::PeekLine has not been searched for a newline: none may hide here.
+  if (memchr(column, '\n', length) != nullptr) return -1;
   const int index = InternWide(column, length);
   if (index >= 0) columns_.push_back({head, tail, index});
   return index;

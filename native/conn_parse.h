@@ -128,6 +128,18 @@ class LineReader {
   enum class Status { kLine, kTooLong, kTruncated, kEnd, kError };
   /** The next line in [*begin, *end) (valid until the next call), or the end/an error (errno in Error()). */
   Status Next(const char** begin, const char** end);
+  /**
+   * The next `length` bytes, when they are buffered and followed by a newline: a line of that
+   * length, unless a newline hides inside it — no search for one was made, so the caller must
+   * check every byte before taking it with Skip(length + 1). nullptr otherwise (use Next).
+   */
+  const char* PeekLine(size_t length) const {
+    if (skipping_ || end_ - start_ <= length) return nullptr;
+    const char* at = buffer_.As<char>() + start_;
+    return at[length] == '\n' ? at : nullptr;
+  }
+  /** Consume `bytes` of what PeekLine showed. */
+  void Skip(size_t bytes) { start_ += bytes; }
   int Error() const { return error_; }
   uint64_t BytesRead() const { return bytesRead_; }
   uint64_t Reads() const { return reads_; }

@@ -66,7 +66,32 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
   size_t lanePending = 0;
   const bool ipv4Lane = aggregate_.KeysIPv4ByClient();
   FixedIPv4Row fixed;
+  const auto laneAdd = [&]() {
+    if (lanePending == kLag) {
+      CountIPv4(lane[laneHead]);
+      lanePending--;
+    }
+    IPv4Pending& next = lane[laneHead];
+    next.key = ConnAggregate::IPv4Key(fixed.client);
+    next.hash = aggregate_.PrepareIPv4(next.key);
+    next.state = fixed.state;
+    laneHead = (laneHead + 1) % kLag;
+    lanePending++;
+  };
   for (;;) {
+    // The common row, taken where its newline should be without searching for it (the parser
+    // checks all of its bytes); anything else is split at its newline and parsed below.
+    const char* row = ipv4Lane ? reader.PeekLine(kFixedIPv4RowBytes) : nullptr;
+    if (row != nullptr && ParseFixedIPv4(row, row + kFixedIPv4RowBytes, states_, fixed)) {
+      reader.Skip(kFixedIPv4RowBytes + 1);
+      const uint64_t line = ++totals_.lines;
+      if ((line & 0x3ff) == 0 && cancelled.load(std::memory_order_relaxed)) {
+        totals_.cancelled = true;
+        break;
+      }
+      laneAdd();
+      continue;
+    }
     const char* begin;
     const char* end;
     const LineReader::Status status = reader.Next(&begin, &end);
@@ -91,16 +116,7 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
     }
     const bool isFixed = ipv4Lane && ParseFixedIPv4(begin, end, states_, fixed);
     if (isFixed && fixed.peLength == 0) {
-      if (lanePending == kLag) {
-        CountIPv4(lane[laneHead]);
-        lanePending--;
-      }
-      IPv4Pending& next = lane[laneHead];
-      next.key = ConnAggregate::IPv4Key(fixed.client);
-      next.hash = aggregate_.PrepareIPv4(next.key);
-      next.state = fixed.state;
-      laneHead = (laneHead + 1) % kLag;
-      lanePending++;
+      laneAdd();
       continue;
     }
     if (pending == kLag) {

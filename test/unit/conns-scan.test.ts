@@ -243,6 +243,19 @@ test('every column of an IPv6 row (addresses as %pI6, ports as %04X): each byte 
   t.deepEqual(upper.all?.map((c) => [c.address, c.count]), [['2001:db8::1', 2]]);
 });
 
+test('a newline anywhere inside a row of the common length splits it: two malformed lines, never one row (the scanner takes such rows without searching for the newline)', async (t) => {
+  const row = 'TCP CB007107 C738 C6336450 0050 0A00000A 1F90 ESTABLISHED     899';
+  t.is(row.length, 65);
+  // Up to the expiry's last two digits: there the line before the newline is a row with a shorter expiry.
+  const at = row.length - 2;
+  const lines: string[] = [];
+  for (let i = 0; i < at; i++) lines.push(`${row.slice(0, i)}\n${row.slice(i + 1)}`);
+  const r = await scanConnections({ file: scratch(t, 'newlines.txt', `${PROC_HEADER}${lines.join('\n')}\n${row}\n`), all: true });
+  t.is(r.rows, 1);
+  t.is(r.malformed.total, 2 * at);
+  t.deepEqual(r.byState, { ESTABLISHED: 1 });
+});
+
 test('a state column holding two words is malformed, as the tokenizer reads it, not a state cut at the space', async (t) => {
   const good = 'TCP CB007107 C738 C6336450 0050 0A00000A 1F90 ESTABLISHED     899';
   const twoWords = 'TCP CB007107 C739 C6336450 0050 0A00000A 1F90 AB CD           899';
