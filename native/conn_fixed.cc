@@ -73,10 +73,6 @@ inline void StoreIPv4(uint32_t v, uint8_t out[16]) {
   memset(out + 4, 0, 12);
 }
 
-}  // namespace
-
-namespace {
-
 /** The state, the seconds and the PE columns of a fixed-shape row. */
 struct Tail {
   uint8_t state;

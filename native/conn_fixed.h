@@ -29,8 +29,9 @@ constexpr size_t kFixedIPv4RowBytes = 65;
 
 /**
  * Parse one line of the common shape at the kernel's fixed offsets. Every byte of a row it takes
- * is checked (none is a newline), so a line from LineReader::PeekLine may be given. False decides nothing: the
- * line may still be a row of another shape (IPv6, SCTP, a longer expiry) or malformed.
+ * is checked (none is a newline), so a line from LineReader::PeekLine may be given. False
+ * decides nothing: the line may still be a row of another shape (IPv6, SCTP, a longer expiry)
+ * or malformed.
  */
 bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, FixedIPv4Row& row);
 

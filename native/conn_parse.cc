@@ -167,9 +167,6 @@ int StateTable::Intern(const char* name, size_t length) {
   }
   if (names_.size() >= kMaxStates) return -1;
   names_.emplace_back(name, length);
-  uint64_t w[2] = {0, 0};
-  memcpy(w, name, std::min(length, sizeof w));
-  wide_.insert(wide_.end(), {w[0], w[1], length});
   last_ = static_cast<int>(names_.size() - 1);
   return last_;
 }
@@ -183,7 +180,7 @@ int StateTable::InternNewColumn11(const char* column, uint64_t head, uint32_t ta
   }
   // A line taken by LineReader::PeekLine has not been searched for a newline: none may hide here.
   if (memchr(column, '\n', length) != nullptr) return -1;
-  const int index = InternWide(column, length);
+  const int index = Intern(column, length);
   if (index >= 0) columns_.push_back({head, tail, index});
   return index;
 }

@@ -58,23 +58,8 @@ class StateTable {
   /** The index of `name`, interning it; -1 when the table is full or the name too long. */
   int Intern(const char* name, size_t length);
   /**
-   * Intern, with 16 readable bytes at `name`: known names of up to 16 bytes are found with two
-   * masked 8-byte compares each, no call.
-   */
-  int InternWide(const char* name, size_t length) {
-    if (length == 0 || length > 16) return Intern(name, length);
-    uint64_t w[2];
-    memcpy(w, name, sizeof w);
-    w[0] &= length >= 8 ? ~0ULL : (1ULL << (length * 8)) - 1;
-    w[1] &= length >= 16 ? ~0ULL : length <= 8 ? 0 : (1ULL << ((length - 8) * 8)) - 1;
-    for (size_t i = 0; i < wide_.size(); i += 3) {
-      if (wide_[i] == w[0] && wide_[i + 1] == w[1] && wide_[i + 2] == length) return static_cast<int>(i / 3);
-    }
-    return Intern(name, length);
-  }
-  /**
-   * The index of the state in the kernel's "%-11s" column at `column` (11 readable bytes, then at
-   * least 5 more): the name, at most 11 characters without spaces, padded with spaces. A column
+   * The index of the state in the kernel's "%-11s" column at `column` (11 readable bytes): the
+   * name, at most 11 characters without spaces (nor a newline), padded with spaces. A column
    * seen before is found by its 11 bytes with two compares; -1 for anything else (a space inside,
    * a full table), which leaves the line to the general parser.
    */
@@ -100,7 +85,6 @@ class StateTable {
   std::vector<std::string> names_;
   std::vector<Column> columns_;  // "%-11s" columns seen, for InternColumn11
   int last_ = -1;  // rows come in runs of one state: check the last hit first
-  std::vector<uint64_t> wide_;  // per name: its first 16 bytes zero-padded as two words, and its length
 };
 
 /**

@@ -40,6 +40,46 @@ int64_t LineStartAfter(int fd, int64_t at, int64_t size) {
   return size;
 }
 
+/**
+ * Items that wait N more items between being made (their counters' cache line prefetched then)
+ * and being counted, so that line has arrived when it is needed.
+ */
+template <typename T, size_t N = 8>
+class LagRing {
+ public:
+  /** The slot for a new item; when the ring is full, its oldest item is first passed to `count`. */
+  template <typename CountFn>
+  T& Slot(const CountFn& count) {
+    if (pending_ == N) {
+      count(items_[head_]);
+      pending_--;
+    }
+    return items_[head_];
+  }
+  /** Keep the item just made in Slot(). */
+  void Push() {
+    head_ = (head_ + 1) % N;
+    pending_++;
+  }
+  /** Pass every item still waiting to `count`, oldest first. */
+  template <typename CountFn>
+  void Drain(const CountFn& count) {
+    for (size_t i = 0; i < pending_; i++) count(items_[(head_ + N - pending_ + i) % N]);
+    pending_ = 0;
+  }
+
+ private:
+  T items_[N];
+  size_t head_ = 0;
+  size_t pending_ = 0;
+};
+
+/** A row of any shape waiting to be counted, with its prepared key. */
+struct Parsed {
+  ConnRow row;
+  ConnAggregate::Key key;
+};
+
 }  // namespace
 
 void ScanPass::Count(const ConnRow& row, const ConnAggregate::Key& key) {
@@ -50,33 +90,30 @@ void ScanPass::Count(const ConnRow& row, const ConnAggregate::Key& key) {
   aggregate_.Add(key, row.state, states_);
 }
 
+bool ScanPass::CountLine(const std::atomic<bool>& cancelled) {
+  if ((++totals_.lines & 0x3ff) == 0 && cancelled.load(std::memory_order_relaxed)) {
+    totals_.cancelled = true;
+    return false;
+  }
+  return true;
+}
+
 void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
-  // Rows wait kLag lines between preparing their key (which prefetches its counters) and being
-  // counted, so the cache line has arrived when it is needed. Rows of the common IPv4 shape
-  // without PE columns, when clients are keyed alone, take a lane of their own that holds only
-  // the key, its hash and the state; every other row goes through a ConnRow. Counting is
-  // commutative, so the two lanes need not keep the file's order.
-  constexpr size_t kLag = 8;
-  ConnRow ring[kLag];
-  ConnAggregate::Key keys[kLag];
-  size_t head = 0;
-  size_t pending = 0;
-  IPv4Pending lane[kLag];
-  size_t laneHead = 0;
-  size_t lanePending = 0;
+  // Rows of the common IPv4 shape without PE columns, when clients are keyed alone, wait in a ring
+  // of their own that holds only the key, its hash and the state; every other row waits as a
+  // ConnRow. Counting is commutative, so the two rings need not keep the file's order.
+  LagRing<IPv4Pending> lane;
+  LagRing<Parsed> ring;
+  const auto countIPv4 = [this](const IPv4Pending& pending) { CountIPv4(pending); };
+  const auto countRow = [this](const Parsed& parsed) { Count(parsed.row, parsed.key); };
   const bool ipv4Lane = aggregate_.KeysIPv4ByClient();
   FixedIPv4Row fixed;
   const auto laneAdd = [&]() {
-    if (lanePending == kLag) {
-      CountIPv4(lane[laneHead]);
-      lanePending--;
-    }
-    IPv4Pending& next = lane[laneHead];
+    IPv4Pending& next = lane.Slot(countIPv4);
     next.key = ConnAggregate::IPv4Key(fixed.client);
     next.hash = aggregate_.PrepareIPv4(next.key);
     next.state = fixed.state;
-    laneHead = (laneHead + 1) % kLag;
-    lanePending++;
+    lane.Push();
   };
   for (;;) {
     // The common row, taken where its newline should be without searching for it (the parser
@@ -84,11 +121,7 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
     const char* row = ipv4Lane ? reader.PeekLine(kFixedIPv4RowBytes) : nullptr;
     if (row != nullptr && ParseFixedIPv4(row, row + kFixedIPv4RowBytes, states_, fixed)) {
       reader.Skip(kFixedIPv4RowBytes + 1);
-      const uint64_t line = ++totals_.lines;
-      if ((line & 0x3ff) == 0 && cancelled.load(std::memory_order_relaxed)) {
-        totals_.cancelled = true;
-        break;
-      }
+      if (!CountLine(cancelled)) break;
       laneAdd();
       continue;
     }
@@ -100,11 +133,8 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
       totals_.err = reader.Error();
       break;
     }
-    const uint64_t line = ++totals_.lines;
-    if ((line & 0x3ff) == 0 && cancelled.load(std::memory_order_relaxed)) {
-      totals_.cancelled = true;
-      break;
-    }
+    if (!CountLine(cancelled)) break;
+    const uint64_t line = totals_.lines;
     if (status == LineReader::Status::kTooLong) {
       problems_.Add(RowProblem::kTooLong, line, begin, begin);
       continue;
@@ -119,28 +149,21 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
       laneAdd();
       continue;
     }
-    if (pending == kLag) {
-      Count(ring[head], keys[head]);
-      pending--;
-    }
     // A fixed row with PE columns is parsed again into a ConnRow (rare); a line known not to be of
     // the fixed shape goes straight to the general parser.
-    const RowProblem problem = ParseConnLine(begin, end, states_, ring[head], isFixed || !ipv4Lane);
+    Parsed& next = ring.Slot(countRow);
+    const RowProblem problem = ParseConnLine(begin, end, states_, next.row, isFixed || !ipv4Lane);
     if (problem == RowProblem::kNone) {
-      aggregate_.Prepare(ring[head], keys[head]);
-      head = (head + 1) % kLag;
-      pending++;
+      aggregate_.Prepare(next.row, next.key);
+      ring.Push();
     } else if (IsHeaderLine(begin, end)) {
       totals_.headerLines++;
     } else {
       problems_.Add(problem, line, begin, end);
     }
   }
-  for (size_t i = 0; i < pending; i++) {
-    const size_t at = (head + kLag - pending + i) % kLag;
-    Count(ring[at], keys[at]);
-  }
-  for (size_t i = 0; i < lanePending; i++) CountIPv4(lane[(laneHead + kLag - lanePending + i) % kLag]);
+  ring.Drain(countRow);
+  lane.Drain(countIPv4);
   totals_.bytesRead = reader.BytesRead();
   totals_.reads = reader.Reads();
 }

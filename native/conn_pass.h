@@ -50,6 +50,8 @@ class ScanPass {
     uint32_t key;
     uint8_t state;
   };
+  /** Count a line; false (the pass then cancelled) when `cancelled` is set, which is looked at every 1,024 lines. */
+  bool CountLine(const std::atomic<bool>& cancelled);
   void Count(const ConnRow& row, const ConnAggregate::Key& key);
   void CountIPv4(const IPv4Pending& row) {
     totals_.rows++;
