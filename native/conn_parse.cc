@@ -153,6 +153,41 @@ const char* RowProblemName(RowProblem problem) {
   return "unknown";
 }
 
+namespace {
+
+/** The state names of ip_vs_proto_tcp.c, _udp.c and _sctp.c that fit the 11-column field. */
+constexpr const char* kKernelStateNames[] = {"NONE",     "ESTABLISHED", "SYN_SENT",    "SYN_RECV",    "FIN_WAIT",   "TIME_WAIT", "CLOSE",
+                                             "CLOSE_WAIT", "LAST_ACK",  "LISTEN",      "SYNACK",      "ERR!",       "UDP",       "BUG!",
+                                             "INIT1",    "INIT",        "COOKIE_SENT", "COOKIE_WAIT", "REJECTED",   "CLOSED"};
+
+/** Byte `i` of `name` as the kernel's "%-11s" prints it. */
+constexpr uint8_t PaddedByte(const char* name, size_t i) {
+  size_t length = 0;
+  while (name[length] != '\0') length++;
+  return static_cast<uint8_t>(i < length ? name[i] : ' ');
+}
+
+constexpr size_t KernelColumnSlot(const char* name) {
+  uint64_t head = 0;
+  for (size_t i = 0; i < 8; i++) head |= static_cast<uint64_t>(PaddedByte(name, i)) << (8 * i);
+  uint32_t tail = 0;
+  for (size_t i = 0; i < 4; i++) tail |= static_cast<uint32_t>(PaddedByte(name, 7 + i)) << (8 * i);
+  return StateTable::ColumnSlot(head, tail);
+}
+
+constexpr bool KernelStatesHaveOwnSlots() {
+  constexpr size_t n = sizeof kKernelStateNames / sizeof kKernelStateNames[0];
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = i + 1; j < n; j++) {
+      if (KernelColumnSlot(kKernelStateNames[i]) == KernelColumnSlot(kKernelStateNames[j])) return false;
+    }
+  }
+  return true;
+}
+static_assert(KernelStatesHaveOwnSlots(), "two kernel state names share a StateTable column cache entry: change ColumnSlot");
+
+}  // namespace
+
 int StateTable::Intern(const char* name, size_t length) {
   if (length == 0 || length > kMaxNameLength) return -1;
   if (last_ >= 0) {
@@ -181,7 +216,7 @@ int StateTable::InternNewColumn11(const char* column, uint64_t head, uint32_t ta
   // A line taken by LineReader::PeekLine has not been searched for a newline: none may hide here.
   if (memchr(column, '\n', length) != nullptr) return -1;
   const int index = Intern(column, length);
-  if (index >= 0) columns_.push_back({head, tail, index});
+  if (index >= 0) columnCache_[ColumnSlot(head, tail)] = Column{head, tail, index};
   return index;
 }
 
