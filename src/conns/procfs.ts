@@ -154,7 +154,8 @@ export function scanConnections(options: ScanOptions = {}): Promise<ConnScanResu
 function toResult(raw: NativeScanResult, states: string[], options: ScanOptions, shown: string): ConnScanResult {
   const ranked = decodeSelected(raw, states);
   const byState: Record<string, number> = {};
-  raw.states.forEach((name, i) => { if (raw.rowsByState[i]) byState[name] = raw.rowsByState[i] as number; });
+  // Names are decoded as UTF-8: bytes that are not (garbage in the state column) may turn two names into one.
+  raw.states.forEach((name, i) => { if (raw.rowsByState[i]) byState[name] = (byState[name] ?? 0) + (raw.rowsByState[i] as number); });
   const result: ConnScanResult = {
     file: shown,
     rows: raw.rows,
