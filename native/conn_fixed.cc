@@ -9,6 +9,10 @@
 
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <cstddef>
 
 namespace lvskit {
@@ -37,6 +41,14 @@ constexpr W NibbleBytes(W v, W ones) {
   return (v & (ones * 0x0f)) + ((v >> 6) & ones) * 9;  // letters have bit 6 set: 'A' & 0xf = 1, + 9 = 10
 }
 
+/** Eight hex digits already checked (the first the most significant, in the lowest byte) as one value. Little-endian only. */
+__attribute__((always_inline)) inline uint32_t Hex8Value(uint64_t v) {
+  uint64_t n = NibbleBytes(v, kBytes64);                 // byte i: digit i
+  n = ((n << 4) | (n >> 8)) & 0x00ff00ff00ff00ffULL;   // 16-bit lane j: digits 2j, 2j+1
+  n = ((n << 8) | (n >> 16)) & 0x0000ffff0000ffffULL;  // 32-bit lane j: digits 4j..4j+3
+  return static_cast<uint32_t>(((n << 16) | (n >> 32)) & 0xffffffffULL);
+}
+
 /**
  * Eight upper-case hex digits at p (the first the most significant) as one value, the eight bytes
  * tested and converted as one word. False for anything else (lower case included: the general
@@ -46,10 +58,7 @@ __attribute__((always_inline)) inline bool ParseHex8(const char* p, uint32_t* ou
   uint64_t v;
   memcpy(&v, p, sizeof v);
   if (HexBytes(v, kBytes64, 'A') != kBytes64 * 0x80) return false;
-  uint64_t n = NibbleBytes(v, kBytes64);                 // byte i: digit i
-  n = ((n << 4) | (n >> 8)) & 0x00ff00ff00ff00ffULL;   // 16-bit lane j: digits 2j, 2j+1
-  n = ((n << 8) | (n >> 16)) & 0x0000ffff0000ffffULL;  // 32-bit lane j: digits 4j..4j+3
-  *out = static_cast<uint32_t>(((n << 16) | (n >> 32)) & 0xffffffffULL);
+  *out = Hex8Value(v);
   return true;
 }
 
@@ -144,6 +153,41 @@ __attribute__((always_inline)) inline bool ParseIPv6Full(const char* p, uint8_t 
   return ok;
 }
 
+/** Bit i set for each i in [from, to). */
+constexpr uint64_t BitRange(int from, int to) { return to <= from ? 0 : (uint64_t{1} << (to - 1)) | BitRange(from, to - 1); }
+
+/** The common row's layout, bit i for byte i: its six %08X/%04X columns and the spaces between columns. */
+constexpr uint64_t kLaneHexBytes = BitRange(4, 12) | BitRange(13, 17) | BitRange(18, 26) | BitRange(27, 31) | BitRange(32, 40) | BitRange(41, 45);
+constexpr uint64_t kLaneSpaces = uint64_t{1} << 3 | uint64_t{1} << 12 | uint64_t{1} << 17 | uint64_t{1} << 26 | uint64_t{1} << 31 |
+                                 uint64_t{1} << 40 | uint64_t{1} << 45 | uint64_t{1} << 57;
+constexpr int kLaneStateAt = 46;
+constexpr int kLaneSecondsAt = 58;
+
+#if defined(__SSE2__)
+/** Bit i of each mask for byte i of p[0..63]: an upper-case hex digit, a space, a decimal digit. */
+struct ByteClasses {
+  uint64_t hex = 0;
+  uint64_t space = 0;
+  uint64_t digit = 0;
+};
+
+/** The classes of the 64 bytes at p, 16 at a time (SSE2, which every x86-64 has). Bytes of 0x80 and more compare as negative: no class. */
+inline ByteClasses Classify64(const char* p) {
+  ByteClasses c;
+  for (int k = 0; k < 4; k++) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('F' + 1)));
+    const __m128i space = _mm_cmpeq_epi8(v, _mm_set1_epi8(' '));
+    const int shift = 16 * k;
+    c.hex |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(digit, upper)))) << shift;
+    c.space |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(space))) << shift;
+    c.digit |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(digit))) << shift;
+  }
+  return c;
+}
+#endif
+
 }  // namespace
 
 bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, FixedIPv4Row& row) {
@@ -161,6 +205,34 @@ bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, Fixe
   if (!hexOk || !ParseTail(p, end, kStateAt, states, tail)) return false;
   SetPortsAndTail(row, cport, vport, dport, tail);
   return true;
+}
+
+bool ParseLaneIPv4(const char* p, StateTable& states, uint32_t* client, uint8_t* state) {
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  // The checks of ParseFixedIPv4 and ParseTail for a row of exactly this length, as bit masks.
+  uint32_t protocol;
+  memcpy(&protocol, p, sizeof protocol);
+  if (protocol != 0x20504354U && protocol != 0x20504455U) return false;  // "TCP ", "UDP "
+  const ByteClasses c = Classify64(p);
+  if ((c.hex & kLaneHexBytes) != kLaneHexBytes || (c.space & kLaneSpaces) != kLaneSpaces) return false;
+  // The seconds, bytes 58..64: spaces, then digits, the last byte a digit.
+  const uint64_t spaces = c.space >> kLaneSecondsAt;
+  const uint64_t digits = c.digit >> kLaneSecondsAt;
+  if ((spaces | digits) != 0x3f || (spaces & (spaces + 1)) != 0 || static_cast<unsigned char>(p[64] - '0') > 9) return false;
+  const int stateIndex = states.InternColumn11(p + kLaneStateAt);  // -1 also for a column that starts with a space
+  if (stateIndex < 0) return false;
+  uint64_t v;
+  memcpy(&v, p + 4, sizeof v);
+  *client = Hex8Value(v);
+  *state = static_cast<uint8_t>(stateIndex);
+  return true;
+#else
+  FixedIPv4Row row;
+  if (!ParseFixedIPv4(p, p + kFixedIPv4RowBytes, states, row) || row.peLength != 0) return false;
+  *client = row.client;
+  *state = row.state;
+  return true;
+#endif
 }
 
 /**

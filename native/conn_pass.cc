@@ -107,22 +107,24 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
   const auto countIPv4 = [this](const IPv4Pending& pending) { CountIPv4(pending); };
   const auto countRow = [this](const Parsed& parsed) { Count(parsed.row, parsed.key); };
   const bool ipv4Lane = aggregate_.KeysIPv4ByClient();
-  FixedIPv4Row fixed;
-  const auto laneAdd = [&]() {
+  const auto laneAdd = [&](uint32_t client, uint8_t state) {
     IPv4Pending& next = lane.Slot(countIPv4);
-    next.key = ConnAggregate::IPv4Key(fixed.client);
+    next.key = ConnAggregate::IPv4Key(client);
     next.hash = aggregate_.PrepareIPv4(next.key);
-    next.state = fixed.state;
+    next.state = state;
     lane.Push();
   };
+  FixedIPv4Row fixed;
   for (;;) {
     // The common row, taken where its newline should be without searching for it (the parser
     // checks all of its bytes); anything else is split at its newline and parsed below.
     const char* row = ipv4Lane ? reader.PeekLine(kFixedIPv4RowBytes) : nullptr;
-    if (row != nullptr && ParseFixedIPv4(row, row + kFixedIPv4RowBytes, states_, fixed)) {
+    uint32_t client;
+    uint8_t state;
+    if (row != nullptr && ParseLaneIPv4(row, states_, &client, &state)) {
       reader.Skip(kFixedIPv4RowBytes + 1);
       if (!CountLine(cancelled)) break;
-      laneAdd();
+      laneAdd(client, state);
       continue;
     }
     const char* begin;
@@ -146,7 +148,7 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
     }
     const bool isFixed = ipv4Lane && ParseFixedIPv4(begin, end, states_, fixed);
     if (isFixed && fixed.peLength == 0) {
-      laneAdd();
+      laneAdd(fixed.client, fixed.state);
       continue;
     }
     // A fixed row with PE columns is parsed again into a ConnRow (rare); a line known not to be of

@@ -312,3 +312,38 @@ test('every hex column of an IPv4 row: each byte value in each position is a dig
   const lower = await scanConnections({ file: scratch(t, 'lower.txt', `${PROC_HEADER}${row}\n${row.replace('CB007107', 'cb007107')}\n`), all: true });
   t.deepEqual(lower.all?.map((c) => [c.address, c.count]), [['203.0.113.7', 2]]);
 });
+
+test('every byte of a common IPv4 row: each value in each position counts for the client and state the row iterator reads, or is malformed as it finds (the whole-row lane parser agrees)', async (t) => {
+  const rows = [
+    'TCP CB007107 C738 C6336450 0050 0A00000A 1F90 ESTABLISHED     899',
+    'UDP 0A000001 0035 0A000002 0035 0A000003 0035 UDP               7',
+    'TCP 0A000009 9000 0A000002 01BB 0A000003 01BB TIME_WAIT   1234567',
+  ];
+  const lines: string[] = [PROC_HEADER.trimEnd()];
+  for (const row of rows) {
+    t.is(row.length, 65);
+    for (let at = 0; at < row.length; at++) {
+      for (let byte = 0; byte < 256; byte++) {
+        if (byte === 10) continue;  // a newline splits the row: the test above
+        const mutated = Buffer.from(row, 'latin1');
+        mutated[at] = byte;
+        lines.push(mutated.toString('latin1'));
+      }
+    }
+  }
+  // Mutated state columns make more state names than a table holds (250): past that, both read
+  // such rows as malformed, in the same order.
+  const file = scratch(t, 'every-byte.txt', Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
+  const perClient = new Map<string, number>();
+  const perState = new Map<string, number>();
+  for await (const row of readConnections({ file })) {
+    perClient.set(row.clientAddress, (perClient.get(row.clientAddress) ?? 0) + 1);
+    perState.set(row.state, (perState.get(row.state) ?? 0) + 1);
+  }
+  const r = await scanConnections({ file, all: true });
+  t.is(r.rows + r.malformed.total + r.headerLines, lines.length);
+  const sorted = (entries: Iterable<[string, number]>): [string, number][] => [...entries].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  t.deepEqual(sorted((r.all ?? []).map((c) => [c.address, c.total])), sorted(perClient));
+  t.deepEqual(sorted(Object.entries(r.byState)), sorted(perState));
+  t.true(perClient.size > 3 && perState.size > 3);
+});
