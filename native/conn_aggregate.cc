@@ -79,9 +79,26 @@ uint32_t* InlineTable::Find(const uint32_t* key, uint64_t hash) {
   }
 }
 
-void InlineTable::AddCounts(const uint32_t* key, const uint32_t* counts) {
-  uint32_t* mine = Find(key, Hash(key));
-  for (size_t i = 0; i < counters_; i++) mine[i] += counts[i];
+void InlineTable::AddTable(const InlineTable& other) {
+  // In blocks: hash a block's records and start loading their slots, then add them.
+  constexpr size_t kBlock = 32;
+  const uint32_t* records[kBlock];
+  uint64_t hashes[kBlock];
+  for (size_t i = 0; i < other.slots_;) {
+    size_t n = 0;
+    for (; i < other.slots_ && n < kBlock; i++) {
+      const uint32_t* r = other.Record(i);
+      if (r == nullptr) continue;
+      records[n] = r;
+      hashes[n] = Hash(r);
+      __builtin_prefetch(Home(hashes[n]), 1);
+      n++;
+    }
+    for (size_t k = 0; k < n; k++) {
+      uint32_t* mine = Find(records[k], hashes[k]);
+      for (size_t c = 0; c < counters_; c++) mine[c] += records[k][keyWords_ + c];
+    }
+  }
 }
 
 void InlineTable::Grow() {
@@ -159,13 +176,8 @@ void ConnAggregate::Merge(const ConnAggregate& other, const StateTable& theirSta
     if (static_cast<size_t>(ours) >= rowsByState_.size()) rowsByState_.resize(static_cast<size_t>(ours) + 1, 0);
     rowsByState_[static_cast<size_t>(ours)] += other.rowsByState_[i];
   }
-  for (const InlineTable* table : {&other.v4_, &other.general_}) {
-    InlineTable& mine = table == &other.v4_ ? v4_ : general_;
-    for (size_t i = 0; i < table->Slots(); i++) {
-      const uint32_t* r = table->Record(i);
-      if (r != nullptr) mine.AddCounts(r, r + table->KeyWords());
-    }
-  }
+  v4_.AddTable(other.v4_);
+  general_.AddTable(other.general_);
 }
 
 void ConnAggregate::KeyOf(Handle h, uint8_t* out) const {

@@ -51,8 +51,8 @@ class InlineTable {
       if (r[0] == key) return r + 1;
     }
   }
-  /** Add `counts` (counters_ values) to key's counters. */
-  void AddCounts(const uint32_t* key, const uint32_t* counts);
+  /** Add every record of `other` (same key words and counters) to ours. */
+  void AddTable(const InlineTable& other);
   /** Slot i's record (key words, then counters) or nullptr when empty. */
   const uint32_t* Record(size_t i) const {
     const uint32_t* r = data_.As<uint32_t>() + i * stride_;

@@ -268,6 +268,18 @@ LineReader::LineReader(int fd, size_t chunkBytes, size_t maxLineBytes)
 LineReader::LineReader(int fd, size_t chunkBytes, size_t maxLineBytes, int64_t offset, int64_t end)
     : fd_(fd), offset_(offset), rangeEnd_(end), chunk_(chunkBytes), maxLine_(maxLineBytes), buffer_(chunkBytes + maxLineBytes) {}
 
+void LineReader::Restart(int64_t offset, int64_t end) {
+  offset_ = offset;
+  rangeEnd_ = end;
+  start_ = 0;
+  end_ = 0;
+  eof_ = false;
+  skipping_ = false;
+  error_ = 0;
+  bytesRead_ = 0;
+  reads_ = 0;
+}
+
 bool LineReader::Fill() {
   // Keep the unfinished line: move it to the front, then read behind it.
   if (start_ > 0) {

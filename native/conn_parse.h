@@ -119,6 +119,8 @@ class LineReader {
    * may share the descriptor); `end` < 0 reads to the end of the file, however long it grows.
    */
   LineReader(int fd, size_t chunkBytes, size_t maxLineBytes, int64_t offset, int64_t end);
+  /** Read the byte range [offset, end) next (as the constructor above), keeping the buffer; the counters start again. */
+  void Restart(int64_t offset, int64_t end);
   enum class Status { kLine, kTooLong, kTruncated, kEnd, kError };
   /** The next line in [*begin, *end) (valid until the next call), or the end/an error (errno in Error()). */
   Status Next(const char** begin, const char** end);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 namespace lvskit {
 namespace {
@@ -170,22 +171,51 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
   totals_.reads = reader.Reads();
 }
 
-void ScanPass::Merge(const ScanPass& later) {
-  problems_.Append(later.problems_, totals_.lines);
-  aggregate_.Merge(later.aggregate_, later.states_, states_);
-  const PassTotals& t = later.totals_;
-  totals_.lines += t.lines;
-  totals_.rows += t.rows;
-  totals_.headerLines += t.headerLines;
-  totals_.ipv6Rows += t.ipv6Rows;
-  totals_.mixedFamilyRows += t.mixedFamilyRows;
-  totals_.peRows += t.peRows;
-  totals_.bytesRead += t.bytesRead;
-  totals_.reads += t.reads;
-  totals_.truncated = t.truncated;  // only the last part can end inside a row
-  totals_.cancelled = totals_.cancelled || t.cancelled;
-  if (totals_.err == 0) totals_.err = t.err;
+void PassTally::Append(const PassTally& later) {
+  problems.Append(later.problems, totals.lines);
+  const PassTotals& t = later.totals;
+  totals.lines += t.lines;
+  totals.rows += t.rows;
+  totals.headerLines += t.headerLines;
+  totals.ipv6Rows += t.ipv6Rows;
+  totals.mixedFamilyRows += t.mixedFamilyRows;
+  totals.peRows += t.peRows;
+  totals.bytesRead += t.bytesRead;
+  totals.reads += t.reads;
+  totals.truncated = totals.truncated || t.truncated;
+  totals.cancelled = totals.cancelled || t.cancelled;
+  if (totals.err == 0) totals.err = t.err;
 }
+
+PassTally ScanPass::TakeTally() {
+  PassTally tally{totals_, std::move(problems_)};
+  totals_ = PassTotals{};
+  problems_ = ProblemLog{};
+  return tally;
+}
+
+void ScanPass::SetTally(PassTally tally) {
+  totals_ = tally.totals;
+  problems_ = std::move(tally.problems);
+}
+
+void ScanPass::MergeCounts(const ScanPass& other) { aggregate_.Merge(other.aggregate_, other.states_, states_); }
+
+namespace {
+
+/** Bytes per piece of a file read by two threads: small enough that neither waits long for the other at the end. */
+constexpr int64_t kPieceBytes = 2 << 20;
+
+/** Where each piece of a file of `size` bytes starts (each at a line), then -1: the last piece runs to the end. */
+std::vector<int64_t> PieceStarts(int fd, int64_t size) {
+  const int64_t pieces = std::max<int64_t>(2, (size + kPieceBytes - 1) / kPieceBytes);
+  std::vector<int64_t> starts{0};
+  for (int64_t i = 1; i < pieces; i++) starts.push_back(std::max(starts.back(), LineStartAfter(fd, size * i / pieces, size)));
+  starts.push_back(-1);
+  return starts;
+}
+
+}  // namespace
 
 std::unique_ptr<ScanPass> ScanDescriptor(int fd, const AggregateOptions& options, size_t chunkBytes, uint64_t parallelBytes,
                                          const std::atomic<bool>& cancelled) {
@@ -199,21 +229,35 @@ std::unique_ptr<ScanPass> ScanDescriptor(int fd, const AggregateOptions& options
     only->Run(reader, cancelled);
     return only;
   }
-  const int64_t middle = LineStartAfter(fd, size / 2, size);
-  auto first = std::make_unique<ScanPass>(SizedFor(options, middle));
-  ScanPass second(SizedFor(options, size - middle));
-  LineReader head(fd, chunkBytes, kMaxLineBytes, 0, middle);
-  LineReader tail(fd, chunkBytes, kMaxLineBytes, middle, -1);  // to the end, however long the file grows
+  // Two threads take pieces in turn rather than a half each: a thread on a busier (or slower)
+  // CPU then reads less instead of keeping the other waiting. Each meets most clients, so each
+  // table is sized for the whole file.
+  const std::vector<int64_t> starts = PieceStarts(fd, size);
+  std::vector<PassTally> tallies(starts.size() - 1);
+  std::atomic<size_t> next{0};
+  auto first = std::make_unique<ScanPass>(SizedFor(options, size));
+  ScanPass second(SizedFor(options, size));
+  const auto work = [&](ScanPass& pass) {
+    LineReader reader(fd, chunkBytes, kMaxLineBytes, 0, 0);
+    for (size_t i = next++; i < tallies.size(); i = next++) {
+      reader.Restart(starts[i], starts[i + 1]);
+      pass.Run(reader, cancelled);
+      tallies[i] = pass.TakeTally();
+      if (tallies[i].totals.cancelled || tallies[i].totals.err != 0) break;
+    }
+  };
   std::thread helper;
   try {
-    helper = std::thread([&] { second.Run(tail, cancelled); });
+    helper = std::thread([&] { work(second); });
   } catch (const std::system_error&) {
-    // No thread to be had: the second half is read here, after the first.
+    // No thread to be had: this one takes every piece.
   }
-  first->Run(head, cancelled);
+  work(*first);
   if (helper.joinable()) helper.join();
-  else second.Run(tail, cancelled);
-  first->Merge(second);
+  first->MergeCounts(second);
+  PassTally whole;
+  for (const PassTally& tally : tallies) whole.Append(tally);
+  first->SetTally(std::move(whole));
   return first;
 }
 

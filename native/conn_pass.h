@@ -29,14 +29,29 @@ struct PassTotals {
   int err = 0;  // errno of a failed read
 };
 
+/** What a pass found in the lines it read, apart from its counts: totals and malformed lines. */
+struct PassTally {
+  PassTotals totals;
+  ProblemLog problems;
+  /** Add the tally of the lines that follow these: their line numbers continue ours. */
+  void Append(const PassTally& later);
+};
+
 /** Parses lines into rows and counts them; rows wait a few lines between key preparation (prefetch) and counting. */
 class ScanPass {
  public:
   explicit ScanPass(const AggregateOptions& options) : aggregate_(options) {}
   /** Read `reader` to its end (or until `cancelled`). */
   void Run(LineReader& reader, const std::atomic<bool>& cancelled);
-  /** Add a pass over the bytes that follow this one's: its lines are numbered after ours. */
-  void Merge(const ScanPass& later);
+  /**
+   * The totals and malformed lines of the runs so far, handed over: the next run numbers its
+   * lines from 1 again, its rows counted on into the same aggregate.
+   */
+  PassTally TakeTally();
+  /** Set the totals and malformed lines reported (a whole file's, from the tallies of its pieces). */
+  void SetTally(PassTally tally);
+  /** Add another pass's counts to ours (its state indexes translated by name). */
+  void MergeCounts(const ScanPass& other);
 
   const PassTotals& Totals() const { return totals_; }
   const StateTable& States() const { return states_; }
@@ -65,8 +80,8 @@ class ScanPass {
 
 /**
  * The whole scan of `fd`: one pass, or — for a regular file of at least `parallelBytes` — two
- * passes over its halves (split at a line boundary) on two threads, merged. procfs files are
- * always read in one pass, in order.
+ * passes on two threads, each taking the next piece of the file (about 2 MiB, starting at a
+ * line) until none is left, merged. procfs files are always read in one pass, in order.
  */
 std::unique_ptr<ScanPass> ScanDescriptor(int fd, const AggregateOptions& options, size_t chunkBytes, uint64_t parallelBytes,
                                          const std::atomic<bool>& cancelled);

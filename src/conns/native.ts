@@ -21,7 +21,7 @@ export interface NativeScanOptions extends NativeConnSource {
   threshold?: number;
   /** Select the `limit` highest-ranking keys. */
   limit?: number;
-  /** 2 (default): a regular file of 16 MiB or more is read as two halves on two threads; 1: one pass. */
+  /** 2 (default): a regular file of 16 MiB or more is read by two threads taking pieces of it in turn; 1: one pass. */
   threads?: number;
 }
 

@@ -36,8 +36,8 @@ export interface ScanOptions extends ConnTableSource {
   /** Report every client. */
   all?: boolean;
   /**
-   * 2 (the default): a regular file of 16 MiB or more is read as two halves on two threads and
-   * the counts merged; 1: always one pass. /proc/net/ip_vs_conn is always one pass, in order.
+   * 2 (the default): a regular file of 16 MiB or more is read by two threads taking pieces of it
+   * in turn, the counts merged; 1: always one pass. /proc/net/ip_vs_conn is always one pass, in order.
    */
   threads?: 1 | 2;
   signal?: AbortSignal;
