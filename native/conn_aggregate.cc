@@ -23,8 +23,11 @@ int InitialSlotsLog2(size_t expectedKeys) {
 constexpr size_t kBaseKeyBytes = 20;
 constexpr size_t kServiceKeyBytes = 36;
 
-/** A 64-bit hash of `words` u32 (multiply-xorshift over 8-byte pieces, then a final mix). */
-uint64_t HashWords(const uint32_t* key, size_t words) {
+}  // namespace
+
+// ---- InlineTable --------------------------------------------------------------------------------
+
+uint64_t InlineTable::HashWords(const uint32_t* key, size_t words) {
   uint64_t h = 0x9e3779b97f4a7c15ULL ^ words;
   size_t i = 0;
   for (; i + 2 <= words; i += 2) {
@@ -41,18 +44,9 @@ uint64_t HashWords(const uint32_t* key, size_t words) {
   return h ^ (h >> 31);
 }
 
-}  // namespace
-
-// ---- InlineTable --------------------------------------------------------------------------------
-
 InlineTable::InlineTable(size_t keyWords, size_t counters, size_t expectedKeys)
     : keyWords_(keyWords), counters_(counters), stride_(keyWords + counters), slots_(size_t{1} << InitialSlotsLog2(expectedKeys)),
       shift_(64 - InitialSlotsLog2(expectedKeys)), data_(slots_ * stride_ * sizeof(uint32_t)) {}
-
-uint64_t InlineTable::Hash(const uint32_t* key) const {
-  if (keyWords_ == 1) return static_cast<uint64_t>(key[0]) * 0x9e3779b97f4a7c15ULL;
-  return HashWords(key, keyWords_);
-}
 
 bool InlineTable::SameKey(const uint32_t* a, const uint32_t* b) const {
   if (keyWords_ == 1) return a[0] == b[0];

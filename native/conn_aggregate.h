@@ -36,8 +36,20 @@ class InlineTable {
   size_t Size() const { return size_; }
   size_t Slots() const { return slots_; }
   size_t KeyWords() const { return keyWords_; }
-  /** The hash of a key (the IPv4 table's one-word keys by a multiplication, longer keys by a mix of 8-byte words). */
-  uint64_t Hash(const uint32_t* key) const;
+  /**
+   * A 64-bit hash of one u32 whose top bits (which pick the home slot) are well spread: multiply,
+   * fold the high half in, multiply again. A multiplication alone (Fibonacci hashing) was not
+   * enough: keys of a block of addresses differ in their high bytes (network order), and 100,000
+   * such clients fell on 18,000 home slots — 5.3 probes per count, against 1.3 now.
+   */
+  static uint64_t HashWord(uint32_t key) {
+    const uint64_t h = static_cast<uint64_t>(key) * 0x9e3779b97f4a7c15ULL;
+    return (h ^ (h >> 32)) * 0x9e3779b97f4a7c15ULL;
+  }
+  /** A 64-bit hash of `words` u32 (multiply-xorshift over 8-byte pieces, then a final mix). */
+  static uint64_t HashWords(const uint32_t* key, size_t words);
+  /** The hash of a key: HashWord for one-word keys (the IPv4 table), else HashWords. */
+  uint64_t Hash(const uint32_t* key) const { return keyWords_ == 1 ? HashWord(key[0]) : HashWords(key, keyWords_); }
   /** Where the key with this hash starts probing (for a prefetch). */
   const uint32_t* Home(uint64_t hash) const { return data_.As<uint32_t>() + static_cast<size_t>(hash >> shift_) * stride_; }
   /** The counters of `key`, created (all zero) when new; the caller increments the total. */
@@ -112,7 +124,7 @@ class ConnAggregate {
   }
   /** The lane for IPv4 clients (KeysIPv4ByClient): the key's hash, its slot starting to load into the cache. */
   uint64_t PrepareIPv4(uint32_t key) const {
-    const uint64_t hash = v4_.Hash(&key);
+    const uint64_t hash = InlineTable::HashWord(key);
     __builtin_prefetch(v4_.Home(hash), 1);
     return hash;
   }
