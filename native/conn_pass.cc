@@ -167,8 +167,8 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
   }
   ring.Drain(countRow);
   lane.Drain(countIPv4);
-  totals_.bytesRead = reader.BytesRead();
-  totals_.reads = reader.Reads();
+  totals_.bytesRead += reader.BytesRead();
+  totals_.reads += reader.Reads();
 }
 
 void PassTally::Append(const PassTally& later) {

@@ -41,7 +41,7 @@ struct PassTally {
 class ScanPass {
  public:
   explicit ScanPass(const AggregateOptions& options) : aggregate_(options) {}
-  /** Read `reader` to its end (or until `cancelled`). */
+  /** Read `reader` to its end (or until `cancelled`); its lines, rows and bytes add to the totals. */
   void Run(LineReader& reader, const std::atomic<bool>& cancelled);
   /**
    * The totals and malformed lines of the runs so far, handed over: the next run numbers its
