@@ -153,6 +153,7 @@ __attribute__((always_inline)) inline bool ParseIPv6Full(const char* p, uint8_t 
   return ok;
 }
 
+#if defined(__SSE2__)
 /** Bit i set for each i in [from, to). */
 constexpr uint64_t BitRange(int from, int to) { return to <= from ? 0 : (uint64_t{1} << (to - 1)) | BitRange(from, to - 1); }
 
@@ -163,7 +164,6 @@ constexpr uint64_t kLaneSpaces = uint64_t{1} << 3 | uint64_t{1} << 12 | uint64_t
 constexpr int kLaneStateAt = 46;
 constexpr int kLaneSecondsAt = 58;
 
-#if defined(__SSE2__)
 /** Bit i of each mask for byte i of p[0..63]: an upper-case hex digit, a space, a decimal digit. */
 struct ByteClasses {
   uint64_t hex = 0;
