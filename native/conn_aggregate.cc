@@ -11,13 +11,16 @@ namespace lvskit {
 namespace {
 
 constexpr int kMinSlotsLog2 = 14;
-/** A guess past this many slots is not believed: the table grows from there if it must. */
-constexpr int kMaxInitialSlotsLog2 = 22;
+/**
+ * A guess of more keys than this many bytes of slots hold is not believed: the table starts at
+ * this size and grows from there if it must (a scan on two threads has two tables).
+ */
+constexpr size_t kMaxInitialBytes = 16 << 20;
 
-/** log2 of the slots that hold `expectedKeys` at most 2/3 full. */
-int InitialSlotsLog2(size_t expectedKeys) {
+/** log2 of the slots (of `strideWords` u32 each) that hold `expectedKeys` at most 2/3 full. */
+int InitialSlotsLog2(size_t expectedKeys, size_t strideWords) {
   int log2 = kMinSlotsLog2;
-  while (log2 < kMaxInitialSlotsLog2 && (size_t{1} << log2) * 2 < expectedKeys * 3) log2++;
+  while ((size_t{2} << log2) * strideWords * sizeof(uint32_t) <= kMaxInitialBytes && (size_t{1} << log2) * 2 < expectedKeys * 3) log2++;
   return log2;
 }
 constexpr size_t kBaseKeyBytes = 20;
@@ -45,8 +48,12 @@ uint64_t InlineTable::HashWords(const uint32_t* key, size_t words) {
 }
 
 InlineTable::InlineTable(size_t keyWords, size_t counters, size_t expectedKeys)
-    : keyWords_(keyWords), counters_(counters), stride_(keyWords + counters), slots_(size_t{1} << InitialSlotsLog2(expectedKeys)),
-      shift_(64 - InitialSlotsLog2(expectedKeys)), data_(slots_ * stride_ * sizeof(uint32_t)) {}
+    : keyWords_(keyWords),
+      counters_(counters),
+      stride_(keyWords + counters),
+      slots_(size_t{1} << InitialSlotsLog2(expectedKeys, stride_)),
+      shift_(64 - InitialSlotsLog2(expectedKeys, stride_)),
+      data_(slots_ * stride_ * sizeof(uint32_t)) {}
 
 bool InlineTable::SameKey(const uint32_t* a, const uint32_t* b) const {
   if (keyWords_ == 1) return a[0] == b[0];
