@@ -153,6 +153,9 @@ __attribute__((always_inline)) inline bool ParseIPv6Full(const char* p, uint8_t 
   return ok;
 }
 
+/** Where the state column of the common IPv4 row starts ("%-3s %08X %04X %08X %04X %08X %04X "). */
+constexpr size_t kFixedIPv4StateAt = 46;
+
 #if defined(__SSE2__)
 /** Bit i set for each i in [from, to). */
 constexpr uint64_t BitRange(int from, int to) { return to <= from ? 0 : (uint64_t{1} << (to - 1)) | BitRange(from, to - 1); }
@@ -161,8 +164,7 @@ constexpr uint64_t BitRange(int from, int to) { return to <= from ? 0 : (uint64_
 constexpr uint64_t kLaneHexBytes = BitRange(4, 12) | BitRange(13, 17) | BitRange(18, 26) | BitRange(27, 31) | BitRange(32, 40) | BitRange(41, 45);
 constexpr uint64_t kLaneSpaces = uint64_t{1} << 3 | uint64_t{1} << 12 | uint64_t{1} << 17 | uint64_t{1} << 26 | uint64_t{1} << 31 |
                                  uint64_t{1} << 40 | uint64_t{1} << 45 | uint64_t{1} << 57;
-constexpr int kLaneStateAt = 46;
-constexpr int kLaneSecondsAt = 58;
+constexpr int kLaneSecondsAt = static_cast<int>(kFixedIPv4StateAt) + 12;  // after "%-11s "
 
 /** Bit i of each mask for byte i of p[0..63]: an upper-case hex digit, a space, a decimal digit. */
 struct ByteClasses {
@@ -191,9 +193,8 @@ inline ByteClasses Classify64(const char* p) {
 }  // namespace
 
 bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, FixedIPv4Row& row) {
-  constexpr size_t kStateAt = 46;
   if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) return false;
-  if (end - begin < static_cast<std::ptrdiff_t>(kStateAt)) return false;
+  if (end - begin < static_cast<std::ptrdiff_t>(kFixedIPv4StateAt)) return false;
   const char* p = begin;
   if (p[12] != ' ' || p[17] != ' ' || p[26] != ' ' || p[31] != ' ' || p[40] != ' ' || p[45] != ' ' || !ParseTcpUdp(p, &row.protocol)) {
     return false;
@@ -202,7 +203,7 @@ bool ParseFixedIPv4(const char* begin, const char* end, StateTable& states, Fixe
   const bool hexOk = ParseHex8(p + 4, &row.client) & ParseHex4(p + 13, &cport) & ParseHex8(p + 18, &row.virtualAddress) &
                      ParseHex4(p + 27, &vport) & ParseHex8(p + 32, &row.dest) & ParseHex4(p + 41, &dport);
   Tail tail;
-  if (!hexOk || !ParseTail(p, end, kStateAt, states, tail)) return false;
+  if (!hexOk || !ParseTail(p, end, kFixedIPv4StateAt, states, tail)) return false;
   SetPortsAndTail(row, cport, vport, dport, tail);
   return true;
 }
@@ -219,7 +220,7 @@ bool ParseLaneIPv4(const char* p, StateTable& states, uint32_t* client, uint8_t*
   const uint64_t spaces = c.space >> kLaneSecondsAt;
   const uint64_t digits = c.digit >> kLaneSecondsAt;
   if ((spaces | digits) != 0x3f || (spaces & (spaces + 1)) != 0 || static_cast<unsigned char>(p[64] - '0') > 9) return false;
-  const int stateIndex = states.InternColumn11(p + kLaneStateAt);  // -1 also for a column that starts with a space
+  const int stateIndex = states.InternColumn11(p + kFixedIPv4StateAt);  // -1 also for a column that starts with a space
   if (stateIndex < 0) return false;
   uint64_t v;
   memcpy(&v, p + 4, sizeof v);
