@@ -5,7 +5,7 @@ import { IpsetBanSink } from '../autoban/sink.js';
 import { ProcfsCountSource, TrackerCountSource, type CountSource } from '../autoban/sources.js';
 import { AutobanRunner, type AutobanRunnerOptions } from '../autoban/runner.js';
 import type { AutobanPolicyConfig } from '../autoban/policy.js';
-import { autobanSettings, type AutobanSettings } from '../config/convert.js';
+import { autobanSettings, type AutobanSettings } from '../daemon/convert.js';
 import { readConverted } from './config-input.js';
 import { LiveConnTable } from '../conns/live.js';
 import { addSyncOptions, liveOptions, secondsAsMs, wholeNumber, type SyncCliOptions } from './conns.js';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import {
   convertConfig, formatHealthCheckConversion, formatIpvsConversion, formatVrrpConversion, passwdLookup, type ConfigConversion,
   type HealthCheckConvertOptions, type UserLookup,
-} from '../config/convert.js';
+} from '../daemon/convert.js';
 import { dumpConfig } from '../config/dump.js';
 import { formatDiagnostic, promoteWarnings, type Diagnostic } from '../config/diagnostics.js';
 import type { ParseResult } from '../config/index.js';

@@ -8,7 +8,7 @@ import { describeOp, formatTable } from '../ipvs/format.js';
 import { plan, type PlanOptions } from '../ipvs/plan.js';
 import { IpvsValidationError } from '../ipvs/validate.js';
 import type { VirtualService } from '../ipvs/model.js';
-import { convertIpvs, ipvsPlanOptions } from '../config/convert.js';
+import { convertIpvs, ipvsPlanOptions } from '../daemon/convert.js';
 import { isJsonInput, readConverted } from './config-input.js';
 import { netnsOption } from './options.js';
 

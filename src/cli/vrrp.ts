@@ -2,7 +2,7 @@
 // job: `lvskit vrrp run|check -f FILE`: VRRP instances from keepalived.conf (src/config + its VRRP conversion) or JSON, events printed until SIGTERM/SIGINT, then a graceful stop.
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { convertVrrp } from '../config/convert.js';
+import { convertVrrp } from '../daemon/convert.js';
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.js';
 import { VrrpRunner } from '../vrrp/runner.js';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';

@@ -88,5 +88,3 @@ export type * from './model.js';
 export { emptyConfig, virtualServerName } from './model.js';
 export { dumpConfig } from './dump.js';
 export { validateConfig } from './validate.js';
-export { vipAddressSpecs, DEFAULT_INTERFACE, type VipAddress, type VipConversion, type IfindexLookup } from './convert.js';
-export { autobanSettings, type AutobanSettings, type AutobanConversion } from './convert.js';

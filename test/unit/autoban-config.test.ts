@@ -1,7 +1,8 @@
 // layer: tests (unit)
 // job: lvskit_autoban in keepalived.conf becomes the autoban's settings (config/convert.ts), with the sync stream of lvs_sync_daemon.
 import test from 'ava';
-import { autobanSettings, parseConfigText } from '../../src/config/index.js';
+import { parseConfigText } from '../../src/config/index.js';
+import { autobanSettings } from '../../src/daemon/convert.js';
 
 function settingsOf(text: string): ReturnType<typeof autobanSettings> {
   const parsed = parseConfigText(text);

@@ -4,7 +4,7 @@ import test from 'ava';
 import { HealthChecks } from '../../src/check/runner.js';
 import { MemorySink } from '../../src/check/sink.js';
 import { validateVirtualServer } from '../../src/check/validate.js';
-import { convertHealthChecks, convertIpvs, passwdLookup } from '../../src/config/convert.js';
+import { convertHealthChecks, convertIpvs, passwdLookup } from '../../src/daemon/convert.js';
 import { loadConfig } from '../../src/config/index.js';
 import { memoryReader } from '../../src/config/reader.js';
 import type { ServiceKey } from '../../src/ipvs/model.js';

@@ -1,7 +1,7 @@
 // layer: tests (unit)
 // job: keepalived.conf → the desired IPVS table for plan(): the operator's services, each field, group expansion, the start-up pool (alpha, inhibit_on_failure, quorum, sorry server), daemons, timeouts, diagnostics.
 import test from 'ava';
-import { convertIpvs, ipvsPlanOptions } from '../../src/config/convert.js';
+import { convertIpvs, ipvsPlanOptions } from '../../src/daemon/convert.js';
 import { loadConfig } from '../../src/config/index.js';
 import { isValidated, type Destination, type VirtualService } from '../../src/ipvs/index.js';
 import { plan } from '../../src/ipvs/plan.js';

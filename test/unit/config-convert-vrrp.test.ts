@@ -1,7 +1,7 @@
 // layer: tests (unit)
 // job: keepalived.conf → VrrpRunner input through src/config: the operator's block (one-line and multi-line), every converted keyword, global defaults, sync groups, the sync daemon, located diagnostics.
 import test from 'ava';
-import { convertVrrp, syncDaemonActions } from '../../src/config/convert.js';
+import { convertVrrp, syncDaemonActions } from '../../src/daemon/convert.js';
 import { loadConfig } from '../../src/config/index.js';
 import { validateVrrpConfig } from '../../src/vrrp/validate.js';
 import { errors, fixture, messages, parse } from '../helpers/config.js';

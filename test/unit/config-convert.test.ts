@@ -1,7 +1,7 @@
 // layer: tests (unit)
 // job: the model → rtnl AddressSpec conversion of VIPs: interfaces, prefixes, labels, scopes, broadcast, flags, problems.
 import test from 'ava';
-import { vipAddressSpecs } from '../../src/config/convert.js';
+import { vipAddressSpecs } from '../../src/daemon/convert.js';
 import { loadConfig } from '../../src/config/index.js';
 import { IFA_F_NODAD, IFA_F_NOPREFIXROUTE } from '../../src/rtnl/constants.js';
 import { fixture, messages, parse } from '../helpers/config.js';

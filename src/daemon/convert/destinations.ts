@@ -3,8 +3,8 @@
 import { initialHealth, type RealServerHealth } from '../../check/real-server.js';
 import type { SinkDestination } from '../../check/sink.js';
 import { desiredDestinations, initialQuorum, liveWeight, type PoolMember, type VirtualServerPolicy } from '../../check/virtual-server.js';
-import type { SourceLocation } from '../diagnostics.js';
-import type { RealServer, VirtualServer } from '../model.js';
+import type { SourceLocation } from '../../config/diagnostics.js';
+import type { RealServer, VirtualServer } from '../../config/model.js';
 import { forwardingOf } from './common.js';
 import type { DeclaredService } from './services.js';
 

@@ -1,8 +1,8 @@
 // layer: config (pure; SSL files through the injectable reader)
 // job: the one place the model becomes the library's own typed inputs: VRRP (VrrpRunner), IPVS (plan()), health checks (HealthChecks), VIPs (rtnl).
 //      The pieces live in convert/; see docs/configuration.md, "Conversion".
-import type { Diagnostic } from './diagnostics.js';
-import type { KeepalivedConfig } from './model.js';
+import type { Diagnostic } from '../config/diagnostics.js';
+import type { KeepalivedConfig } from '../config/model.js';
 import { convertHealthChecks, type HealthCheckConversion, type HealthCheckConvertOptions } from './convert/checks.js';
 import { convertIpvs, type IpvsConversion } from './convert/ipvs.js';
 import { convertVrrp, type VrrpConversion } from './convert/vrrp.js';

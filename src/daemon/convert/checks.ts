@@ -3,8 +3,8 @@
 import type { CheckDefaultsSpec, RealServerSpec, SorryServerSpec, VirtualServerSpec } from '../../check/spec.js';
 import { validateVirtualServer } from '../../check/validate.js';
 import type { ServiceKey } from '../../ipvs/model.js';
-import type { CheckDefaults, KeepalivedConfig, RealServer } from '../model.js';
-import { fileSystemReader, type ConfigReader } from '../reader.js';
+import type { CheckDefaults, KeepalivedConfig, RealServer } from '../../config/model.js';
+import { fileSystemReader, type ConfigReader } from '../../config/reader.js';
 import { checkerSpec, type CheckerContext, type UserLookup } from './checkers.js';
 import { ConversionLog, forwardingOf, scriptArgv, type ConversionResult } from './common.js';
 import { quorumOf, realServerDestination, sorryDestination } from './destinations.js';

@@ -2,9 +2,9 @@
 // job: VIPs (virtual_ipaddress, virtual_ipaddress_excluded) → rtnl AddressSpec, and the scope / brd rules the VRRP conversion shares.
 import type { AddressSpec } from '../../rtnl/address.js';
 import { IFA_F_NODAD, IFA_F_NOPREFIXROUTE, SCOPES, type Scope } from '../../rtnl/constants.js';
-import type { Diagnostic } from '../diagnostics.js';
-import type { KeepalivedConfig, VirtualIpAddress, VrrpInstance } from '../model.js';
-import { ipv4ToNumber } from '../values.js';
+import type { Diagnostic } from '../../config/diagnostics.js';
+import type { KeepalivedConfig, VirtualIpAddress, VrrpInstance } from '../../config/model.js';
+import { ipv4ToNumber } from '../../config/values.js';
 
 /** IFA_F_HOMEADDRESS (linux/if_addr.h). */
 export const IFA_F_HOMEADDRESS = 0x10;

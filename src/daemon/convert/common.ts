@@ -1,7 +1,7 @@
 // layer: config (pure)
 // job: what every conversion shares: located diagnostics, library field paths → config locations, scripts as argv, forwarding methods.
-import type { Diagnostic, DiagnosticCode, SourceLocation } from '../diagnostics.js';
-import type { ForwardingMethod as ModelMethod, GlobalDefs, ScriptCommand } from '../model.js';
+import type { Diagnostic, DiagnosticCode, SourceLocation } from '../../config/diagnostics.js';
+import type { ForwardingMethod as ModelMethod, GlobalDefs, ScriptCommand } from '../../config/model.js';
 
 /** What every conversion returns besides its library input. */
 export interface ConversionResult {

@@ -2,10 +2,10 @@
 // job: the IPVS services a configuration declares: virtual_server by address+port or fwmark, virtual_server_group entries expanded (ranges, prefixes), duplicates found.
 import { encodeIPv6, formatIPv6 } from '../../bytes.js';
 import { serviceName, type Protocol, type ServiceKey } from '../../ipvs/model.js';
-import type { SourceLocation } from '../diagnostics.js';
-import type { KeepalivedConfig, VirtualServer, VirtualServerGroupEntry } from '../model.js';
-import { virtualServerName } from '../model.js';
-import { ipv4ToNumber } from '../values.js';
+import type { SourceLocation } from '../../config/diagnostics.js';
+import type { KeepalivedConfig, VirtualServer, VirtualServerGroupEntry } from '../../config/model.js';
+import { virtualServerName } from '../../config/model.js';
+import { ipv4ToNumber } from '../../config/values.js';
 import type { ConversionLog } from './common.js';
 
 /** Most services one virtual_server_group entry may expand to (a wider range is an error). */

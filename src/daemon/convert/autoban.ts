@@ -1,8 +1,8 @@
 // layer: config (pure)
 // job: lvskit_autoban (and the sync daemon to follow) → the autoban runner's settings.
 import type { AutobanPolicyConfig } from '../../autoban/policy.js';
-import type { Diagnostic } from '../diagnostics.js';
-import type { KeepalivedConfig } from '../model.js';
+import type { Diagnostic } from '../../config/diagnostics.js';
+import type { KeepalivedConfig } from '../../config/model.js';
 
 /** What `lvskit_autoban` (and the sync daemon of global_defs) mean for the autoban runner. */
 export interface AutobanSettings {

@@ -5,8 +5,8 @@ import type {
   NotifyScripts, TrackInterfaceConfig, VirtualAddressConfig, VrrpInstanceConfig, VrrpSyncGroupConfig,
 } from '../../vrrp/instance.js';
 import { validateVrrpConfig } from '../../vrrp/validate.js';
-import type { SourceLocation } from '../diagnostics.js';
-import type { GlobalDefs, KeepalivedConfig, TrackedInterface, VirtualIpAddress, VrrpInstance, VrrpNotify, VrrpSyncGroup } from '../model.js';
+import type { SourceLocation } from '../../config/diagnostics.js';
+import type { GlobalDefs, KeepalivedConfig, TrackedInterface, VirtualIpAddress, VrrpInstance, VrrpNotify, VrrpSyncGroup } from '../../config/model.js';
 import { ConversionLog, scriptArgv, type ConversionResult } from './common.js';
 import { syncDaemonSettings, type SyncDaemonSettings } from './sync-daemon.js';
 import { broadcastOf, DEFAULT_INTERFACE, scopeOf } from './vips.js';

@@ -5,7 +5,7 @@ import {
   SCHEDULERS, type Destination, type Persistence, type Scheduler, type SchedulerFlag, type SyncDaemon, type Timeouts, type VirtualService,
 } from '../../ipvs/model.js';
 import { validateDaemon, validateServices, validateTimeouts } from '../../ipvs/validate.js';
-import type { KeepalivedConfig, VirtualServer } from '../model.js';
+import type { KeepalivedConfig, VirtualServer } from '../../config/model.js';
 import { ConversionLog, fileLocation, type ConversionResult } from './common.js';
 import { startDestinations } from './destinations.js';
 import { declaredServices, type DeclaredService } from './services.js';

@@ -2,7 +2,7 @@
 // job: the IPVS sync daemon of a configuration (global lvs_sync_daemon, else the legacy lvs_sync_daemon_interface), and what VRRP's syncDaemon hook does with it.
 import type { SyncDaemon } from '../../ipvs/model.js';
 import type { SyncDaemonRequest } from '../../vrrp/events.js';
-import type { KeepalivedConfig } from '../model.js';
+import type { KeepalivedConfig } from '../../config/model.js';
 
 /** The sync daemon's parameters: what the VRRP `syncDaemon` hook (or the start-up, without an instance) hands to the IPVS client. */
 export interface SyncDaemonSettings {

@@ -1,9 +1,9 @@
 // layer: config (pure, SSL files through the injectable reader)
 // job: TCP_CHECK / HTTP_GET / SSL_GET / MISC_CHECK → src/check's CheckSpec, with keepalived's per-checker defaults; what the checkers cannot do is a located diagnostic.
 import type { CheckSpec, ConnectSpec, HttpCheckSpec, HttpUrlSpec, MiscCheckSpec, TimingSpec } from '../../check/types.js';
-import type { SourceLocation } from '../diagnostics.js';
-import type { Checker, GlobalDefs, HttpCheck, HttpUrl, KeepalivedConfig, MiscCheck, RealServer, VirtualServer } from '../model.js';
-import type { ConfigReader } from '../reader.js';
+import type { SourceLocation } from '../../config/diagnostics.js';
+import type { Checker, GlobalDefs, HttpCheck, HttpUrl, KeepalivedConfig, MiscCheck, RealServer, VirtualServer } from '../../config/model.js';
+import type { ConfigReader } from '../../config/reader.js';
 import { scriptUser, type ConversionLog } from './common.js';
 
 /** keepalived's delay_loop default (check_data.c). */
