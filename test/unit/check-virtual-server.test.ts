@@ -83,3 +83,13 @@ test('sink: a changed threshold or method is an edit even at the same weight', (
   const desired = new Map([['10.0.0.1:80', { ...dest('10.0.0.1'), upperThreshold: 100 }]]);
   t.deepEqual(planSinkOps(applied, desired).map((o) => o.op), ['set-weight']);
 });
+
+test('sink: destinations compare as the kernel holds them — a tunnel only for tun, with its defaults filled in', (t) => {
+  const tun = (tunnel: SinkDestination['tunnel']): SinkDestination => ({ ...dest('10.0.0.1'), forward: 'tun', tunnel });
+  const dumped = new Map([['10.0.0.1:80', tun({ type: 'ipip', port: 0, checksum: 'none' })]]);
+  t.deepEqual(planSinkOps(dumped, new Map([['10.0.0.1:80', tun({ type: 'ipip' })]])), [], 'what a dump shows for a spec without port or checksum');
+  t.deepEqual(planSinkOps(dumped, new Map([['10.0.0.1:80', tun(undefined)]])), [], 'no tunnel is ipip');
+  t.deepEqual(planSinkOps(dumped, new Map([['10.0.0.1:80', tun({ type: 'gue', port: 6080 })]])).map((o) => o.op), ['set-weight']);
+  const dr = new Map([['10.0.0.1:80', { ...dest('10.0.0.1'), tunnel: { type: 'gre' as const } }]]);
+  t.deepEqual(planSinkOps(new Map([['10.0.0.1:80', dest('10.0.0.1')]]), dr), [], 'a tunnel on a dr real server means nothing to the kernel');
+});
