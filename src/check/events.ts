@@ -42,6 +42,19 @@ export interface SinkFailure {
   error: unknown;
 }
 
+/**
+ * `replace()` changed a virtual server's settings (`address:port` of the real servers added,
+ * removed, and kept with new settings). What follows from it comes as the usual events.
+ */
+export interface VirtualServerReplaced {
+  vs: string;
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /** quorum, hysteresis, sorry_server or sorry_server_inhibit changed. */
+  policyChanged: boolean;
+}
+
 /** A notify or quorum script ended. */
 export interface ScriptRun {
   /** `quorum_up`, `quorum_down`, `notify_up`, `notify_down`. */
@@ -64,6 +77,7 @@ export interface HealthCheckEvents {
   'sorry-server': [SorryServerChange];
   applied: [AppliedOp];
   'sink-error': [SinkFailure];
+  replaced: [VirtualServerReplaced];
   attempt: [CheckAttempt];
   overdue: [OverdueReport];
   recovered: [OverdueReport];
@@ -73,7 +87,7 @@ export interface HealthCheckEvents {
 }
 
 export const HEALTH_CHECK_EVENT_NAMES = [
-  'real-server', 'quorum', 'sorry-server', 'applied', 'sink-error', 'attempt', 'overdue', 'recovered', 'script',
+  'real-server', 'quorum', 'sorry-server', 'applied', 'sink-error', 'replaced', 'attempt', 'overdue', 'recovered', 'script',
 ] as const satisfies readonly (keyof HealthCheckEvents)[];
 
 type Named = (typeof HEALTH_CHECK_EVENT_NAMES)[number];

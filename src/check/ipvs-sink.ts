@@ -1,7 +1,7 @@
 // layer: behaviour (check)
-// job: the sink over the IPVS client: health-check decisions become IPVS_CMD_NEW_DEST / SET_DEST / DEL_DEST, idempotently.
+// job: the sink over the IPVS client: health-check decisions become IPVS_CMD_NEW_DEST / SET_DEST / DEL_DEST, idempotently; a dump's real servers as the sink describes them.
 import type { IpvsClient } from '../ipvs/client.js';
-import type { ServiceKey } from '../ipvs/model.js';
+import type { DestinationState, ServiceKey } from '../ipvs/model.js';
 import type { DestinationSink, SinkDestination } from './sink.js';
 
 /** The three IpvsClient methods the sink uses (a client, or anything shaped like one). */
@@ -43,4 +43,21 @@ export function ipvsSink(client: IpvsDestinationClient): DestinationSink<Service
       }
     },
   };
+}
+
+/**
+ * The real servers the kernel holds for a service (`destinations` of an `IpvsClient.dumpTable()`
+ * entry, or `listDestinations()`) as the sink describes them: what `add(spec, { present })`,
+ * `replace(spec, { present })` and `reconcile()` take. Counters are dropped; a threshold of 0 (no
+ * limit) is left out, the tunnel kept only for `tun`. The kernel reports `local` and `bypass`,
+ * which cannot be asked for; they are given as `dr`.
+ */
+export function sinkDestinations(destinations: readonly DestinationState[]): SinkDestination[] {
+  return destinations.map((d) => {
+    const out: SinkDestination = { address: d.address, port: d.port, weight: d.weight, forward: d.forward === 'nat' || d.forward === 'tun' ? d.forward : 'dr' };
+    if (d.upperThreshold) out.upperThreshold = d.upperThreshold;
+    if (d.lowerThreshold) out.lowerThreshold = d.lowerThreshold;
+    if (d.forward === 'tun' && d.tunnel) out.tunnel = { ...d.tunnel };
+    return out;
+  });
 }

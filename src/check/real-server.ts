@@ -38,6 +38,8 @@ export interface InitialChecker {
   /** keepalived `alpha`: the checker counts as DOWN until its first success. Otherwise UP until its first failure. */
   alpha: boolean;
   state?: CheckerState;
+  /** A misc_dynamic checker (its weight replaces the configured one); `carriedHealth` needs to know. */
+  dynamic?: boolean;
 }
 
 function downChecker(checkers: ReadonlyMap<string, ServerChecker>): string | undefined {
@@ -81,13 +83,37 @@ export function applyCheckerUpdate(health: RealServerHealth, key: string, update
   let dynamicWeight = health.dynamicWeight;
   if (update.verdict?.weight !== undefined) dynamicWeight = update.verdict.weight;
   const next = withDown({ configuredWeight: health.configuredWeight, checkers, ...(dynamicWeight !== undefined ? { dynamicWeight } : {}) });
+  return { health: next, events: healthEvents(health, next) };
+}
+
+/** What changed from `before` to `after`: down/up, then the effective weight. */
+export function healthEvents(before: RealServerHealth, after: RealServerHealth): RealServerEvent[] {
   const events: RealServerEvent[] = [];
-  if (health.up && !next.up) {
-    const reason = next.downReason!;
+  if (before.up && !after.up) {
+    const reason = after.downReason!;
     events.push(reason.failure ? { type: 'down', checker: reason.checker, failure: reason.failure } : { type: 'down', checker: reason.checker });
-  } else if (!health.up && next.up) {
+  } else if (!before.up && after.up) {
     events.push({ type: 'up' });
   }
-  if (effectiveWeight(next) !== effectiveWeight(health)) events.push({ type: 'weight', weight: effectiveWeight(next), previous: effectiveWeight(health) });
-  return { health: next, events };
+  if (effectiveWeight(after) !== effectiveWeight(before)) events.push({ type: 'weight', weight: effectiveWeight(after), previous: effectiveWeight(before) });
+  return events;
+}
+
+/**
+ * A real server's health after a reload, from its health before and its checkers now. When the
+ * checkers are the same ones (same keys), everything carries over (UP/DOWN, the reason, a dynamic
+ * weight) except the configured weight, which is the new one. Otherwise a checker kept keeps its
+ * verdict and a new one starts as `initialHealth` starts it (`alpha`, or a shared check's verdict);
+ * a dynamic weight carries over only while a dynamic checker is kept, and a new checker's known
+ * weight replaces it.
+ */
+export function carriedHealth(previous: RealServerHealth, configuredWeight: number, checkers: readonly InitialChecker[]): RealServerHealth {
+  const keys = new Set(checkers.map((c) => c.key));
+  if (keys.size === previous.checkers.size && [...keys].every((k) => previous.checkers.has(k))) return { ...previous, configuredWeight };
+  const fresh = initialHealth(configuredWeight, checkers.filter((c) => !previous.checkers.has(c.key)));
+  const map = new Map<string, ServerChecker>();
+  for (const c of checkers) map.set(c.key, previous.checkers.get(c.key) ?? fresh.checkers.get(c.key)!);
+  const keptDynamic = checkers.some((c) => c.dynamic === true && previous.checkers.has(c.key));
+  const dynamicWeight = fresh.dynamicWeight ?? (keptDynamic ? previous.dynamicWeight : undefined);
+  return withDown({ configuredWeight, checkers: map, ...(dynamicWeight !== undefined ? { dynamicWeight } : {}) });
 }

@@ -1,21 +1,26 @@
 // layer: behaviour (check)
-// job: HealthChecks: run the checkers of virtual servers on one scheduler (shared probes), keep real-server and quorum state, and apply it through the sink.
+// job: HealthChecks: run the checkers of virtual servers on one scheduler (shared probes), keep real-server and quorum state, apply it through the sink, and take new settings in place (reload).
 import { EventEmitter } from 'node:events';
 import { eventStream } from '../event-stream.js';
+import { diffVirtualServers } from './diff.js';
 import {
   HEALTH_CHECK_EVENT_NAMES, type HealthCheckEvent, type HealthCheckEvents, type HealthStatus, type RealServerStatus,
-  type ScriptRun, type VirtualServerStatus,
+  type ScriptRun, type VirtualServerReplaced, type VirtualServerStatus,
 } from './events.js';
 import { scheduledCheck } from './probe.js';
 import { runProgram } from './process.js';
-import { applyCheckerUpdate, effectiveWeight, initialHealth, type RealServerEvent, type RealServerHealth } from './real-server.js';
+import {
+  applyCheckerUpdate, carriedHealth, effectiveWeight, healthEvents, initialHealth, type InitialChecker, type RealServerEvent, type RealServerHealth,
+} from './real-server.js';
 import { CheckScheduler, type AttemptReport, type SchedulerOptions } from './scheduler.js';
 import { SharedChecks, type CheckSubscription } from './share.js';
-import { applySinkOp, destinationKey, planSinkOps, type DestinationSink, type SinkDestination } from './sink.js';
+import { applySinkOp, destinationKey, planSinkOps, type DestinationSink, type SinkDestination, type SinkOp } from './sink.js';
 import type { ResolvedRealServer, ResolvedVirtualServer, VirtualServerSpec } from './spec.js';
 import type { CheckConfig, Probe } from './types.js';
-import { validateVirtualServer } from './validate.js';
-import { desiredDestinations, initialQuorum, liveWeight, nextQuorum, quorumThreshold, sorryActive } from './virtual-server.js';
+import { CheckConfigError, validateVirtualServer } from './validate.js';
+import {
+  desiredDestinations, initialQuorum, liveWeight, nextQuorum, quorumThreshold, sorryActive, sorryTransitions, type VirtualServerPolicy,
+} from './virtual-server.js';
 
 /** The scheduler's options (clock, random, maxInFlight, jitterRatio, overdueGraceMs, timerSlackMs), and: */
 export interface HealthChecksOptions<S> extends SchedulerOptions {
@@ -32,6 +37,27 @@ export interface AddOptions {
   present?: SinkDestination[];
 }
 
+export interface ReplaceOptions {
+  /** What the kernel holds for this service now (a fresh dump): taken as applied first, as `reconcile()` does. */
+  present?: SinkDestination[];
+}
+
+/** The sink operations made while a call brought the service to what it should hold. */
+export interface SyncReport {
+  /** Applied, in order. */
+  ops: SinkOp[];
+  /** Refused (also `sink-error` events); retried with the next change, `resync()` or `reconcile()`. */
+  failures: { op: SinkOp; error: unknown }[];
+}
+
+/** What `replace()` changed. */
+export interface ReplaceResult extends SyncReport, Omit<VirtualServerReplaced, 'vs'> {
+  /** The settings equal the running ones: nothing was touched (only `present`, if given, was reconciled). */
+  unchanged: boolean;
+  /** Check keys kept (state carried over), started and stopped, over all real servers. */
+  checkers: { kept: number; started: number; stopped: number };
+}
+
 interface Runtime<S> {
   spec: ResolvedVirtualServer<S>;
   health: Map<string, RealServerHealth>;
@@ -39,6 +65,8 @@ interface Runtime<S> {
   applied: Map<string, SinkDestination>;
   subscriptions: { rs: string; checker: ResolvedRealServer['checkers'][number]; sub: CheckSubscription }[];
   syncing?: Promise<void>;
+  /** Reports of calls waiting for a sync (replace, reconcile): every op applied or refused meanwhile. */
+  watchers: Set<SyncReport>;
   dirty: boolean;
   removed: boolean;
   /** omega at shutdown: the service should hold nothing. */
@@ -92,19 +120,103 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
     if (this.#vs.has(resolved.id)) throw new Error(`virtual server ${resolved.id} is already checked`);
     const rt: Runtime<S> = {
       spec: resolved, health: new Map(), quorumUp: false, dirty: false, removed: false, withdrawn: false, subscriptions: [],
-      applied: new Map((options.present ?? []).map((d) => [destinationKey(d), { ...d }])),
+      applied: destinationMap(options.present ?? []), watchers: new Set(),
     };
     this.#vs.set(resolved.id, rt);
-    for (const rs of resolved.realServers) {
-      const initial = rs.checkers.map((checker) => {
-        const sub = this.#shared.subscribe(checker.config, (report) => this.#onReport(rt, rs, sub.key, report));
-        rt.subscriptions.push({ rs: rs.id, checker, sub });
-        return { key: sub.key, alpha: checker.alpha, state: sub.state };
-      });
-      rt.health.set(rs.id, initialHealth(rs.destination.weight, initial));
-    }
+    for (const rs of resolved.realServers) rt.health.set(rs.id, initialHealth(rs.destination.weight, this.#subscribe(rt, rs)));
     rt.quorumUp = initialQuorum(resolved.policy, liveWeight(rt.health.values()));
     await this.#sync(rt);
+  }
+
+  /**
+   * New settings for a running virtual server (a reload), applied as a difference. Validated first
+   * (CheckConfigError naming the field; nothing changes). Settings equal to the running ones
+   * (real servers in any order) change nothing at all. Otherwise real servers are matched by
+   * `address:port`: a checker whose check key is unchanged keeps its probe, schedule and verdict, a
+   * real server whose checkers all stay keeps its health (UP/DOWN, dynamic weight, down reason); a
+   * new checker starts as `add()` starts it (alpha: DOWN until its first success), as does a new
+   * real server; a removed one is removed from the service. Quorum and the sorry server are
+   * evaluated again under the new policy, and only the difference goes to the sink (a new weight is
+   * one `set-weight`). Events: `replaced`, then `real-server`, `quorum`, `sorry-server` and
+   * `applied` for what follows. The service identity cannot change (remove() and add() instead).
+   * Resolves when the sink has what the new settings say.
+   */
+  async replace(spec: VirtualServerSpec<S>, options: ReplaceOptions = {}): Promise<ReplaceResult> {
+    const resolved = validateVirtualServer(spec);
+    const rt = this.#running(resolved.id);
+    const diff = diffVirtualServers(rt.spec, resolved);
+    if (diff.serviceChanged) {
+      throw new CheckConfigError('virtualServer.service', spec.service, 'is not the running virtual server\'s: replace() keeps the service (remove() and add() move it)');
+    }
+    const change = { added: diff.added, removed: diff.removed, changed: diff.kept.filter((k) => k.changed).map((k) => k.id), policyChanged: diff.policyChanged };
+    const result = { unchanged: diff.unchanged, ...change, checkers: diff.checkers };
+    if (diff.unchanged && !options.present) return { ...result, ops: [], failures: [] };
+    if (!diff.unchanged) this.#swap(rt, resolved, { vs: resolved.id, ...change });
+    if (options.present) rt.applied = destinationMap(options.present);
+    return { ...result, ...(await this.#syncReport(rt)) };
+  }
+
+  /**
+   * Tell a running virtual server what the kernel holds for its service now (a fresh dump, e.g.
+   * `IpvsClient.dumpTable()`), then bring it back to what health says: a destination deleted or
+   * edited behind our back is put back, one that should not be there is removed — only the
+   * difference. A dump older than an operation of ours only makes that operation again (the sink's
+   * operations are idempotent). Resolves when applied.
+   */
+  async reconcile(id: string, present: readonly SinkDestination[]): Promise<SyncReport> {
+    const rt = this.#running(id);
+    rt.applied = destinationMap(present);
+    return this.#syncReport(rt);
+  }
+
+  #running(id: string): Runtime<S> {
+    if (this.#closed) throw new Error('health checks are shut down');
+    const rt = this.#vs.get(id);
+    if (!rt) throw new Error(`virtual server ${id} is not checked (add() it first)`);
+    return rt;
+  }
+
+  /** Subscribe the checkers of `rs` (reports go to `rt`); how each starts. */
+  #subscribe(rt: Runtime<S>, rs: ResolvedRealServer): InitialChecker[] {
+    return rs.checkers.map((checker) => {
+      const sub = this.#shared.subscribe(checker.config, (report) => this.#onReport(rt, rs, sub.key, report));
+      rt.subscriptions.push({ rs: rs.id, checker, sub });
+      const dynamic = checker.config.kind === 'MISC_CHECK' && checker.config.dynamic;
+      return { key: sub.key, alpha: checker.alpha, state: sub.state, dynamic };
+    });
+  }
+
+  /** Take `next` as the running settings, carrying state over (see replace()); events for what changed. */
+  #swap(rt: Runtime<S>, next: ResolvedVirtualServer<S>, change: VirtualServerReplaced): void {
+    const before = { policy: rt.spec.policy, health: rt.health, subscriptions: rt.subscriptions };
+    rt.spec = next;
+    rt.health = new Map();
+    rt.subscriptions = [];
+    for (const rs of next.realServers) {
+      const initial = this.#subscribe(rt, rs);
+      const previous = before.health.get(rs.id);
+      rt.health.set(rs.id, previous ? carriedHealth(previous, rs.destination.weight, initial) : initialHealth(rs.destination.weight, initial));
+    }
+    // Only now the old subscriptions go: a check kept has had a subscriber throughout, so it was never stopped.
+    for (const s of before.subscriptions) s.sub.unsubscribe();
+    this.emit('replaced', change);
+    for (const rs of next.realServers) {
+      const previous = before.health.get(rs.id);
+      if (previous) for (const event of healthEvents(previous, rt.health.get(rs.id)!)) this.#realServerEvent(rt, rs, event);
+    }
+    this.#evaluateQuorum(rt, before.policy);
+  }
+
+  /** Sync `rt`, reporting the operations made meanwhile. */
+  async #syncReport(rt: Runtime<S>): Promise<SyncReport> {
+    const report: SyncReport = { ops: [], failures: [] };
+    rt.watchers.add(report);
+    try {
+      await this.#sync(rt);
+    } finally {
+      rt.watchers.delete(report);
+    }
+    return report;
   }
 
   /** Stop checking a virtual server (its destinations stay as they are). */
@@ -135,8 +247,8 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
 
   #onReport(rt: Runtime<S>, rs: ResolvedRealServer, key: string, report: AttemptReport): void {
     // Attempts without a verdict change nothing here (their results are in the scheduler's status).
-    if (!report.verdict || rt.removed || this.#closed) return;
-    const health = rt.health.get(rs.id)!;
+    const health = rt.health.get(rs.id);
+    if (!report.verdict || !health || rt.removed || this.#closed) return;
     const update = report.verdict ? { result: report.result, verdict: report.verdict } : { result: report.result };
     const { health: next, events } = applyCheckerUpdate(health, key, update);
     rt.health.set(rs.id, next);
@@ -152,22 +264,21 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
     if (event.type === 'down' && rs.notifyDown) this.#script('notify_down', rt, rs.notifyDown, rs.id);
   }
 
-  #evaluateQuorum(rt: Runtime<S>): void {
-    const { policy } = rt.spec;
+  /** Quorum after a change of health, or of the policy (`previousPolicy`: the one before a replace). */
+  #evaluateQuorum(rt: Runtime<S>, previousPolicy: VirtualServerPolicy = rt.spec.policy): void {
     const weight = liveWeight(rt.health.values());
-    const up = nextQuorum(policy, rt.quorumUp, weight);
-    if (up === rt.quorumUp) return;
-    const threshold = quorumThreshold(policy, rt.quorumUp);
-    rt.quorumUp = up;
-    this.#quorumChanged(rt, up, weight, threshold);
+    this.#setQuorum(rt, nextQuorum(rt.spec.policy, rt.quorumUp, weight), weight, previousPolicy);
   }
 
-  #quorumChanged(rt: Runtime<S>, up: boolean, weight: number, threshold: number): void {
-    const { policy } = rt.spec;
-    this.emit('quorum', { vs: rt.spec.id, up, weight, threshold });
-    if (policy.sorryServer) this.emit('sorry-server', { vs: rt.spec.id, active: sorryActive(policy, up), destination: destinationKey(policy.sorryServer) });
+  /** Events (quorum, then sorry server) and the quorum script for a new quorum state. */
+  #setQuorum(rt: Runtime<S>, up: boolean, weight: number, previousPolicy: VirtualServerPolicy = rt.spec.policy): void {
+    const { id, policy } = rt.spec;
+    const was = rt.quorumUp;
+    rt.quorumUp = up;
+    if (up !== was) this.emit('quorum', { vs: id, up, weight, threshold: quorumThreshold(policy, was) });
+    for (const t of sorryTransitions({ policy: previousPolicy, quorumUp: was }, { policy, quorumUp: up })) this.emit('sorry-server', { vs: id, ...t });
     const script = up ? rt.spec.quorumUp : rt.spec.quorumDown;
-    if (script) this.#script(up ? 'quorum_up' : 'quorum_down', rt, script);
+    if (up !== was && script) this.#script(up ? 'quorum_up' : 'quorum_down', rt, script);
   }
 
   #desired(rt: Runtime<S>): Map<string, SinkDestination> {
@@ -188,12 +299,14 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
           try {
             await applySinkOp(this.#sink, rt.spec.service, op);
           } catch (error) {
+            for (const w of rt.watchers) w.failures.push({ op, error });
             this.emit('sink-error', { vs: rt.spec.id, op, error });
             break;
           }
           const key = destinationKey(op.destination);
           if (op.op === 'remove') rt.applied.delete(key);
           else rt.applied.set(key, { ...op.destination });
+          for (const w of rt.watchers) w.ops.push(op);
           this.emit('applied', { vs: rt.spec.id, op });
         }
       } while (rt.dirty && !rt.removed);
@@ -225,10 +338,7 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
       for (const rs of rt.spec.realServers) {
         if (rt.health.get(rs.id)?.up) this.#realServerEvent(rt, rs, { type: 'down', checker: 'shutdown' });
       }
-      if (rt.quorumUp) {
-        rt.quorumUp = false;
-        this.#quorumChanged(rt, false, 0, quorumThreshold(rt.spec.policy, true));
-      }
+      if (rt.quorumUp) this.#setQuorum(rt, false, 0);
       rt.withdrawn = true;
       void this.#sync(rt);
     }
@@ -272,4 +382,9 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
     return eventStream(this, HEALTH_CHECK_EVENT_NAMES,
       (type, payload) => ({ type, ...(payload as object) }) as HealthCheckEvent, { ...options, closed: this.#closed });
   }
+}
+
+/** `address:port` → a copy of each destination. */
+function destinationMap(list: readonly SinkDestination[]): Map<string, SinkDestination> {
+  return new Map(list.map((d) => [destinationKey(d), { ...d }]));
 }

@@ -6,12 +6,12 @@ import type { AttemptReport, CheckScheduler, ScheduledCheck } from './scheduler.
 import { scheduledCheck } from './probe.js';
 import type { CheckConfig } from './types.js';
 
-/** JSON with object keys sorted, so equal settings give equal text whatever their order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+/** JSON with object keys sorted (undefined members left out), so equal settings give equal text whatever their order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -21,7 +21,7 @@ function canonical(value: unknown): string {
  * runs on one schedule). Checks with equal keys share one probe.
  */
 export function checkKey(config: CheckConfig): string {
-  return `${config.kind} ${canonical(config)}`;
+  return `${config.kind} ${canonicalJson(config)}`;
 }
 
 export type AttemptListener = (report: AttemptReport) => void;

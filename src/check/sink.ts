@@ -1,5 +1,6 @@
 // layer: behaviour (check)
 // job: where real-server decisions go: the sink interface (an IPVS client adapter, or the in-memory one here), its operations and their order.
+import { sameDestination } from '../ipvs/plan.js';
 
 /** IPVS forwarding method (`lb_kind` / `lvs_method`). */
 export type ForwardingMethod = 'dr' | 'nat' | 'tun';
@@ -43,15 +44,12 @@ export function destinationKey(d: { address: string; port: number }): string {
   return d.address.includes(':') ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
 }
 
-function sameDestination(a: SinkDestination, b: SinkDestination): boolean {
-  return a.weight === b.weight && a.forward === b.forward && (a.upperThreshold ?? 0) === (b.upperThreshold ?? 0)
-    && (a.lowerThreshold ?? 0) === (b.lowerThreshold ?? 0) && JSON.stringify(a.tunnel ?? null) === JSON.stringify(b.tunnel ?? null);
-}
-
 /**
  * The operations that turn `applied` into `desired`, in an order that never leaves the service
  * emptier than needed: additions, then weight raises, then weight cuts, then removals (so a sorry
- * server is in before the real servers go, and they are back before it goes).
+ * server is in before the real servers go, and they are back before it goes). Destinations are
+ * compared as the IPVS planner compares them (a tunnel only for `tun`, with the kernel's defaults
+ * filled in), so `applied` may be a kernel dump.
  */
 export function planSinkOps(applied: ReadonlyMap<string, SinkDestination>, desired: ReadonlyMap<string, SinkDestination>): SinkOp[] {
   const adds: SinkOp[] = [];

@@ -55,6 +55,30 @@ export function sorryActive(policy: VirtualServerPolicy, quorumUp: boolean): boo
   return policy.sorryServer !== undefined && !quorumUp;
 }
 
+/** The sorry server's state as `sorry-server` events tell it: which one carries the traffic, if any. */
+export interface SorryServerTransition {
+  active: boolean;
+  /** `address:port`. */
+  destination: string;
+}
+
+/**
+ * The `sorry-server` events between two states of a virtual server (its policy and quorum before
+ * and after): the one that stops carrying the traffic, then the one that starts. Quorum lost or
+ * regained is one event; a reload that moves an active sorry server to another address is two.
+ */
+export function sorryTransitions(before: { policy: VirtualServerPolicy; quorumUp: boolean },
+  after: { policy: VirtualServerPolicy; quorumUp: boolean }): SorryServerTransition[] {
+  const active = (s: typeof before): string | undefined => (sorryActive(s.policy, s.quorumUp) ? destinationKey(s.policy.sorryServer!) : undefined);
+  const was = active(before);
+  const now = active(after);
+  if (was === now) return [];
+  const out: SorryServerTransition[] = [];
+  if (was !== undefined) out.push({ active: false, destination: was });
+  if (now !== undefined) out.push({ active: true, destination: now });
+  return out;
+}
+
 /**
  * What the kernel should hold for the service, as `address:port` → destination:
  * - an UP real server at its effective weight, unless the sorry server is active;

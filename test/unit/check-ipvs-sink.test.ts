@@ -1,10 +1,10 @@
 // layer: tests (unit tier)
-// job: the IPVS sink keeps the sink contract over the client's errors: EEXIST on add edits, ENOENT on edit adds, ENOENT on delete is success, others reject.
+// job: the IPVS sink keeps the sink contract over the client's errors (EEXIST on add edits, ENOENT on edit adds, ENOENT on delete is success, others reject); a dump as sink destinations.
 import test from 'ava';
 import { ErrnoError } from '../../src/errors.js';
-import { ipvsSink, type IpvsDestinationClient } from '../../src/check/ipvs-sink.js';
+import { ipvsSink, sinkDestinations, type IpvsDestinationClient } from '../../src/check/ipvs-sink.js';
 import type { SinkDestination } from '../../src/check/sink.js';
-import type { ServiceKey } from '../../src/ipvs/model.js';
+import type { DestinationState, ServiceKey } from '../../src/ipvs/model.js';
 
 const service: ServiceKey = { protocol: 'tcp', address: '10.0.0.1', port: 80 };
 const dest: SinkDestination = { address: '10.0.0.2', port: 80, weight: 0, forward: 'dr' };
@@ -44,4 +44,21 @@ test('any other refusal rejects with the client’s error (ESRCH: no such servic
   const error = await t.throwsAsync(async () => ipvsSink(c.client).setWeight(service, dest));
   t.is((error as ErrnoError).code, 'ESRCH');
   t.deepEqual(c.calls, ['edit']);
+});
+
+test('a dump\'s real servers as sink destinations: no counters, no zero thresholds, a tunnel only for tun', (t) => {
+  const state = (extra: Partial<DestinationState>): DestinationState => ({
+    address: '10.0.0.2', port: 80, weight: 10, forward: 'dr', family: 4, upperThreshold: 0, lowerThreshold: 0, activeConns: 3, inactiveConns: 1, persistentConns: 0, ...extra,
+  });
+  t.deepEqual(sinkDestinations([
+    state({}),
+    state({ address: '10.0.0.3', forward: 'nat', upperThreshold: 100, lowerThreshold: 50 }),
+    state({ address: '10.0.0.4', forward: 'tun', tunnel: { type: 'gue', port: 6080, checksum: 'none' } }),
+    state({ address: '10.0.0.5', forward: 'local' }),
+  ]), [
+    { address: '10.0.0.2', port: 80, weight: 10, forward: 'dr' },
+    { address: '10.0.0.3', port: 80, weight: 10, forward: 'nat', upperThreshold: 100, lowerThreshold: 50 },
+    { address: '10.0.0.4', port: 80, weight: 10, forward: 'tun', tunnel: { type: 'gue', port: 6080, checksum: 'none' } },
+    { address: '10.0.0.5', port: 80, weight: 10, forward: 'dr' },
+  ]);
 });

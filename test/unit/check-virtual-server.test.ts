@@ -4,7 +4,7 @@ import test from 'ava';
 import { initialHealth, type RealServerHealth } from '../../src/check/real-server.js';
 import { planSinkOps, type SinkDestination } from '../../src/check/sink.js';
 import {
-  desiredDestinations, initialQuorum, nextQuorum, quorumThreshold, type PoolMember, type VirtualServerPolicy,
+  desiredDestinations, initialQuorum, nextQuorum, quorumThreshold, sorryTransitions, type PoolMember, type VirtualServerPolicy,
 } from '../../src/check/virtual-server.js';
 
 const policy: VirtualServerPolicy = { quorum: 20, hysteresis: 5, sorryServerInhibit: false };
@@ -82,4 +82,26 @@ test('sink: a changed threshold or method is an edit even at the same weight', (
   const applied = new Map([['10.0.0.1:80', dest('10.0.0.1')]]);
   const desired = new Map([['10.0.0.1:80', { ...dest('10.0.0.1'), upperThreshold: 100 }]]);
   t.deepEqual(planSinkOps(applied, desired).map((o) => o.op), ['set-weight']);
+});
+
+test('sink: destinations compare as the kernel holds them — a tunnel only for tun, with its defaults filled in', (t) => {
+  const tun = (tunnel: SinkDestination['tunnel']): SinkDestination => ({ ...dest('10.0.0.1'), forward: 'tun', tunnel });
+  const dumped = new Map([['10.0.0.1:80', tun({ type: 'ipip', port: 0, checksum: 'none' })]]);
+  t.deepEqual(planSinkOps(dumped, new Map([['10.0.0.1:80', tun({ type: 'ipip' })]])), [], 'what a dump shows for a spec without port or checksum');
+  t.deepEqual(planSinkOps(dumped, new Map([['10.0.0.1:80', tun(undefined)]])), [], 'no tunnel is ipip');
+  t.deepEqual(planSinkOps(dumped, new Map([['10.0.0.1:80', tun({ type: 'gue', port: 6080 })]])).map((o) => o.op), ['set-weight']);
+  const dr = new Map([['10.0.0.1:80', { ...dest('10.0.0.1'), tunnel: { type: 'gre' as const } }]]);
+  t.deepEqual(planSinkOps(new Map([['10.0.0.1:80', dest('10.0.0.1')]]), dr), [], 'a tunnel on a dr real server means nothing to the kernel');
+});
+
+test('sorry-server transitions: quorum lost or regained is one event; a reload moving an active sorry server is two', (t) => {
+  const p: VirtualServerPolicy = { quorum: 20, hysteresis: 0, sorryServer: dest('10.9.9.9', 1), sorryServerInhibit: false };
+  const moved: VirtualServerPolicy = { ...p, sorryServer: dest('10.9.9.8', 1) };
+  t.deepEqual(sorryTransitions({ policy: p, quorumUp: true }, { policy: p, quorumUp: false }), [{ active: true, destination: '10.9.9.9:80' }]);
+  t.deepEqual(sorryTransitions({ policy: p, quorumUp: false }, { policy: p, quorumUp: true }), [{ active: false, destination: '10.9.9.9:80' }]);
+  t.deepEqual(sorryTransitions({ policy: p, quorumUp: false }, { policy: moved, quorumUp: false }),
+    [{ active: false, destination: '10.9.9.9:80' }, { active: true, destination: '10.9.9.8:80' }]);
+  t.deepEqual(sorryTransitions({ policy: p, quorumUp: true }, { policy: moved, quorumUp: true }), [], 'idle: nothing to tell');
+  t.deepEqual(sorryTransitions({ policy: { ...p, sorryServer: dest('10.9.9.9', 5) }, quorumUp: false }, { policy: p, quorumUp: false }), [], 'a new weight is an applied op, not a transition');
+  t.deepEqual(sorryTransitions({ policy: policy, quorumUp: false }, { policy: p, quorumUp: false }), [{ active: true, destination: '10.9.9.9:80' }], 'added while quorum is lost');
 });
