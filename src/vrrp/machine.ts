@@ -15,7 +15,7 @@ export type TimerName = 'adver' | 'masterDown' | 'garpDelay' | 'garpRefresh';
 /** Why a transition happened. */
 export type TransitionReason =
   | 'startup' | 'address-owner' | 'master-down' | 'priority-zero' | 'preempt' | 'higher-priority'
-  | 'fault' | 'fault-cleared' | 'sync-group' | 'shutdown';
+  | 'fault' | 'fault-cleared' | 'sync-group' | 'shutdown' | 'resume';
 
 /** What the machine needs to know about its instance (all times in the units their names say). */
 export interface MachineConfig {
@@ -74,14 +74,29 @@ export interface AdvertEvent {
 }
 
 export type VrrpEvent =
-  | { type: 'startup' }
+  /**
+   * Initialize (RFC 5798 §6.4.1). `resume: 'MASTER'`: this instance continues a MASTER that a
+   * predecessor handed over (`shutdown` with `release: false`): MASTER at once, reason `resume`.
+   */
+  | { type: 'startup'; resume?: 'MASTER' }
+  /**
+   * Reload in place: `config` replaces the machine's configuration, the state is kept (see the
+   * transition's comment for each setting). `advertChanged`: what the adverts carry changed in a way
+   * the machine cannot see (the VIP list, the password): a MASTER advertises at once.
+   */
+  | { type: 'reconfigure'; config: MachineConfig; advertChanged?: boolean }
   | AdvertEvent
   | { type: 'timer'; timer: TimerName }
   /** Tracking changed: `fault` (an unweighted tracked link is down) and the sum of active weights. */
   | { type: 'track'; fault: boolean; weight: number }
   /** A sync-group member moved; this one follows (keepalived vrrp_sync_group). */
   | { type: 'sync'; to: 'MASTER' | 'BACKUP' }
-  | { type: 'shutdown' };
+  /**
+   * Stop. `release` (default true): the graceful stop (a MASTER sends priority 0 and releases the
+   * VIPs). `release: false`: hand over to a successor that starts with `resume`: timers cleared,
+   * nothing else — no priority 0, the VIPs and the sync daemon stay, no STOP notification.
+   */
+  | { type: 'shutdown'; release?: boolean };
 
 export type VrrpAction =
   | { type: 'send-advert'; priority: number }
