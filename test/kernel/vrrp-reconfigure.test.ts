@@ -1,5 +1,5 @@
 // layer: tests (kernel tier, root)
-// job: reload in place and upgrade restart on real sockets: a reconfigured MASTER keeps MASTER with no VIP flap; a lowered one is preempted as VRRP says; removed, replaced, added and unchanged instances; invalid reloads change nothing; hand-over + resume with an lvskit and a keepalived backup.
+// job: reload in place and upgrade restart on real sockets: a reconfigured MASTER keeps MASTER with no VIP flap; a lowered one is preempted as VRRP says; removed, replaced, added and unchanged instances; sync groups and the sync daemon; invalid reloads change nothing; hand-over + resume with an lvskit and a keepalived backup.
 import test, { type ExecutionContext } from 'ava';
 import { performance } from 'node:perf_hooks';
 import type { TransitionEvent } from '../../src/vrrp/events.js';
@@ -183,6 +183,25 @@ ktest('an invalid reload rejects with the field named and changes nothing', asyn
   t.is(lab.seen.filter((s) => s.kind === 'vrrp' && s.vrid !== 79).length, 0, 'nothing sent for any other VRID');
   t.true(lab.adverts(79, performance.now() - 1500).length >= 1, 'VI_1 still advertises');
   t.is(zeros(lab, 79).length, 0);
+});
+
+ktest('reload: a new sync group of a MASTER and an added BACKUP brings the BACKUP up at once; a sync daemon moved to another interface is stopped on the old one first', async (t) => {
+  const lab = await createVrrpLab(t, 1);
+  const requests: string[] = [];
+  const one = (sync: string): VrrpInstanceConfig => vi('VI_1', 90, 255, [`${lab.net4}.140`], { lvsSyncDaemonInterface: sync });
+  const r = await startRunner(t, lab.balancers[0]!.ns, { instances: [one('eth0')], hooks: { syncDaemon: (q) => { requests.push(`${q.role} ${q.interface}`); } } });
+  await r.waitFor(entered('VI_1', 'MASTER'), 2000);
+  await r.runner.settled();
+  const atMs = performance.now();
+  const result = await r.runner.reconfigure([one('eth1'), vi('VI_2', 91, 100, [`${lab.net4}.141`])], [{ name: 'G', members: ['VI_1', 'VI_2'] }]);
+  t.like(result, { added: ['VI_2'], changed: [{ name: 'VI_1', fields: ['lvsSyncDaemonInterface'] }] });
+  const up = await r.waitFor((e) => isTransition(e) && e.instance === 'VI_2' && e.to === 'MASTER', 1000);
+  t.like(up, { from: 'BACKUP', reason: 'sync-group' });
+  t.true(up.seenMs - atMs < 1000, 'long before its own Master_Down_Interval');
+  await r.waitFor((e) => e.type === 'group-transition' && e.group === 'G' && e.to === 'MASTER', 1000);
+  await r.runner.settled();
+  t.deepEqual(requests, ['master eth0', 'stop eth0', 'master eth1']);
+  t.true((await addressesOn(lab.balancers[0]!.ns)).includes(`${lab.net4}.141`));
 });
 
 ktest('reload with the priority 0 armed for a signal: it is re-armed with the new VIP list, so the backup takes it (Skew_Time, not Master_Down_Interval)', async (t) => {
