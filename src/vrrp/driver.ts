@@ -1,5 +1,5 @@
 // layer: behaviour (vrrp)
-// job: one instance at run time: its pure machine, real timers, and the actions carried out (adverts, VIPs over rtnetlink, announcements, hooks, scripts).
+// job: one instance at run time: its pure machine, real timers, and the actions carried out (adverts, VIPs over rtnetlink, announcements, hooks, scripts); reload in place, hand-over stop.
 import { isErrnoError } from '../errors.js';
 import type { SignalSend } from '../native/signal-send.js';
 import type { RtnlClient } from '../rtnl/client.js';
@@ -8,10 +8,11 @@ import type { Announcer } from './announce.js';
 import type { VrrpChannel } from './channel.js';
 import type { Clock } from './clock.js';
 import type { InstanceStats, InstanceStatus, VrrpHooks, VrrpRunnerEvent } from './events.js';
-import type { ResolvedInstance } from './instance.js';
+import type { ResolvedInstance, ResolvedVip } from './instance.js';
 import { runScript, scriptsFor } from './notify.js';
 import { encodeAdvertisement } from './packet.js';
 import { checkAdvertisement, emptyDropCounters, type ReceivedDatagram, type ReceivePolicy } from './receive.js';
+import { advertContentChanged, vipDifference } from './reconfigure.js';
 import { createMachine, step, type Machine, type MachineConfig, type StepResult, type TimerName, type VrrpAction, type VrrpEvent } from './state.js';
 
 /** What a driver needs from the runner. */
@@ -46,11 +47,11 @@ export function receivePolicy(r: ResolvedInstance, unicast: boolean): ReceivePol
 }
 
 export class InstanceDriver {
-  readonly config: ResolvedInstance;
   readonly channel: VrrpChannel;
+  #config: ResolvedInstance;
   #machine: Machine;
   readonly #deps: DriverDeps;
-  readonly #policy: ReceivePolicy;
+  #policy: ReceivePolicy;
   readonly #timers = new Map<TimerName, unknown>();
   readonly #adverts = new Map<string, Buffer>();
   readonly #stats: InstanceStats = {
@@ -64,19 +65,17 @@ export class InstanceDriver {
   #armRelease = false;
 
   constructor(config: ResolvedInstance, channel: VrrpChannel, deps: DriverDeps) {
-    this.config = config;
+    this.#config = config;
     this.channel = channel;
     this.#deps = deps;
     this.#machine = createMachine(machineConfig(config, channel.source));
     this.#policy = receivePolicy(config, config.unicastPeers.length > 0);
-    // Ready before the first takeover or stop: the adverts at our priority and at priority 0.
-    for (const dst of config.unicastPeers.length > 0 ? config.unicastPeers : [channel.group]) {
-      this.#advertBytes(config.priority, dst);
-      this.#advertBytes(0, dst);
-    }
+    this.#prepareAdverts();
   }
 
-  get name(): string { return this.config.name; }
+  /** The instance's settings (the latest, after a reconfigure). */
+  get config(): ResolvedInstance { return this.#config; }
+  get name(): string { return this.#config.name; }
   get machine(): Machine { return this.#machine; }
 
   /** Step the machine (at `atMs`, default now; or `stepped`, taken from this machine before) and carry out what it returns. */
@@ -112,9 +111,39 @@ export class InstanceDriver {
     this.handle({ type: 'advert', src: datagram.src, priority: r.advert.priority, advertIntervalCs: r.advert.advertIntervalCs }, atMs);
   }
 
-  /** Graceful stop: priority 0 and VIPs released when MASTER; resolves when the queued work is done. */
-  async stop(): Promise<void> {
-    this.handle({ type: 'shutdown' });
+  /**
+   * Reload in place with `next`, whose identity (name, VRID, version, family, interface, unicast
+   * settings) is this instance's — the runner replaces an instance whose identity changes. The
+   * receive checks and the advert bytes follow `next` at once. While MASTER, the VIP difference is
+   * applied: dropped VIPs removed, new ones added and announced (`garp_master_repeat` each, with the
+   * VIP block when Accept_Mode is off), the unchanged ones not touched. Priority-0 adverts armed
+   * for a signal are re-armed with the new bytes. Then the machine takes the settings (state.ts,
+   * `reconfigure`): a MASTER whose advert changed sends it at once. A sync daemon whose interface
+   * changed is stopped on the old one, then asked for on the new one.
+   */
+  reconfigure(next: ResolvedInstance): void {
+    const prev = this.#config;
+    if (prev.lvsSyncDaemonInterface !== undefined && next.lvsSyncDaemonInterface !== undefined
+      && prev.lvsSyncDaemonInterface !== next.lvsSyncDaemonInterface) {
+      this.handle({ type: 'reconfigure', config: { ...this.#machine.config, syncDaemon: false } });
+    }
+    this.#config = next;
+    this.#policy = receivePolicy(next, this.#policy.unicast);
+    this.#adverts.clear();
+    this.#prepareAdverts();
+    if (this.#machine.state === 'MASTER') this.#applyVipDifference(prev.vips, next.vips);
+    this.#disarmRelease();
+    this.handle({ type: 'reconfigure', config: machineConfig(next, this.channel.source), advertChanged: advertContentChanged(prev, next) });
+  }
+
+  /**
+   * Stop; resolves when the queued work is done. `release` (default true): the graceful stop,
+   * priority 0 and the VIPs released when MASTER. `release: false`: the hand-over to a successor
+   * that starts with `resume` — no priority 0, the VIPs, the sync daemon and a VIP block stay, no
+   * STOP notification; timers cleared and the signal-armed priority 0 disarmed, so nothing leaves.
+   */
+  async stop(options: { release?: boolean } = {}): Promise<void> {
+    this.handle({ type: 'shutdown', release: options.release !== false });
     for (const handle of this.#timers.values()) this.#deps.clock.clearTimer(handle);
     this.#timers.clear();
     await this.#queue;
@@ -132,23 +161,55 @@ export class InstanceDriver {
     };
   }
 
+  /**
+   * Carry out one action. Queued work takes the VIPs (and the sync daemon's interface) of the
+   * settings it was asked under: a reconfigure that follows does not change what it acts on.
+   */
   #execute(a: VrrpAction): void {
+    const vips = this.#config.vips;
     switch (a.type) {
       case 'send-advert': return this.#sendAdvert(a.priority);
       case 'set-timer': return this.#setTimer(a.timer, a.atMs);
       case 'clear-timer': return this.#clearTimer(a.timer);
-      case 'add-vips': return this.#enqueue(() => this.#vips('add'));
-      case 'remove-vips': return this.#enqueue(() => this.#vips('remove'));
-      case 'announce': return this.#enqueue(() => this.#announce(a.repeat));
-      case 'block-vips': return this.#enqueue(() => this.#blockVips(a.block));
-      case 'sync-daemon': return this.#enqueue(() => this.#syncDaemon(a.role));
+      case 'add-vips': return this.#enqueue(() => this.#vips('add', vips));
+      case 'remove-vips': return this.#enqueue(() => this.#vips('remove', vips));
+      case 'announce': return this.#enqueue(() => this.#announce(a.repeat, vips));
+      case 'block-vips': return this.#enqueue(() => this.#blockVips(a.block, vips));
+      case 'sync-daemon': {
+        const dev = this.#config.lvsSyncDaemonInterface!;
+        return this.#enqueue(() => this.#syncDaemon(a.role, dev));
+      }
       case 'notify': return this.#notify(a);
       case 'warning': return this.#deps.emit({ type: 'warning', instance: this.name, message: a.message });
     }
   }
 
   get #destinations(): string[] {
-    return this.config.unicastPeers.length > 0 ? this.config.unicastPeers : [this.channel.group];
+    return this.#config.unicastPeers.length > 0 ? this.#config.unicastPeers : [this.channel.group];
+  }
+
+  /** Ready before the first takeover or stop: the adverts at our priority and at priority 0. */
+  #prepareAdverts(): void {
+    for (const dst of this.#destinations) {
+      this.#advertBytes(this.#config.priority, dst);
+      this.#advertBytes(0, dst);
+    }
+  }
+
+  /** A MASTER's reload: VIPs no longer configured (as they were) go, new ones come and are announced. */
+  #applyVipDifference(prev: readonly ResolvedVip[], next: readonly ResolvedVip[]): void {
+    const { added, removed } = vipDifference(prev, next);
+    const blocked = this.#machine.blocked;
+    const repeat = this.#config.garp.masterRepeat;
+    if (removed.length > 0) {
+      this.#enqueue(() => this.#vips('remove', removed));
+      if (blocked) this.#enqueue(() => this.#blockVips(false, removed));
+    }
+    if (added.length > 0) {
+      if (blocked) this.#enqueue(() => this.#blockVips(true, added));
+      this.#enqueue(() => this.#vips('add', added));
+      this.#enqueue(() => this.#announce(repeat, added));
+    }
   }
 
   #sendAdvert(priority: number): void {
@@ -176,7 +237,7 @@ export class InstanceDriver {
     const key = `${priority}/${dst}`;
     let vrrp = this.#adverts.get(key);
     if (!vrrp) {
-      const c = this.config;
+      const c = this.#config;
       vrrp = encodeAdvertisement({
         version: c.version, vrid: c.vrid, priority, advertIntervalCs: c.advertIntervalCs, authType: c.authData ? 1 : 0,
         ...(c.authData ? { authData: c.authData } : {}), addresses: c.vips.map((v) => v.address),
@@ -185,6 +246,18 @@ export class InstanceDriver {
       this.#adverts.set(key, vrrp);
     }
     return vrrp;
+  }
+
+  /**
+   * Before a reload: the armed priority-0 adverts carry the old VIPs, interval and password; they
+   * are disarmed, and `handle` arms the new ones. Not when a signal has sent one already: then a
+   * stop is on its way and no advert may follow.
+   */
+  #disarmRelease(): void {
+    const armed = this.#release;
+    if (!armed || [...armed.values()].some((a) => a.sent)) return;
+    for (const a of armed.values()) a.disarm();
+    this.#release = undefined;
   }
 
   /** Arm the priority-0 adverts on becoming MASTER, disarm them on leaving (unless #sendAdvert took them). */
@@ -230,13 +303,13 @@ export class InstanceDriver {
     this.#queue = this.#queue.then(work).catch((error: Error) => this.#warn(error.message, error));
   }
 
-  /** Add or remove every VIP (`ip addr add A/N dev D label L`); already there / already gone is success. */
-  async #vips(op: 'add' | 'remove'): Promise<void> {
-    await Promise.all(this.config.vips.map(async (vip) => {
+  /** Add or remove VIPs (`ip addr add A/N dev D label L`); already there / already gone is success. */
+  async #vips(op: 'add' | 'remove', vips: readonly ResolvedVip[]): Promise<void> {
+    await Promise.all(vips.map(async (vip) => {
       const target = {
         dev: vip.dev, address: vip.address, prefixLength: vip.prefixLength, ...(vip.label ? { label: vip.label } : {}),
         ...(vip.scope ? { scope: vip.scope } : {}), ...(vip.broadcast ? { broadcast: vip.broadcast } : {}),
-        ...(this.config.family === 6 ? { flags: IFA_F_NODAD } : {}),
+        ...(this.#config.family === 6 ? { flags: IFA_F_NODAD } : {}),
       };
       const event = { type: 'vip' as const, instance: this.name, op, address: vip.address, prefixLength: vip.prefixLength, dev: vip.dev, ...(vip.label ? { label: vip.label } : {}) };
       try {
@@ -254,11 +327,11 @@ export class InstanceDriver {
     }));
   }
 
-  async #announce(repeat: number): Promise<void> {
+  async #announce(repeat: number, vips: readonly ResolvedVip[]): Promise<void> {
     if (repeat <= 0) return;
-    for (const vip of this.config.vips) {
+    for (const vip of vips) {
       const link = this.#deps.link(vip.dev);
-      const kind = this.config.family === 4 ? 'garp' : 'na';
+      const kind = this.#config.family === 4 ? 'garp' : 'na';
       const event = { type: 'announce' as const, instance: this.name, kind, address: vip.address, dev: vip.dev, count: repeat } as const;
       if (!link?.mac) {
         this.#deps.emit({ ...event, count: 0, error: new Error(`no hardware address for ${vip.dev}`) });
@@ -273,12 +346,12 @@ export class InstanceDriver {
     }
   }
 
-  async #blockVips(block: boolean): Promise<void> {
-    await this.#deps.hooks.blockVips?.({ instance: this.name, addresses: this.config.vips.map((v) => v.address), block });
+  async #blockVips(block: boolean, vips: readonly ResolvedVip[]): Promise<void> {
+    await this.#deps.hooks.blockVips?.({ instance: this.name, addresses: vips.map((v) => v.address), block });
   }
 
-  async #syncDaemon(role: 'master' | 'backup' | 'stop'): Promise<void> {
-    const request = { instance: this.name, role, interface: this.config.lvsSyncDaemonInterface!, syncId: this.config.vrid };
+  async #syncDaemon(role: 'master' | 'backup' | 'stop', dev: string): Promise<void> {
+    const request = { instance: this.name, role, interface: dev, syncId: this.#config.vrid };
     const hook = this.#deps.hooks.syncDaemon;
     try {
       await hook?.(request);
@@ -293,7 +366,7 @@ export class InstanceDriver {
     if (a.from === 'MASTER') this.#stats.releasedMaster++;
     this.#deps.emit({ type: 'transition', instance: this.name, from: a.from, to: a.to, reason: a.reason, priority: a.priority, atMs: this.#deps.clock.now() });
     this.#deps.onTransition(this, a);
-    for (const argv of scriptsFor(this.config.notify, 'INSTANCE', this.name, a.to, a.priority)) {
+    for (const argv of scriptsFor(this.#config.notify, 'INSTANCE', this.name, a.to, a.priority)) {
       void runScript(this.name, argv, this.#deps.notifyTimeoutMs).then((event) => this.#deps.emit(event));
     }
   }

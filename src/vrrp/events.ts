@@ -1,6 +1,7 @@
 // layer: behaviour (vrrp)
 // job: what a VRRP runner reports, as typed events (one name per kind) and the hooks it calls for what lvskit does not do itself.
 import type { DropCounters, DropReason } from './receive.js';
+import type { VrrpReconfigureResult } from './reconfigure.js';
 import type { NotifyState, TransitionReason, VrrpStateName } from './state.js';
 
 /** An instance changed state (keepalived's "Entering MASTER STATE"). `atMs` is on the runner's clock. */
@@ -93,8 +94,15 @@ export interface WarningEvent {
   error?: Error;
 }
 
+/** A reconfigure was applied. */
+export interface ReconfigureEvent extends VrrpReconfigureResult {
+  type: 'reconfigure';
+  atMs: number;
+}
+
 export type VrrpRunnerEvent =
-  | TransitionEvent | GroupTransitionEvent | DropEvent | VipEvent | AnnounceEvent | SyncDaemonEvent | ScriptEvent | WarningEvent;
+  | TransitionEvent | GroupTransitionEvent | DropEvent | VipEvent | AnnounceEvent | SyncDaemonEvent | ScriptEvent | WarningEvent
+  | ReconfigureEvent;
 
 /** The runner's typed events, one name per kind. */
 export interface VrrpRunnerEvents {
@@ -106,11 +114,12 @@ export interface VrrpRunnerEvents {
   'sync-daemon': [SyncDaemonEvent];
   script: [ScriptEvent];
   warning: [WarningEvent];
+  reconfigure: [ReconfigureEvent];
   close: [];
 }
 
 /** Names of all events an iterator follows. */
-export const RUNNER_EVENT_NAMES = ['transition', 'group-transition', 'drop', 'vip', 'announce', 'sync-daemon', 'script', 'warning'] as const;
+export const RUNNER_EVENT_NAMES = ['transition', 'group-transition', 'drop', 'vip', 'announce', 'sync-daemon', 'script', 'warning', 'reconfigure'] as const;
 
 /** Hooks for work lvskit's VRRP does not do itself. */
 export interface VrrpHooks {

@@ -16,4 +16,5 @@ export { runScript, scriptsFor } from './notify.js';
 export { VrrpChannel, channelKey, type ChannelOptions, type ChannelInput } from './channel.js';
 export { Announcer } from './announce.js';
 export { InstanceDriver, machineConfig, receivePolicy, type DriverDeps } from './driver.js';
-export { VrrpRunner, type VrrpRunnerOptions } from './runner.js';
+export * from './reconfigure.js';
+export { VrrpRunner, type VrrpRunnerOptions, type VrrpStartOptions, type VrrpStopOptions } from './runner.js';

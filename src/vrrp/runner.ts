@@ -1,15 +1,14 @@
 // layer: behaviour (vrrp)
-// job: run VRRP instances: validate, open the shared channels, feed datagrams, link changes and timers to the machines, sync groups, graceful stop.
+// job: run VRRP instances: validate, open the shared channels, feed datagrams, link changes and timers to the machines, sync groups, reload in place, graceful or hand-over stop.
 import { EventEmitter } from 'node:events';
 import { eventStream } from '../event-stream.js';
 import { sendOnSignal } from '../native/signal-send.js';
 import { RtnlClient } from '../rtnl/client.js';
-import { IFA_F_SECONDARY, IFA_F_TENTATIVE } from '../rtnl/constants.js';
 import type { Link } from '../rtnl/link.js';
 import type { LinkWatcher } from '../rtnl/watch.js';
-import { isLinkLocalIPv6, sameAddress } from './address.js';
 import { Announcer } from './announce.js';
-import { VrrpChannel, channelKey, type ChannelInput } from './channel.js';
+import type { ChannelInput, VrrpChannel } from './channel.js';
+import { ChannelSet, type Placement } from './channels.js';
 import { systemClock, type Clock } from './clock.js';
 import { InstanceDriver } from './driver.js';
 import {
@@ -17,7 +16,8 @@ import {
 } from './events.js';
 import type { NotifyScripts, ResolvedInstance, VrrpInstanceConfig, VrrpSyncGroupConfig } from './instance.js';
 import { runScript, scriptsFor } from './notify.js';
-import { peekVrid, emptyDropCounters, type DropCounters } from './receive.js';
+import { peekVrid, type DropCounters } from './receive.js';
+import { changedGroups, diffInstances, summarizeDiff, type VrrpReconfigureResult } from './reconfigure.js';
 import type { VrrpAction, VrrpStateName } from './state.js';
 import { groupFault, groupState, syncReactions } from './sync-group.js';
 import { trackingStatus } from './tracking.js';
@@ -35,33 +35,76 @@ export interface VrrpRunnerOptions {
   notifyTimeoutMs?: number;
 }
 
+/** `start()` options. */
+export interface VrrpStartOptions {
+  /**
+   * Instances to resume as MASTER at once (an upgrade restart): the process before this one was
+   * their MASTER and stopped with `release: false` less than a Master_Down_Interval ago, so no
+   * backup has taken over. Each sends an advert at once, adds its VIPs (already there), sends an
+   * announcement round and asks for the sync daemon as master; reason `resume`. A tracked link
+   * down still means FAULT (then priority 0 and the VIPs released). Every name must be an instance.
+   */
+  resume?: ReadonlySet<string> | readonly string[];
+}
+
+/** `stop()` options. */
+export interface VrrpStopOptions {
+  /**
+   * true (default): the graceful stop — each MASTER sends priority 0 and releases its VIPs, sync
+   * daemons are stopped, STOP is notified. false: a hand-over to a successor process that starts
+   * with `resume` within the Master_Down_Interval — no priority 0, the VIPs, sync daemons and VIP
+   * blocks stay, no STOP notification, and nothing more is sent (timers cleared, signal-armed
+   * adverts disarmed). keepalived has no such stop.
+   */
+  release?: boolean;
+}
+
 interface Group { name: string; members: string[]; notify: NotifyScripts; state?: VrrpStateName }
+type ResolvedGroup = ReturnType<typeof validateVrrpConfig>['syncGroups'][number];
+
+/** What neither open() nor reconfigure() can run with these hooks. */
+function checkHooks(instances: readonly ResolvedInstance[], hooks: VrrpHooks): void {
+  instances.forEach((r, i) => {
+    if (!r.acceptMode && r.priority !== 255 && !hooks.blockVips) {
+      throw new VrrpConfigError(`instances[${i}].acceptMode`, 'false needs a blockVips hook (lvskit has no firewall client to block VIP traffic)');
+    }
+  });
+}
 
 /**
  * VRRP instances over real sockets. `start()` validates everything before anything is sent, opens
  * one raw socket per interface, family and mode, watches links for `track_interface`, and starts
  * every instance. Events: `transition`, `group-transition`, `drop`, `vip`, `announce`,
- * `sync-daemon`, `script`, `warning` (also as one async iterator, `events()`). `stop()` is the
- * graceful stop: MASTERs send priority 0 and release their VIPs.
+ * `sync-daemon`, `script`, `warning`, `reconfigure` (also as one async iterator, `events()`).
+ * `reconfigure()` applies a new configuration as a difference; `stop()` is the graceful stop
+ * (MASTERs send priority 0 and release their VIPs) or, with `release: false`, a hand-over.
  */
 export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   readonly #drivers = new Map<string, InstanceDriver>();
-  readonly #channels = new Map<string, VrrpChannel>();
-  readonly #channelDrops = new Map<string, DropCounters>();
   readonly #groups = new Map<string, Group>();
   readonly #groupOf = new Map<string, Group>();
   readonly #ownTrack = new Map<string, { fault: boolean; weight: number }>();
   readonly #clock: Clock;
+  readonly #hooks: VrrpHooks;
+  readonly #netns: string | undefined;
+  readonly #notifyTimeoutMs: number;
   #rtnl?: RtnlClient;
   #watcher?: LinkWatcher;
   #announcer?: Announcer;
+  #channels?: ChannelSet;
   #stopped = false;
   #started = false;
-  #notifyTimeoutMs = 10_000;
+  /** releaseOnSignal() was called: instances added later arm their priority 0 too. */
+  #releaseArmed = false;
+  /** reconfigure() and stop() run one at a time, in the order they were called. */
+  #serial: Promise<unknown> = Promise.resolve();
 
-  private constructor(clock: Clock) {
+  private constructor(options: VrrpRunnerOptions, hooks: VrrpHooks) {
     super();
-    this.#clock = clock;
+    this.#clock = options.clock ?? systemClock;
+    this.#hooks = hooks;
+    this.#netns = options.netns;
+    this.#notifyTimeoutMs = options.notifyTimeoutMs ?? 10_000;
   }
 
   /** Validate, open, start. Rejects (having sent nothing) on invalid settings or a missing interface. */
@@ -78,14 +121,10 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   static async open(options: VrrpRunnerOptions): Promise<VrrpRunner> {
     const { instances, syncGroups } = validateVrrpConfig(options.instances, options.syncGroups ?? []);
     const hooks = options.hooks ?? {};
-    instances.forEach((r, i) => {
-      if (!r.acceptMode && r.priority !== 255 && !hooks.blockVips) {
-        throw new VrrpConfigError(`instances[${i}].acceptMode`, 'false needs a blockVips hook (lvskit has no firewall client to block VIP traffic)');
-      }
-    });
-    const runner = new VrrpRunner(options.clock ?? systemClock);
+    checkHooks(instances, hooks);
+    const runner = new VrrpRunner(options, hooks);
     try {
-      await runner.#open(instances, syncGroups, options, hooks);
+      await runner.#open(instances, syncGroups);
     } catch (error) {
       runner.#close();
       throw error;
@@ -93,67 +132,130 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     return runner;
   }
 
-  /** Start every instance (INIT → BACKUP, MASTER for an address owner, FAULT when a tracked link is down). */
-  start(): void {
+  /**
+   * Start every instance (INIT → BACKUP, MASTER for an address owner or one in `resume`, FAULT when
+   * a tracked link is down). Throws VrrpConfigError (`resume[i]`) for a name that is no instance.
+   */
+  start(options: VrrpStartOptions = {}): void {
     if (this.#started || this.#stopped) return;
+    const resume = new Set(options.resume ?? []);
+    [...resume].forEach((name, i) => {
+      if (!this.#drivers.has(name)) throw new VrrpConfigError(`resume[${i}]`, `no instance named ${JSON.stringify(name)}`);
+    });
     this.#started = true;
     this.#retrack(true);
-    for (const driver of this.#drivers.values()) driver.handle({ type: 'startup' });
+    for (const d of this.#drivers.values()) d.handle(resume.has(d.name) ? { type: 'startup', resume: 'MASTER' } : { type: 'startup' });
   }
 
-  async #open(instances: ResolvedInstance[], syncGroups: Array<{ name: string; members: string[]; notify: NotifyScripts }>,
-    options: VrrpRunnerOptions, hooks: VrrpHooks): Promise<void> {
-    const ns = options.netns !== undefined ? { netns: options.netns } : {};
-    this.#notifyTimeoutMs = options.notifyTimeoutMs ?? this.#notifyTimeoutMs;
-    this.#rtnl = RtnlClient.open(ns);
-    this.#watcher = await this.#rtnl.watchLinks();
+  async #open(instances: ResolvedInstance[], syncGroups: ResolvedGroup[]): Promise<void> {
+    const ns = this.#netns !== undefined ? { netns: this.#netns } : {};
+    const rtnl = this.#rtnl = RtnlClient.open(ns);
+    this.#watcher = await rtnl.watchLinks();
     this.#announcer = new Announcer(ns);
-    const vipSet = instances.flatMap((r) => r.vips.map((v) => v.address));
-    for (const [i, r] of instances.entries()) {
-      const link = this.#linkByName(r.interface);
-      if (!link) throw new VrrpConfigError(`instances[${i}].interface`, `no link ${r.interface}${options.netns ? ` in network namespace ${options.netns}` : ''}`);
-      const unicast = r.unicastPeers.length > 0;
-      const source = r.unicastSourceAddress ?? await this.#primaryAddress(r, link.index, vipSet, i);
-      const key = channelKey(r.family, link.index, unicast ? source : undefined);
-      let channel = this.#channels.get(key);
-      if (!channel) {
-        channel = VrrpChannel.open({ ...ns, family: r.family, dev: r.interface, ifindex: link.index, source, unicast });
-        this.#channels.set(key, channel);
-        this.#channelDrops.set(key, emptyDropCounters());
-        const opened = channel;
-        channel.listen(this.#clock, (input) => this.#dispatch(opened, input),
-          (error) => this.#emit({ type: 'warning', message: `receiving on ${opened.dev} (IPv${opened.family}) failed: ${error.message}`, error }));
-      }
-      this.#drivers.set(r.name, new InstanceDriver(r, channel, {
-        clock: this.#clock, rtnl: this.#rtnl, announcer: this.#announcer, hooks,
-        link: (dev) => {
-          const l = this.#linkByName(dev);
-          return l ? { index: l.index, ...(l.mac ? { mac: l.mac } : {}) } : undefined;
-        },
-        emit: (event) => this.#emit(event),
-        onTransition: (driver, action) => this.#onTransition(driver, action),
-        notifyTimeoutMs: this.#notifyTimeoutMs,
-      }));
-    }
-    for (const g of syncGroups) {
-      const group: Group = { ...g };
-      this.#groups.set(g.name, group);
-      for (const member of g.members) this.#groupOf.set(member, group);
-    }
+    this.#channels = new ChannelSet({
+      ...ns, clock: this.#clock, rtnl, linkByName: (name) => this.#linkByName(name),
+      onInput: (channel, input) => this.#dispatch(channel, input),
+      onError: (channel, error) => this.#emit({ type: 'warning', message: `receiving on ${channel.dev} (IPv${channel.family}) failed: ${error.message}`, error }),
+    });
+    const vips = instances.flatMap((r) => r.vips.map((v) => v.address));
+    const placements = await this.#channels.place(instances, (r) => instances.indexOf(r), vips);
+    this.#channels.openFor(placements);
+    for (const p of placements) this.#drivers.set(p.instance.name, this.#driverFor(p));
+    this.#setGroups(syncGroups);
     this.#watcher.on('change', () => this.#retrack());
   }
 
-  /** keepalived's source: the interface's first (primary) IPv4 address, or its IPv6 link-local — never a VIP. */
-  async #primaryAddress(r: ResolvedInstance, ifindex: number, vips: string[], i: number): Promise<string> {
-    const addresses = (await this.#rtnl!.listAddresses({ family: r.family, ifindex }))
-      .filter((a) => !vips.some((v) => sameAddress(v, a.address)));
-    const pick = r.family === 4
-      ? addresses.find((a) => (a.flags & IFA_F_SECONDARY) === 0)
-      : addresses.filter((a) => isLinkLocalIPv6(a.address)).sort((a, b) => (a.flags & IFA_F_TENTATIVE) - (b.flags & IFA_F_TENTATIVE))[0];
-    if (!pick) {
-      throw new VrrpConfigError(`instances[${i}].interface`, `${r.interface} has no ${r.family === 4 ? 'IPv4 address' : 'IPv6 link-local address'} to send adverts from (set unicastSourceAddress or add one)`);
+  #driverFor(p: Placement): InstanceDriver {
+    const driver = new InstanceDriver(p.instance, this.#channels!.get(p.key), {
+      clock: this.#clock, rtnl: this.#rtnl!, announcer: this.#announcer!, hooks: this.#hooks,
+      link: (dev) => {
+        const l = this.#linkByName(dev);
+        return l ? { index: l.index, ...(l.mac ? { mac: l.mac } : {}) } : undefined;
+      },
+      emit: (event) => this.#emit(event),
+      onTransition: (driver, action) => this.#onTransition(driver, action),
+      notifyTimeoutMs: this.#notifyTimeoutMs,
+    });
+    if (this.#releaseArmed) driver.armRelease();
+    return driver;
+  }
+
+  /**
+   * Reload (keepalived's SIGHUP) as a difference. Everything is checked first — validateVrrpConfig,
+   * the hooks, and for each instance to start, its link, its source address and its channel,
+   * opened — so an invalid input rejects with a VrrpConfigError naming the field, having changed
+   * nothing. Then, instances matched by name (reconfigure.ts): unchanged → nothing at all; changed
+   * → in place (InstanceDriver.reconfigure: state kept, no VIP flap); replaced (an identity field
+   * changed) → the old one stops gracefully, the new one starts; removed → graceful stop (priority 0
+   * from a MASTER, VIPs released); added → started as by start() (or at start(), before it).
+   * Channels no longer used close. Sync groups are re-read: faults re-shared, and a group whose
+   * members changed and disagree (MASTER and BACKUP) brings its BACKUPs to MASTER, as when a member
+   * becomes MASTER. Emits `reconfigure`. Runs after any reconfigure() or stop() called before it;
+   * rejects once stopped.
+   */
+  reconfigure(instances: VrrpInstanceConfig[], syncGroups: VrrpSyncGroupConfig[] = []): Promise<VrrpReconfigureResult> {
+    return this.#exclusive(() => this.#reconfigure(instances, syncGroups));
+  }
+
+  async #reconfigure(instances: VrrpInstanceConfig[], syncGroups: VrrpSyncGroupConfig[]): Promise<VrrpReconfigureResult> {
+    if (this.#stopped) throw new Error('the VRRP runner is stopped: nothing to reconfigure');
+    const next = validateVrrpConfig(instances, syncGroups);
+    checkHooks(next.instances, this.#hooks);
+    const prev = [...this.#drivers.values()].map((d) => d.config);
+    const diff = diffInstances(prev, next.instances);
+    const vips = [...prev, ...next.instances].flatMap((r) => r.vips.map((v) => v.address));
+    const fresh = await this.#channels!.place([...diff.added, ...diff.replaced.map((c) => c.next)], (r) => next.instances.indexOf(r), vips);
+    this.#channels!.openFor(fresh);
+    // Everything checked, every socket open: from here on, the changes.
+    const leaving = [...diff.removed, ...diff.replaced.map((c) => c.prev)].map((r) => this.#drivers.get(r.name)!);
+    await Promise.all(leaving.map((d) => d.stop()));
+    for (const d of leaving) this.#ownTrack.delete(d.name);
+    for (const c of diff.changed) this.#drivers.get(c.next.name)!.reconfigure(c.next);
+    const all = new Map([...this.#drivers, ...fresh.map((p) => [p.instance.name, this.#driverFor(p)] as const)]);
+    this.#drivers.clear();
+    for (const r of next.instances) this.#drivers.set(r.name, all.get(r.name)!);
+    this.#channels!.closeUnused(new Set([...this.#drivers.values()].map((d) => d.channel)));
+    const regrouped = changedGroups([...this.#groups.values()], next.syncGroups);
+    this.#setGroups(next.syncGroups);
+    if (this.#started) {
+      this.#retrack();
+      for (const p of fresh) this.#drivers.get(p.instance.name)!.handle({ type: 'startup' });
+      for (const name of regrouped) this.#regroup(this.#groups.get(name)!);
     }
-    return pick.address;
+    const result = summarizeDiff(diff);
+    this.#emit({ type: 'reconfigure', ...result, atMs: this.#clock.now() });
+    return result;
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(work);
+    this.#serial = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The sync groups from `groups`; a group keeps its last state across a reload. */
+  #setGroups(groups: readonly ResolvedGroup[]): void {
+    const before = new Map(this.#groups);
+    this.#groups.clear();
+    this.#groupOf.clear();
+    for (const g of groups) {
+      const state = before.get(g.name)?.state;
+      const group: Group = { name: g.name, members: [...g.members], notify: g.notify, ...(state ? { state } : {}) };
+      this.#groups.set(g.name, group);
+      for (const member of g.members) this.#groupOf.set(member, group);
+    }
+  }
+
+  /** A group whose members changed: if one is MASTER, its BACKUP members follow it (keepalived's group rule). */
+  #regroup(group: Group): void {
+    const states = new Map(group.members.map((m) => [m, this.#drivers.get(m)!.machine.state]));
+    const master = group.members.find((m) => states.get(m) === 'MASTER');
+    if (master !== undefined) {
+      for (const r of syncReactions(group.members, states, { member: master, from: 'BACKUP', to: 'MASTER', reason: 'startup' })) {
+        this.#drivers.get(r.member)!.handle(r.event);
+      }
+    }
+    this.#groupStateChanged(group);
   }
 
   /** Each instance's tracking from the current links; a sync group shares its members' faults. */
@@ -172,7 +274,7 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
 
   #dispatch(channel: VrrpChannel, input: ChannelInput): void {
     if (this.#stopped) return;
-    const drops = this.#channelDrops.get(channel.key)!;
+    const drops = this.#channels!.drops(channel);
     if (!input.ok) {
       drops[input.reason]++;
       this.#emit({ type: 'drop', interface: channel.dev, reason: input.reason, message: input.message, ...(input.src ? { src: input.src } : {}) });
@@ -197,6 +299,11 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     for (const r of syncReactions(group.members, states, { member: driver.name, from: action.from, to: action.to, reason: action.reason })) {
       this.#drivers.get(r.member)!.handle(r.event);
     }
+    this.#groupStateChanged(group);
+  }
+
+  /** When the members agree on a new state: a `group-transition` and the group's notify scripts. */
+  #groupStateChanged(group: Group): void {
     const now = groupState(group.members, new Map(group.members.map((m) => [m, this.#drivers.get(m)!.machine.state])));
     if (now === undefined || now === group.state || now === 'INIT') return;
     group.state = now;
@@ -222,7 +329,7 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
 
   /** Drops of datagrams no instance could take (bad IP header, other VRIDs), per channel `family/ifindex/mode`. */
   channelDrops(): Record<string, DropCounters> {
-    return Object.fromEntries([...this.#channelDrops].map(([k, v]) => [k, { ...v }]));
+    return this.#channels?.dropCounts() ?? {};
   }
 
   /** Wait until every instance's queued VIP changes and announcements are done. */
@@ -249,21 +356,27 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
    */
   releaseOnSignal(signals: readonly NodeJS.Signals[]): void {
     for (const signal of signals) sendOnSignal(signal);
+    this.#releaseArmed = true;
     for (const driver of this.#drivers.values()) driver.armRelease();
   }
 
-  /** Graceful stop: priority 0 from every MASTER, VIPs released, sockets closed. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    await Promise.all([...this.#drivers.values()].map((d) => d.stop()));
-    this.#stopped = true;
-    this.#close();
-    this.emit('close');
+  /**
+   * Stop every instance and close the sockets. Default: the graceful stop (priority 0 from every
+   * MASTER, VIPs released); `release: false`: the hand-over (VrrpStopOptions). Idempotent: the first
+   * call decides. Runs after a reconfigure() called before it.
+   */
+  stop(options: VrrpStopOptions = {}): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#stopped) return;
+      await Promise.all([...this.#drivers.values()].map((d) => d.stop(options)));
+      this.#close();
+      this.emit('close');
+    });
   }
 
   #close(): void {
     this.#stopped = true;
-    for (const channel of this.#channels.values()) channel.close();
+    this.#channels?.close();
     this.#announcer?.close();
     this.#watcher?.close();
     this.#rtnl?.close();

@@ -2,128 +2,12 @@
 // job: the pure VRRP state machine: step(machine, event, nowMs) → { machine, actions }, one transition function per RFC section.
 import { compareAddresses } from './address.js';
 import { PRIORITY_OWNER, PRIORITY_STOP } from './constants.js';
-import type { VrrpVersion } from './packet.js';
+import {
+  effectivePriority, masterDownIntervalMs, skewTimeMs, type AdvertEvent, type Machine, type MachineConfig, type NotifyState,
+  type StepResult, type TimerName, type TransitionReason, type VrrpAction, type VrrpEvent, type VrrpStateName,
+} from './machine.js';
 
-export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
-/** The state a notification reports: a machine state, or STOP when the instance shuts down (keepalived's notify_stop). */
-export type NotifyState = VrrpStateName | 'STOP';
-/**
- * `adver`: Adver_Timer (MASTER). `masterDown`: Master_Down_Timer (BACKUP). `garpDelay`: the second
- * gratuitous ARP round (`garp_master_delay`). `garpRefresh`: periodic rounds (`garp_master_refresh`).
- */
-export type TimerName = 'adver' | 'masterDown' | 'garpDelay' | 'garpRefresh';
-
-/** Why a transition happened. */
-export type TransitionReason =
-  | 'startup' | 'address-owner' | 'master-down' | 'priority-zero' | 'preempt' | 'higher-priority'
-  | 'fault' | 'fault-cleared' | 'sync-group' | 'shutdown';
-
-/** What the machine needs to know about its instance (all times in the units their names say). */
-export interface MachineConfig {
-  version: VrrpVersion;
-  /** Configured priority, 1..255 (255: address owner). */
-  priority: number;
-  /** Advertisement_Interval in centiseconds (v2: whole seconds × 100). */
-  advertIntervalCs: number;
-  /** Preempt_Mode (keepalived default; `nopreempt` turns it off). */
-  preempt: boolean;
-  /** keepalived `preempt_delay`: lower-priority adverts keep resetting the down timer this long. 0: none. */
-  preemptDelayMs: number;
-  /** RFC 5798 §6.1 Accept_Mode. When false and not the owner, MASTER asks for VIP traffic to be blocked. */
-  acceptMode: boolean;
-  /** Our advert source ("primary address"), for the equal-priority tie (RFC 5798 §6.4.3). */
-  primaryAddress: string;
-  /** Gratuitous ARP / unsolicited NA rounds after becoming MASTER. */
-  garp: { masterDelayMs: number; masterRepeat: number; masterRefreshMs: number; masterRefreshRepeat: number };
-  /** The instance drives the IPVS sync daemon (`lvs_sync_daemon_interface`). */
-  syncDaemon: boolean;
-}
-
-/** The machine: its configuration and everything that changes. Treat as immutable; step() returns a new one. */
-export interface Machine {
-  readonly config: MachineConfig;
-  readonly state: VrrpStateName;
-  /** Priority before tracking weights: the configured one, or 254 after an owner conflict. */
-  readonly basePriority: number;
-  /** Priority sent in adverts and used in comparisons: base + tracking weights, kept in 1..254 unless owner. */
-  readonly priority: number;
-  /** Sum of the weights of tracked interfaces in their weighted state. */
-  readonly trackWeight: number;
-  /** A tracked interface without weight is down (or a sync-group member is in FAULT). */
-  readonly fault: boolean;
-  /** RFC 5798 §6.1 Master_Adver_Interval (v3 learns it from the master; v2 always its own). */
-  readonly masterAdverIntervalCs: number;
-  /** Armed timers and when they fire (ms on the caller's clock). */
-  readonly timers: Readonly<Partial<Record<TimerName, number>>>;
-  /** Why the Master_Down_Timer was last armed (the reason of a BACKUP → MASTER transition). */
-  readonly downReason: TransitionReason;
-  /** keepalived `preempt_delay`: lower-priority adverts are honoured until this time. */
-  readonly preemptAtMs?: number;
-  /** The master this BACKUP last accepted an advert from. */
-  readonly master?: { address: string; priority: number };
-  /** VIP traffic is blocked (Accept_Mode false while MASTER). */
-  readonly blocked: boolean;
-}
-
-/** A validated advertisement, as far as the machine cares. */
-export interface AdvertEvent {
-  type: 'advert';
-  /** Source address of the datagram (the sender's primary address). */
-  src: string;
-  priority: number;
-  advertIntervalCs: number;
-}
-
-export type VrrpEvent =
-  | { type: 'startup' }
-  | AdvertEvent
-  | { type: 'timer'; timer: TimerName }
-  /** Tracking changed: `fault` (an unweighted tracked link is down) and the sum of active weights. */
-  | { type: 'track'; fault: boolean; weight: number }
-  /** A sync-group member moved; this one follows (keepalived vrrp_sync_group). */
-  | { type: 'sync'; to: 'MASTER' | 'BACKUP' }
-  | { type: 'shutdown' };
-
-export type VrrpAction =
-  | { type: 'send-advert'; priority: number }
-  | { type: 'add-vips' }
-  | { type: 'remove-vips' }
-  /** A round of gratuitous ARPs (IPv4) / unsolicited neighbour advertisements (IPv6): `repeat` per VIP. */
-  | { type: 'announce'; repeat: number }
-  | { type: 'set-timer'; timer: TimerName; atMs: number }
-  | { type: 'clear-timer'; timer: TimerName }
-  /** Accept_Mode false: block (or unblock) traffic addressed to the VIPs. */
-  | { type: 'block-vips'; block: boolean }
-  /** Start the IPVS sync daemon as master / backup, or stop it. */
-  | { type: 'sync-daemon'; role: 'master' | 'backup' | 'stop' }
-  | { type: 'notify'; from: VrrpStateName; to: NotifyState; reason: TransitionReason; priority: number }
-  | { type: 'warning'; message: string };
-
-export interface StepResult {
-  machine: Machine;
-  actions: VrrpAction[];
-}
-
-/** A machine in INIT, before `startup`. */
-export function createMachine(config: MachineConfig): Machine {
-  return {
-    config, state: 'INIT', basePriority: config.priority, priority: config.priority, trackWeight: 0, fault: false,
-    masterAdverIntervalCs: config.advertIntervalCs, timers: {}, downReason: 'master-down', blocked: false,
-  };
-}
-
-/**
- * Skew_Time in ms. v2 (RFC 3768 §6.1): (256 − Priority) / 256 s. v3 (RFC 5798 §6.1, RFC 9568 §6.1):
- * ((256 − Priority) × Master_Adver_Interval) / 256.
- */
-export function skewTimeMs(version: VrrpVersion, priority: number, masterAdverIntervalCs: number): number {
-  return version === 2 ? ((256 - priority) * 1000) / 256 : ((256 - priority) * masterAdverIntervalCs * 10) / 256;
-}
-
-/** Master_Down_Interval in ms: 3 × Master_Adver_Interval + Skew_Time (RFC 3768 §6.1, RFC 5798 §6.1). */
-export function masterDownIntervalMs(version: VrrpVersion, priority: number, masterAdverIntervalCs: number): number {
-  return 3 * masterAdverIntervalCs * 10 + skewTimeMs(version, priority, masterAdverIntervalCs);
-}
+export * from './machine.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Draft = Mutable<Machine> & { timers: Partial<Record<TimerName, number>> };
@@ -134,12 +18,13 @@ export function step(machine: Machine, event: VrrpEvent, nowMs: number): StepRes
   const actions: VrrpAction[] = [];
   const run = new Run(m, actions, nowMs);
   switch (event.type) {
-    case 'startup': run.initialize(); break;
+    case 'startup': run.initialize(event.resume === 'MASTER'); break;
+    case 'reconfigure': run.reconfigure(event.config, event.advertChanged === true); break;
     case 'advert': run.advert(event); break;
     case 'timer': run.timer(event.timer); break;
     case 'track': run.track(event.fault, event.weight); break;
     case 'sync': run.sync(event.to); break;
-    case 'shutdown': run.shutdown(); break;
+    case 'shutdown': run.shutdown(event.release !== false); break;
   }
   return { machine: m, actions };
 }
@@ -151,10 +36,24 @@ class Run {
   private get c(): MachineConfig { return this.m.config; }
   private get owner(): boolean { return this.m.basePriority === PRIORITY_OWNER; }
 
-  /** RFC 3768 §6.4.1 / RFC 5798 §6.4.1 Initialize: the owner becomes MASTER, everyone else BACKUP. */
-  initialize(): void {
+  /**
+   * RFC 3768 §6.4.1 / RFC 5798 §6.4.1 Initialize: the owner becomes MASTER, everyone else BACKUP.
+   * `resume` (no RFC counterpart: a successor process continues a MASTER handed over to it): MASTER
+   * at once, as after Master_Down_Timer — advert, VIPs (the kernel has them: adding is a no-op),
+   * an announcement round, Adver_Timer, the sync daemon as master. A fault still wins: the MASTER
+   * handed over ends there, so priority 0 first (the backup takes over after Skew_Time, not
+   * Master_Down_Interval) and the VIPs are released.
+   */
+  initialize(resume: boolean): void {
     if (this.m.state !== 'INIT') return;
-    if (this.m.fault) return this.enterFault('startup');
+    if (this.m.fault) {
+      if (resume) {
+        this.out.push({ type: 'send-advert', priority: PRIORITY_STOP });
+        if (this.c.syncDaemon) this.out.push({ type: 'sync-daemon', role: 'backup' });
+      }
+      return this.enterFault(resume ? 'fault' : 'startup');
+    }
+    if (resume) return this.enterMaster('resume');
     if (this.owner) return this.enterMaster('address-owner');
     this.out.push({ type: 'remove-vips' }); // leftovers of a killed predecessor (keepalived does the same)
     this.enterBackup('startup');
@@ -263,16 +162,93 @@ class Run {
     }
   }
 
-  /** Graceful stop (RFC 5798 §6.4.3 Shutdown): a MASTER sends priority 0 and releases the VIPs. */
-  shutdown(): void {
+  /**
+   * Graceful stop (RFC 5798 §6.4.3 Shutdown): a MASTER sends priority 0 and releases the VIPs.
+   * Without `release` (a hand-over to a successor process, which no RFC or keepalived mode has):
+   * only the timers are cleared, so nothing more leaves; the VIPs, the sync daemon and a VIP block
+   * stay for the successor, and no STOP is notified (the router has not stopped serving).
+   */
+  shutdown(release: boolean): void {
     const m = this.m;
     if (m.state === 'INIT') return;
+    if (!release) {
+      for (const timer of Object.keys(m.timers) as TimerName[]) this.clear(timer);
+      m.state = 'INIT';
+      return;
+    }
     if (m.state === 'MASTER') return this.leaveMaster('INIT', 'shutdown', true);
     const from = m.state;
     this.clear('masterDown');
     m.state = 'INIT';
     if (this.c.syncDaemon) this.out.push({ type: 'sync-daemon', role: 'stop' });
     this.notify(from, 'STOP', 'shutdown');
+  }
+
+  /**
+   * Reload in place (keepalived keeps an instance's state across a reload too). The new settings
+   * replace the old; basePriority follows a changed configured priority (an owner that lowered
+   * itself to 254 in a conflict stays there while its configuration still says 255) and the
+   * priority is recomputed with the tracking weight. No RFC transition is taken unless the
+   * settings make one the RFC's own:
+   * - MASTER stays MASTER. When its adverts change (priority, interval, or `advertChanged`: VIPs,
+   *   password) it sends one at once and restarts Adver_Timer from now at the new interval: the
+   *   gap since its last advert is then never longer than the old interval the backups expect,
+   *   they learn the new priority, interval (v3) and VIP list without waiting up to a whole old
+   *   interval, and a lowered priority that now loses is overtaken as §6.4.2 says (a preempting
+   *   backup discards it and its Master_Down_Timer runs out). Master_Adver_Interval = the new
+   *   interval. Accept_Mode / ownership changes block or unblock the VIPs. `garp_master_refresh`
+   *   changed: its timer restarts from now (or stops at 0); a pending `garp_master_delay` round
+   *   keeps its time, or is dropped when the delay is now 0; repeats are read when a round goes.
+   * - BACKUP keeps its Master_Down_Timer: the next advert decides (a preempting backup whose
+   *   priority now beats the master's discards it, and takes over when the timer runs out). v2:
+   *   Master_Adver_Interval = the new interval (a v2 advert must carry exactly ours, RFC 3768
+   *   §7.1); v3 keeps the one learned from the master, or takes the new one if none was heard.
+   *   Priority 255 gained: MASTER at once, as §6.4.1 does for an owner (reason `address-owner`).
+   * - Priority 255 lost while MASTER: stays MASTER at the new priority (a higher backup preempts).
+   * - FAULT and INIT only take the settings (an owner recovers to MASTER, as at Initialize).
+   * - A changed `preempt_delay` drops a running delay; preempt is read at the next advert.
+   * - Sync daemon on/off: `sync-daemon` for the current state (master, else backup), or stop.
+   * Identity (VRID, version, family, interface, unicast source and peers) is not changed here: the
+   * runner replaces an instance whose identity changes instead of reconfiguring it.
+   */
+  reconfigure(config: MachineConfig, advertChanged: boolean): void {
+    const m = this.m;
+    const old = m.config;
+    const wasOwner = this.owner;
+    const before = m.priority;
+    m.config = config;
+    if (config.priority !== old.priority) m.basePriority = config.priority;
+    m.priority = effectivePriority(m.basePriority, m.trackWeight);
+    if (config.preemptDelayMs !== old.preemptDelayMs) delete m.preemptAtMs;
+    if (m.state === 'MASTER') {
+      this.reconfigureMaster(old, advertChanged || m.priority !== before || config.advertIntervalCs !== old.advertIntervalCs);
+    } else if (m.state === 'BACKUP') {
+      if (config.version === 2 || m.master === undefined) m.masterAdverIntervalCs = config.advertIntervalCs;
+      if (this.owner && !wasOwner) this.enterMaster('address-owner');
+    }
+    if (config.syncDaemon !== old.syncDaemon && m.state !== 'INIT' && !this.out.some((a) => a.type === 'sync-daemon')) {
+      this.out.push({ type: 'sync-daemon', role: !config.syncDaemon ? 'stop' : m.state === 'MASTER' ? 'master' : 'backup' });
+    }
+  }
+
+  private reconfigureMaster(old: MachineConfig, advertChanged: boolean): void {
+    const m = this.m;
+    const c = this.c;
+    m.masterAdverIntervalCs = c.advertIntervalCs;
+    const block = !c.acceptMode && !this.owner;
+    if (block !== m.blocked) {
+      m.blocked = block;
+      this.out.push({ type: 'block-vips', block });
+    }
+    if (advertChanged) {
+      this.out.push({ type: 'send-advert', priority: m.priority });
+      this.set('adver', c.advertIntervalCs * 10);
+    }
+    if (c.garp.masterRefreshMs !== old.garp.masterRefreshMs) {
+      if (c.garp.masterRefreshMs > 0) this.set('garpRefresh', c.garp.masterRefreshMs);
+      else this.clear('garpRefresh');
+    }
+    if (c.garp.masterDelayMs === 0) this.clear('garpDelay');
   }
 
   /**
@@ -363,10 +339,4 @@ class Run {
   private notify(from: VrrpStateName, to: NotifyState, reason: TransitionReason): void {
     this.out.push({ type: 'notify', from, to, reason, priority: this.m.priority });
   }
-}
-
-/** Base + weights; a non-owner stays within 1..254 (keepalived's rule), the owner stays 255. */
-export function effectivePriority(base: number, weight: number): number {
-  if (base === PRIORITY_OWNER) return PRIORITY_OWNER;
-  return Math.min(PRIORITY_OWNER - 1, Math.max(1, base + weight));
 }

@@ -1,6 +1,7 @@
 // layer: test helpers (kernel tier)
 // job: a VRRP lab: N balancer namespaces on one bridge inside an observer namespace that captures every advert, ARP and NA with its time.
 import type { ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { formatIPv6 } from '../../src/bytes.js';
@@ -179,4 +180,40 @@ export function longestOverlapMs(lab: VrrpLab, vrid: number, intervalMs: number,
 export async function addressesOn(ns: Netns, dev = 'eth0'): Promise<string[]> {
   const out = JSON.parse(await ns.ip('-j', 'addr', 'show', 'dev', dev)) as Array<{ addr_info: Array<{ local?: string }> }>;
   return out.flatMap((l) => l.addr_info.flatMap((a) => (a.local ? [a.local] : [])));
+}
+
+/** The kernel's address notifications in one namespace (`ip -o monitor address`), from when it resolves until teardown. */
+export interface AddressMonitor {
+  /** Every line, with the time it arrived here. */
+  lines: Array<{ atMs: number; text: string }>;
+  /** Whether the kernel reported `address` deleted (or, with `added`, added) since the monitor started. */
+  deleted(address: string): boolean;
+  added(address: string): boolean;
+}
+
+/**
+ * Start `ip -o monitor address` in `ns` and resolve once it is listening: an address added to `lo`
+ * and removed again has been reported (so no later change can be missed). Killed in teardown.
+ */
+export async function monitorAddresses(t: ExecutionContext, ns: Netns): Promise<AddressMonitor> {
+  const child = spawn('ip', ['-n', ns.name, '-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => { child.kill('SIGKILL'); });
+  const lines: AddressMonitor['lines'] = [];
+  let rest = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    for (const text of parts) lines.push({ atMs: performance.now(), text });
+  });
+  const has = (deleted: boolean, address: string): boolean =>
+    lines.some((l) => l.text.startsWith('Deleted ') === deleted && new RegExp(`\\binet6? ${address.replaceAll('.', '\\.')}/`).test(l.text));
+  const probe = '127.77.0.1';
+  for (let tries = 0; tries < 100 && !has(true, probe); tries++) {
+    await ns.ip('addr', 'add', `${probe}/32`, 'dev', 'lo').catch(() => undefined);
+    await sleep(20);
+    await ns.ip('addr', 'del', `${probe}/32`, 'dev', 'lo').catch(() => undefined);
+    await sleep(30);
+  }
+  if (!has(true, probe)) throw new Error(`ip monitor address in ${ns.name} reported nothing`);
+  return { lines, deleted: (a) => has(true, a), added: (a) => has(false, a) };
 }

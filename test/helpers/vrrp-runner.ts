@@ -3,7 +3,7 @@
 import type { ExecutionContext } from 'ava';
 import { performance } from 'node:perf_hooks';
 import type { VrrpRunnerEvent } from '../../src/vrrp/events.js';
-import { VrrpRunner, type VrrpRunnerOptions } from '../../src/vrrp/runner.js';
+import { VrrpRunner, type VrrpRunnerOptions, type VrrpStartOptions } from '../../src/vrrp/runner.js';
 import type { Netns } from './netns.js';
 
 export interface RecordedRunner {
@@ -14,8 +14,8 @@ export interface RecordedRunner {
   waitFor(accept: (e: VrrpRunnerEvent) => boolean, timeoutMs: number): Promise<VrrpRunnerEvent & { seenMs: number }>;
 }
 
-/** Open a runner in `ns`, record every event from the first transition on, start it; stop it in teardown. */
-export async function startRunner(t: ExecutionContext, ns: Netns, options: Omit<VrrpRunnerOptions, 'netns'>): Promise<RecordedRunner> {
+/** Open a runner in `ns`, record every event from the first transition on, start it (with `start`); stop it in teardown. */
+export async function startRunner(t: ExecutionContext, ns: Netns, options: Omit<VrrpRunnerOptions, 'netns'>, start: VrrpStartOptions = {}): Promise<RecordedRunner> {
   const runner = await VrrpRunner.open({ ...options, netns: ns.name });
   t.teardown(() => runner.stop());
   const events: Array<VrrpRunnerEvent & { seenMs: number }> = [];
@@ -28,7 +28,7 @@ export async function startRunner(t: ExecutionContext, ns: Netns, options: Omit<
       for (const w of waiters) if (w.accept(e)) { waiters.delete(w); w.resolve(recorded); }
     }
   })();
-  runner.start();
+  runner.start(start);
   const waitFor = (accept: (e: VrrpRunnerEvent) => boolean, timeoutMs: number): Promise<VrrpRunnerEvent & { seenMs: number }> => {
     const already = events.find(accept);
     if (already) return Promise.resolve(already);

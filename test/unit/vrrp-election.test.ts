@@ -1,5 +1,5 @@
 // layer: tests (unit tier)
-// job: several pure machines on a simulated LAN with a fake clock: election, hard failure, graceful stop, preemption — never two masters for more than one advert interval.
+// job: several pure machines on a simulated LAN with a fake clock: election, hard failure, graceful stop, preemption, reload in place, upgrade restart — never two masters for more than one advert interval.
 import test from 'ava';
 import { createMachine, masterDownIntervalMs, skewTimeMs, step, type Machine, type MachineConfig, type TimerName, type VrrpEvent } from '../../src/vrrp/state.js';
 import { baseConfig } from '../helpers/vrrp-machine.js';
@@ -15,6 +15,8 @@ class Lan {
   readonly routers: Router[] = [];
   /** (time, router, state) for every state change. */
   readonly history: Array<{ atMs: number; router: string; state: string }> = [];
+  /** Every advert sent. */
+  readonly sent: Array<{ atMs: number; router: string; priority: number }> = [];
 
   constructor(private readonly latencyMs = 1) {}
 
@@ -38,6 +40,7 @@ class Lan {
     if (machine.state !== before) this.history.push({ atMs: this.now, router: r.name, state: machine.state });
     for (const a of actions) {
       if (a.type === 'send-advert') {
+        this.sent.push({ atMs: this.now, router: r.name, priority: a.priority });
         for (const other of this.routers) {
           if (other !== r) {
             const ev: VrrpEvent = { type: 'advert', src: r.address, priority: a.priority, advertIntervalCs: r.machine.config.advertIntervalCs };
@@ -160,4 +163,67 @@ test('nopreempt: a returning higher-priority router stays BACKUP behind a lower 
   lan.runUntil(30_000);
   t.deepEqual(lan.masters(), ['a']);
   t.is(b.machine.state, 'BACKUP');
+});
+
+/** The longest time between two adverts (priority > 0) of `router` from `sinceMs` to `untilMs`. */
+function longestGapMs(lan: Lan, router: string, sinceMs: number, untilMs: number): number {
+  const times = [sinceMs, ...lan.sent.filter((x) => x.router === router && x.priority > 0 && x.atMs >= sinceMs && x.atMs <= untilMs).map((x) => x.atMs), untilMs];
+  return Math.max(...times.slice(1).map((at, i) => at - times[i]!));
+}
+
+test('reload in place: a MASTER lowered but still above the backup, at a new interval (v3), stays MASTER and never pauses', (t) => {
+  for (const to of [20, 300]) {
+    const lan = new Lan();
+    const [a, b] = [lan.add('a', '10.0.0.1', { version: 3, priority: 200, advertIntervalCs: 100 }), lan.add('b', '10.0.0.2', { version: 3, priority: 100, advertIntervalCs: 100 })];
+    for (const r of [a, b]) lan.at(0, () => lan.deliver(r, { type: 'startup' }));
+    lan.runUntil(8_500);
+    lan.deliver(a, { type: 'reconfigure', config: { ...a.machine.config, priority: 150, advertIntervalCs: to } });
+    lan.runUntil(30_000);
+    t.deepEqual(lan.history.filter((h) => h.atMs > 0).map((h) => `${h.router}:${h.state}`), ['a:MASTER'], `${to} cs: no transition after the election`);
+    t.true(longestGapMs(lan, 'a', 5_000, 30_000) <= Math.max(1000, to * 10), `${to} cs: longest gap ${longestGapMs(lan, 'a', 5_000, 30_000)} ms`);
+    t.is(lan.sent.filter((x) => x.router === 'a' && x.atMs > 8_500).every((x) => x.priority === 150), true);
+    t.is(b.machine.masterAdverIntervalCs, to, 'the backup learned the new interval');
+  }
+});
+
+test('reload below the backup: the backup preempts Master_Down_Interval after the last advert it honoured; the old MASTER yields', (t) => {
+  const lan = new Lan();
+  const [a, b] = [lan.add('a', '10.0.0.1', { priority: 200 }), lan.add('b', '10.0.0.2', { priority: 100 })];
+  for (const r of [a, b]) lan.at(0, () => lan.deliver(r, { type: 'startup' }));
+  lan.runUntil(8_500);
+  const honoured = lan.sent.filter((x) => x.router === 'a').at(-1)!.atMs;
+  lan.deliver(a, { type: 'reconfigure', config: { ...a.machine.config, priority: 50 } });
+  lan.runUntil(20_000);
+  const took = lan.history.find((h) => h.router === 'b' && h.state === 'MASTER')!.atMs;
+  t.is(took, honoured + 1 + masterDownIntervalMs(2, 100, 100));
+  t.deepEqual(lan.masters(), ['b']);
+  t.is(lan.history.find((h) => h.router === 'a' && h.state === 'BACKUP' && h.atMs > 8_500)?.atMs, took + 1, 'a yields to the first higher advert');
+  t.true(lan.longestSplitMs() <= 1000);
+});
+
+test('upgrade restart: hand-over, then a successor resumes within Master_Down_Interval — the backup never becomes MASTER', (t) => {
+  const lan = new Lan();
+  const [a, b] = [lan.add('a', '10.0.0.1', { priority: 200 }), lan.add('b', '10.0.0.2', { priority: 100 })];
+  for (const r of [a, b]) lan.at(0, () => lan.deliver(r, { type: 'startup' }));
+  lan.runUntil(8_500);
+  lan.deliver(a, { type: 'shutdown', release: false });
+  t.false(lan.sent.some((x) => x.priority === 0), 'no priority 0');
+  lan.runUntil(8_500 + 3000); // the successor starts 3 s later (Master_Down_Interval 3.6 s)
+  a.machine = createMachine(a.machine.config);
+  lan.deliver(a, { type: 'startup', resume: 'MASTER' });
+  lan.runUntil(30_000);
+  t.is(b.machine.state, 'BACKUP');
+  t.false(lan.history.some((h) => h.router === 'b' && h.state === 'MASTER'));
+  t.true(longestGapMs(lan, 'a', 5_000, 30_000) < masterDownIntervalMs(2, 100, 100));
+  // The same successor started plainly (no resume) waits as BACKUP, and the backup takes over.
+  const plain = new Lan();
+  const [c, d] = [plain.add('c', '10.0.0.1', { priority: 200 }), plain.add('d', '10.0.0.2', { priority: 100 })];
+  for (const r of [c, d]) plain.at(0, () => plain.deliver(r, { type: 'startup' }));
+  plain.runUntil(8_500);
+  plain.deliver(c, { type: 'shutdown', release: false });
+  plain.runUntil(8_500 + 3000);
+  c.machine = createMachine(c.machine.config);
+  plain.deliver(c, { type: 'startup' });
+  plain.runUntil(30_000);
+  t.true(plain.history.some((h) => h.router === 'd' && h.state === 'MASTER'));
 });
