@@ -1,9 +1,11 @@
 // layer: native (C++ addon)
-// job: module entry point: exports the Socket class, the kernel constants, the connection scanner and signal sends (NativeBinding).
+// job: module entry point: exports the Socket class, the kernel constants, the connection scanner, signal sends and enterNetns (NativeBinding).
 #include <napi.h>
 
 #include "conn_scan.h"
 #include "constants.h"
+#include "errors.h"
+#include "netns.h"
 #include "signal_send.h"
 #include "socket.h"
 
@@ -15,6 +17,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scanConnections", Napi::Function::New(env, lvskit::ScanConnections, "scanConnections"));
   exports.Set("ConnReader", lvskit::DefineConnReader(env));
   exports.Set("signalSends", lvskit::MakeSignalSends(env));
+  exports.Set("enterNetns", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    if (!info[0].IsString()) lvskit::ThrowTypeError(info.Env(), "netns must be a path string");
+    const char* syscall = "setns";
+    const int err = lvskit::EnterNetns(info[0].As<Napi::String>().Utf8Value(), &syscall);
+    if (err != 0) lvskit::ThrowErrno(info.Env(), err, syscall);
+  }, "enterNetns"));
   return exports;
 }
 

@@ -1,5 +1,5 @@
 // layer: native (C++ addon)
-// job: open a socket or a file, optionally inside another network namespace, without moving the caller.
+// job: open a socket or a file, optionally inside another network namespace, without moving the caller; or move the caller.
 #include "netns.h"
 
 #include <errno.h>
@@ -58,6 +58,16 @@ OpenResult OpenFile(const std::string& path, const std::string* netnsPath) {
     if (result.fd < 0) result.err = errno;
     return result;
   });
+}
+
+int EnterNetns(const std::string& netnsPath, const char** syscall) {
+  *syscall = "open";
+  const int nsFd = ::open(netnsPath.c_str(), O_RDONLY | O_CLOEXEC);
+  if (nsFd < 0) return errno;
+  *syscall = "setns";
+  const int err = setns(nsFd, CLONE_NEWNET) == 0 ? 0 : errno;
+  close(nsFd);
+  return err;
 }
 
 }  // namespace lvskit

@@ -1,5 +1,5 @@
 // layer: native (C++ addon)
-// job: open a socket or a file, optionally inside another network namespace, without moving the caller.
+// job: open a socket or a file, optionally inside another network namespace, without moving the caller; or move the caller.
 #pragma once
 
 #include <functional>
@@ -29,5 +29,13 @@ OpenResult OpenSocket(int domain, int type, int protocol, const std::string* net
  * `/proc/thread-self/net/...` names that namespace's files; the descriptor keeps reading them.
  */
 OpenResult OpenFile(const std::string& path, const std::string* netnsPath);
+
+/**
+ * Move the calling thread into the network namespace at `netnsPath` (setns CLONE_NEWNET): every
+ * socket it opens afterwards, and every thread it creates, is in that namespace. For a process
+ * that runs wholly inside one (the daemon's --netns), called before it opens anything. Returns 0,
+ * or a positive errno with `*syscall` naming what failed.
+ */
+int EnterNetns(const std::string& netnsPath, const char** syscall);
 
 }  // namespace lvskit

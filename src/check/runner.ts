@@ -326,15 +326,16 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
   /**
    * Stop every check. Virtual servers with `omega` then take their real servers down (events,
    * notify_down), lose quorum (event, quorum_down) and have every destination removed; the others
-   * are left as they are. Resolves when the sink and the scripts are done.
+   * are left as they are. `omega: false` leaves every one as it is (a daemon stopping for a
+   * restart, whose successor adopts the table). Resolves when the sink and the scripts are done.
    */
-  async shutdown(): Promise<void> {
+  async shutdown(options: { omega?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#scheduler.stop();
     for (const rt of this.#vs.values()) {
       for (const s of rt.subscriptions) s.sub.unsubscribe();
-      if (!rt.spec.omega) continue;
+      if (!rt.spec.omega || options.omega === false) continue;
       for (const rs of rt.spec.realServers) {
         if (rt.health.get(rs.id)?.up) this.#realServerEvent(rt, rs, { type: 'down', checker: 'shutdown' });
       }

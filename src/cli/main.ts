@@ -7,9 +7,11 @@ import { isErrnoError } from '../errors.js';
 import { registerAutobanCommands } from './autoban.js';
 import { registerConfigCommands } from './check.js';
 import { registerConnsCommands } from './conns.js';
+import { registerDaemonControlCommands } from './daemon-control.js';
 import { registerIpsetCommands } from './ipset.js';
 import { registerIpvsCommands } from './ipvs.js';
 import { registerLinkCommands } from './links.js';
+import { registerRunCommand } from './run.js';
 import { registerVrrpCommands } from './vrrp.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -20,6 +22,8 @@ const program = new Command('lvskit')
   .showHelpAfterError();
 
 // One line per command group (src/cli/<group>.ts).
+registerRunCommand(program);
+registerDaemonControlCommands(program);
 registerLinkCommands(program);
 registerIpvsCommands(program);
 registerIpsetCommands(program);

@@ -84,6 +84,8 @@ export interface NativeSignalSends {
 export interface NativeBinding {
   Socket: new (options: NativeSocketOptions) => NativeSocket;
   signalSends: NativeSignalSends;
+  /** setns(CLONE_NEWNET) of the calling thread into the namespace file at `path` (ErrnoError on failure). */
+  enterNetns(path: string): void;
   /** Kernel constants read from the C headers the addon was built against. */
   constants: Readonly<Record<string, number>>;
 }

@@ -92,6 +92,15 @@ export function netnsPath(netns: string): string {
   return path.join('/var/run/netns', netns);
 }
 
+/**
+ * Move this thread (the process's main thread, for a daemon that runs wholly in one namespace)
+ * into `netns`: sockets node opens afterwards (health checks' TCP connections included), and
+ * threads started afterwards, are there. Call before opening anything. ErrnoError on failure.
+ */
+export function enterNetns(netns: string): void {
+  binding().enterNetns(netnsPath(netns));
+}
+
 /** Opens a non-blocking, close-on-exec socket, inside `netns` when given (the caller's namespace is untouched). */
 export function openSocket(options: OpenSocketOptions): Socket {
   const native = options.binding ?? binding();

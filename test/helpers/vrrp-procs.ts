@@ -36,7 +36,7 @@ export interface Speaker {
 /** How long an lvskit speaker may take to print its `started` line. */
 const STARTUP_MS = 30_000;
 
-function watch(name: string, child: ChildProcess, speakerPid: () => number | undefined, startedLine?: (l: Line) => boolean): Speaker {
+export function watch(name: string, child: ChildProcess, speakerPid: () => number | undefined, startedLine?: (l: Line) => boolean): Speaker {
   const lines: Line[] = [];
   const waiters = new Set<{ accept: (l: Line) => boolean; resolve: (l: Line) => void }>();
   let started = startedLine === undefined;

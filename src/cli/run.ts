@@ -1,0 +1,111 @@
+// layer: cli (composition only)
+// job: `lvskit run -f keepalived.conf`: the daemon over Balancer — signals (HUP reload, TERM/INT stop), the control socket, the pid file, one log line per event.
+import type { Command } from 'commander';
+import fs from 'node:fs';
+import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
+import { Balancer } from '../daemon/balancer.js';
+import { ControlServer, defaultControlPath, type ControlRequest } from '../daemon/control.js';
+import type { StopMode } from '../daemon/events.js';
+import { enterNetns } from '../native/socket.js';
+import { daemonLogger } from './log.js';
+import { netnsOption } from './options.js';
+
+interface RunOptions {
+  file: string;
+  configId?: string;
+  netns?: string;
+  control?: string;
+  pidFile?: string;
+  json?: boolean;
+  logLevel?: string;
+  releaseIpvs: boolean;
+  vrrpThread: boolean;
+}
+
+/** `/run/lvskit/lvskit.sock` → `/run/lvskit/lvskit.EXT`. */
+function beside(control: string, ext: string): string {
+  return control.replace(/\.sock$/, '') + ext;
+}
+
+function writePidFile(file: string): void {
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o644);
+  try { fs.writeSync(fd, `${process.pid}\n`); } finally { fs.closeSync(fd); }
+}
+
+/** Open the balancer; a configuration with errors prints each at its file:line:col and exits 1, having touched nothing. */
+async function open(opts: RunOptions, logger: ReturnType<typeof daemonLogger>, control: string): Promise<Balancer | undefined> {
+  try {
+    return await Balancer.open({
+      file: opts.file, ...(opts.configId !== undefined ? { configId: opts.configId } : {}), logger,
+      releaseIpvs: opts.releaseIpvs, restartFile: beside(control, '.restart'), isolation: opts.vrrpThread ? 'worker' : 'inline',
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const d of error.diagnostics) console.error(formatDiagnostic(d));
+    const errors = error.diagnostics.filter((d) => d.severity === 'error').length;
+    console.error(`lvskit run: ${opts.file}: ${errors} error${errors === 1 ? '' : 's'}; not started, nothing changed`);
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
+async function run(opts: RunOptions): Promise<void> {
+  // The whole process joins the namespace first, so the health checks' connections start there too.
+  if (opts.netns !== undefined) enterNetns(opts.netns);
+  const logger = daemonLogger({ json: opts.json === true, ...(opts.logLevel ? { level: opts.logLevel } : {}) });
+  const control = opts.control ?? defaultControlPath(opts.netns);
+  const balancer = await open(opts, logger, control);
+  if (!balancer) return;
+  let stopping: Promise<void> | undefined;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => { done = resolve; });
+  const stop = (mode: StopMode): Promise<void> => {
+    stopping ??= balancer.stop(mode).catch((error: Error) => logger.error({ err: error }, `stop failed: ${error.message}`)).finally(done);
+    return stopping;
+  };
+  const handle = async (request: ControlRequest): Promise<unknown> => {
+    switch (request.command) {
+      case 'status': return balancer.status();
+      case 'reload': return balancer.reload({ dryRun: request.dryRun === true });
+      case 'stop': await stop(request.mode ?? 'graceful'); return { stopped: request.mode ?? 'graceful' };
+      default: throw new Error(`unknown command ${(request as { command?: unknown }).command}`);
+    }
+  };
+  const server = await ControlServer.listen(control, handle);
+  process.on('SIGHUP', () => { balancer.reload().catch(() => undefined); });
+  process.on('SIGTERM', () => { void stop('graceful'); });
+  process.on('SIGINT', () => { void stop('graceful'); });
+  try {
+    await balancer.start();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  // Then (node's handlers are in place) each MASTER's priority 0 leaves from the signal handler itself.
+  await balancer.releaseOnSignal(['SIGTERM', 'SIGINT']);
+  const pidFile = opts.pidFile ?? beside(control, '.pid');
+  writePidFile(pidFile);
+  await finished;
+  await server.close();
+  fs.rmSync(pidFile, { force: true });
+  logger.flush();
+  // Open handles of the kernel clients are closed; anything left (a notify script) is not waited for.
+  process.exit(process.exitCode ?? 0);
+}
+
+export function registerRunCommand(program: Command): void {
+  program.command('run')
+    .description('run a keepalived.conf: VRRP, the IPVS table, health checks and the autoban, until SIGTERM (SIGHUP reloads)')
+    .requiredOption('-f, --file <file>', 'keepalived.conf (includes, definitions and @ID lines as keepalived reads them)')
+    .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
+    .addOption(netnsOption())
+    .option('--control <path>', 'control socket for `lvskit status|reload|stop` (default /run/lvskit/lvskit.sock, or lvskit-NETNS.sock)')
+    .option('--pid-file <path>', 'pid file (default: beside the control socket, .pid)')
+    .option('--json', 'log JSON lines (default: human-readable lines)')
+    .option('--log-level <level>', 'debug, info, warn or error (default info)')
+    .option('--dont-release-ipvs', 'on SIGTERM, leave the IPVS services in the kernel (keepalived\'s option of that name)')
+    .option('--no-vrrp-thread', 'run VRRP on the main thread instead of its own worker thread')
+    .action(async (opts: Omit<RunOptions, 'releaseIpvs'> & { dontReleaseIpvs?: boolean }) => {
+      await run({ ...opts, releaseIpvs: opts.dontReleaseIpvs !== true });
+    });
+}

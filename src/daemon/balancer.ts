@@ -1,0 +1,264 @@
+// layer: daemon (composition)
+// job: Balancer: one object that runs a whole configuration — VRRP (in its own thread), the IPVS table, health checks driving real-server weights, the autoban — with reload, status, events and stop.
+import { EventEmitter } from 'node:events';
+import { HEALTH_CHECK_EVENT_NAMES, type HealthCheckEvent } from '../check/events.js';
+import { ipvsSink } from '../check/ipvs-sink.js';
+import { HealthChecks } from '../check/runner.js';
+import type { VirtualServerSpec } from '../check/spec.js';
+import { destinationKey } from '../check/sink.js';
+import { eventStream } from '../event-stream.js';
+import { serviceName, type ServiceKey } from '../ipvs/model.js';
+import { plan } from '../ipvs/plan.js';
+import { AutobanSide } from './autoban-side.js';
+import { loadDesired, type ConfigSource, type DesiredState } from './desired.js';
+import type { BalancerEvent, BalancerStatus, DaemonEvent, ReloadResult, StopMode } from './events.js';
+import { adoptedTable, IpvsTable, ownership } from './ipvs-table.js';
+import { reloadBalancer, type BalancerParts } from './reload.js';
+import { resumeWindowMs, takeRestartNote, writeRestartNote } from './restart-state.js';
+import { balancerStatus } from './status.js';
+import { openVrrp, type VrrpHost, type VrrpIsolation } from './vrrp-host.js';
+import { locatedConfigError } from './located.js';
+import { logEvent } from './describe.js';
+
+/** Where the configuration comes from, and how the balancer runs. */
+export type BalancerOptions = ConfigSource & {
+  /** Network namespace of every socket (VRRP, IPVS, ipset, sync stream). Health checks connect from the process's own namespace. */
+  netns?: string;
+  /** VRRP in a worker thread (default) or on the main thread. */
+  isolation?: VrrpIsolation;
+  /** A graceful stop removes the declared IPVS services (keepalived's default); false keeps them (keepalived's --dont-release-ipvs). */
+  releaseIpvs?: boolean;
+  /** Where a restart-stop leaves its note and the next start reads it (no file: restarts resume nothing). */
+  restartFile?: string;
+  /** Each event as one log line (the CLI's logger, or any with info/warn/error). */
+  logger?: BalancerLogger;
+};
+
+/** A logger in pino's calling convention. */
+export interface BalancerLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** Health-check events a balancer passes on ('attempt' is left out: one per probe). */
+const CHECK_EVENTS = HEALTH_CHECK_EVENT_NAMES.filter((n) => n !== 'attempt');
+
+/**
+ * A load balancer from one configuration. `open()` reads and validates everything (a bad
+ * configuration throws ConfigError with every problem at its file:line:col, and nothing is
+ * touched); `start()` adopts what the kernel already holds and runs; `reload()` applies only the
+ * difference; `stop()` releases (or, for a restart, keeps) what it holds.
+ */
+export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }> {
+  #desired: DesiredState;
+  readonly #options: BalancerOptions;
+  readonly #vrrp: VrrpHost;
+  readonly #table: IpvsTable;
+  #checks?: HealthChecks<ServiceKey>;
+  #autoban?: AutobanSide;
+  #chain: Promise<unknown> = Promise.resolve();
+  #startedAtMs = 0;
+  #reloads = 0;
+  #reloadFailures = 0;
+  #state: 'open' | 'running' | 'stopping' | 'stopped' = 'open';
+
+  private constructor(options: BalancerOptions, desired: DesiredState, vrrp: VrrpHost) {
+    super();
+    this.#options = options;
+    this.#desired = desired;
+    this.#vrrp = vrrp;
+    this.#table = new IpvsTable(options.netns);
+    vrrp.on('event', (e) => this.#emit({ source: 'vrrp', ...e }));
+    vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error }));
+  }
+
+  /** Read and validate the configuration, open the VRRP side (sockets, links checked). Nothing in the kernel changes. */
+  static async open(options: BalancerOptions): Promise<Balancer> {
+    const desired = loadDesired(options);
+    let vrrp: VrrpHost;
+    try {
+      vrrp = await openVrrp({
+        instances: desired.instances, syncGroups: desired.syncGroups, ...(desired.syncDaemon ? { syncDaemon: desired.syncDaemon } : {}),
+        ...(options.netns !== undefined ? { netns: options.netns } : {}), ...(options.isolation ? { isolation: options.isolation } : {}),
+      });
+    } catch (error) {
+      throw locatedConfigError(desired, error);
+    }
+    const balancer = new Balancer(options, desired, vrrp);
+    for (const d of desired.warnings) queueMicrotask(() => balancer.#emit({ source: 'daemon', type: 'config-warning', diagnostic: d }));
+    return balancer;
+  }
+
+  /** The configuration running now. */
+  get desired(): DesiredState { return this.#desired; }
+
+  /**
+   * Start: VRRP instances a restart left as MASTER resume at once; the IPVS table is adopted
+   * (matching services and real servers kept as they are), lvs_timeouts and always-on sync daemons
+   * set, the health checks and the autoban started, then every other VRRP instance.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'open') throw new Error(`the balancer is ${this.#state}`);
+    const began = performance.now();
+    const d = this.#desired;
+    const resume = this.#options.restartFile ? takeRestartNote(this.#options.restartFile, d.instances) : [];
+    if (resume.length > 0) await this.#vrrp.start(resume);
+    const autoban = d.autoban ? await AutobanSide.open(d.autoban, this.#options.netns) : undefined;
+    let ipvsOps = 0;
+    try {
+      ipvsOps = await this.#startIpvs(d);
+    } catch (error) {
+      await autoban?.stop();
+      throw error;
+    }
+    if (autoban) await this.#startAutoban(autoban);
+    if (resume.length === 0) await this.#vrrp.start([]);
+    this.#state = 'running';
+    this.#startedAtMs = Date.now();
+    this.#emit({ source: 'daemon', type: 'started', pid: process.pid, config: d.source, instances: d.instances.map((i) => i.name),
+      services: d.services.length, ipvsOps, resumed: resume, durationMs: performance.now() - began });
+  }
+
+  async #startIpvs(d: DesiredState): Promise<number> {
+    if (d.services.length === 0 && !d.timeouts && d.daemons.length === 0 && !d.flush) return 0;
+    await this.#table.setTimeouts(d);
+    await this.#table.ensureDaemons(d.daemons);
+    const current = await this.#table.dump();
+    const adopted = adoptedTable(current, d);
+    const ops = plan(current, adopted.services, { owns: ownership(d) });
+    await this.#table.applyAll(ops);
+    if (ops.length > 0) this.#emit({ source: 'daemon', type: 'ipvs-applied', ops, reason: 'start' });
+    const checks = this.#openChecks();
+    const present = new Map(adopted.services.map((s) => [serviceName(s), s.destinations ?? []]));
+    for (const spec of d.virtualServers) {
+      const name = serviceName(spec.service);
+      await checks.add(startDown(spec, adopted.presumedDown.get(name)), { present: present.get(name) ?? [] });
+    }
+    return ops.length;
+  }
+
+  #openChecks(): HealthChecks<ServiceKey> {
+    if (this.#checks) return this.#checks;
+    const checks = new HealthChecks<ServiceKey>({ sink: ipvsSink(this.#table.client) });
+    for (const name of CHECK_EVENTS) {
+      checks.on(name, (e: object) => this.#emit({ source: 'checks', type: name, ...e } as BalancerEvent));
+    }
+    this.#checks = checks;
+    return checks;
+  }
+
+  async #startAutoban(side: AutobanSide): Promise<void> {
+    side.on('decision', (e) => this.#emit({ source: 'autoban', ...e }));
+    side.on('round', (r) => this.#emit({ source: 'autoban', type: 'round', atMs: r.atMs, complete: r.complete, banned: r.banned, durationMs: r.durationMs, observations: r.observations.length }));
+    side.on('error', (error) => this.#emit({ source: 'autoban', type: 'error', error }));
+    side.on('created', ({ set }) => this.#emit({ source: 'autoban', type: 'set-created', set }));
+    await side.start();
+    this.#autoban = side;
+  }
+
+  /**
+   * Read the configuration again (or `source`) and apply the difference; `dryRun` only says what
+   * would change. An invalid configuration rejects (ConfigError, located) and changes nothing.
+   * Reloads run one at a time.
+   */
+  reload(options: { source?: ConfigSource; dryRun?: boolean } = {}): Promise<ReloadResult> {
+    const run = this.#chain.catch(() => undefined).then(() => this.#reload(options));
+    this.#chain = run;
+    return run;
+  }
+
+  async #reload(options: { source?: ConfigSource; dryRun?: boolean }): Promise<ReloadResult> {
+    if (this.#state !== 'running') throw new Error(`the balancer is ${this.#state}`);
+    try {
+      const result = await reloadBalancer(this.#parts(), options.source ?? this.#options, options.dryRun === true);
+      if (!result.dryRun) {
+        this.#reloads++;
+        this.#emit({ source: 'daemon', type: 'reloaded', result });
+      }
+      return result;
+    } catch (error) {
+      if (!options.dryRun) this.#reloadFailures++;
+      const diagnostics = (error as { diagnostics?: BalancerEvent[] }).diagnostics;
+      this.#emit({ source: 'daemon', type: 'reload-failed', error: error as Error, ...(diagnostics ? { diagnostics: diagnostics as never } : {}) });
+      throw error;
+    }
+  }
+
+  #parts(): BalancerParts {
+    return {
+      desired: this.#desired, vrrp: this.#vrrp, table: this.#table, netns: this.#options.netns,
+      checks: () => this.#openChecks(), autoban: this.#autoban,
+      setDesired: (d) => { this.#desired = d; },
+      setAutoban: async (side) => {
+        this.#autoban = undefined;
+        if (side) await this.#startAutoban(side);
+      },
+    };
+  }
+
+  /** VRRP instances, services with each real server's health, weight and connections, bans. */
+  async status(): Promise<BalancerStatus> {
+    const table = this.#desired.services.length > 0 ? await this.#table.client.dumpTable() : [];
+    return balancerStatus({
+      desired: this.#desired, instances: await this.#vrrp.status(), table, health: this.#checks?.status(),
+      autoban: this.#autoban?.status(), startedAtMs: this.#startedAtMs, reloads: this.#reloads, reloadFailures: this.#reloadFailures,
+    });
+  }
+
+  /** Every event from now on, as an async iterator (ends at stop or when `signal` aborts). */
+  events(options: { signal?: AbortSignal } = {}): AsyncGenerator<BalancerEvent> {
+    return eventStream(this, ['event'], (_n, e) => e as BalancerEvent, { ...options, closed: this.#state === 'stopped' });
+  }
+
+  /** Priority 0 leaves from the handler of these signals itself (call after installing the process's listeners for them). */
+  releaseOnSignal(signals: readonly NodeJS.Signals[]): Promise<void> {
+    return this.#vrrp.releaseOnSignal(signals);
+  }
+
+  /** Stop (see StopMode). Waits for a reload in progress. Idempotent. */
+  async stop(mode: StopMode = 'graceful'): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    this.#emit({ source: 'daemon', type: 'stopping', mode });
+    await this.#chain.catch(() => undefined);
+    const restart = mode === 'restart';
+    if (restart && this.#options.restartFile) await this.#noteMasters(this.#options.restartFile);
+    await this.#vrrp.stop(!restart);
+    await this.#checks?.shutdown(restart ? { omega: false } : {});
+    await this.#autoban?.stop();
+    if (!restart && this.#options.releaseIpvs !== false) {
+      await this.#table.release(this.#desired);
+      await this.#table.ensureDaemons([], this.#desired.daemons);
+    }
+    this.#table.close();
+    this.#state = 'stopped';
+    this.#emit({ source: 'daemon', type: 'stopped', mode });
+    this.emit('close');
+  }
+
+  async #noteMasters(file: string): Promise<void> {
+    const status = await this.#vrrp.status();
+    const masters = status.filter((s) => s.state === 'MASTER').map((s) => {
+      const i = this.#desired.instances.find((x) => x.name === s.name)!;
+      return { name: s.name, vrid: s.vrid, interface: s.interface, windowMs: resumeWindowMs(i.advertIntervalMs ?? 1000) };
+    });
+    writeRestartNote(file, masters);
+  }
+
+  #emit(event: BalancerEvent | ({ source: 'daemon' } & DaemonEvent)): void {
+    this.#options.logger && logEvent(this.#options.logger, event);
+    this.emit('event', event);
+  }
+}
+
+/** A spec whose real servers in `down` start DOWN (alpha): they were DOWN when the previous daemon stopped. */
+function startDown(spec: VirtualServerSpec<ServiceKey>, down: Set<string> | undefined): VirtualServerSpec<ServiceKey> {
+  if (!down || down.size === 0) return spec;
+  return {
+    ...spec,
+    realServers: spec.realServers.map((rs) => (down.has(destinationKey({ address: rs.address, port: rs.port ?? spec.port ?? 0 })) ? { ...rs, alpha: true } : rs)),
+  };
+}
+
+export type { HealthCheckEvent };

@@ -1,0 +1,137 @@
+// layer: daemon (composition)
+// job: the daemon's control socket: a root-only unix socket (mode 0600, directory 0700) taking one JSON request per connection — status, reload, stop — and the client side of it.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Diagnostic } from '../config/diagnostics.js';
+import type { StopMode } from './events.js';
+
+export type ControlRequest =
+  | { command: 'status' }
+  | { command: 'reload'; dryRun?: boolean }
+  | { command: 'stop'; mode?: StopMode };
+
+export type ControlResponse =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { name: string; message: string; diagnostics?: Diagnostic[] } };
+
+/** A request the daemon refused or could not carry out; `diagnostics` when it was a configuration's fault. */
+export class ControlError extends Error {
+  override name = 'ControlError';
+  constructor(message: string, readonly diagnostics?: Diagnostic[], readonly remoteName?: string) { super(message); }
+}
+
+/** The default socket: one per network namespace name, so that several balancers on one host do not meet. */
+export function defaultControlPath(netns?: string): string {
+  return netns === undefined ? '/run/lvskit/lvskit.sock' : `/run/lvskit/lvskit-${netns.replaceAll('/', '_')}.sock`;
+}
+
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+function json(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v));
+}
+
+/** Whether something answers at `file` (a live daemon), without sending it a request. */
+function answers(file: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(file);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Make room for the socket: its directory (created 0700), no live daemon on it, a stale socket removed, anything else refused. */
+async function prepare(file: string): Promise<void> {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new Error(`${file} exists and is not a socket; not replacing it`);
+  if (await answers(file)) throw new Error(`another lvskit daemon answers on ${file}`);
+  fs.unlinkSync(file);
+}
+
+/** The daemon side: every connection is one request and one answer. */
+export class ControlServer {
+  private constructor(private readonly server: net.Server, readonly path: string) {}
+
+  static async listen(file: string, handle: (request: ControlRequest) => Promise<unknown>): Promise<ControlServer> {
+    await prepare(file);
+    const server = net.createServer((socket) => serve(socket, handle));
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(file, () => { server.off('error', reject); resolve(); });
+      });
+    } finally {
+      process.umask(umask);
+    }
+    fs.chmodSync(file, 0o600);
+    return new ControlServer(server, file);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    try { fs.unlinkSync(this.path); } catch { /* gone already */ }
+  }
+}
+
+function serve(socket: net.Socket, handle: (request: ControlRequest) => Promise<unknown>): void {
+  let text = '';
+  const answer = (r: ControlResponse): void => { socket.end(`${json(r)}\n`); };
+  socket.setEncoding('utf8');
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: string) => {
+    text += chunk;
+    if (text.length > MAX_REQUEST_BYTES) return answer({ ok: false, error: { name: 'ControlError', message: 'request too large' } });
+    const end = text.indexOf('\n');
+    if (end < 0) return;
+    socket.removeAllListeners('data');
+    let request: ControlRequest;
+    try {
+      request = JSON.parse(text.slice(0, end)) as ControlRequest;
+    } catch {
+      return answer({ ok: false, error: { name: 'ControlError', message: 'the request is not JSON' } });
+    }
+    handle(request).then(
+      (result) => answer({ ok: true, result }),
+      (error: Error & { diagnostics?: Diagnostic[] }) => answer({ ok: false, error: {
+        name: error.name, message: error.message, ...(error.diagnostics ? { diagnostics: [...error.diagnostics] } : {}),
+      } }),
+    );
+  });
+}
+
+/** Send one request to a daemon's control socket; its answer, or ControlError (with the daemon's diagnostics). */
+export function controlRequest(file: string, request: ControlRequest, timeoutMs = 120_000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(file);
+    let text = '';
+    const timer = setTimeout(() => { socket.destroy(); reject(new ControlError(`no answer on ${file} in ${timeoutMs} ms`)); }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('data', (d: string) => { text += d; });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const why = error.code === 'ENOENT' || error.code === 'ECONNREFUSED' ? 'no lvskit daemon is running there' : error.message;
+      reject(new ControlError(`${file}: ${why}`));
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      let r: ControlResponse;
+      try {
+        r = JSON.parse(text) as ControlResponse;
+      } catch {
+        reject(new ControlError(`${file}: the daemon's answer is not JSON`));
+        return;
+      }
+      if (r.ok) resolve(r.result);
+      else reject(new ControlError(r.error.message, r.error.diagnostics, r.error.name));
+    });
+  });
+}

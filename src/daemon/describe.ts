@@ -1,0 +1,124 @@
+// layer: daemon (composition)
+// job: each Balancer event as one log line: a level, a sentence an operator reads, and the event's facts as fields (for JSON logs).
+import type { HealthCheckEvent } from '../check/events.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import { describeOp } from '../ipvs/format.js';
+import type { VrrpRunnerEvent } from '../vrrp/events.js';
+import type { BalancerLogger } from './balancer.js';
+import type { AutobanBalancerEvent, BalancerEvent, DaemonEvent, ReloadResult } from './events.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogLine {
+  level: LogLevel;
+  message: string;
+}
+
+function errorText(e: { error?: unknown }): string {
+  return e.error instanceof Error ? ` failed: ${e.error.message}` : '';
+}
+
+function vrrpLine(e: VrrpRunnerEvent): LogLine {
+  switch (e.type) {
+    case 'transition': return { level: 'info', message: `${e.instance}: ${e.from} → ${e.to} (${e.reason}, priority ${e.priority})` };
+    case 'group-transition': return { level: 'info', message: `group ${e.group}: ${e.to}` };
+    case 'drop': return { level: 'warn', message: `${e.instance ?? e.interface}: advert from ${e.src ?? '?'} dropped: ${e.message} [${e.reason}]` };
+    case 'vip': return { level: e.error ? 'error' : 'info', message: `${e.instance}: ${e.op} ${e.address}/${e.prefixLength} dev ${e.dev}${e.label ? ` label ${e.label}` : ''}${errorText(e)}` };
+    case 'announce': return { level: e.error ? 'error' : 'debug', message: `${e.instance}: ${e.count} × ${e.kind === 'garp' ? 'gratuitous ARP' : 'unsolicited NA'} for ${e.address} on ${e.dev}${errorText(e)}` };
+    case 'sync-daemon': return { level: e.error ? 'error' : 'info', message: `${e.instance}: IPVS sync daemon ${e.role === 'stop' ? 'stopped' : `${e.role} on ${e.interface}`}${errorText(e)}` };
+    case 'script': return { level: e.error || e.timedOut || e.exitCode ? 'warn' : 'info', message: `${e.owner}: ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}` };
+    case 'warning': return { level: 'warn', message: `${e.instance ?? 'vrrp'}: ${e.message}` };
+    case 'reconfigure': return { level: 'info', message: `VRRP reconfigured: ${[...e.added.map((n) => `${n} added`), ...e.removed.map((n) => `${n} removed`), ...e.replaced.map((c) => `${c.name} replaced (${c.fields.join(', ')})`), ...e.changed.map((c) => `${c.name} ${c.fields.join(', ')} changed`)].join('; ') || 'nothing changed'}` };
+  }
+}
+
+function checksLine(e: HealthCheckEvent): LogLine {
+  switch (e.type) {
+    case 'real-server': {
+      const r = e.event;
+      if (r.type === 'up') return { level: 'info', message: `${e.vs}: real server ${e.rs} UP` };
+      if (r.type === 'down') return { level: 'warn', message: `${e.vs}: real server ${e.rs} DOWN (${r.checker}${r.failure ? `: ${r.failure.message}` : ''})` };
+      return { level: 'info', message: `${e.vs}: real server ${e.rs} weight ${r.previous} → ${r.weight} (dynamic)` };
+    }
+    case 'quorum': return { level: e.up ? 'info' : 'warn', message: `${e.vs}: quorum ${e.up ? 'gained' : 'lost'} (live weight ${e.weight}, threshold ${e.threshold})` };
+    case 'sorry-server': return { level: 'info', message: `${e.vs}: sorry server ${e.destination} ${e.active ? 'in' : 'out'}` };
+    case 'replaced': return { level: 'info', message: `${e.vs}: reloaded in place (${[e.added.length && `${e.added.length} real server(s) added`, e.removed.length && `${e.removed.length} removed`, e.changed.length && `${e.changed.length} changed`, e.policyChanged && 'quorum/sorry server changed'].filter(Boolean).join(', ') || 'nothing'})` };
+    case 'applied': {
+      const o = e.op;
+      const what = o.op === 'set-weight' ? `weight ${o.previousWeight} → ${o.destination.weight}` : o.op === 'add' ? `added, weight ${o.destination.weight}` : 'removed';
+      return { level: 'info', message: `${e.vs}: real server ${o.destination.address}:${o.destination.port} ${what}` };
+    }
+    case 'sink-error': return { level: 'error', message: `${e.vs}: IPVS refused ${e.op.op} of ${e.op.destination.address}:${e.op.destination.port}: ${(e.error as Error).message}` };
+    case 'overdue': return { level: 'warn', message: `check ${e.id} is ${Math.round(e.lateMs)} ms overdue (${e.phase})` };
+    case 'recovered': return { level: 'info', message: `check ${e.id} is on time again` };
+    case 'script': return { level: e.outcome.exitCode === 0 ? 'info' : 'warn', message: `${e.vs}: ${e.kind} ${e.argv.join(' ')} → ${e.outcome.timedOut ? 'timed out' : e.outcome.signal ?? `exit ${e.outcome.exitCode}`}` };
+    case 'attempt': return { level: 'debug', message: `check ${e.key}: ${e.report.result.ok ? 'ok' : 'failed'}` };
+  }
+}
+
+function autobanLine(e: AutobanBalancerEvent): LogLine {
+  switch (e.type) {
+    case 'ban': return { level: 'warn', message: `${e.dryRun ? 'would ban' : 'ban'} ${e.address} (${e.count} ESTABLISHED) ${e.untilMs === undefined ? 'with no end' : `until ${new Date(e.untilMs).toISOString()}`}` };
+    case 'whitelisted': return { level: 'info', message: `not banning ${e.address} (${e.count} ESTABLISHED): whitelisted by ${e.range}` };
+    case 'rate-limited': return { level: 'warn', message: `not banning ${e.address} (${e.count} ESTABLISHED) yet: ${e.maxBansPerMinute} bans in the last minute` };
+    case 'expired': return { level: 'info', message: `ban of ${e.address} ended` };
+    case 'round': return { level: 'debug', message: `autoban round: ${e.observations} over the threshold, ${e.banned.length} banned` };
+    case 'error': return { level: 'error', message: `autoban: ${e.error.message}` };
+    case 'set-created': return { level: 'info', message: `autoban: created ipset ${e.set} (hash:ip, timeouts)` };
+  }
+}
+
+/** One line summing up a reload. */
+export function reloadSummary(r: ReloadResult): string {
+  const v = r.vrrp;
+  const parts = [
+    `VRRP ${v.added.length} added, ${v.removed.length} removed, ${v.changed.length} changed in place, ${v.replaced.length} replaced, ${v.unchanged.length} unchanged`,
+    `IPVS ${r.ipvs.length + r.checkOps} operation${r.ipvs.length + r.checkOps === 1 ? '' : 's'}`,
+    `checks ${r.checks.added.length} added, ${r.checks.removed.length} removed, ${r.checks.changed.length} changed, ${r.checks.unchanged} unchanged`,
+    `autoban ${r.autoban}`,
+  ];
+  return `${r.dryRun ? 'reload (dry run) would do' : 'reloaded'}: ${parts.join('; ')} in ${r.durationMs.toFixed(1)} ms`;
+}
+
+function daemonLine(e: DaemonEvent): LogLine {
+  switch (e.type) {
+    case 'started': return { level: 'info', message: `started (pid ${e.pid}) from ${e.config}: ${e.instances.length} VRRP instance(s)${e.resumed.length ? ` (${e.resumed.join(', ')} resumed as MASTER)` : ''}, ${e.services} service(s), ${e.ipvsOps} IPVS operation(s) in ${e.durationMs.toFixed(0)} ms` };
+    case 'reloaded': return { level: 'info', message: reloadSummary(e.result) };
+    case 'reload-failed': return { level: 'error', message: `reload refused, nothing changed: ${e.error.message}${e.diagnostics ? `\n${e.diagnostics.map(formatDiagnostic).join('\n')}` : ''}` };
+    case 'config-warning': return { level: 'warn', message: formatDiagnostic(e.diagnostic) };
+    case 'ipvs-applied': return { level: 'info', message: `IPVS (${e.reason}): ${e.ops.length} operation(s)${e.ops.length <= 5 ? `: ${e.ops.map(describeOp).join('; ')}` : ''}` };
+    case 'stopping': return { level: 'info', message: `stopping (${e.mode})` };
+    case 'stopped': return { level: 'info', message: `stopped (${e.mode})` };
+    case 'error': return { level: 'error', message: e.message };
+  }
+}
+
+/** The line an event is logged as. */
+export function describeEvent(e: BalancerEvent): LogLine {
+  switch (e.source) {
+    case 'vrrp': return vrrpLine(e);
+    case 'checks': return checksLine(e);
+    case 'autoban': return autobanLine(e);
+    case 'daemon': return daemonLine(e);
+  }
+}
+
+/** The event's facts as log fields: its own properties, errors as their message and code, big lists counted. */
+export function eventFields(e: BalancerEvent): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (v instanceof Error) out[k] = { message: v.message, ...((v as { code?: string }).code ? { code: (v as { code?: string }).code } : {}) };
+    else if (k === 'ops' && Array.isArray(v)) out[k] = v.length;
+    else if (k === 'outcome' && v && typeof v === 'object') out[k] = { exitCode: (v as { exitCode: unknown }).exitCode, timedOut: (v as { timedOut: unknown }).timedOut };
+    else if (k === 'result' && v && typeof v === 'object') out[k] = { ...(v as object), ipvs: ((v as ReloadResult).ipvs ?? []).length };
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Log one event through a pino-style logger (debug lines only if it has `debug`). */
+export function logEvent(logger: BalancerLogger & { debug?: (f: object, m: string) => void }, e: BalancerEvent): void {
+  const line = describeEvent(e);
+  if (line.level === 'debug') logger.debug?.(eventFields(e), line.message);
+  else logger[line.level](eventFields(e), line.message);
+}

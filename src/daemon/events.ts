@@ -1,0 +1,97 @@
+// layer: daemon (composition)
+// job: what a Balancer reports: its typed events (each subsystem's, tagged with its source, and the daemon's own), its status snapshot, a reload's result.
+import type { AutobanEvent } from '../autoban/policy.js';
+import type { AutobanRound } from '../autoban/runner.js';
+import type { HealthCheckEvent, RealServerStatus } from '../check/events.js';
+import type { Diagnostic } from '../config/diagnostics.js';
+import type { Op } from '../ipvs/plan.js';
+import type { InstanceStatus, VrrpRunnerEvent } from '../vrrp/events.js';
+import type { VrrpReconfigureResult } from '../vrrp/reconfigure.js';
+import type { AutobanStatus } from './autoban-side.js';
+
+/** The health checks' part of a reload: virtual servers started, stopped, changed in place (their real servers' changes), unchanged. */
+export interface ChecksReload {
+  added: string[];
+  removed: string[];
+  changed: { id: string; changes: string[] }[];
+  unchanged: number;
+}
+
+/** What a reload changed (or, with dryRun, would change). */
+export interface ReloadResult {
+  dryRun: boolean;
+  /** VRRP instances by what became of them (changed and replaced with the resolved fields that differ). */
+  vrrp: VrrpReconfigureResult;
+  /** The IPVS operations on services (and the real servers of added ones); the checks' own operations follow. */
+  ipvs: Op[];
+  checks: ChecksReload;
+  /** IPVS operations the health checks made (weights, real servers added/removed), counted. */
+  checkOps: number;
+  /** The autoban was restarted with new settings, started, stopped, or left alone. */
+  autoban: 'unchanged' | 'restarted' | 'started' | 'stopped';
+  /** lvs_timeouts or the always-on sync daemons changed. */
+  timeouts: boolean;
+  daemons: boolean;
+  warnings: Diagnostic[];
+  durationMs: number;
+}
+
+export type DaemonEvent =
+  | { type: 'started'; pid: number; config: string; instances: string[]; services: number; ipvsOps: number; resumed: string[]; durationMs: number }
+  | { type: 'reloaded'; result: ReloadResult }
+  | { type: 'reload-failed'; error: Error; diagnostics?: readonly Diagnostic[] }
+  | { type: 'config-warning'; diagnostic: Diagnostic }
+  | { type: 'ipvs-applied'; ops: Op[]; reason: 'start' | 'reload' }
+  | { type: 'stopping'; mode: StopMode }
+  | { type: 'stopped'; mode: StopMode }
+  | { type: 'error'; message: string; error?: Error };
+
+/** An autoban event: a decision of the policy, a full round, or a failure. */
+export type AutobanBalancerEvent = AutobanEvent | ({ type: 'round' } & Omit<AutobanRound, 'observations'> & { observations: number })
+  | { type: 'error'; error: Error } | { type: 'set-created'; set: string };
+
+/** Every event of a Balancer, tagged with the part that reported it. */
+export type BalancerEvent =
+  | ({ source: 'vrrp' } & VrrpRunnerEvent)
+  | ({ source: 'checks' } & HealthCheckEvent)
+  | ({ source: 'autoban' } & AutobanBalancerEvent)
+  | ({ source: 'daemon' } & DaemonEvent);
+
+/**
+ * How a balancer stops. `graceful` (SIGTERM): priority 0, VIPs removed, IPVS services removed
+ * (unless kept by option, as keepalived's --dont-release-ipvs). `restart`: nothing sent and nothing
+ * removed — VIPs, IPVS table, sync daemons and bans stay, and the state is written down so that a
+ * new `lvskit run` within the Master_Down_Interval resumes as MASTER with no transition anywhere.
+ */
+export type StopMode = 'graceful' | 'restart';
+
+/** A real server as status shows it: health from the checks, weight and connections from the kernel. */
+export interface RealServerView extends Partial<RealServerStatus> {
+  address: string;
+  port: number;
+  /** The weight in the kernel (absent: not in the table). */
+  kernelWeight?: number;
+  activeConns?: number;
+  inactiveConns?: number;
+}
+
+export interface ServiceView {
+  name: string;
+  scheduler?: string;
+  /** In the kernel's table. */
+  present: boolean;
+  quorumUp?: boolean;
+  realServers: RealServerView[];
+}
+
+/** A Balancer's state: VRRP instances, VIPs, services with each real server's health, weight and connections, bans. */
+export interface BalancerStatus {
+  pid: number;
+  config: string;
+  startedAtMs: number;
+  reloads: number;
+  reloadFailures: number;
+  instances: (InstanceStatus & { vips: string[] })[];
+  services: ServiceView[];
+  autoban?: AutobanStatus;
+}

@@ -1,0 +1,12 @@
+// layer: daemon (composition)
+// job: the daemon layer's entry: Balancer (a whole configuration run as one object), its options, events and status; the conversions from keepalived.conf; the control socket.
+export { Balancer, type BalancerOptions, type BalancerLogger } from './balancer.js';
+export { loadDesired, desiredFromSpec, startDestinationsOf, defaultConfigId, type BalancerSpec, type BalancedService, type DesiredState, type ConfigSource } from './desired.js';
+export type {
+  BalancerEvent, BalancerStatus, ReloadResult, StopMode, DaemonEvent, AutobanBalancerEvent, ChecksReload, ServiceView, RealServerView,
+} from './events.js';
+export { describeEvent, eventFields, logEvent, reloadSummary, type LogLine, type LogLevel } from './describe.js';
+export { ControlServer, ControlError, controlRequest, defaultControlPath, type ControlRequest, type ControlResponse } from './control.js';
+export type { AutobanStatus, BanStatus } from './autoban-side.js';
+export type { VrrpIsolation } from './vrrp-host.js';
+export * from './convert.js';

@@ -1,0 +1,61 @@
+// layer: daemon (composition, pure)
+// job: what a reload would change in the health checks, from the two configurations alone: services added, removed, changed (and how).
+import type { VirtualServerSpec } from '../check/spec.js';
+import type { ServiceKey } from '../ipvs/model.js';
+import type { ChecksReload } from './events.js';
+
+/** JSON with object keys sorted: equal settings, equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value ?? null, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+}
+
+export function sameJson(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/** Top-level fields whose values differ. */
+function changedFields(a: object, b: object): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])).sort();
+}
+
+function rsKey(rs: { address: string; port?: number }, port: number | undefined): string {
+  const p = rs.port ?? port ?? 0;
+  return rs.address.includes(':') ? `[${rs.address}]:${p}` : `${rs.address}:${p}`;
+}
+
+/** What changed within one virtual server: `rs 10.0.0.1:80 added`, `rs 10.0.0.2:80 weight`, `quorum`. */
+function serviceChanges(a: VirtualServerSpec<ServiceKey>, b: VirtualServerSpec<ServiceKey>): string[] {
+  const { realServers: ra, ...va } = a;
+  const { realServers: rb, ...vb } = b;
+  const out = changedFields(va, vb);
+  const had = new Map(ra.map((r) => [rsKey(r, a.port), r]));
+  for (const r of rb) {
+    const key = rsKey(r, b.port);
+    const h = had.get(key);
+    had.delete(key);
+    if (!h) out.push(`rs ${key} added`);
+    else for (const f of changedFields(h, r)) out.push(`rs ${key} ${f}`);
+  }
+  for (const key of had.keys()) out.push(`rs ${key} removed`);
+  return out;
+}
+
+/** Health-checked services by id: added, removed, changed (what), unchanged. */
+export function diffChecks(before: readonly VirtualServerSpec<ServiceKey>[], after: readonly VirtualServerSpec<ServiceKey>[]): ChecksReload {
+  const had = new Map(before.map((v) => [v.id, v]));
+  const out: ChecksReload = { added: [], removed: [], changed: [], unchanged: 0 };
+  for (const v of after) {
+    const h = had.get(v.id);
+    had.delete(v.id);
+    if (!h) out.added.push(v.id);
+    else {
+      const changes = serviceChanges(h, v);
+      if (changes.length === 0) out.unchanged++;
+      else out.changed.push({ id: v.id, changes });
+    }
+  }
+  out.removed.push(...had.keys());
+  return out;
+}

@@ -1,0 +1,70 @@
+// layer: tests (unit)
+// job: what a balancer runs: the operator's keepalived.conf read whole (VRRP, IPVS at start, checks, sync daemon), refusals located, a spec written in code validated and given its start table.
+import test from 'ava';
+import { ConfigError } from '../../src/config/diagnostics.js';
+import { desiredFromSpec, loadDesired, startDestinationsOf } from '../../src/daemon/desired.js';
+import { serviceName } from '../../src/ipvs/model.js';
+import { fixture, parse } from '../helpers/config.js';
+
+test('the operator\'s keepalived.conf + services/*.conf: one instance driving the sync daemon, one service with three checked real servers', (t) => {
+  const d = loadDesired({ file: fixture('seed', 'multi-line', 'keepalived.conf') });
+  t.deepEqual(d.instances.map((i) => [i.name, i.vrid, i.lvsSyncDaemonInterface]), [['VI_2', 52, 'eth0']]);
+  t.like(d.syncDaemon, { interface: 'eth0', instance: 'VI_2', syncId: 52 });
+  t.deepEqual(d.services.map(serviceName), ['TCP 123.30.175.40:80']);
+  t.deepEqual(d.services[0]!.destinations!.map((x) => [x.address, x.weight]), [['172.16.16.37', 10], ['172.16.16.38', 10], ['172.16.16.39', 10]]);
+  t.deepEqual(d.virtualServers.map((v) => [v.id, serviceName(v.service), v.realServers.length]), [['TCP 123.30.175.40:80', 'TCP 123.30.175.40:80', 3]]);
+  t.deepEqual(d.daemons, [], 'the instance drives the daemon: none runs regardless of state');
+  t.true(d.files.length >= 2, 'the included services file is among the files read');
+  t.is(d.locateVrrp?.('instances[0].interface')?.line, 2, 'a later VRRP refusal can be located at the instance');
+});
+
+test('a configuration lvskit cannot carry throws one ConfigError with every problem at file:line:col', (t) => {
+  const r = parse('vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  track_script {\n    chk\n  }\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\nvirtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n      bind_if eth9\n    }\n  }\n}\n');
+  const error = t.throws(() => loadDesired({ config: r.config, file: 'keepalived.conf' }), { instanceOf: ConfigError });
+  const errors = error!.diagnostics.filter((x) => x.severity === 'error').map((x) => `${x.location.line}: ${x.message.split(':')[0]}`);
+  t.true(errors.some((e) => e.startsWith('5:')), `track_script (its entry, line 5) refused at its line: ${errors.join(' | ')}`);
+  t.true(errors.some((e) => e.startsWith('14:') || e.startsWith('15:')), `bind_if refused at its line: ${errors.join(' | ')}`);
+});
+
+test('a syntax error throws before any conversion', (t) => {
+  const error = t.throws(() => loadDesired({ file: '/nonexistent/lvskit/keepalived.conf' }), { instanceOf: ConfigError });
+  t.regex(error!.message, /nonexistent/);
+});
+
+const spec = {
+  instances: [{ name: 'VI_1', interface: 'eth0', vrid: 51, priority: 150, virtualAddresses: ['10.0.0.100/32'] }],
+  syncDaemon: { interface: 'eth0', instance: 'VI_1', syncId: 51 },
+  services: [{
+    id: '', service: { protocol: 'tcp' as const, address: '10.0.0.100', port: 80 }, scheduler: 'rr' as const, forward: 'dr' as const,
+    realServers: [
+      { address: '10.0.1.1', weight: 10, inhibitOnFailure: true, checkers: [{ kind: 'TCP_CHECK' as const }] },
+      { address: '10.0.1.2', weight: 10, inhibitOnFailure: true, alpha: true, checkers: [{ kind: 'TCP_CHECK' as const }] },
+      { address: '10.0.1.3', weight: 10, alpha: true, checkers: [{ kind: 'TCP_CHECK' as const }] },
+    ],
+  }],
+};
+
+test('a spec written in code: the service named, its settings split from its checks, its start table by the checks\' rules', (t) => {
+  const d = desiredFromSpec(spec);
+  t.is(d.virtualServers[0]!.id, 'TCP 10.0.0.100:80');
+  t.false('scheduler' in d.virtualServers[0]!, 'the IPVS settings are not handed to the health checks');
+  t.like(d.services[0], { scheduler: 'rr', address: '10.0.0.100' });
+  t.deepEqual(d.services[0]!.destinations!.map((x) => [x.address, x.weight]), [['10.0.1.1', 10], ['10.0.1.2', 0]],
+    'alpha holds .2 DOWN (inhibited: weight 0) and .3 DOWN (not inhibited: absent)');
+  t.is(d.instances[0]!.lvsSyncDaemonInterface, 'eth0', 'the driving instance carries the sync daemon interface');
+  t.deepEqual(d.daemons, []);
+});
+
+test('a spec is validated by each library, naming the field', (t) => {
+  t.throws(() => desiredFromSpec({ ...spec, instances: [{ ...spec.instances[0]!, vrid: 300 }] }), { message: /vrid/ });
+  t.throws(() => desiredFromSpec({ services: [{ ...spec.services[0]!, realServers: [{ address: 'nope' }] }] }), { message: /services\[0\]\.realServers\[0\]/ });
+  t.throws(() => desiredFromSpec({ syncDaemon: { interface: 'eth0', instance: 'VI_9', syncId: 1 }, instances: spec.instances }), { message: /VI_9/ });
+});
+
+test('start destinations: the sorry server serves while the quorum is missed', (t) => {
+  const out = startDestinationsOf({
+    id: 'x', service: { protocol: 'tcp', address: '10.0.0.1', port: 80 }, port: 80, quorum: 20, sorryServer: { address: '10.0.9.9' },
+    realServers: [{ address: '10.0.1.1', weight: 10, checkers: [{ kind: 'TCP_CHECK' }] }],
+  });
+  t.deepEqual(out.map((x) => [x.address, x.weight]), [['10.0.9.9', 1]]);
+});
