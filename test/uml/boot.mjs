@@ -23,6 +23,30 @@ export function umlModuleVersions() {
 }
 
 /**
+ * The shared object that lets UML 6.1 start on a host whose XSAVE area is larger than the 832
+ * bytes it knows (AVX-512, AMX: it panics as it starts init, "ptrace set fp regs failed, errno =
+ * 14"); see xstate-shim.c. Compiled with `cc` into build/uml/ when missing or older than its
+ * source; undefined (UML starts without it) when there is no compiler.
+ */
+export function xstateShim(repo) {
+  const source = path.join(repo, 'test', 'uml', 'xstate-shim.c');
+  const shared = path.join(repo, 'build', 'uml', 'xstate-shim.so');
+  try {
+    if (fs.statSync(shared).mtimeMs >= fs.statSync(source).mtimeMs) return shared;
+  } catch { /* not built yet */ }
+  fs.mkdirSync(path.dirname(shared), { recursive: true });
+  const partial = `${shared}.${process.pid}`;
+  try {
+    execFileSync('cc', ['-O2', '-Wall', '-Werror', '-shared', '-fPIC', '-o', partial, source, '-ldl'], { stdio: 'pipe' });
+  } catch (error) {
+    console.error(`# cannot build ${source} (${String(error.stderr ?? error).trim()}); booting UML without it`);
+    return undefined;
+  }
+  fs.renameSync(partial, shared); // atomic: a concurrent boot sees the old file or the new one
+  return shared;
+}
+
+/**
  * Boot UML, run `test/run-tiers.mjs --inside-uml ARGS` as the guest's workload and
  * stream its output to `onOutput`. Resolves with the guest's exit status (undefined if the guest
  * never reported one: crash, timeout) and its full output.
@@ -42,7 +66,9 @@ export async function runInUml({ repo, args = [], script, memMb = 2048, timeoutM
   const cmdline = [`mem=${memMb}M`, 'rootfstype=hostfs', 'rootflags=/', 'rw', `init=${init}`,
     'con=null', 'con0=null,fd:2', `LVSKIT_UML_OUT=${out}`, 'quiet'];
   const consoleLog = fs.openSync(path.join(out, 'console'), 'w');
-  const child = spawn(kernel, cmdline, { stdio: ['ignore', consoleLog, consoleLog], detached: true });
+  const shim = xstateShim(repo);
+  const env = shim ? { ...process.env, LD_PRELOAD: shim } : process.env;
+  const child = spawn(kernel, cmdline, { stdio: ['ignore', consoleLog, consoleLog], detached: true, env });
   fs.closeSync(consoleLog);
 
   const outputFile = path.join(out, 'output');
