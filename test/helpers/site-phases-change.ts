@@ -112,7 +112,11 @@ async function sampleWhile(ctx: ScenarioContext, lb: BalancerName, stop: Promise
   return samples;
 }
 
-/** `services/www.site.test.conf` cut off mid-edit on the master, then a reload: nothing may change. */
+/**
+ * `services/www.site.test.conf` cut off mid-edit on the master, then a reload: nothing may change.
+ * Then the operator's fix (the good file, reloaded, or the daemon started again if it exited), in
+ * the same window: what a bad edit costs includes getting back from it.
+ */
 async function badReload(ctx: ScenarioContext, phase: PhaseRecorder): Promise<void> {
   const { lab, driver } = ctx;
   const active = await master(ctx);
@@ -191,7 +195,7 @@ async function masterRestart(ctx: ScenarioContext, phase: PhaseRecorder): Promis
 export const CHANGE_PHASES: PhaseSpec[] = [
   { id: 'sync', number: '5', title: 'the backup\'s table filled by the sync daemon', run: sync },
   { id: 'reload', number: '6', title: 'reload: a service added, a weight changed', run: reload },
-  { id: 'bad-reload', number: '7', title: 'reload of a broken file', run: badReload },
+  { id: 'bad-reload', number: '7', title: 'reload of a broken file, then of the fixed one', run: badReload },
   { id: 'backup-restart', number: '8', title: 'the backup\'s daemon restarted', run: backupRestart },
   { id: 'master-restart', number: '9', title: 'the master\'s daemon upgrade-restarted', run: masterRestart },
 ];
