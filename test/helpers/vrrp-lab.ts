@@ -59,7 +59,8 @@ export interface VrrpLab {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const byte = (): number => 1 + (randomBytes(1)[0]! % 250);
 
-function decodeFrame(frame: Buffer, atMs: number): Seen | undefined {
+/** One frame off a bridge port: a VRRP advert (v2/v3, IPv4/IPv6), a gratuitous ARP or an unsolicited NA; undefined for anything else. */
+export function decodeFrame(frame: Buffer, atMs: number): Seen | undefined {
   const mac = formatMac(frame.subarray(6, 12));
   const type = frame.readUInt16BE(12);
   try {
