@@ -6,7 +6,7 @@
 //
 // Needs IPVS: on a kernel without it the script runs itself as the workload of the IPVS test
 // kernel (user-mode Linux, test/uml/boot.mjs), in one boot. The scenario is the one of
-// test/ipvs/site-keepalived.test.ts (test/helpers/site-scenario.ts): each implementation runs as
+// test/ipvs/site.test.ts (test/helpers/site-scenario.ts): each implementation runs as
 // both balancers in a lab of its own, and the lab is removed before the next one starts.
 import fs from 'node:fs';
 import os from 'node:os';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import fs from 'node:fs';
 import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
 import { Balancer } from '../daemon/balancer.js';
-import { ControlServer, defaultControlPath, type ControlRequest } from '../daemon/control.js';
+import { ControlError, ControlServer, controlRequest, defaultControlPath, type ControlRequest } from '../daemon/control.js';
 import type { StopMode } from '../daemon/events.js';
 import { enterNetns } from '../native/socket.js';
 import { daemonLogger } from './log.js';
@@ -20,11 +20,33 @@ interface RunOptions {
   logLevel?: string;
   releaseIpvs: boolean;
   vrrpThread: boolean;
+  replace?: boolean;
 }
 
 /** `/run/lvskit/lvskit.sock` → `/run/lvskit/lvskit.EXT`. */
 function beside(control: string, ext: string): string {
   return control.replace(/\.sock$/, '') + ext;
+}
+
+/** Remove the pid file if it is still ours (a successor may have written its own by now). */
+function removePidFile(file: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.rmSync(file);
+  } catch { /* gone */ }
+}
+
+/**
+ * `--replace`: the daemon running on `control` hands over — it stops everything but VRRP, leaves
+ * its restart note, stops VRRP without a priority 0 and answers; this one, already loaded and
+ * validated, resumes its MASTERs at once. No daemon there: an ordinary start.
+ */
+async function handOver(control: string): Promise<void> {
+  try {
+    await controlRequest(control, { command: 'stop', mode: 'restart' });
+  } catch (error) {
+    if (error instanceof ControlError && /no lvskit daemon is running there/.test(error.message)) return;
+    throw error;
+  }
 }
 
 function writePidFile(file: string): void {
@@ -33,7 +55,7 @@ function writePidFile(file: string): void {
 }
 
 /** Open the balancer; a configuration with errors prints each at its file:line:col and exits 1, having touched nothing. */
-async function open(opts: RunOptions, logger: ReturnType<typeof daemonLogger>, control: string): Promise<Balancer | undefined> {
+async function open(opts: RunOptions, logger: Awaited<ReturnType<typeof daemonLogger>>, control: string): Promise<Balancer | undefined> {
   try {
     return await Balancer.open({
       file: opts.file, ...(opts.configId !== undefined ? { configId: opts.configId } : {}), logger,
@@ -52,7 +74,7 @@ async function open(opts: RunOptions, logger: ReturnType<typeof daemonLogger>, c
 async function run(opts: RunOptions): Promise<void> {
   // The whole process joins the namespace first, so the health checks' connections start there too.
   if (opts.netns !== undefined) enterNetns(opts.netns);
-  const logger = daemonLogger({ json: opts.json === true, ...(opts.logLevel ? { level: opts.logLevel } : {}) });
+  const logger = await daemonLogger({ json: opts.json === true, ...(opts.logLevel ? { level: opts.logLevel } : {}) });
   const control = opts.control ?? defaultControlPath(opts.netns);
   const balancer = await open(opts, logger, control);
   if (!balancer) return;
@@ -63,22 +85,28 @@ async function run(opts: RunOptions): Promise<void> {
     stopping ??= balancer.stop(mode).catch((error: Error) => logger.error({ err: error }, `stop failed: ${error.message}`)).finally(done);
     return stopping;
   };
+  let server: ControlServer | undefined;
   const handle = async (request: ControlRequest): Promise<unknown> => {
     switch (request.command) {
       case 'status': return balancer.status();
       case 'reload': return balancer.reload({ dryRun: request.dryRun === true });
-      case 'stop': await stop(request.mode ?? 'graceful'); return { stopped: request.mode ?? 'graceful' };
+      case 'stop':
+        await stop(request.mode ?? 'graceful');
+        // Answered once stopped; the socket is already free for a successor (`lvskit run --replace`).
+        server?.close();
+        return { stopped: request.mode ?? 'graceful' };
       default: throw new Error(`unknown command ${(request as { command?: unknown }).command}`);
     }
   };
-  const server = await ControlServer.listen(control, handle);
+  if (opts.replace) await handOver(control);
+  server = await ControlServer.listen(control, handle);
   process.on('SIGHUP', () => { balancer.reload().catch(() => undefined); });
   process.on('SIGTERM', () => { void stop('graceful'); });
   process.on('SIGINT', () => { void stop('graceful'); });
   try {
     await balancer.start();
   } catch (error) {
-    await server.close();
+    server.close();
     throw error;
   }
   // Then (node's handlers are in place) each MASTER's priority 0 leaves from the signal handler itself.
@@ -86,8 +114,9 @@ async function run(opts: RunOptions): Promise<void> {
   const pidFile = opts.pidFile ?? beside(control, '.pid');
   writePidFile(pidFile);
   await finished;
-  await server.close();
-  fs.rmSync(pidFile, { force: true });
+  server.close();
+  await server.drain(); // the answer to a `stop` request is on its way
+  removePidFile(pidFile);
   logger.flush();
   // Open handles of the kernel clients are closed; anything left (a notify script) is not waited for.
   process.exit(process.exitCode ?? 0);
@@ -105,6 +134,7 @@ export function registerRunCommand(program: Command): void {
     .option('--log-level <level>', 'debug, info, warn or error (default info)')
     .option('--dont-release-ipvs', 'on SIGTERM, leave the IPVS services in the kernel (keepalived\'s option of that name)')
     .option('--no-vrrp-thread', 'run VRRP on the main thread instead of its own worker thread')
+    .option('--replace', 'take over from the daemon running on the control socket: once this one is ready, it stops keeping everything and this one resumes its MASTERs (an upgrade without a failover)')
     .action(async (opts: Omit<RunOptions, 'releaseIpvs'> & { dontReleaseIpvs?: boolean }) => {
       await run({ ...opts, releaseIpvs: opts.dontReleaseIpvs !== true });
     });

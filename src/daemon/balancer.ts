@@ -223,10 +223,17 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
     this.#emit({ source: 'daemon', type: 'stopping', mode });
     await this.#chain.catch(() => undefined);
     const restart = mode === 'restart';
-    if (restart && this.#options.restartFile) await this.#noteMasters(this.#options.restartFile);
-    await this.#vrrp.stop(!restart);
-    await this.#checks?.shutdown(restart ? { omega: false } : {});
-    await this.#autoban?.stop();
+    if (restart) {
+      // The adverts go on until everything else has stopped: the gap a successor must close is as short as can be.
+      await this.#checks?.shutdown({ omega: false });
+      await this.#autoban?.stop();
+      if (this.#options.restartFile) await this.#noteMasters(this.#options.restartFile);
+      await this.#vrrp.stop(false);
+    } else {
+      await this.#vrrp.stop(true);
+      await this.#checks?.shutdown();
+      await this.#autoban?.stop();
+    }
     if (!restart && this.#options.releaseIpvs !== false) {
       await this.#table.release(this.#desired);
       await this.#table.ensureDaemons([], this.#desired.daemons);

@@ -59,6 +59,8 @@ async function prepare(file: string): Promise<void> {
 export class ControlServer {
   private constructor(private readonly server: net.Server, readonly path: string) {}
 
+  readonly #open = new Set<net.Socket>();
+
   static async listen(file: string, handle: (request: ControlRequest) => Promise<unknown>): Promise<ControlServer> {
     await prepare(file);
     const server = net.createServer((socket) => serve(socket, handle));
@@ -72,12 +74,29 @@ export class ControlServer {
       process.umask(umask);
     }
     fs.chmodSync(file, 0o600);
-    return new ControlServer(server, file);
+    const control = new ControlServer(server, file);
+    server.on('connection', (socket) => { control.#open.add(socket); socket.once('close', () => control.#open.delete(socket)); });
+    return control;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  /** Resolves when every request being answered has been answered (or after `timeoutMs`): call before the process exits. */
+  async drain(timeoutMs = 2000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  #closed = false;
+
+  /**
+   * Stop taking requests (one being answered is still answered) and remove the socket: at once,
+   * so that a successor can take the path while this daemon finishes. Idempotent: the path is
+   * removed only the first time (a second close must not remove a successor's socket).
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     try { fs.unlinkSync(this.path); } catch { /* gone already */ }
+    this.server.close();
   }
 }
 

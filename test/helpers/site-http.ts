@@ -3,7 +3,8 @@
 //
 //   node dist/test/helpers/site-http.js server NAME PORT[,PORT...]
 //     answers `GET /` with its NAME and closes (HTTP/1.0, no keep-alive: each request is a new
-//     connection); `GET /hold` answers with its NAME and then echoes every byte until the client closes
+//     connection); `GET /hold` answers with its NAME and then echoes every byte until the client closes;
+//     prints `c SOURCE_ADDRESS MS` for every connection it accepts
 //   node dist/test/helpers/site-http.js traffic HOST PORT INTERVAL_MS TIMEOUT_MS LOCAL_ADDRESS
 //     one request every INTERVAL_MS on a new connection; prints `s SEQ SENT_MS` as it sends and
 //     `r SEQ SENT_MS DONE_MS 1 SERVER` or `r SEQ SENT_MS DONE_MS 0 ERROR` when it ends (CLOCK_MONOTONIC
@@ -25,6 +26,8 @@ function server(name: string, ports: number[]): void {
   let listening = 0;
   for (const port of ports) {
     const srv = net.createServer((socket) => {
+      // Every connection's source: the lab tells a balancer's health check from the clients' requests.
+      console.log(`c ${socket.remoteAddress ?? '?'} ${monoMs().toFixed(1)}`);
       let head = '';
       let held = false;
       socket.on('data', (chunk) => {

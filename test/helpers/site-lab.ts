@@ -133,10 +133,15 @@ export class SiteLab {
     await proc.waitFor((l) => l.text === 'ready', 30_000);
   }
 
-  /** SIGKILLs `rs`'s HTTP server (its ports refuse connections from then on). */
-  async killServer(rs: RealServerName): Promise<void> {
+  /**
+   * SIGKILLs `rs`'s HTTP server (its ports refuse connections from then on); with `afterCheckFrom`,
+   * right after that address (a balancer's health check) next connects to it, so that every daemon
+   * meets the death at the same point of its check cycle.
+   */
+  async killServer(rs: RealServerName, afterCheckFrom?: string): Promise<void> {
     const proc = this.#servers.get(rs);
     if (!proc) return;
+    if (afterCheckFrom !== undefined) await proc.waitFor((l) => l.text.startsWith(`c ${afterCheckFrom} `) || l.text.startsWith(`c ::ffff:${afterCheckFrom} `), 30_000);
     proc.kill('SIGKILL');
     await proc.exited;
   }

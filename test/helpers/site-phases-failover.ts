@@ -27,6 +27,8 @@ async function steady(ctx: ScenarioContext, phase: PhaseRecorder): Promise<void>
 async function masterDies(ctx: ScenarioContext, phase: PhaseRecorder): Promise<void> {
   const { lab, site, traffic } = ctx;
   const bound = masterDownIntervalMs(site, balancerSpec(site, 'lb2').priority);
+  // Right after one of lb1's adverts: every implementation's backup then waits the same Master_Down_Interval.
+  await lab.observer.waitForAdvert('lb1', monoMs(), 10_000);
   const t0 = monoMs();
   await lab.linkDown('lb1');
   // From here on no frame of lb1 reaches the segment (requests sent while `ip` was still running may have got through).
@@ -74,8 +76,9 @@ async function serverDies(ctx: ScenarioContext, phase: PhaseRecorder): Promise<v
   const rs = service.realServers.find((r) => r.name === VICTIM)!;
   const active = await vipHolder(ctx) ?? 'lb1';
   const bound = checkFailBoundMs(service);
+  // Right after the active balancer's check reached it: every implementation then needs its next check and retry to see the death.
+  await lab.killServer(VICTIM, balancerSpec(site, active).address);
   const t0 = monoMs();
-  await lab.killServer(VICTIM);
   const zero = await waitForTable(lab, active, (t) => weightOf(t, service.vip, service.port, rs.address) === 0, bound + 30_000);
   phase.fact('checkBoundMs', bound);
   if (zero !== undefined) phase.fact('weightZeroMs', zero - t0);

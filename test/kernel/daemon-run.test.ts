@@ -146,3 +146,23 @@ ktest('`lvskit stop --restart`, then `lvskit run` again: resumed as MASTER, the 
   t.false(events.some((l) => l.startsWith('Deleted') && l.includes(vip)));
   t.like((await again.status()).instances[0], { state: 'MASTER' });
 });
+
+ktest('`lvskit run --replace` takes over from the running daemon once it is ready: resumed as MASTER, no priority 0, no gap a backup would act on', async (t) => {
+  const { lab, vip, lb1, lb2 } = await site(t);
+  const events = monitorAddresses(t, lab.balancers[0]!.ns);
+  const since = performance.now();
+  const next = startDaemon(t, lab.balancers[0]!.ns, lb1.files, ['--replace'], 'lvskit-run-next');
+  const started = await next.waitFor(logged('daemon', 'started'), 10_000);
+  await lb1.exited;
+  t.is(lb1.child.exitCode, 0);
+  t.deepEqual(started.json!.resumed, ['VI_1']);
+  t.truthy(lb1.lines.find(logged('daemon', 'stopped', (j) => j.mode === 'restart')));
+  await new Promise((r) => setTimeout(r, 2000));
+  const mine = lab.adverts(51, since - 1000).filter((a) => a.src === lab.balancers[0]!.ipv4).map((a) => a.atMs);
+  const gap = Math.max(...mine.slice(1).map((x, i) => x - mine[i]!));
+  t.true(gap < 2000, `the longest pause between lb1's adverts is ${Math.round(gap)} ms (advert interval 1 s, a backup acts after 3.6 s)`);
+  t.is(lab.seen.filter((x) => x.kind === 'vrrp' && x.atMs >= since && x.priority === 0).length, 0, 'no priority 0');
+  t.deepEqual([...lb2.lines, ...next.lines].filter((l) => l.atMs >= since && logged('vrrp', 'transition')(l) && (l.json!.reason !== 'resume')).map((l) => l.text), []);
+  t.false(events.some((l) => l.startsWith('Deleted') && l.includes(vip)));
+  t.like((await next.status()).instances[0], { state: 'MASTER' });
+});
