@@ -35,6 +35,11 @@ export interface HealthChecksOptions<S> extends SchedulerOptions {
 export interface AddOptions {
   /** What the kernel already holds for this service (default: nothing); only the difference is applied. */
   present?: SinkDestination[];
+  /**
+   * Real servers (`address:port`) that start DOWN, as with `alpha`, until their checkers succeed:
+   * a daemon that adopts a table found them DOWN (weight 0, or absent) when its predecessor stopped.
+   */
+  startDown?: ReadonlySet<string>;
 }
 
 export interface ReplaceOptions {
@@ -123,7 +128,10 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
       applied: destinationMap(options.present ?? []), watchers: new Set(),
     };
     this.#vs.set(resolved.id, rt);
-    for (const rs of resolved.realServers) rt.health.set(rs.id, initialHealth(rs.destination.weight, this.#subscribe(rt, rs)));
+    for (const rs of resolved.realServers) {
+      const down = options.startDown?.has(rs.id) === true;
+      rt.health.set(rs.id, initialHealth(rs.destination.weight, this.#subscribe(rt, rs).map((c) => (down ? { ...c, alpha: true } : c))));
+    }
     rt.quorumUp = initialQuorum(resolved.policy, liveWeight(rt.health.values()));
     await this.#sync(rt);
   }

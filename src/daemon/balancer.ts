@@ -4,8 +4,6 @@ import { EventEmitter } from 'node:events';
 import { HEALTH_CHECK_EVENT_NAMES, type HealthCheckEvent } from '../check/events.js';
 import { ipvsSink } from '../check/ipvs-sink.js';
 import { HealthChecks } from '../check/runner.js';
-import type { VirtualServerSpec } from '../check/spec.js';
-import { destinationKey } from '../check/sink.js';
 import { eventStream } from '../event-stream.js';
 import { serviceName, type ServiceKey } from '../ipvs/model.js';
 import { plan } from '../ipvs/plan.js';
@@ -133,7 +131,7 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
     const present = new Map(adopted.services.map((s) => [serviceName(s), s.destinations ?? []]));
     for (const spec of d.virtualServers) {
       const name = serviceName(spec.service);
-      await checks.add(startDown(spec, adopted.presumedDown.get(name)), { present: present.get(name) ?? [] });
+      await checks.add(spec, { present: present.get(name) ?? [], startDown: adopted.presumedDown.get(name) ?? new Set() });
     }
     return ops.length;
   }
@@ -257,15 +255,6 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
     this.#options.logger && logEvent(this.#options.logger, event);
     this.emit('event', event);
   }
-}
-
-/** A spec whose real servers in `down` start DOWN (alpha): they were DOWN when the previous daemon stopped. */
-function startDown(spec: VirtualServerSpec<ServiceKey>, down: Set<string> | undefined): VirtualServerSpec<ServiceKey> {
-  if (!down || down.size === 0) return spec;
-  return {
-    ...spec,
-    realServers: spec.realServers.map((rs) => (down.has(destinationKey({ address: rs.address, port: rs.port ?? spec.port ?? 0 })) ? { ...rs, alpha: true } : rs)),
-  };
 }
 
 export type { HealthCheckEvent };

@@ -233,3 +233,26 @@ test('shutdown while a change is being applied: services without omega keep thei
   await done;
   t.deepEqual(memory.weights('web'), { '172.16.16.37:80': 0, '172.16.16.38:80': 0, '172.16.16.39:80': 10 });
 });
+
+test('startDown: an adopted real server found DOWN stays out (weight 0, no sink op) until its first success', async (t) => {
+  const s = setup();
+  const present = ['172.16.16.37', '172.16.16.38', '172.16.16.39'].map((a) => ({ address: a, port: 80, forward: 'dr' as const, weight: a.endsWith('38') ? 0 : 10 }));
+  s.board.up.set('172.16.16.38', false);
+  await s.hc.add(site('web'), { present, startDown: new Set(['172.16.16.38:80']) });
+  t.deepEqual(s.sink.log, [], 'the kernel already holds what health says: nothing to do');
+  t.false(s.hc.status().virtualServers[0]!.realServers[1]!.up);
+  s.board.up.set('172.16.16.38', true);
+  await s.clock.advance(7000);
+  await s.hc.settled();
+  t.deepEqual(s.sink.log.map((l) => [l.op, l.destination, l.weight]), [['set-weight', '172.16.16.38:80', 10]]);
+});
+
+test('shutdown({ omega: false }): a daemon stopping for a restart leaves even an omega service as it is', async (t) => {
+  const s = setup();
+  await s.hc.add(site('web', { omega: true }));
+  const before = s.sink.log.length;
+  await s.hc.shutdown({ omega: false });
+  t.is(s.sink.log.length, before);
+  t.is(Object.keys(s.sink.weights('web')).length, 3);
+  t.false(s.events.some((e) => e.type === 'real-server' || e.type === 'quorum'), 'no DOWN, no quorum lost');
+});
