@@ -1,29 +1,29 @@
 // layer: example (an embedder's program)
 // job: a small load-balancer daemon that embeds lvskit's Balancer: one VRRP instance and one DR service whose real servers are
-//      health-checked, defined in code; events logged; SIGHUP re-reads the real servers from the environment, SIGTERM stops.
+//      health-checked, defined in code from the program's own settings file; events logged; SIGHUP re-reads it, SIGTERM stops.
 //
-//   LB_INTERFACE=eth0 LB_VIP=10.0.0.100 LB_PRIORITY=150 LB_REAL_SERVERS=10.0.1.1,10.0.1.2 node dist/examples/balancer.js
+//   node dist/examples/balancer.js settings.json
+//   settings.json: { "interface": "eth0", "vip": "10.0.0.100", "priority": 150, "port": 80, "realServers": ["10.0.1.1", "10.0.1.2"] }
+import fs from 'node:fs';
 import { Balancer, daemon, type BalancerSpec } from 'lvskit';
 
-/** Settings from the environment (a real program would read its own configuration format). */
-function settings(env: NodeJS.ProcessEnv): { iface: string; vip: string; priority: number; realServers: string[]; port: number } {
-  const realServers = (env.LB_REAL_SERVERS ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (!env.LB_VIP || realServers.length === 0) throw new Error('set LB_VIP and LB_REAL_SERVERS (comma-separated addresses)');
-  return {
-    iface: env.LB_INTERFACE ?? 'eth0', vip: env.LB_VIP, priority: Number(env.LB_PRIORITY ?? 100),
-    realServers, port: Number(env.LB_PORT ?? 80),
-  };
+/** The program's own settings (here a small JSON file; lvskit does not care where they come from). */
+interface Settings { interface: string; vip: string; priority: number; port: number; realServers: string[]; netns?: string }
+
+function readSettings(file: string): Settings {
+  const s = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Settings>;
+  if (!s.vip || !Array.isArray(s.realServers) || s.realServers.length === 0) throw new Error(`${file}: needs "vip" and "realServers"`);
+  return { interface: s.interface ?? 'eth0', vip: s.vip, priority: s.priority ?? 100, port: s.port ?? 80, realServers: s.realServers, ...(s.netns ? { netns: s.netns } : {}) };
 }
 
 /** The whole balancer as data: what keepalived.conf would say, in lvskit's own types. */
-export function balancerSpec(env: NodeJS.ProcessEnv): BalancerSpec {
-  const s = settings(env);
+export function balancerSpec(s: Settings): BalancerSpec {
   return {
     instances: [{
-      name: 'web', interface: s.iface, vrid: 51, priority: s.priority, advertIntervalMs: 1000,
-      virtualAddresses: [{ address: `${s.vip}/32`, dev: s.iface, label: `${s.iface}:1` }],
+      name: 'web', interface: s.interface, vrid: 51, priority: s.priority, advertIntervalMs: 1000,
+      virtualAddresses: [{ address: `${s.vip}/32`, dev: s.interface, label: `${s.interface}:1` }],
     }],
-    syncDaemon: { interface: s.iface, instance: 'web', syncId: 51 },
+    syncDaemon: { interface: s.interface, instance: 'web', syncId: 51 },
     services: [{
       id: 'web', service: { protocol: 'tcp', address: s.vip, port: s.port }, scheduler: 'rr', forward: 'dr', delayLoopMs: 2000,
       realServers: s.realServers.map((address) => ({
@@ -33,8 +33,9 @@ export function balancerSpec(env: NodeJS.ProcessEnv): BalancerSpec {
   };
 }
 
-async function main(): Promise<void> {
-  const balancer = await Balancer.open({ spec: balancerSpec(process.env), ...(process.env.LB_NETNS ? { netns: process.env.LB_NETNS } : {}) });
+async function main(file: string): Promise<void> {
+  const first = readSettings(file);
+  const balancer = await Balancer.open({ spec: balancerSpec(first), ...(first.netns ? { netns: first.netns } : {}) });
   const events = (async () => {
     for await (const event of balancer.events()) {
       const line = daemon.describeEvent(event);
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     }
   })();
   process.on('SIGHUP', () => {
-    balancer.reload({ source: { spec: balancerSpec(process.env) } })
+    Promise.resolve().then(() => balancer.reload({ source: { spec: balancerSpec(readSettings(file)) } }))
       .then((r) => console.log(JSON.stringify({ level: 'info', message: daemon.reloadSummary(r) })))
       .catch((error: Error) => console.log(JSON.stringify({ level: 'error', message: `reload refused: ${error.message}` })));
   });
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1]?.endsWith('balancer.js')) {
-  main().catch((error: Error) => {
+  main(process.argv[2] ?? 'settings.json').catch((error: Error) => {
     console.error(`balancer: ${error.message}`);
     process.exit(1);
   });
