@@ -73,7 +73,9 @@ export function reloadSummary(r: ReloadResult): string {
   const v = r.vrrp;
   const parts = [
     `VRRP ${v.added.length} added, ${v.removed.length} removed, ${v.changed.length} changed in place, ${v.replaced.length} replaced, ${v.unchanged.length} unchanged`,
-    `IPVS ${r.ipvs.length + r.checkOps} operation${r.ipvs.length + r.checkOps === 1 ? '' : 's'}`,
+    r.dryRun
+      ? `IPVS ${r.ipvs.length} operation${r.ipvs.length === 1 ? '' : 's'} planned${r.checks.changed.length > 0 ? ` (then the real-server changes below)` : ''}`
+      : `IPVS ${r.ipvs.length + r.checkOps} operation${r.ipvs.length + r.checkOps === 1 ? '' : 's'}`,
     `checks ${r.checks.added.length} added, ${r.checks.removed.length} removed, ${r.checks.changed.length} changed, ${r.checks.unchanged} unchanged`,
     `autoban ${r.autoban}`,
   ];
