@@ -100,6 +100,12 @@ async function run(opts: RunOptions): Promise<void> {
   };
   if (opts.replace) await handOver(control);
   server = await ControlServer.listen(control, handle);
+  balancer.on('event', (e) => {
+    if (e.source === 'daemon' && e.type === 'error' && e.fatal) {
+      process.exitCode = 1; // a supervisor (systemd's Restart=on-failure) starts it again
+      void stop('graceful');
+    }
+  });
   process.on('SIGHUP', () => { balancer.reload().catch(() => undefined); });
   process.on('SIGTERM', () => { void stop('graceful'); });
   process.on('SIGINT', () => { void stop('graceful'); });

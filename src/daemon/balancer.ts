@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { HEALTH_CHECK_EVENT_NAMES, type HealthCheckEvent } from '../check/events.js';
 import { ipvsSink } from '../check/ipvs-sink.js';
 import { HealthChecks } from '../check/runner.js';
+import type { Diagnostic } from '../config/diagnostics.js';
 import { eventStream } from '../event-stream.js';
 import { serviceName, type ServiceKey } from '../ipvs/model.js';
 import { plan } from '../ipvs/plan.js';
@@ -60,6 +61,7 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
   #reloads = 0;
   #reloadFailures = 0;
   #state: 'open' | 'running' | 'stopping' | 'stopped' = 'open';
+  #starting?: Promise<void>;
 
   private constructor(options: BalancerOptions, desired: DesiredState, vrrp: VrrpHost) {
     super();
@@ -68,7 +70,7 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
     this.#vrrp = vrrp;
     this.#table = new IpvsTable(options.netns);
     vrrp.on('event', (e) => this.#emit({ source: 'vrrp', ...e }));
-    vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error }));
+    vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error, fatal: true }));
   }
 
   /** Read and validate the configuration, open the VRRP side (sockets, links checked). Nothing in the kernel changes. */
@@ -96,8 +98,13 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
    * (matching services and real servers kept as they are), lvs_timeouts and always-on sync daemons
    * set, the health checks and the autoban started, then every other VRRP instance.
    */
-  async start(): Promise<void> {
-    if (this.#state !== 'open') throw new Error(`the balancer is ${this.#state}`);
+  start(): Promise<void> {
+    if (this.#state !== 'open' || this.#starting) return Promise.reject(new Error(`the balancer is ${this.#starting ? 'starting' : this.#state}`));
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const began = performance.now();
     const d = this.#desired;
     const resume = this.#options.restartFile ? takeRestartNote(this.#options.restartFile, d.instances) : [];
@@ -112,6 +119,7 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
     }
     if (autoban) await this.#startAutoban(autoban);
     if (resume.length === 0) await this.#vrrp.start([]);
+    if (this.#state !== 'open') return; // stopped while starting
     this.#state = 'running';
     this.#startedAtMs = Date.now();
     this.#emit({ source: 'daemon', type: 'started', pid: process.pid, config: d.source, instances: d.instances.map((i) => i.name),
@@ -177,8 +185,8 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
       return result;
     } catch (error) {
       if (!options.dryRun) this.#reloadFailures++;
-      const diagnostics = (error as { diagnostics?: BalancerEvent[] }).diagnostics;
-      this.#emit({ source: 'daemon', type: 'reload-failed', error: error as Error, ...(diagnostics ? { diagnostics: diagnostics as never } : {}) });
+      const diagnostics = (error as { diagnostics?: readonly Diagnostic[] }).diagnostics;
+      this.#emit({ source: 'daemon', type: 'reload-failed', error: error as Error, ...(diagnostics ? { diagnostics } : {}) });
       throw error;
     }
   }
@@ -219,6 +227,7 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
     this.#emit({ source: 'daemon', type: 'stopping', mode });
+    await this.#starting?.catch(() => undefined);
     await this.#chain.catch(() => undefined);
     const restart = mode === 'restart';
     if (restart) {

@@ -44,7 +44,8 @@ export type DaemonEvent =
   | { type: 'ipvs-applied'; ops: Op[]; reason: 'start' | 'reload' }
   | { type: 'stopping'; mode: StopMode }
   | { type: 'stopped'; mode: StopMode }
-  | { type: 'error'; message: string; error?: Error };
+  /** `fatal`: the balancer cannot go on (its VRRP thread died): stop it. */
+  | { type: 'error'; message: string; error?: Error; fatal?: boolean };
 
 /** An autoban event: a decision of the policy, a full round, or a failure. */
 export type AutobanBalancerEvent = AutobanEvent | ({ type: 'round' } & Omit<AutobanRound, 'observations'> & { observations: number })

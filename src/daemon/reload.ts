@@ -72,11 +72,34 @@ export async function reloadBalancer(parts: BalancerParts, source: ConfigSource,
   if (result.timeouts) await parts.table.setTimeouts(after);
   if (result.daemons) await parts.table.ensureDaemons(after.daemons, before.daemons);
   if (autobanChange !== 'unchanged') {
-    await parts.autoban?.stop();
-    await parts.setAutoban(after.autoban ? await AutobanSide.open(after.autoban, parts.netns) : undefined);
+    try {
+      await replaceAutoban(parts, before, after);
+    } catch (error) {
+      parts.setDesired({ ...after, ...(before.autoban ? { autoban: before.autoban } : {}) }); // everything else is applied
+      throw error;
+    }
   }
   parts.setDesired(after);
   return { ...result, durationMs: performance.now() - began };
+}
+
+/**
+ * The autoban with its new settings. Its sources hold sockets the new one needs, so the old one
+ * stops first; if the new one cannot open (a set of the wrong family, say), the old one runs again
+ * and the reload reports why.
+ */
+async function replaceAutoban(parts: BalancerParts, before: DesiredState, after: DesiredState): Promise<void> {
+  await parts.autoban?.stop();
+  if (!after.autoban) {
+    await parts.setAutoban(undefined);
+    return;
+  }
+  try {
+    await parts.setAutoban(await AutobanSide.open(after.autoban, parts.netns));
+  } catch (error) {
+    await parts.setAutoban(before.autoban ? await AutobanSide.open(before.autoban, parts.netns) : undefined);
+    throw new Error(`the autoban keeps its previous settings: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** IPVS services and the checks that own their real servers; returns the checks' IPVS operations. */
