@@ -86,8 +86,7 @@ ktest('status, then a reload of both balancers by SIGHUP that lowers the master\
   lb2.files.write('keepalived.conf', conf({ priority: 100, vips: [vip, vip2] }));
   lb1.child.kill('SIGHUP');
   lb2.child.kill('SIGHUP');
-  const reloaded = await lb1.waitFor(logged('daemon', 'reloaded'), 10_000);
-  await lb2.waitFor(logged('daemon', 'reloaded'), 10_000);
+  const [reloaded] = await Promise.all([lb1.waitFor(logged('daemon', 'reloaded'), 10_000, true), lb2.waitFor(logged('daemon', 'reloaded'), 10_000, true)]);
   t.deepEqual((reloaded.json!.result as { vrrp: { changed: unknown } }).vrrp.changed, [{ name: 'VI_1', fields: ['priority', 'vips'] }]);
   await lab.waitFor((x) => x.kind === 'garp' && x.address === vip2, 5000, since);
   await new Promise((r) => setTimeout(r, 2500)); // adverts at the new priority reach the backup
