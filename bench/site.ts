@@ -1,7 +1,7 @@
 // layer: benchmarks
-// job: the operator's site end to end, once per implementation available (keepalived today, lvskit once its driver exists): failed requests, requests and outage per phase, side by side.
+// job: the operator's site end to end, with keepalived and with lvskit as both balancers: failed requests, requests and outage per phase, side by side.
 //
-//   npm run bench:site                      (= npx tsc && node dist/bench/site.js)
+//   npm run bench:site [-- --update-docs]   (= npx tsc && node dist/bench/site.js; the table into docs/benchmarks.md)
 //   node dist/bench/site.js --only keepalived
 //
 // Needs IPVS: on a kernel without it the script runs itself as the workload of the IPVS test
@@ -18,7 +18,7 @@ import { lvskitImplementation } from '../test/helpers/site-lvskit.js';
 import { Cleanup } from '../test/helpers/site-procs.js';
 import { checksReport, failuresTable } from '../test/helpers/site-report.js';
 import { runSiteScenario, TRAFFIC, type SiteResults } from '../test/helpers/site-scenario.js';
-import { repo } from './report.js';
+import { repo, updateDocs } from './report.js';
 
 const IMPLEMENTATIONS: readonly Implementation[] = [keepalivedImplementation, lvskitImplementation];
 
@@ -61,11 +61,14 @@ async function main(): Promise<void> {
   }
   const release = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   const kernel = process.env['LVSKIT_UML_OUT'] ? `user-mode Linux ${release}` : `Linux ${release}`;
-  console.log(`\n${failuresTable(runs)}\n`);
-  for (const s of skipped) console.log(`not run: ${s}`);
-  console.log(`\nOne run each, measured ${new Date().toISOString().slice(0, 10)} in ${kernel} (${os.cpus().length} CPU), Node ${process.version}; `
+  const table = failuresTable(runs);
+  const footer = `One run each, measured ${new Date().toISOString().slice(0, 10)} in ${kernel} (${os.cpus().length} CPU), Node ${process.version}; `
     + `the client sends a request on a new connection every ${TRAFFIC.intervalMs} ms (each given ${TRAFFIC.timeoutMs} ms); a phase's window runs from its start to the next one's; `
-    + 'outage = the longest time new requests kept failing; command: `npm run bench:site`.\n');
+    + 'outage = the longest time new requests kept failing; command: `npm run bench:site -- --update-docs`.';
+  console.log(`\n${table}\n`);
+  for (const s of skipped) console.log(`not run: ${s}`);
+  console.log(`\n${footer}\n`);
+  if (args.includes('--update-docs') && skipped.length === 0) updateDocs('site', `${table}\n\n${footer}`);
   for (const run of runs) console.log(`${checksReport(run)}\n`);
   if (runs.length === 0) process.exitCode = 1;
 }
