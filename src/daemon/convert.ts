@@ -37,7 +37,7 @@ export interface ConfigConversion {
 /** The conversions of one model (each validated by its library unless `validate: false`). */
 export function convertConfig(config: KeepalivedConfig, options: HealthCheckConvertOptions = {}): ConfigConversion {
   const vrrp = convertVrrp(config, options);
-  const ipvs = convertIpvs(config, options);
+  const ipvs = convertIpvs(config, { ...(options.validate !== undefined ? { validate: options.validate } : {}), ...(options.memo ? { memo: options.memo } : {}) });
   const checks = convertHealthChecks(config, options);
   const autoban = autobanSettings(config);
   const seen = new Set<string>();

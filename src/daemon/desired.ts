@@ -15,6 +15,7 @@ import { validateServices } from '../ipvs/validate.js';
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
 import { convertConfig, passwdLookup, syncDaemonOf, type AutobanSettings, type SyncDaemonSettings } from './convert.js';
+import type { ConversionMemo } from './convert/common.js';
 
 /** A virtual service written in code: its health-checked real servers (src/check's spec) and its IPVS settings. */
 export interface BalancedService extends VirtualServerSpec<ServiceKey>, Partial<ServiceSettings> {}
@@ -59,6 +60,8 @@ export interface DesiredState {
   warnings: Diagnostic[];
   /** Where a VRRP field (`instances[0].interface`) was written, for refusals found later (a missing link). */
   locateVrrp?: (field: string) => SourceLocation | undefined;
+  /** The conversion's per-service results, for the next load of the same file (a reload converts only what changed). */
+  memo?: { checks: ConversionMemo<VirtualServerSpec<ServiceKey>>; ipvs: ConversionMemo<VirtualService> };
 }
 
 /** Where a balancer's configuration comes from. */
@@ -86,7 +89,7 @@ function readText(file: string): string {
  * ConfigError holding every diagnostic at its `file:line:col`. A spec is validated by each library
  * and throws its field-named error. Nothing here touches the kernel.
  */
-export function loadDesired(source: ConfigSource): DesiredState {
+export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 'memo'>): DesiredState {
   if ('spec' in source) return desiredFromSpec(source.spec);
   let config: KeepalivedConfig;
   let files: string[];
@@ -104,7 +107,7 @@ export function loadDesired(source: ConfigSource): DesiredState {
     file = source.file;
   }
   const users = passwdLookup(readText('/etc/passwd'), readText('/etc/group'));
-  const c = convertConfig(config, { users });
+  const c = convertConfig(config, { users, memo: previous?.memo ?? {} });
   const all = [...diagnostics, ...c.diagnostics];
   if (!c.ok) throw new ConfigError(all);
   return {
@@ -114,7 +117,7 @@ export function loadDesired(source: ConfigSource): DesiredState {
     ...(c.ipvs.timeouts ? { timeouts: c.ipvs.timeouts } : {}), flush: c.ipvs.flush,
     ...(c.ipvs.flushOnStop ? { flushOnStop: c.ipvs.flushOnStop } : {}),
     ...(c.autoban.settings ? { autoban: c.autoban.settings } : {}),
-    warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => c.vrrp.locate(field),
+    warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => c.vrrp.locate(field), memo: { checks: c.checks.memo, ipvs: c.ipvs.memo },
   };
 }
 

@@ -42,7 +42,19 @@ function serviceChanges(a: VirtualServerSpec<ServiceKey>, b: VirtualServerSpec<S
   return out;
 }
 
-/** Health-checked services by id: added, removed, changed (what), unchanged. */
+/** Each spec's canonical text, made once per object: a reload compares the running specs (made at the previous load) with the new ones. */
+const specKeys = new WeakMap<object, string>();
+
+function specKey(spec: VirtualServerSpec<ServiceKey>): string {
+  let key = specKeys.get(spec);
+  if (key === undefined) {
+    key = canonicalJson(spec);
+    specKeys.set(spec, key);
+  }
+  return key;
+}
+
+/** Health-checked services by id: added, removed, changed (what), unchanged (the same canonical text: nothing more is compared). */
 export function diffChecks(before: readonly VirtualServerSpec<ServiceKey>[], after: readonly VirtualServerSpec<ServiceKey>[]): ChecksReload {
   const had = new Map(before.map((v) => [v.id, v]));
   const out: ChecksReload = { added: [], removed: [], changed: [], unchanged: 0 };
@@ -50,6 +62,7 @@ export function diffChecks(before: readonly VirtualServerSpec<ServiceKey>[], aft
     const h = had.get(v.id);
     had.delete(v.id);
     if (!h) out.added.push(v.id);
+    else if (specKey(h) === specKey(v)) out.unchanged++;
     else {
       const changes = serviceChanges(h, v);
       if (changes.length === 0) out.unchanged++;

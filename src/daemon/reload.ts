@@ -1,12 +1,14 @@
 // layer: daemon (composition)
-// job: a reload as a difference: read and validate the new configuration, then VRRP in place, the IPVS services against a fresh dump, the health checks kept or replaced, the autoban — or, dry, only the plan.
+// job: a reload as a difference: read and validate the new configuration, then VRRP in place, the IPVS services, the checks of changed services, the drift pass against a fresh dump, the autoban — or, dry, only the plan.
+import { sinkDestinations } from '../check/ipvs-sink.js';
 import type { HealthChecks } from '../check/runner.js';
+import type { SinkDestination } from '../check/sink.js';
+import type { VirtualServerSpec } from '../check/spec.js';
 import { serviceName, type ServiceKey } from '../ipvs/model.js';
-import { plan } from '../ipvs/plan.js';
 import { autobanKey, AutobanSide } from './autoban-side.js';
 import { checksByService, loadDesired, type ConfigSource, type DesiredState } from './desired.js';
 import type { ReloadResult } from './events.js';
-import { IpvsTable, ownership, presentByService, reloadTable } from './ipvs-table.js';
+import { IpvsTable, presentByService, serviceOps, type ServicePlan } from './ipvs-table.js';
 import { locatedConfigError } from './located.js';
 import { diffChecks, sameJson } from './reload-diff.js';
 import { diffInstances, summarizeDiff, type VrrpReconfigureResult } from '../vrrp/reconfigure.js';
@@ -27,14 +29,6 @@ export interface BalancerParts {
   setAutoban(side: AutobanSide | undefined): Promise<void>;
 }
 
-/** The reload's IPVS plan from a fresh dump: services added, edited (settings), deleted; kept services' real servers left to the checks. */
-async function ipvsPlan(table: IpvsTable, before: DesiredState, after: DesiredState): Promise<{ ops: ReturnType<typeof plan>; current: Awaited<ReturnType<IpvsTable['dump']>> }> {
-  const needed = before.services.length + after.services.length > 0 || after.flush;
-  if (!needed) return { ops: [], current: [] };
-  const current = await table.dump();
-  return { ops: plan(current, reloadTable(current, before, after), { owns: ownership(before, after) }), current };
-}
-
 /** What VRRP would do (a dry run): the runner's own classification of the resolved instances. */
 function vrrpDiff(before: DesiredState, after: DesiredState): VrrpReconfigureResult {
   const resolved = (d: DesiredState) => (d.instances.length > 0 ? validateVrrpConfig(d.instances, d.syncGroups).instances : []);
@@ -43,23 +37,27 @@ function vrrpDiff(before: DesiredState, after: DesiredState): VrrpReconfigureRes
 
 /**
  * Reload `parts` to `source`. The new configuration is read and validated whole first; VRRP
- * checks it against the live links before anything changes (a refusal changes nothing). Then, in
- * order: VRRP instances in place; health checks of services that go are stopped; the IPVS plan
- * (services added with their start real servers, settings edited, services removed; drift against
- * the fresh dump repaired); checks of kept services told what the kernel holds and given their new
- * spec (unchanged ones do nothing, changed ones apply only their difference); new services'
- * checks started; timeouts, always-on daemons, autoban.
+ * checks it against the live links before anything changes (a refusal changes nothing). Then the
+ * changes, the shortest way to the kernel first: VRRP instances in place; the services' operations
+ * against the kernel's service list (added with their start real servers, settings edited, removed,
+ * a declared one deleted behind our back created again); the checks of removed services stopped,
+ * of new ones started, of changed ones given their new spec with the kernel's real servers of that
+ * service (only their difference is applied). Unchanged services are not touched on that path.
+ * Then the drift pass: one full dump, and every other service's real servers put back to what its
+ * checks say (edited or deleted by hand). Then timeouts, always-on daemons, the autoban.
  */
 export async function reloadBalancer(parts: BalancerParts, source: ConfigSource, dryRun: boolean): Promise<ReloadResult> {
   const began = performance.now();
   const before = parts.desired;
-  const after = loadDesired(source);
+  const after = loadDesired(source, before);
   const checks = diffChecks(before.virtualServers, after.virtualServers);
-  const { ops, current } = await ipvsPlan(parts.table, before, after);
+  const usesIpvs = before.services.length + after.services.length > 0 || after.flush;
+  const current = usesIpvs ? await parts.table.services() : [];
+  const services = serviceOps(current, before, after);
   const autobanChange = autobanKey(before.autoban) === autobanKey(after.autoban) ? 'unchanged'
     : !before.autoban ? 'started' : !after.autoban ? 'stopped' : 'restarted';
   const result: ReloadResult = {
-    dryRun, vrrp: vrrpDiff(before, after), ipvs: ops, checks, checkOps: 0, autoban: autobanChange,
+    dryRun, vrrp: vrrpDiff(before, after), ipvs: services.ops, checks, checkOps: 0, autoban: autobanChange,
     timeouts: !sameJson(before.timeouts, after.timeouts), daemons: !sameJson(before.daemons, after.daemons), warnings: after.warnings, durationMs: 0,
   };
   if (dryRun) return { ...result, durationMs: performance.now() - began };
@@ -68,7 +66,7 @@ export async function reloadBalancer(parts: BalancerParts, source: ConfigSource,
   } catch (error) {
     throw locatedConfigError(after, error);
   }
-  result.checkOps = await applyIpvsAndChecks(parts, before, after, ops, current);
+  result.checkOps = await applyIpvsAndChecks(parts, before, after, services, new Set(checks.changed.map((c) => c.id)));
   if (result.timeouts) await parts.table.setTimeouts(after);
   if (result.daemons) await parts.table.ensureDaemons(after.daemons, before.daemons);
   if (autobanChange !== 'unchanged') {
@@ -103,12 +101,11 @@ async function replaceAutoban(parts: BalancerParts, before: DesiredState, after:
 }
 
 /** IPVS services and the checks that own their real servers; returns the checks' IPVS operations. */
-async function applyIpvsAndChecks(parts: BalancerParts, before: DesiredState, after: DesiredState,
-  ops: ReturnType<typeof plan>, current: Awaited<ReturnType<IpvsTable['dump']>>): Promise<number> {
+async function applyIpvsAndChecks(parts: BalancerParts, before: DesiredState, after: DesiredState, services: ServicePlan, changed: ReadonlySet<string>): Promise<number> {
   const had = checksByService(before);
   const wanted = checksByService(after);
   if (had.size === 0 && wanted.size === 0) {
-    await parts.table.applyAll(ops);
+    await parts.table.applyAll(services.ops);
     return 0;
   }
   const checks = parts.checks();
@@ -117,17 +114,22 @@ async function applyIpvsAndChecks(parts: BalancerParts, before: DesiredState, af
   checks.on('applied', count);
   try {
     for (const [name, spec] of had) if (!wanted.has(name)) await checks.remove(spec.id);
-    await parts.table.applyAll(ops);
-    const present = presentByService(current);
-    const added = new Map(ops.filter((o) => o.kind === 'add-service').map((o) => [serviceName(o.service), true]));
+    await parts.table.applyAll(services.ops);
+    const kernelOf = async (name: string, spec: VirtualServerSpec<ServiceKey>): Promise<SinkDestination[]> =>
+      (services.recreated.has(name) ? [] : sinkDestinations(await parts.table.client.listDestinations(spec.service)));
     for (const [name, spec] of wanted) {
       if (!had.has(name)) {
-        const start = after.services.find((s) => serviceName(s) === name)?.destinations ?? [];
+        const start = services.adopted.has(name) ? await kernelOf(name, spec) : after.services.find((s) => serviceName(s) === name)?.destinations ?? [];
         await checks.add(spec, { present: start });
-        continue;
+      } else if (changed.has(spec.id) || services.recreated.has(name)) {
+        await checks.replace(spec, { present: await kernelOf(name, spec) });
       }
-      // The kernel's real servers as they are now (drift included), then the new spec: only the difference is applied.
-      await checks.replace(spec, { present: added.has(name) ? [] : present.get(name) ?? [] });
+    }
+    await checks.settled();
+    // The drift pass, off the changes' path: every other service's real servers as the kernel holds them now.
+    const present = presentByService(await parts.table.dump());
+    for (const [name, spec] of wanted) {
+      if (had.has(name) && !changed.has(spec.id) && !services.recreated.has(name)) await checks.reconcile(spec.id, present.get(name) ?? []);
     }
     await checks.settled();
   } finally {

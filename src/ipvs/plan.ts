@@ -31,7 +31,8 @@ export interface PlanOptions {
   owns?: Ownership;
 }
 
-function settingsOf(svc: ServiceSettings): ServiceSettings {
+/** Only a service's settings (scheduler, flags, persistence, one-packet), from a desired or a kernel entry. */
+export function settingsOf(svc: ServiceSettings): ServiceSettings {
   const s: ServiceSettings = { scheduler: svc.scheduler };
   if (svc.schedulerFlags && svc.schedulerFlags.length > 0) s.schedulerFlags = svc.schedulerFlags;
   if (svc.persistence) s.persistence = svc.persistence;

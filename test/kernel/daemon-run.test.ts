@@ -34,12 +34,22 @@ ${o.extra ?? ''}}
 `;
 }
 
-/** `ip monitor address` in `ns` for the rest of the test: the lines it printed. */
-function monitorAddresses(t: { teardown(fn: () => void): void }, ns: Netns): string[] {
+/**
+ * `ip monitor address` in `ns` for the rest of the test: the lines it printed. Resolves once it is
+ * listening (it has seen a marker address come and go on lo), so no event after that is missed.
+ */
+async function monitorAddresses(t: { teardown(fn: () => void): void }, ns: Netns): Promise<string[]> {
   const lines: string[] = [];
   const child = spawn('ip', ['-n', ns.name, 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
   child.stdout.setEncoding('utf8').on('data', (d: string) => lines.push(...d.split('\n').filter((l) => l !== '')));
   t.teardown(() => { child.kill('SIGKILL'); });
+  for (let tries = 0; !lines.some((l) => l.includes('127.255.0.9')); tries++) {
+    if (tries === 50) throw new Error('ip monitor address did not start');
+    await ns.ip('addr', 'add', '127.255.0.9/32', 'dev', 'lo');
+    await ns.ip('addr', 'del', '127.255.0.9/32', 'dev', 'lo');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  lines.length = 0;
   return lines;
 }
 
@@ -78,7 +88,7 @@ ktest('status, then a reload of both balancers by SIGHUP that lowers the master\
   const s = await lb1.status();
   t.like(s.instances[0], { name: 'VI_1', state: 'MASTER', priority: 150, vips: [`${vip}/32`] });
   t.like((await lb2.status()).instances[0], { state: 'BACKUP', master: { priority: 150 } });
-  const events = monitorAddresses(t, lab.balancers[0]!.ns);
+  const events = await monitorAddresses(t, lab.balancers[0]!.ns);
   const vip2 = `${lab.net4}.101`;
   const since = performance.now();
   // Both balancers, as the runbook says: a backup drops adverts whose VIP list is not its own (RFC 3768 §7.1).
@@ -129,7 +139,7 @@ ktest('SIGTERM: priority 0 on the wire, the VIP released, the backup takes over 
 
 ktest('`lvskit stop --restart`, then `lvskit run` again: resumed as MASTER, the backup never moves, the VIP never leaves', async (t) => {
   const { lab, vip, lb1, lb2 } = await site(t);
-  const events = monitorAddresses(t, lab.balancers[0]!.ns);
+  const events = await monitorAddresses(t, lab.balancers[0]!.ns);
   const since = performance.now();
   const stop = await lb1.cli('stop', '--restart');
   t.is(stop.code, 0, stop.stderr);
@@ -148,7 +158,7 @@ ktest('`lvskit stop --restart`, then `lvskit run` again: resumed as MASTER, the 
 
 ktest('`lvskit run --replace` takes over from the running daemon once it is ready: resumed as MASTER, no priority 0, no gap a backup would act on', async (t) => {
   const { lab, vip, lb1, lb2 } = await site(t);
-  const events = monitorAddresses(t, lab.balancers[0]!.ns);
+  const events = await monitorAddresses(t, lab.balancers[0]!.ns);
   const since = performance.now();
   const next = startDaemon(t, lab.balancers[0]!.ns, lb1.files, ['--replace'], 'lvskit-run-next');
   const started = await next.waitFor(logged('daemon', 'started'), 10_000);

@@ -68,3 +68,30 @@ test('start destinations: the sorry server serves while the quorum is missed', (
   });
   t.deepEqual(out.map((x) => [x.address, x.weight]), [['10.0.9.9', 1]]);
 });
+
+test('a reload converts only what changed: unchanged services are the same objects; a changed global, or SSL_GET, converts again', (t) => {
+  const vs = (port: number, weight = 10, check = 'TCP_CHECK {\n      connect_timeout 3\n    }') =>
+    `virtual_server 10.0.0.1 ${port} {\n  lb_algo rr\n  lb_kind DR\n  protocol TCP\n  real_server 10.0.1.1 ${port} {\n    weight ${weight}\n    ${check}\n  }\n}\n`;
+  const load = (text: string, previous?: Parameters<typeof loadDesired>[1]) => loadDesired({ config: parse(text).config, file: 'keepalived.conf' }, previous);
+  const first = load(vs(80) + vs(81) + vs(82));
+  const same = load(vs(80) + vs(81) + vs(82), first);
+  t.true(same.virtualServers.every((v, i) => v === first.virtualServers[i]), 'the same text: the same specs');
+  const changed = load(vs(80) + vs(81, 20) + vs(82), same);
+  t.deepEqual(changed.virtualServers.map((v, i) => v === same.virtualServers[i]), [true, false, true]);
+  t.is(changed.services[1]!.destinations![0]!.weight, 20);
+  const global = load(`global_defs {\n  router_id x\n}\n${vs(80) + vs(81) + vs(82)}`, changed);
+  t.false(global.virtualServers.some((v, i) => v === changed.virtualServers[i]), 'global_defs changed (and every line moved): all converted again');
+  const ssl = 'SSL_GET {\n      url {\n        path /\n        status_code 200\n      }\n    }';
+  const a = load(vs(80, 10, ssl));
+  const b = load(vs(80, 10, ssl), a);
+  t.not(b.virtualServers[0], a.virtualServers[0], 'SSL_GET reads certificate files: never taken from the memo');
+});
+
+test('a memoized service\'s diagnostics follow it to its new place', (t) => {
+  const vs = (port: number) => `virtual_server 10.0.0.1 ${port} {\n  lb_algo rr\n  protocol TCP\n  ha_suspend\n  real_server 10.0.1.1 ${port} {\n  }\n}\n`;
+  const files = (text: string) => parse(text).config;
+  const first = loadDesired({ config: files(vs(80)), file: 'keepalived.conf' });
+  t.true(first.warnings.some((w) => /ha_suspend/.test(w.message)));
+  const again = loadDesired({ config: files(vs(80)), file: 'keepalived.conf' }, first);
+  t.deepEqual(again.warnings.map((w) => w.message), first.warnings.map((w) => w.message), 'a memo hit reports what the conversion reported');
+});

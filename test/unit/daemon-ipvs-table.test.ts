@@ -1,8 +1,8 @@
 // layer: tests (unit)
-// job: the balancer's IPVS table: start adopts what the kernel holds (weights kept, DOWN ones presumed DOWN, stale real servers dropped), reload leaves kept services' real servers to the checks, ownership.
+// job: the balancer's IPVS table: start adopts what the kernel holds (weights kept, DOWN ones presumed DOWN, stale real servers dropped), a reload's service operations (real servers are the checks'), ownership.
 import test from 'ava';
 import { desiredFromSpec } from '../../src/daemon/desired.js';
-import { adoptedTable, ownership, reloadTable } from '../../src/daemon/ipvs-table.js';
+import { adoptedTable, ownership, serviceOps } from '../../src/daemon/ipvs-table.js';
 import type { DestinationState, ServiceState } from '../../src/ipvs/model.js';
 import { plan } from '../../src/ipvs/plan.js';
 
@@ -39,17 +39,22 @@ test('a restart of an unchanged balancer plans nothing', (t) => {
   t.deepEqual(plan(current, a.services, { owns: ownership(desired) }), []);
 });
 
-test('reload: kept services keep the kernel\'s real servers (the checks own them), added ones get their start table, a kept one deleted behind our back comes back empty', (t) => {
+test('reload: service operations only — added with start real servers, settings edited, a kept one deleted behind our back created again empty, one made by hand adopted', (t) => {
   const before = desiredFromSpec({ services: [{ id: '', service: web, scheduler: 'rr', forward: 'dr', realServers: [rs('10.0.1.1'), rs('10.0.1.2')] }] });
   const after = desiredFromSpec({ services: [
     { id: '', service: web, scheduler: 'wrr', forward: 'dr', realServers: [rs('10.0.1.1', { weight: 20 }), rs('10.0.1.2')] },
     { id: '', service: api, scheduler: 'rr', forward: 'dr', realServers: [rs('10.0.2.1')] },
   ] });
   const current = [service(web, [row('10.0.1.1', 10), row('10.0.1.2', 0)])];
-  const ops = plan(current, reloadTable(current, before, after), { owns: ownership(before, after) });
-  t.deepEqual(ops.map((o) => o.kind), ['edit-service', 'add-service', 'add-destination'], 'the weight change is the checks\' to make, not the plan\'s');
-  const gone = plan([], reloadTable([], before, after), { owns: ownership(before, after) });
-  t.deepEqual(gone.map((o) => o.kind), ['add-service', 'add-service', 'add-destination']);
+  const p = serviceOps(current, before, after);
+  t.deepEqual(p.ops.map((o) => o.kind), ['edit-service', 'add-service', 'add-destination'], 'the weight change is the checks\' to make, not the plan\'s');
+  t.deepEqual([...p.recreated, ...p.adopted], []);
+  const gone = serviceOps([], before, after);
+  t.deepEqual(gone.ops.map((o) => o.kind), ['add-service', 'add-service', 'add-destination']);
+  t.deepEqual([...gone.recreated], ['TCP 10.0.0.100:80'], 'the deleted one comes back empty: its checks fill it');
+  const byHand = serviceOps([...current, service(api, [row('10.0.9.9', 1, 8080)])], before, after);
+  t.deepEqual([...byHand.adopted], ['TCP 10.0.0.100:8080']);
+  t.deepEqual(byHand.ops.map((o) => o.kind), ['edit-service'], 'an existing service is not re-added');
 });
 
 test('ownership: only declared services are removed, unless lvs_flush', (t) => {

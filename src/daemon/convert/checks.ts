@@ -1,18 +1,21 @@
 // layer: config (pure, SSL files through the injectable reader)
 // job: virtual_server → real_server → checkers as src/check's VirtualServerSpec (one per IPVS service), with keepalived's inheritance and defaults.
+import { createHash } from 'node:crypto';
 import type { CheckDefaultsSpec, RealServerSpec, SorryServerSpec, VirtualServerSpec } from '../../check/spec.js';
 import { validateVirtualServer } from '../../check/validate.js';
-import type { ServiceKey } from '../../ipvs/model.js';
+import type { ServiceKey, VirtualService } from '../../ipvs/model.js';
 import type { CheckDefaults, KeepalivedConfig, RealServer } from '../../config/model.js';
 import { fileSystemReader, type ConfigReader } from '../../config/reader.js';
 import { checkerSpec, type CheckerContext, type UserLookup } from './checkers.js';
-import { ConversionLog, forwardingOf, scriptArgv, type ConversionResult } from './common.js';
+import { ConversionLog, forwardingOf, memoized, scriptArgv, type ConversionMemo, type ConversionResult } from './common.js';
 import { quorumOf, realServerDestination, sorryDestination } from './destinations.js';
 import { declaredServices, type DeclaredService } from './services.js';
 
 export interface HealthCheckConversion extends ConversionResult {
   /** HealthChecks.add() input, one per IPVS service (a virtual_server_group gives several; identical checks are shared at run time). */
   virtualServers: VirtualServerSpec<ServiceKey>[];
+  /** Each service's result by its configuration text: hand it to the next conversion (`memo.checks`) to skip unchanged services. */
+  memo: ConversionMemo<VirtualServerSpec<ServiceKey>>;
 }
 
 export interface HealthCheckConvertOptions {
@@ -22,6 +25,32 @@ export interface HealthCheckConvertOptions {
   reader?: ConfigReader;
   /** Users of MISC_CHECK `user` / script_user by name (default: only root and numeric ids are known). */
   users?: UserLookup;
+  /** The previous conversion's memos: a service whose configuration text (and globals) did not change is not converted again. */
+  memo?: { checks?: ConversionMemo<VirtualServerSpec<ServiceKey>>; ipvs?: ConversionMemo<VirtualService> };
+}
+
+/** What every service's conversion also reads: global_defs, the SSL block, the groups. */
+function globalsKey(config: KeepalivedConfig): string {
+  return JSON.stringify([config.globalDefs, config.ssl ?? null]);
+}
+
+/** Memo keys by the model's virtual server and the service's name (the IPVS and checks conversions of one load share them). */
+const memoKeys = new WeakMap<object, Map<string, string | undefined>>();
+
+/**
+ * A declared service's memo key: a digest of its whole configuration text as the model holds it
+ * (locations included, so a diagnostic never points at an old line) and of the globals it was
+ * converted under. None for services whose conversion reads more than the text: SSL_GET
+ * (certificate files) and MISC_CHECK (users) are converted again.
+ */
+export function memoKey(svc: DeclaredService, globals: string): string | undefined {
+  let byName = memoKeys.get(svc.vs);
+  if (!byName) memoKeys.set(svc.vs, byName = new Map());
+  if (byName.has(svc.name)) return byName.get(svc.name);
+  const key = svc.vs.realServers.some((rs) => rs.checkers.some((c) => c.type === 'SSL_GET' || c.type === 'MISC_CHECK')) ? undefined
+    : createHash('sha1').update(globals).update('\0').update(`${svc.name}\0${svc.port}\0${JSON.stringify(svc.location)}\0`).update(JSON.stringify(svc.vs)).digest('base64');
+  byName.set(svc.name, key);
+  return key;
 }
 
 const DEFAULT_KEYS = ['delayLoopMs', 'retry', 'delayBeforeRetryMs', 'warmupMs', 'connectTimeoutMs', 'alpha', 'virtualhost', 'inhibitOnFailure'] as const;
@@ -92,15 +121,20 @@ function virtualServerSpec(cx: CheckerContext, svc: DeclaredService, f: string):
 export function convertHealthChecks(config: KeepalivedConfig, options: HealthCheckConvertOptions = {}): HealthCheckConversion {
   const log = new ConversionLog();
   const cx: CheckerContext = { config, log, reader: options.reader ?? fileSystemReader(), pem: new Map(), ...(options.users ? { users: options.users } : {}) };
-  const virtualServers = declaredServices(log, config).map((svc, i) => virtualServerSpec(cx, svc, `virtualServers[${i}]`));
-  if (options.validate !== false) {
-    virtualServers.forEach((spec, i) => {
+  const next: ConversionMemo<VirtualServerSpec<ServiceKey>> = new Map();
+  const memo = options.memo ? { previous: options.memo.checks, next } : undefined;
+  const globals = memo ? globalsKey(config) : '';
+  const virtualServers = declaredServices(log, config).map((svc, i) => memoized(log, memo, memoKey(svc, globals), `virtualServers[${i}]`, (sub) => {
+    const field = `virtualServers[${i}]`;
+    const spec = virtualServerSpec({ ...cx, log: sub }, svc, field);
+    if (options.validate !== false) {
       try {
-        validateVirtualServer(spec, `virtualServers[${i}]`);
+        validateVirtualServer(spec, field);
       } catch (error) {
-        log.refused('health checks', error, log.locate(`virtualServers[${i}]`)!);
+        sub.refused('health checks', error, sub.locate(field)!);
       }
-    });
-  }
-  return { virtualServers, ...log.result() };
+    }
+    return spec;
+  }));
+  return { virtualServers, memo: next, ...log.result() };
 }

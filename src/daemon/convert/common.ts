@@ -61,6 +61,11 @@ export class ConversionLog {
     this.error(this.locate(error.field) ?? fallback, `${library} refuses ${error.message}`, 'invalid-value');
   }
 
+  /** Every recorded field path and its location. */
+  entries(): [string, SourceLocation][] {
+    return [...this.#locations];
+  }
+
   result(): ConversionResult {
     return { diagnostics: this.diagnostics, ok: !this.diagnostics.some((d) => d.severity === 'error'), locate: (f) => this.locate(f) };
   }
@@ -109,4 +114,49 @@ export function forwardingOf(method: ModelMethod | undefined): { forward: Forwar
   if (method.tunnelPort !== undefined) tunnel.port = method.tunnelPort;
   if (method.tunnelChecksum) tunnel.checksum = method.tunnelChecksum === 'nocsum' ? 'none' : method.tunnelChecksum;
   return { forward: 'tun', tunnel };
+}
+
+/**
+ * What converting one declared service produced: kept for the next conversion of the same
+ * configuration text. Its field locations are not kept (a running daemon holds its memo: they
+ * were a third of a 1,000-service configuration's heap); they serve only the conversion that
+ * made them, whose refusals are diagnostics here.
+ */
+export interface ServiceMemo<T> {
+  /** Its field path when made (`virtualServers[3]`): messages name it. */
+  field: string;
+  value: T;
+  diagnostics: Diagnostic[];
+}
+
+/** A conversion's results per declared service, by the service's configuration text (and the globals it was converted under). */
+export type ConversionMemo<T> = Map<string, ServiceMemo<T>>;
+
+function renamed(text: string, from: string, to: string): string {
+  return from === to ? text : text.split(from).join(to);
+}
+
+/**
+ * Convert one declared service, or take what converting the same text gave last time (`previous`),
+ * its diagnostics re-numbered to its place now (`field`). `make` converts with a log
+ * of its own. Whatever is made or taken goes into `next`: the memo of this conversion. A reload of
+ * 1,000 services that changed one converts one (the health checks' conversion is most of a load).
+ */
+export function memoized<T>(log: ConversionLog, memo: { previous?: ConversionMemo<T>; next: ConversionMemo<T> } | undefined, key: string | undefined,
+  field: string, make: (sub: ConversionLog) => T): T {
+  const hit = key === undefined ? undefined : memo?.previous?.get(key);
+  let entry: ServiceMemo<T>;
+  if (hit) {
+    entry = hit.field === field ? hit : {
+      field, value: hit.value, diagnostics: hit.diagnostics.map((d) => ({ ...d, message: renamed(d.message, hit.field, field) })),
+    };
+  } else {
+    const sub = new ConversionLog();
+    const value = make(sub);
+    for (const [f, l] of sub.entries()) log.at(f, l);
+    entry = { field, value, diagnostics: sub.diagnostics };
+  }
+  log.diagnostics.push(...entry.diagnostics);
+  if (key !== undefined) memo?.next.set(key, entry);
+  return entry.value;
 }

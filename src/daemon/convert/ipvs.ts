@@ -6,7 +6,8 @@ import {
 } from '../../ipvs/model.js';
 import { validateDaemon, validateServices, validateTimeouts } from '../../ipvs/validate.js';
 import type { KeepalivedConfig, VirtualServer } from '../../config/model.js';
-import { ConversionLog, fileLocation, type ConversionResult } from './common.js';
+import { ConversionLog, fileLocation, memoized, type ConversionMemo, type ConversionResult } from './common.js';
+import { memoKey } from './checks.js';
 import { startDestinations } from './destinations.js';
 import { declaredServices, type DeclaredService } from './services.js';
 import { syncDaemonOf, syncDaemonSettings, type SyncDaemonSettings } from './sync-daemon.js';
@@ -33,11 +34,15 @@ export interface IpvsConversion extends ConversionResult {
   daemons: SyncDaemon[];
   /** `lvs_timeouts` (IpvsClient.setTimeouts). */
   timeouts?: Partial<Timeouts>;
+  /** Each service's result by its configuration text, for the next conversion. */
+  memo: ConversionMemo<VirtualService>;
 }
 
 export interface IpvsConvertOptions {
   /** Run src/ipvs's validators on the result and report their refusals at their config location (default true). */
   validate?: boolean;
+  /** The previous conversion's memo (`memo.ipvs`): unchanged services are not converted again. */
+  memo?: { ipvs?: ConversionMemo<VirtualService> };
 }
 
 /** The plan() options that go with a conversion: without lvs_flush, services lvskit does not declare are never deleted. */
@@ -156,7 +161,10 @@ function validateAll(log: ConversionLog, services: VirtualService[], daemons: Sy
  */
 export function convertIpvs(config: KeepalivedConfig, options: IpvsConvertOptions = {}): IpvsConversion {
   const log = new ConversionLog();
-  const services = declaredServices(log, config).map((svc, i) => serviceOf(log, svc, `services[${i}]`));
+  const next: ConversionMemo<VirtualService> = new Map();
+  const memo = options.memo ? { previous: options.memo.ipvs, next } : undefined;
+  const globals = memo ? JSON.stringify([config.globalDefs, config.ssl ?? null]) : '';
+  const services = declaredServices(log, config).map((svc, i) => memoized(log, memo, memoKey(svc, globals), `services[${i}]`, (sub) => serviceOf(sub, svc, `services[${i}]`)));
   const g = config.globalDefs;
   const syncDaemon = syncDaemonSettings(config);
   const daemons = syncDaemon && syncDaemon.instance === undefined ? [syncDaemonOf(syncDaemon, 'master'), syncDaemonOf(syncDaemon, 'backup')] : [];
@@ -170,6 +178,6 @@ export function convertIpvs(config: KeepalivedConfig, options: IpvsConvertOption
   const table = options.validate === false ? services : validateAll(log, services, daemons, timeouts, config);
   return {
     services: table, flush: g.lvsFlush === true, ...(g.lvsFlushOnStop ? { flushOnStop: g.lvsFlushOnStop } : {}),
-    ...(syncDaemon ? { syncDaemon } : {}), daemons, ...(timeouts ? { timeouts } : {}), ...log.result(),
+    ...(syncDaemon ? { syncDaemon } : {}), daemons, ...(timeouts ? { timeouts } : {}), memo: next, ...log.result(),
   };
 }
