@@ -59,6 +59,8 @@ export interface DesiredState {
   warnings: Diagnostic[];
   /** Where a VRRP field (`instances[0].interface`) was written, for refusals found later (a missing link). */
   locateVrrp?: (field: string) => SourceLocation | undefined;
+  /** The keepalived.conf model it was read from, with every keyword's place (preflight reads it); none for a spec. */
+  config?: KeepalivedConfig;
 }
 
 /** Where a balancer's configuration comes from. */
@@ -114,7 +116,7 @@ export function loadDesired(source: ConfigSource): DesiredState {
     ...(c.ipvs.timeouts ? { timeouts: c.ipvs.timeouts } : {}), flush: c.ipvs.flush,
     ...(c.ipvs.flushOnStop ? { flushOnStop: c.ipvs.flushOnStop } : {}),
     ...(c.autoban.settings ? { autoban: c.autoban.settings } : {}),
-    warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => c.vrrp.locate(field),
+    warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => c.vrrp.locate(field), config,
   };
 }
 
