@@ -30,7 +30,7 @@ function actionOf(opts: RealServerOptions): Action {
 /** The text a person reads: what would change, what changed, or what is missing. */
 function printText(action: Action, plan: RealServerPlan, changes: readonly RealServerChange[], vips: readonly string[]): void {
   const lines = changes.map(describeChange);
-  const where = `VIP${vips.length === 1 ? '' : 's'} ${vips.join(', ')} on lo; arp_ignore and arp_announce right on ${['all', ...plan.interfaces].join(', ')}`;
+  const where = `VIP${vips.length === 1 ? '' : 's'} ${vips.join(', ')} on lo${action === 'remove' || plan.interfaces.length === 0 ? '' : `; arp_ignore and arp_announce right on ${['all', ...plan.interfaces].join(', ')}`}`;
   switch (action) {
     case 'plan':
       console.log(lines.length > 0 ? `would change (lvskit realserver --apply makes it so):\n${lines.join('\n')}` : `nothing to change: ${where}`);

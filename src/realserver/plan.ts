@@ -55,7 +55,7 @@ export type RealServerChange =
 
 /** A plan: the changes in the order they must be made, and what is wrong but not lvskit's to change. */
 export interface RealServerPlan {
-  /** The interfaces whose own sysctls were planned. */
+  /** The interfaces whose own sysctls were planned (none when no VIP is IPv4: IPv6 has no ARP). */
   interfaces: string[];
   /** Sysctls first (no moment where the host answers ARP for a VIP it just got), then addresses. */
   changes: RealServerChange[];
@@ -137,14 +137,16 @@ const remove = (a: RealServerAddress, why: string): RealServerChange => ({
 
 /**
  * The changes that make this host a DR real server for `wanted.vips`: the ARP sysctls on `all` and
- * on each traffic interface, then each VIP on lo as a host address (IPv4 labelled `lo:N`, as the
+ * on each traffic interface (when a VIP is IPv4), then each VIP on lo as a host address (IPv4 labelled `lo:N`, as the
  * operator's `lo:1`). A VIP already on lo as a host address is kept whatever its label; one with a
  * shorter prefix is replaced. A VIP on any other interface is a conflict, reported, never touched.
  */
 export function planRealServer(current: RealServerCurrent, wanted: RealServerWanted): RealServerPlan {
   const vips = [...new Map(wanted.vips.map((v) => { const p = parseVip(v); return [p.address, p] as const; })).values()];
-  const interfaces = trafficInterfaces(current.links, wanted);
-  const changes = sysctlChanges(current, interfaces);
+  const arp = vips.some((v) => v.family === 4);
+  const named = trafficInterfaces(current.links, wanted); // refuses an --interface that is not there, even when unused
+  const interfaces = arp ? named : [];
+  const changes = arp ? sysctlChanges(current, interfaces) : [];
   const onLo = current.addresses.filter((a) => a.link === LOOPBACK);
   const nextLabel = labeller(onLo);
   const conflicts: string[] = [];

@@ -58,6 +58,12 @@ test('the kernel takes the larger of all and the interface: each value is judged
   t.deepEqual(eight.changes.filter((c) => c.kind === 'set-sysctl').map(describeChange), ['~ net.ipv4.conf.all.arp_ignore 8 → 1']);
 });
 
+test('IPv6 VIPs only: no ARP, so no sysctl is planned or needed', (t) => {
+  const plan = planRealServer(host(), { vips: ['2001:db8::34'] });
+  t.deepEqual(plan.interfaces, []);
+  t.deepEqual(plan.changes.map(describeChange), ['+ 2001:db8::34/128 dev lo']);
+});
+
 test('--interface: only the named ones get their own sysctls; a missing one or lo is refused by name', (t) => {
   const links = [...LINKS, { name: 'eth2', adminUp: true }];
   t.deepEqual(trafficInterfaces(links, {}), ['eth0', 'eth2']);
