@@ -14,6 +14,8 @@ export * as config from './config/index.js';
 export * as conns from './conns/index.js';
 export * as autoban from './autoban/index.js';
 export * as daemon from './daemon/index.js';
+export * as realserver from './realserver/index.js';
+export * as sysctl from './sysctl/index.js';
 export { RtnlClient, type AddressTarget, type RtnlOptions } from './rtnl/client.js';
 export { LinkWatcher, type LinkChange } from './rtnl/watch.js';
 export type { Link } from './rtnl/link.js';

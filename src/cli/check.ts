@@ -9,7 +9,10 @@ import {
 import { dumpConfig } from '../config/dump.js';
 import { formatDiagnostic, promoteWarnings, type Diagnostic } from '../config/diagnostics.js';
 import type { ParseResult } from '../config/index.js';
+import { preflight } from '../daemon/preflight-live.js';
+import { enterNetns } from '../native/socket.js';
 import { readConfig } from './config-input.js';
+import { netnsOption } from './options.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
 
@@ -20,6 +23,8 @@ interface CheckOptions {
   json?: boolean;
   plan?: boolean;
   configId?: string;
+  preflight?: boolean;
+  netns?: string;
 }
 
 interface ShowOptions extends CheckOptions {
@@ -131,11 +136,16 @@ export function registerConfigCommands(program: Command): void {
     .option('--json', 'print the parsed model as JSON')
     .option('--plan', 'also convert it to lvskit\'s VRRP, IPVS and health-check inputs and report what they cannot represent')
     .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
-    .action((opts: CheckOptions) => {
+    .option('--preflight', 'also check it against this system, as `lvskit run` does before it starts: interfaces, rp_filter, forwarding for NAT, IPVS, the autoban\'s firewall rule')
+    .addOption(netnsOption())
+    .action(async (opts: CheckOptions) => {
+      // The whole process joins the namespace: /proc/sys/net follows the calling thread's (src/sysctl).
+      if (opts.netns !== undefined) enterNetns(opts.netns);
       const result = readConfig(opts);
       if (opts.json) console.log(JSON.stringify(result.config, null, 2));
       if (opts.dump) process.stdout.write(dumpConfig(result.config));
-      report(result, opts.file, opts.plan ? convert(result)?.diagnostics : [], opts.strict === true);
+      const extra = [...(opts.plan ? convert(result)?.diagnostics ?? [] : []), ...(opts.preflight && result.ok ? (await preflight(result.config)).diagnostics : [])];
+      report(result, opts.file, extra, opts.strict === true);
     });
 
   const config = program.command('config').description('keepalived configuration files');

@@ -11,6 +11,7 @@ import { registerDaemonControlCommands } from './daemon-control.js';
 import { registerIpsetCommands } from './ipset.js';
 import { registerIpvsCommands } from './ipvs.js';
 import { registerLinkCommands } from './links.js';
+import { registerRealServerCommand } from './realserver.js';
 import { registerRunCommand } from './run.js';
 import { registerVrrpCommands } from './vrrp.js';
 
@@ -31,6 +32,7 @@ registerConfigCommands(program);
 registerVrrpCommands(program);
 registerConnsCommands(program);
 registerAutobanCommands(program);
+registerRealServerCommand(program);
 
 try {
   await program.parseAsync();

@@ -4,6 +4,10 @@ import type { Command } from 'commander';
 import fs from 'node:fs';
 import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
 import { Balancer } from '../daemon/balancer.js';
+import type { DesiredState } from '../daemon/desired.js';
+import { logEvent } from '../daemon/describe.js';
+import { PreflightError } from '../daemon/preflight.js';
+import { preflight } from '../daemon/preflight-live.js';
 import { ControlError, ControlServer, controlRequest, defaultControlPath, type ControlRequest } from '../daemon/control.js';
 import type { StopMode } from '../daemon/events.js';
 import { enterNetns } from '../native/socket.js';
@@ -21,7 +25,10 @@ interface RunOptions {
   releaseIpvs: boolean;
   vrrpThread: boolean;
   replace?: boolean;
+  fixRpFilter?: boolean;
 }
+
+type Logger = Awaited<ReturnType<typeof daemonLogger>>;
 
 /** `/run/lvskit/lvskit.sock` → `/run/lvskit/lvskit.EXT`. */
 function beside(control: string, ext: string): string {
@@ -54,11 +61,27 @@ function writePidFile(file: string): void {
   try { fs.writeSync(fd, `${process.pid}\n`); } finally { fs.closeSync(fd); }
 }
 
-/** Open the balancer; a configuration with errors prints each at its file:line:col and exits 1, having touched nothing. */
-async function open(opts: RunOptions, logger: Awaited<ReturnType<typeof daemonLogger>>, control: string): Promise<Balancer | undefined> {
+/**
+ * The configuration against the live system, before anything is opened: each rp_filter fix
+ * (--fix-rp-filter) and each warning logged; errors refuse the start (PreflightError, located).
+ */
+function preflightHook(opts: RunOptions, logger: Logger): (desired: DesiredState) => Promise<void> {
+  return async (desired) => {
+    if (!desired.config) return;
+    const result = await preflight(desired.config, { fixRpFilter: opts.fixRpFilter === true });
+    for (const f of result.fixed) {
+      logger.warn({ source: 'daemon', type: 'sysctl-set', sysctl: f.name, from: f.from, to: f.to }, `set ${f.name} ${f.from} → ${f.to} (--fix-rp-filter)`);
+    }
+    if (result.diagnostics.some((d) => d.severity === 'error')) throw new PreflightError(result.diagnostics);
+    for (const diagnostic of result.diagnostics) logEvent(logger, { source: 'daemon', type: 'config-warning', diagnostic });
+  };
+}
+
+/** Open the balancer; a configuration with errors (or one this system cannot run) prints each at its file:line:col and exits 1, having touched nothing. */
+async function open(opts: RunOptions, logger: Logger, control: string): Promise<Balancer | undefined> {
   try {
     return await Balancer.open({
-      file: opts.file, ...(opts.configId !== undefined ? { configId: opts.configId } : {}), logger,
+      file: opts.file, ...(opts.configId !== undefined ? { configId: opts.configId } : {}), logger, preflight: preflightHook(opts, logger),
       releaseIpvs: opts.releaseIpvs, restartFile: beside(control, '.restart'), isolation: opts.vrrpThread ? 'worker' : 'inline',
     });
   } catch (error) {
@@ -140,6 +163,7 @@ export function registerRunCommand(program: Command): void {
     .option('--log-level <level>', 'debug, info, warn or error (default info)')
     .option('--dont-release-ipvs', 'on SIGTERM, leave the IPVS services in the kernel (keepalived\'s option of that name)')
     .option('--no-vrrp-thread', 'run VRRP on the main thread instead of its own worker thread')
+    .option('--fix-rp-filter', 'where rp_filter is strict (1) on a VIP\'s or the sync daemon\'s interface, set it to 0 (each change logged) instead of refusing to start')
     .option('--replace', 'take over from the daemon running on the control socket: once this one is ready, it stops keeping everything and this one resumes its MASTERs (an upgrade without a failover)')
     .action(async (opts: Omit<RunOptions, 'releaseIpvs'> & { dontReleaseIpvs?: boolean }) => {
       await run({ ...opts, releaseIpvs: opts.dontReleaseIpvs !== true });

@@ -18,7 +18,9 @@ export type DiagnosticCode =
   | 'unknown-keyword' | 'unsupported-keyword' | 'deprecated'
   | 'missing-argument' | 'extra-argument' | 'invalid-value' | 'out-of-range'
   | 'missing-block' | 'unexpected-block' | 'keepalived-compat'
-  | 'duplicate' | 'undefined-reference' | 'conflict' | 'missing-setting' | 'no-real-servers';
+  | 'duplicate' | 'undefined-reference' | 'conflict' | 'missing-setting' | 'no-real-servers'
+  /** The configuration against the live system (lvskit run's preflight, `lvskit check --preflight`). */
+  | 'preflight';
 
 /** A related place mentioned by a diagnostic, e.g. the first definition of a duplicate. */
 export interface RelatedLocation {

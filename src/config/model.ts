@@ -187,6 +187,8 @@ export interface VrrpInstance extends VrrpNotify {
   name: string;
   state?: VrrpState;
   interface?: string;
+  /** Where `interface` was written (for findings about the link, such as a missing one). */
+  interfaceLocation?: SourceLocation;
   virtualRouterId?: number;
   priority?: number;
   advertIntervalMs?: number;
@@ -208,6 +210,7 @@ export interface VrrpInstance extends VrrpNotify {
   trackSrcIp?: boolean;
   /** Legacy (keepalived 1.x): `lvs_sync_daemon_interface IF`. */
   lvsSyncDaemonInterface?: string;
+  lvsSyncDaemonInterfaceLocation?: SourceLocation;
   version?: 2 | 3;
   /** `accept` (true) or `no_accept` (false). */
   accept?: boolean;

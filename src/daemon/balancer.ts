@@ -31,6 +31,12 @@ export type BalancerOptions = ConfigSource & {
   restartFile?: string;
   /** Each event as one log line (the CLI's logger, or any with info/warn/error). */
   logger?: BalancerLogger;
+  /**
+   * Called with the validated configuration before anything is opened (no socket, nothing in the
+   * kernel); a rejection refuses the open. `lvskit run` checks the live system here (`preflight()`,
+   * src/daemon/preflight-live.ts) and rejects with a located PreflightError.
+   */
+  preflight?: (desired: DesiredState) => void | Promise<void>;
 };
 
 /** A logger in pino's calling convention. */
@@ -73,9 +79,10 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
     vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error, fatal: true }));
   }
 
-  /** Read and validate the configuration, open the VRRP side (sockets, links checked). Nothing in the kernel changes. */
+  /** Read and validate the configuration, run the preflight hook, open the VRRP side (sockets, links checked). Nothing in the kernel changes. */
   static async open(options: BalancerOptions): Promise<Balancer> {
     const desired = loadDesired(options);
+    await options.preflight?.(desired);
     let vrrp: VrrpHost;
     try {
       vrrp = await openVrrp({
@@ -85,7 +92,8 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
     } catch (error) {
       throw locatedConfigError(desired, error);
     }
-    const balancer = new Balancer(options, desired, vrrp);
+    const { config: _model, ...kept } = desired; // the model served preflight; the daemon runs on the conversions
+    const balancer = new Balancer(options, kept, vrrp);
     for (const d of desired.warnings) queueMicrotask(() => balancer.#emit({ source: 'daemon', type: 'config-warning', diagnostic: d }));
     return balancer;
   }

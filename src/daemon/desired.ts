@@ -62,6 +62,11 @@ export interface DesiredState {
   locateVrrp?: (field: string) => SourceLocation | undefined;
   /** The conversion's per-service results, for the next load of the same file (a reload converts only what changed). */
   memo?: { checks: ConversionMemo<VirtualServerSpec<ServiceKey>>; ipvs: ConversionMemo<VirtualService> };
+  /**
+   * The keepalived.conf model it was read from, with every keyword's place (preflight reads it);
+   * none for a spec. A Balancer drops it once preflight has run: it is most of a configuration's heap.
+   */
+  config?: KeepalivedConfig;
 }
 
 /** Where a balancer's configuration comes from. */
@@ -117,7 +122,7 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
     ...(c.ipvs.timeouts ? { timeouts: c.ipvs.timeouts } : {}), flush: c.ipvs.flush,
     ...(c.ipvs.flushOnStop ? { flushOnStop: c.ipvs.flushOnStop } : {}),
     ...(c.autoban.settings ? { autoban: c.autoban.settings } : {}),
-    warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => c.vrrp.locate(field), memo: { checks: c.checks.memo, ipvs: c.ipvs.memo },
+    warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => c.vrrp.locate(field), memo: { checks: c.checks.memo, ipvs: c.ipvs.memo }, config,
   };
 }
 

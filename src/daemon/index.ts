@@ -10,3 +10,6 @@ export { ControlServer, ControlError, controlRequest, defaultControlPath, type C
 export type { AutobanStatus, BanStatus } from './autoban-side.js';
 export type { VrrpIsolation } from './vrrp-host.js';
 export * from './convert.js';
+export { evaluatePreflight, snapshotRequest, rpFilterFixes, effectiveRpFilter, PreflightError, type SystemSnapshot, type SnapshotRequest } from './preflight.js';
+export { preflightNeeds, type PreflightNeeds, type NeededLink } from './preflight-needs.js';
+export { preflight, readSystemSnapshot, type PreflightOptions, type PreflightResult } from './preflight-live.js';

@@ -77,7 +77,8 @@ export async function reloadBalancer(parts: BalancerParts, source: ConfigSource,
       throw error;
     }
   }
-  parts.setDesired(after);
+  const { config: _model, ...kept } = after;
+  parts.setDesired(kept);
   return { ...result, durationMs: performance.now() - began };
 }
 

@@ -35,11 +35,11 @@ export function errors(result: ParseResult): string[] {
   return messages(result.diagnostics.filter((d) => d.severity === 'error'));
 }
 
-/** A deep copy without `location` keys: two models read from different text compare equal. */
+/** A deep copy without `location` keys (nor `…Location` ones): two models read from different text compare equal. */
 export function withoutLocations<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v: unknown) => withoutLocations(v)) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'location').map(([k, v]) => [k, withoutLocations(v)])) as T;
+    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'location' && !k.endsWith('Location')).map(([k, v]) => [k, withoutLocations(v)])) as T;
   }
   return value;
 }

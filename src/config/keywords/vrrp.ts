@@ -169,7 +169,10 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
     const s = cx.oneOf(st, 0, ['MASTER', 'BACKUP'] as const);
     if (s) vi.state = s;
   }),
-  kw('interface', 1, 1, '<IF>', (vi, st) => { vi.interface = arg(st, 0).text; }),
+  kw('interface', 1, 1, '<IF>', (vi, st, cx) => {
+    vi.interface = arg(st, 0).text;
+    vi.interfaceLocation = cx.loc(arg(st, 0));
+  }),
   kw('virtual_router_id', 1, 1, '<1..255>', (vi, st, cx) => {
     const v = cx.uint(st, 0, 1, 255);
     if (v !== undefined) vi.virtualRouterId = v;
@@ -214,7 +217,10 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
   flag('unicast_fault_no_peer', (vi, v) => { vi.unicastFaultNoPeer = v; }),
   flag('check_unicast_src', (vi, v) => { vi.checkUnicastSrc = v; }),
   flag('track_src_ip', (vi, v) => { vi.trackSrcIp = v; }),
-  kw('lvs_sync_daemon_interface', 1, 1, '<IF>', (vi, st) => { vi.lvsSyncDaemonInterface = arg(st, 0).text; },
+  kw('lvs_sync_daemon_interface', 1, 1, '<IF>', (vi, st, cx) => {
+    vi.lvsSyncDaemonInterface = arg(st, 0).text;
+    vi.lvsSyncDaemonInterfaceLocation = cx.loc(arg(st, 0));
+  },
     { deprecated: '`lvs_sync_daemon_interface` in a vrrp_instance is deprecated by keepalived 2 (use global_defs lvs_sync_daemon IF INSTANCE); lvskit reads it the same way' }),
   kw('version', 1, 1, '2|3', (vi, st, cx) => {
     const v = cx.uint(st, 0, 2, 3);

@@ -132,6 +132,7 @@ function instanceConfig(log: ConversionLog, config: KeepalivedConfig, vi: VrrpIn
   daemon: SyncDaemonSettings | undefined): VrrpInstanceConfig | undefined {
   const g = config.globalDefs;
   log.at(f, vi.location);
+  if (vi.interfaceLocation) log.at(`${f}.interface`, vi.interfaceLocation);
   if (vi.virtualRouterId === undefined) {
     log.error(vi.location, `vrrp_instance ${vi.name} has no virtual_router_id; not converted`, 'missing-setting');
     return undefined;

@@ -1,0 +1,4 @@
+// layer: behaviour (realserver)
+// job: the public surface of the real-server side of LVS-DR: the pure plan and the shell that reads and changes a host.
+export * from './plan.js';
+export * from './host.js';

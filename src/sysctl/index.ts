@@ -1,0 +1,3 @@
+// layer: kernel client (procfs sysctl)
+// job: the public surface of the sysctl files.
+export * from './sysctl.js';
