@@ -59,6 +59,8 @@ export interface DesiredState {
   warnings: Diagnostic[];
   /** Where a VRRP field (`instances[0].interface`) was written, for refusals found later (a missing link). */
   locateVrrp?: (field: string) => SourceLocation | undefined;
+  /** A VRRP refusal found later, at its location and in the configuration's words (`VI_WEB: interface v0 does not exist`). */
+  explainVrrp?: (error: unknown) => { location: SourceLocation; message: string } | undefined;
 }
 
 /** Where a balancer's configuration comes from. */
@@ -115,6 +117,7 @@ export function loadDesired(source: ConfigSource): DesiredState {
     ...(c.ipvs.flushOnStop ? { flushOnStop: c.ipvs.flushOnStop } : {}),
     ...(c.autoban.settings ? { autoban: c.autoban.settings } : {}),
     warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => c.vrrp.locate(field),
+    explainVrrp: (error) => c.vrrp.explain(error),
   };
 }
 
