@@ -2,6 +2,8 @@
 // job: the `lvskit` command as a user runs it, against a fresh namespace, with `ip` as the oracle.
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -36,4 +38,23 @@ test('a missing namespace is a one-line error naming it, with exit status 1', as
   const err = await t.throwsAsync(lvskit('links', '-n', 'lvskit-no-such-ns')) as Error & { code?: number; stderr?: string };
   t.is(err.code, 1);
   t.is(err.stderr?.trim(), 'lvskit: open failed: ENOENT (No such file or directory) (network namespace /var/run/netns/lvskit-no-such-ns) [ENOENT, open]');
+});
+
+/** A keepalived.conf whose instance names an interface that does not exist (v0, line 3). */
+function missingInterfaceConfig(t: { teardown(fn: () => void): void }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-vi-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'keepalived.conf');
+  fs.writeFileSync(file, 'vrrp_instance VI_WEB {\n  state BACKUP\n  interface v0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.0.0.5/32\n  }\n}\n');
+  return file;
+}
+
+test('`lvskit run` with a missing interface: the line, the instance, the interface; exit status 1 (its VRRP thread ends cleanly), nothing runs', async (t) => {
+  const a = await createNetns(t);
+  const file = missingInterfaceConfig(t);
+  for (const thread of [[], ['--no-vrrp-thread']]) {
+    const run = await t.throwsAsync(lvskit('run', '-f', file, '-n', a.name, '--control', path.join(path.dirname(file), 'lvskit.sock'), ...thread)) as Error & { code?: number; stderr?: string };
+    t.is(run.code, 1, run.stderr);
+    t.is(run.stderr, `${file}:3:3: error: VI_WEB: interface v0 does not exist\nlvskit run: ${file}: 1 error; not started, nothing changed\n`);
+  }
 });
