@@ -6,6 +6,7 @@ import type { ClientCount, ConnScanResult, ScanOptions } from '../conns/procfs.j
 import { SCTP_STATES, TCP_STATES, TEMPLATE_STATES, UDP_STATES } from '../conns/constants.js';
 import { table } from './format.js';
 import { netnsOption, oneOfOption, renamedOption, secondsAsMs, tableFileOption, wholeNumber } from './options.js';
+import { progressBar } from './progress.js';
 
 export { secondsAsMs, wholeNumber } from './options.js';
 
@@ -69,11 +70,33 @@ async function top(opts: TopOptions): Promise<void> {
     ...(opts.threshold === undefined ? {} : { threshold: opts.threshold }),
     ...(opts.netns === undefined ? {} : { netns: opts.netns }), ...(opts.tableFile === undefined ? {} : { file: opts.tableFile }),
   };
-  const result = await scanConnections(options);
+  const result = await withScanProgress(options, opts.json === true, scanConnections);
   if (opts.json) return console.log(JSON.stringify(result, null, 2));
   const shown = opts.threshold === undefined ? result.top : mergeRanked(result.top, result.overThreshold);
   if (shown.length > 0) console.log(formatClients(shown, opts.state));
   console.log(summary(result));
+}
+
+/**
+ * A scan with a progress bar in MiB read, on a terminal, when the table is large (a file of
+ * 64 MiB or more; the kernel's table, of unknown size, after a second).
+ */
+async function withScanProgress(options: ScanOptions, json: boolean, scan: (o: ScanOptions) => Promise<ConnScanResult>): Promise<ConnScanResult> {
+  const { default: fs } = await import('node:fs');
+  const size = options.file === undefined ? 0 : fs.statSync(options.file).size;
+  const worth = options.file === undefined || size >= 64 << 20;
+  const progress = new BigUint64Array(1);
+  let bar: ReturnType<typeof progressBar>;
+  const timer = worth && !json ? setInterval(() => {
+    bar ??= progressBar({ total: Math.ceil(size / 2 ** 20), unit: 'MiB' });
+    bar?.update(Math.floor(Number(progress[0]) / 2 ** 20));
+  }, options.file === undefined ? 1000 : 200) : undefined;
+  try {
+    return await scan({ ...options, ...(timer ? { progress } : {}) });
+  } finally {
+    if (timer) clearInterval(timer);
+    bar?.stop();
+  }
 }
 
 export function registerConnsCommands(program: Command): void {

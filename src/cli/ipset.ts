@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import type { LoadBlacklistOptions } from '../ipset/blacklist-load.js';
 import type { IpsetClient } from '../ipset/client.js';
 import { existingFile, netnsOption } from './options.js';
+import { progressBar } from './progress.js';
 
 interface NetnsOpts { netns?: string }
 
@@ -78,7 +79,13 @@ export function registerIpsetCommands(program: Command): void {
       }
       const started = performance.now();
       const [{ loadBlacklist }, { formatProblem }] = await Promise.all([import('../ipset/blacklist-load.js'), import('../ipset/blacklist-file.js')]);
-      const result = await withClient(opts, (client) => loadBlacklist(client, name, file, options));
+      // A bar for a load that takes a while (10,000 entries or more, shown once their count is known).
+      let bar: ReturnType<typeof progressBar>;
+      options.onProgress = (p) => {
+        if (bar === undefined && p.total !== undefined && p.total >= 10_000) bar = progressBar({ total: p.total, unit: 'entries' });
+        bar?.update(p.done);
+      };
+      const result = await withClient(opts, (client) => loadBlacklist(client, name, file, options)).finally(() => bar?.stop());
       for (const problem of result.skipped) console.error(`skipped ${formatProblem(problem)}`);
       const ms = Math.round(performance.now() - started);
       const skipped = result.skipped.length > 0 ? `; ${result.skipped.length} invalid line${result.skipped.length === 1 ? '' : 's'} skipped` : '';

@@ -7,6 +7,7 @@ import type { PlanOptions } from '../ipvs/plan.js';
 import type { ServiceKey, ServiceState, VirtualService } from '../ipvs/model.js';
 import { isJsonInput, readConverted } from './config-input.js';
 import { configFileOf, configIdOption, configFileOption, netnsOption } from './options.js';
+import { progressBar } from './progress.js';
 
 /** JSON with 64-bit counters as numbers when exact, else as decimal strings. */
 function toJson(value: unknown): string {
@@ -153,7 +154,9 @@ async function applyFile(positional: string | undefined, opts: ApplyOptions): Pr
     if (ops.length === 0) console.log('nothing to do: the table matches');
     if (opts.dryRun || ops.length === 0 || !client) return;
     const { apply } = await import('../ipvs/apply.js');
-    const result = await apply(client, ops);
+    const bar = progressBar({ total: ops.length, unit: 'operations', enabled: ops.length >= 1000 && opts.json !== true });
+    const result = await apply(client, ops, bar ? { onProgress: (done) => bar.update(done) } : {});
+    bar?.stop();
     if (result.ok) {
       console.log(`applied ${result.applied.length} operation${result.applied.length === 1 ? '' : 's'}`);
       return;
