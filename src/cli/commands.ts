@@ -15,6 +15,7 @@ const GROUPS: readonly { commands: readonly string[]; load: () => Promise<Regist
   { commands: ['vrrp'], load: async () => (await import('./vrrp.js')).registerVrrpCommands },
   { commands: ['conns'], load: async () => (await import('./conns.js')).registerConnsCommands },
   { commands: ['autoban'], load: async () => (await import('./autoban.js')).registerAutobanCommands },
+  { commands: ['completion'], load: async () => (await import('./completion.js')).registerCompletionCommand },
 ];
 
 /**
