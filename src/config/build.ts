@@ -87,8 +87,10 @@ export class Builder implements BuildContext {
     }
     kw.apply(target, st, this);
     // Blocks that keep where each keyword was written (for messages found after reading, e.g. a missing interface).
-    const at = (target as { keywordLocations?: Partial<Record<string, SourceLocation>> }).keywordLocations;
-    if (at) at[kw.name] = tokenLocation(st.keyword);
+    if (table.keepsLocations) {
+      const at = (target as { keywordLocations?: Partial<Record<string, SourceLocation>> }).keywordLocations;
+      if (at) at[kw.name] = tokenLocation(st.keyword);
+    }
   }
 
   private unknown<T>(st: Statement, table: KeywordTable<T>): void {

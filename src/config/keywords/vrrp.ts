@@ -257,4 +257,4 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
   ...unsupported('error', 'lvskit adds no routes or rules on state changes; traffic that needs them would be lost', 'virtual_routes', 'virtual_rules'),
   ...unsupported('ignored', 'notification channels and socket tuning lvskit does not provide',
     'notify_priority_changes', 'notify_deleted', 'kernel_rx_buf_size', 'linkbeat_use_polling', 'old_unicast_checksum', 'garp_extra_if'),
-]);
+], { keepsLocations: true });
