@@ -91,15 +91,24 @@ void ScanPass::Count(const ConnRow& row, const ConnAggregate::Key& key) {
   aggregate_.Add(key, row.state, states_);
 }
 
-bool ScanPass::CountLine(const std::atomic<bool>& cancelled) {
-  if ((++totals_.lines & 0x3ff) == 0 && cancelled.load(std::memory_order_relaxed)) {
+bool ScanPass::CountLine(const std::atomic<bool>& cancelled, const LineReader& reader) {
+  if ((++totals_.lines & 0x3ff) != 0) return true;
+  if (progress_ != nullptr) Report(reader);
+  if (cancelled.load(std::memory_order_relaxed)) {
     totals_.cancelled = true;
     return false;
   }
   return true;
 }
 
+void ScanPass::Report(const LineReader& reader) {
+  const uint64_t now = reader.BytesRead();
+  progress_->fetch_add(now - reported_, std::memory_order_relaxed);
+  reported_ = now;
+}
+
 void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
+  reported_ = 0;  // the reader counts its bytes from 0 again for each piece
   // Rows of the common IPv4 shape without PE columns, when clients are keyed alone, wait in a ring
   // of their own that holds only the key, its hash and the state; every other row waits as a
   // ConnRow. Counting is commutative, so the two rings need not keep the file's order.
@@ -124,7 +133,7 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
     uint8_t state;
     if (row != nullptr && ParseLaneIPv4(row, states_, &client, &state)) {
       reader.Skip(kFixedIPv4RowBytes + 1);
-      if (!CountLine(cancelled)) break;
+      if (!CountLine(cancelled, reader)) break;
       laneAdd(client, state);
       continue;
     }
@@ -136,7 +145,7 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
       totals_.err = reader.Error();
       break;
     }
-    if (!CountLine(cancelled)) break;
+    if (!CountLine(cancelled, reader)) break;
     const uint64_t line = totals_.lines;
     if (status == LineReader::Status::kTooLong) {
       problems_.Add(RowProblem::kTooLong, line, begin, begin);
@@ -169,6 +178,7 @@ void ScanPass::Run(LineReader& reader, const std::atomic<bool>& cancelled) {
   lane.Drain(countIPv4);
   totals_.bytesRead += reader.BytesRead();
   totals_.reads += reader.Reads();
+  if (progress_ != nullptr) Report(reader);
 }
 
 void PassTally::Append(const PassTally& later) {
@@ -218,13 +228,14 @@ std::vector<int64_t> PieceStarts(int fd, int64_t size) {
 }  // namespace
 
 std::unique_ptr<ScanPass> ScanDescriptor(int fd, const AggregateOptions& options, size_t chunkBytes, uint64_t parallelBytes,
-                                         const std::atomic<bool>& cancelled) {
+                                         const std::atomic<bool>& cancelled, std::atomic<uint64_t>* progress) {
   struct stat st{};
   // procfs files have no size: their tables start small and grow.
   const int64_t size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<int64_t>(st.st_size) : 0;
   const bool split = parallelBytes > 0 && size > 0 && static_cast<uint64_t>(size) >= parallelBytes;
   if (!split) {
     auto only = std::make_unique<ScanPass>(SizedFor(options, size));
+    only->ReportBytesTo(progress);
     LineReader reader(fd, chunkBytes, kMaxLineBytes);
     only->Run(reader, cancelled);
     return only;
@@ -237,6 +248,8 @@ std::unique_ptr<ScanPass> ScanDescriptor(int fd, const AggregateOptions& options
   std::atomic<size_t> next{0};
   auto first = std::make_unique<ScanPass>(SizedFor(options, size));
   ScanPass second(SizedFor(options, size));
+  first->ReportBytesTo(progress);
+  second.ReportBytesTo(progress);
   const auto work = [&](ScanPass& pass) {
     LineReader reader(fd, chunkBytes, kMaxLineBytes, 0, 0);
     for (size_t i = next++; i < tallies.size(); i = next++) {

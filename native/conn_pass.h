@@ -52,6 +52,8 @@ class ScanPass {
   void SetTally(PassTally tally);
   /** Add another pass's counts to ours (its state indexes translated by name). */
   void MergeCounts(const ScanPass& other);
+  /** Add the bytes read to `*bytes` as the pass goes (every 1,024 lines), for a progress display; nullptr: none. */
+  void ReportBytesTo(std::atomic<uint64_t>* bytes) { progress_ = bytes; }
 
   const PassTotals& Totals() const { return totals_; }
   const StateTable& States() const { return states_; }
@@ -66,7 +68,9 @@ class ScanPass {
     uint8_t state;
   };
   /** Count a line; false (the pass then cancelled) when `cancelled` is set, which is looked at every 1,024 lines. */
-  bool CountLine(const std::atomic<bool>& cancelled);
+  bool CountLine(const std::atomic<bool>& cancelled, const LineReader& reader);
+  /** Add the bytes `reader` read since the last report to `progress_`. */
+  void Report(const LineReader& reader);
   void Count(const ConnRow& row, const ConnAggregate::Key& key);
   void CountIPv4(const IPv4Pending& row) {
     totals_.rows++;
@@ -76,6 +80,8 @@ class ScanPass {
   ConnAggregate aggregate_;
   ProblemLog problems_;
   PassTotals totals_;
+  std::atomic<uint64_t>* progress_ = nullptr;
+  uint64_t reported_ = 0;
 };
 
 /**
@@ -84,6 +90,6 @@ class ScanPass {
  * line) until none is left, merged. procfs files are always read in one pass, in order.
  */
 std::unique_ptr<ScanPass> ScanDescriptor(int fd, const AggregateOptions& options, size_t chunkBytes, uint64_t parallelBytes,
-                                         const std::atomic<bool>& cancelled);
+                                         const std::atomic<bool>& cancelled, std::atomic<uint64_t>* progress = nullptr);
 
 }  // namespace lvskit

@@ -42,7 +42,7 @@ constexpr uint64_t kParallelBytes = 16 << 20;
 class ScanWorker : public Napi::AsyncWorker {
  public:
   ScanWorker(Napi::Function callback, ConnSource source, AggregateOptions aggregate, bool all, int64_t threshold, size_t limit,
-             bool parallel, std::shared_ptr<std::atomic<bool>> cancelled)
+             bool parallel, std::shared_ptr<std::atomic<bool>> cancelled, std::atomic<uint64_t>* progress, Napi::Object progressArray)
       : Napi::AsyncWorker(callback, "lvskit:scanConnections"),
         source_(std::move(source)),
         options_(std::move(aggregate)),
@@ -50,7 +50,11 @@ class ScanWorker : public Napi::AsyncWorker {
         threshold_(threshold),
         limit_(limit),
         parallel_(parallel),
-        cancelled_(std::move(cancelled)) {}
+        cancelled_(std::move(cancelled)),
+        progress_(progress) {
+    // The array the pass writes into stays alive until the worker is done with it.
+    if (progress != nullptr) progressArray_ = Napi::Persistent(progressArray);
+  }
 
   void Execute() override {
     const double started = NowMs();
@@ -60,7 +64,7 @@ class ScanWorker : public Napi::AsyncWorker {
       syscall_ = file.syscall;
       return;
     }
-    pass_ = ScanDescriptor(file.fd, options_, source_.chunkBytes, parallel_ ? kParallelBytes : 0, *cancelled_);
+    pass_ = ScanDescriptor(file.fd, options_, source_.chunkBytes, parallel_ ? kParallelBytes : 0, *cancelled_, progress_);
     close(file.fd);
     const PassTotals& totals = pass_->Totals();
     if (totals.err != 0) {
@@ -123,6 +127,8 @@ class ScanWorker : public Napi::AsyncWorker {
   size_t limit_;
   bool parallel_;
   std::shared_ptr<std::atomic<bool>> cancelled_;
+  std::atomic<uint64_t>* progress_;
+  Napi::ObjectReference progressArray_;
   std::unique_ptr<ScanPass> pass_;
   std::vector<ConnAggregate::Handle> selected_;
   int err_ = 0;
@@ -197,7 +203,22 @@ Napi::Value ScanConnections(const Napi::CallbackInfo& info) {
   const size_t limit = static_cast<size_t>(NumberOption(env, options, "limit", 0, 0, 1e9));
   const bool parallel = NumberOption(env, options, "threads", 2, 1, 2) > 1;
   auto cancelled = std::make_shared<std::atomic<bool>>(false);
-  auto* worker = new ScanWorker(info[1].As<Napi::Function>(), std::move(source), std::move(aggregate), all, threshold, limit, parallel, cancelled);
+  // `progress`: a BigUint64Array the pass adds the bytes it reads to, as it reads them (for a progress display).
+  std::atomic<uint64_t>* progress = nullptr;
+  Napi::Object progressArray;
+  const Napi::Value progressOption = options.Get("progress");
+  if (!progressOption.IsUndefined()) {
+    if (!progressOption.IsTypedArray() || progressOption.As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
+        progressOption.As<Napi::TypedArray>().ElementLength() < 1) {
+      ThrowTypeError(env, "options.progress must be a BigUint64Array");
+    }
+    Napi::TypedArrayOf<uint64_t> array = progressOption.As<Napi::TypedArrayOf<uint64_t>>();
+    static_assert(sizeof(std::atomic<uint64_t>) == sizeof(uint64_t) && std::atomic<uint64_t>::is_always_lock_free);
+    progress = reinterpret_cast<std::atomic<uint64_t>*>(array.Data());
+    progressArray = array;
+  }
+  auto* worker = new ScanWorker(info[1].As<Napi::Function>(), std::move(source), std::move(aggregate), all, threshold, limit, parallel, cancelled,
+                                progress, progressArray);
   worker->Queue();
   return Napi::Function::New(env, [cancelled](const Napi::CallbackInfo&) { cancelled->store(true, std::memory_order_relaxed); }, "cancel");
 }

@@ -1,24 +1,25 @@
 // layer: cli (composition only)
 // job: `lvskit autoban`: ban clients holding too many ESTABLISHED connections, into an ipset, from procfs scans or the sync stream.
 import { Option, type Command } from 'commander';
-import { IpsetBanSink } from '../autoban/sink.js';
-import { ProcfsCountSource, TrackerCountSource, type CountSource } from '../autoban/sources.js';
-import { AutobanRunner, type AutobanRunnerOptions } from '../autoban/runner.js';
+import fs from 'node:fs';
+import type { CountSource } from '../autoban/sources.js';
+import type { AutobanRunnerOptions } from '../autoban/runner.js';
 import type { AutobanPolicyConfig } from '../autoban/policy.js';
-import { autobanSettings, type AutobanSettings } from '../daemon/convert.js';
+import type { AutobanSettings } from '../daemon/convert.js';
+import type { LiveConnTable } from '../conns/live.js';
 import { readConverted } from './config-input.js';
-import { LiveConnTable } from '../conns/live.js';
-import { addSyncOptions, liveOptions, secondsAsMs, wholeNumber, type SyncCliOptions } from './conns.js';
-import { netnsOption } from './options.js';
+import { addSyncOptions, liveOptions, type SyncCliOptions } from './conns.js';
+import { configFileOption, configIdOption, netnsOption, renamedOption, secondsAsMs, tableFileOption, wholeNumber } from './options.js';
 
 interface AutobanCliOptions extends SyncCliOptions {
   set?: string;
   set6?: string;
-  config?: string;
+  file?: string;
+  configId?: string;
   threshold?: number;
   whitelist?: string[];
   source?: 'procfs' | 'sync';
-  file?: string;
+  tableFile?: string;
   once?: boolean;
   watch?: boolean;
   interval?: number;
@@ -30,17 +31,38 @@ interface AutobanCliOptions extends SyncCliOptions {
   json?: boolean;
 }
 
+/** A file in the /proc/net/ip_vs_conn format (its header line), given where a configuration is expected. */
+function looksLikeConnTable(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(64);
+      return head.subarray(0, fs.readSync(fd, head, 0, 64, 0)).toString('latin1').startsWith('Pro FromIP');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
 /** lvskit_autoban from a configuration file, or nothing; exits with status 1 on errors in it. */
-function fromConfig(file: string | undefined): AutobanSettings | undefined {
-  if (file === undefined) return undefined;
-  const conversion = readConverted(file, undefined, (config) => autobanSettings(config));
+async function fromConfig(file: string | undefined, configId: string | undefined): Promise<AutobanSettings | undefined> {
+  if (file === undefined) {
+    if (configId !== undefined) throw new Error('-i/--config-id selects the @ID lines of the configuration given with -f FILE; without -f it means nothing (the sync interface is --interface)');
+    return undefined;
+  }
+  // lvskit 0.1's `autoban --file TABLE`: say so rather than report a connection table's lines as keepalived.conf errors.
+  if (looksLikeConnTable(file)) throw new Error(`-f/--file ${file}: that is a connection table, not a keepalived configuration; give it with --table-file (renamed in 0.2.0, see CHANGELOG.md)`);
+  const { autobanSettings } = await import('../daemon/convert.js');
+  const conversion = readConverted(file, configId, (config) => autobanSettings(config));
   if (!conversion.settings) throw new Error(`${file}: no lvskit_autoban block with a threshold and an ipset`);
   return conversion.settings;
 }
 
 /** Settings: the configuration's, with every option given on the command line taking precedence. */
-function settingsFrom(opts: AutobanCliOptions): { set: string; policy: Partial<AutobanPolicyConfig>; source: 'procfs' | 'sync'; sync: SyncCliOptions; staticBlacklist?: string; intervalMs?: number } {
-  const base = fromConfig(opts.config);
+async function settingsFrom(opts: AutobanCliOptions): Promise<{ set: string; policy: Partial<AutobanPolicyConfig>; source: 'procfs' | 'sync'; sync: SyncCliOptions; staticBlacklist?: string; intervalMs?: number }> {
+  const base = await fromConfig(opts.file, opts.configId);
   const set = opts.set ?? base?.set;
   if (set === undefined) throw new Error('--set NAME is required (or -f with a lvskit_autoban block)');
   const policy: Partial<AutobanPolicyConfig> = { ...base?.policy };
@@ -63,15 +85,16 @@ function definedOnly(opts: AutobanCliOptions): Partial<SyncCliOptions> {
 }
 
 export function registerAutobanCommands(program: Command): void {
-  addSyncOptions(program.command('autoban')
+  const autoban = addSyncOptions(program.command('autoban')
     .description('ban clients holding more than a threshold of ESTABLISHED connections: entries with a timeout in an ipset, static_blacklist kept in step')
     .option('--set <name>', 'the ipset bans go into (hash:ip or hash:net; create it with `timeout 0` for timed bans)')
     .option('--set6 <name>', 'the ipset (family inet6) IPv6 clients are banned into')
-    .option('-f, --config <file>', 'read lvskit_autoban (and lvs_sync_daemon) from a keepalived.conf; options given here win')
+    .addOption(configFileOption('read lvskit_autoban (and lvs_sync_daemon) from a keepalived configuration; options given here win'))
+    .addOption(configIdOption())
     .option('--threshold <n>', 'ban a client holding more than N ESTABLISHED connections (default 100)', wholeNumber)
     .option('--whitelist <cidr...>', 'addresses/networks never banned')
     .addOption(new Option('--source <source>', 'counts from a scan of /proc/net/ip_vs_conn, or from the sync stream (needs --interface)').choices(['procfs', 'sync']))
-    .option('--file <path>', 'with procfs: a file in the /proc/net/ip_vs_conn format instead of the table')
+    .addOption(tableFileOption())
     .option('--once', 'one procfs round, then exit')
     .option('--watch', 'keep running (the default)')
     .option('--interval <seconds>', 'time between full rounds (default 60 with procfs, 5 with sync)', secondsAsMs)
@@ -81,19 +104,24 @@ export function registerAutobanCommands(program: Command): void {
     .option('--per-service', 'count per client and virtual service (a client is banned when it is over the threshold on one service)')
     .option('--dry-run', 'report what would be banned, change nothing')
     .option('--json', 'print events as JSON lines')
-    .addOption(netnsOption()))
+    .addOption(netnsOption()));
+  renamedOption(autoban, '--config <file>', 'the configuration is -f/--file FILE, as everywhere')
     .action(async (opts: AutobanCliOptions) => {
-      const s = settingsFrom(opts);
+      const s = await settingsFrom(opts);
       if (opts.once && s.source !== 'procfs') throw new Error('--once needs --source procfs (the sync stream has no "once")');
+      if (opts.tableFile !== undefined && s.source !== 'procfs') throw new Error('--table-file is read by --source procfs; the sync stream is live');
+      const [{ IpsetBanSink }, { ProcfsCountSource, TrackerCountSource }, { AutobanRunner }] = await Promise.all([
+        import('../autoban/sink.js'), import('../autoban/sources.js'), import('../autoban/runner.js')]);
       const banTimeoutSec = s.policy.banTimeoutSec ?? 0;
       const sink = await IpsetBanSink.open(s.set, { banTimeoutSec, ...(opts.set6 === undefined ? {} : { set6: opts.set6 }), ...(opts.netns === undefined ? {} : { netns: opts.netns }) });
       let live: LiveConnTable | undefined;
       let source: CountSource;
       if (s.source === 'sync') {
+        const { LiveConnTable } = await import('../conns/live.js');
         live = await LiveConnTable.open(liveOptions(s.sync, s.policy.threshold ?? 100, opts.perService ?? false));
         source = new TrackerCountSource(live.tracker);
       } else {
-        source = new ProcfsCountSource({ perService: opts.perService ?? false, ...(opts.netns === undefined ? {} : { netns: opts.netns }), ...(opts.file === undefined ? {} : { file: opts.file }) });
+        source = new ProcfsCountSource({ perService: opts.perService ?? false, ...(opts.netns === undefined ? {} : { netns: opts.netns }), ...(opts.tableFile === undefined ? {} : { file: opts.tableFile }) });
       }
       const options: AutobanRunnerOptions = { policy: s.policy, source, sink,
         ...(s.staticBlacklist === undefined ? {} : { staticBlacklist: s.staticBlacklist }), ...(s.intervalMs === undefined ? {} : { intervalMs: s.intervalMs }) };

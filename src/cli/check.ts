@@ -2,22 +2,17 @@
 // job: `lvskit check`, `lvskit config dump|show`: read keepalived.conf as keepalived would; print diagnostics, the model, canonical text or what lvskit would do with it.
 import type { Command } from 'commander';
 import fs from 'node:fs';
-import {
-  convertConfig, formatHealthCheckConversion, formatIpvsConversion, formatVrrpConversion, passwdLookup, type ConfigConversion,
-  type HealthCheckConvertOptions, type UserLookup,
-} from '../daemon/convert.js';
-import { dumpConfig } from '../config/dump.js';
+import type { ConfigConversion, HealthCheckConvertOptions, UserLookup } from '../daemon/convert.js';
 import { formatDiagnostic, promoteWarnings, type Diagnostic } from '../config/diagnostics.js';
 import type { ParseResult } from '../config/index.js';
-import { preflight } from '../daemon/preflight-live.js';
-import { enterNetns } from '../native/socket.js';
+import { dumpConfig } from '../config/dump.js';
 import { readConfig } from './config-input.js';
-import { netnsOption } from './options.js';
+import { configFileOf, configFileOption, configIdOption, netnsOption } from './options.js';
 
-export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf';
+export { DEFAULT_CONFIG_FILE } from './options.js';
 
 interface CheckOptions {
-  file: string;
+  file?: string;
   strict?: boolean;
   dump?: boolean;
   json?: boolean;
@@ -35,7 +30,8 @@ interface ShowOptions extends CheckOptions {
 }
 
 /** The system's users and groups (for MISC_CHECK `user`), read once. */
-function systemUsers(): UserLookup {
+async function systemUsers(): Promise<UserLookup> {
+  const { passwdLookup } = await import('../daemon/convert.js');
   const read = (file: string): string => {
     try {
       return fs.readFileSync(file, 'utf8');
@@ -47,13 +43,15 @@ function systemUsers(): UserLookup {
 }
 
 /** Conversion options for a configuration read from the file system. */
-export function conversionOptions(): HealthCheckConvertOptions {
-  return { users: systemUsers() };
+export async function conversionOptions(): Promise<HealthCheckConvertOptions> {
+  return { users: await systemUsers() };
 }
 
-/** The conversions of a configuration without errors (undefined otherwise: they would mislead). */
-function convert(result: ParseResult): ConfigConversion | undefined {
-  return result.ok ? convertConfig(result.config, conversionOptions()) : undefined;
+/** The conversions of a configuration without errors (undefined otherwise: they would mislead); loaded only when asked for. */
+async function convert(result: ParseResult): Promise<ConfigConversion | undefined> {
+  if (!result.ok) return undefined;
+  const { convertConfig } = await import('../daemon/convert.js');
+  return convertConfig(result.config, await conversionOptions());
 }
 
 /** Diagnostics (and a summary) on stderr; exit status 1 when there are errors. */
@@ -113,7 +111,8 @@ function formatAutoban(c: ConfigConversion): string {
   ].join('\n');
 }
 
-function show(c: ConfigConversion, opts: ShowOptions): void {
+async function show(c: ConfigConversion, opts: ShowOptions): Promise<void> {
+  const { formatHealthCheckConversion, formatIpvsConversion, formatVrrpConversion } = await import('../daemon/convert.js');
   if (opts.json) {
     console.log(JSON.stringify(printable(c, opts), null, 2));
     return;
@@ -127,53 +126,62 @@ function show(c: ConfigConversion, opts: ShowOptions): void {
   console.log(sections.join('\n\n'));
 }
 
+/** `[FILE]` or `-f FILE`, with the options every command that reads a configuration has. */
+function readsConfig(cmd: Command): Command {
+  return cmd.argument('[FILE]', 'keepalived configuration (or -f FILE; default /etc/keepalived/keepalived.conf)')
+    .addOption(configFileOption())
+    .addOption(configIdOption());
+}
+
+/** The options with the file resolved from `[FILE]` / `-f FILE`. */
+function withFile<T extends { file?: string }>(positional: string | undefined, opts: T): T & { file: string } {
+  return { ...opts, file: configFileOf(positional, opts.file) };
+}
+
 export function registerConfigCommands(program: Command): void {
-  program.command('check')
-    .description('read a keepalived configuration as keepalived 2.2 reads it; report errors and warnings (like keepalived -t)')
-    .option('-f, --file <file>', 'configuration file', DEFAULT_CONFIG_FILE)
+  readsConfig(program.command('check')
+    .description('read a keepalived configuration as keepalived 2.2 reads it; report errors and warnings (like keepalived -t)'))
     .option('--strict', 'treat every warning (unknown keywords included) as an error')
     .option('--dump', 'print the configuration in canonical multi-line form')
     .option('--json', 'print the parsed model as JSON')
     .option('--plan', 'also convert it to lvskit\'s VRRP, IPVS and health-check inputs and report what they cannot represent')
-    .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
     .option('--preflight', 'also check it against this system, as `lvskit run` does before it starts: interfaces, rp_filter, forwarding for NAT, IPVS, the autoban\'s firewall rule')
     .addOption(netnsOption())
-    .action(async (opts: CheckOptions) => {
+    .action(async (positional: string | undefined, cli: CheckOptions) => {
+      const opts = withFile(positional, cli);
       // The whole process joins the namespace: /proc/sys/net follows the calling thread's (src/sysctl).
-      if (opts.netns !== undefined) enterNetns(opts.netns);
+      if (opts.netns !== undefined) (await import('../native/socket.js')).enterNetns(opts.netns);
       const result = readConfig(opts);
       if (opts.json) console.log(JSON.stringify(result.config, null, 2));
       if (opts.dump) process.stdout.write(dumpConfig(result.config));
-      const extra = [...(opts.plan ? convert(result)?.diagnostics ?? [] : []), ...(opts.preflight && result.ok ? (await preflight(result.config)).diagnostics : [])];
-      report(result, opts.file, extra, opts.strict === true);
+      const preflight = opts.preflight && result.ok ? (await (await import('../daemon/preflight-live.js')).preflight(result.config)).diagnostics : [];
+      report(result, opts.file, [...(opts.plan ? (await convert(result))?.diagnostics ?? [] : []), ...preflight], opts.strict === true);
     });
 
   const config = program.command('config').description('keepalived configuration files');
-  config.command('dump')
-    .description('print a configuration (with its includes) in canonical multi-line form, one keyword per line')
-    .option('-f, --file <file>', 'configuration file', DEFAULT_CONFIG_FILE)
+  readsConfig(config.command('dump')
+    .description('print a configuration (with its includes) in canonical multi-line form, one keyword per line'))
     .option('--strict', 'treat every warning as an error')
-    .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
-    .action((opts: CheckOptions) => {
+    .action((positional: string | undefined, cli: CheckOptions) => {
+      const opts = withFile(positional, cli);
       const result = readConfig(opts);
       process.stdout.write(dumpConfig(result.config));
       report(result, opts.file);
     });
 
-  config.command('show')
-    .description('print what lvskit would do with a configuration: VRRP instances, the IPVS table at start, the health checks (all three unless one is chosen)')
-    .option('-f, --file <file>', 'configuration file', DEFAULT_CONFIG_FILE)
+  readsConfig(config.command('show')
+    .description('print what lvskit would do with a configuration: VRRP instances, the IPVS table at start, the health checks (all three unless one is chosen)'))
     .option('--vrrp', 'the VRRP instances and sync groups (VrrpRunner input), with every default resolved')
     .option('--ipvs', 'the IPVS services and real servers lvskit adds to an empty table, sync daemons, timeouts')
     .option('--checks', 'the health checks per virtual server, with inherited timing resolved')
     .option('--autoban', 'the autoban (lvskit_autoban): threshold, ipset, source, whitelist')
     .option('--json', 'print the library inputs as JSON (passwords and keys hidden)')
     .option('--strict', 'treat every warning as an error')
-    .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
-    .action((opts: ShowOptions) => {
+    .action(async (positional: string | undefined, cli: ShowOptions) => {
+      const opts = withFile(positional, cli);
       const result = readConfig(opts);
-      const converted = convert(result);
-      if (converted) show(converted, opts);
+      const converted = await convert(result);
+      if (converted) await show(converted, opts);
       report(result, opts.file, converted?.diagnostics, opts.strict === true);
     });
 }

@@ -1,29 +1,22 @@
 // layer: cli (composition only)
-// job: `lvskit conns top|list|track`: who holds how many connections, from /proc/net/ip_vs_conn or the live sync stream.
+// job: `lvskit conns top|list|track`: who holds how many connections, from /proc/net/ip_vs_conn (or a saved table) or the live sync stream.
 import { Option, type Command } from 'commander';
-import { LiveConnTable, type SyncRole } from '../conns/live.js';
-import { scanConnections, type ClientCount, type ConnScanResult } from '../conns/procfs.js';
-import { readConnections } from '../conns/rows.js';
+import type { LiveConnTable, SyncRole } from '../conns/live.js';
+import type { ClientCount, ConnScanResult, ScanOptions } from '../conns/procfs.js';
+import { SCTP_STATES, TCP_STATES, TEMPLATE_STATES, UDP_STATES } from '../conns/constants.js';
 import { table } from './format.js';
-import { netnsOption } from './options.js';
+import { netnsOption, oneOfOption, renamedOption, secondsAsMs, tableFileOption, wholeNumber } from './options.js';
+import { progressBar } from './progress.js';
 
-/** A whole number ≥ 0 from the command line. */
-export function wholeNumber(text: string): number {
-  if (!/^\d+$/.test(text)) throw new Error(`not a whole number: ${text}`);
-  return Number(text);
-}
+export { secondsAsMs, wholeNumber } from './options.js';
 
-/** Seconds (decimals allowed) from the command line, as milliseconds. */
-export function secondsAsMs(text: string): number {
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || n <= 0) throw new Error(`not a positive number of seconds: ${text}`);
-  return Math.round(n * 1000);
-}
+/** Every state name the kernel prints in /proc/net/ip_vs_conn (TCP, UDP, SCTP, persistence templates). */
+export const CONN_STATE_NAMES: readonly string[] = [...new Set<string>([...TCP_STATES, ...UDP_STATES, ...SCTP_STATES, ...TEMPLATE_STATES])];
 
 /** The sync-stream options shared by `conns track` and `autoban`. */
 export function addSyncOptions(cmd: Command): Command {
   return cmd
-    .option('-i, --interface <name>', 'the sync interface (lvs_sync_daemon / --mcast-interface)')
+    .option('--interface <name>', 'the sync interface (lvs_sync_daemon / --mcast-interface)')
     .option('--sync-id <id>', 'only messages of this sync id (default: any)', wholeNumber)
     .option('--group <address>', 'sync multicast group (default 224.0.0.81)')
     .option('--port <port>', 'first sync port (default 8848)', wholeNumber)
@@ -35,7 +28,7 @@ export interface SyncCliOptions { interface?: string; syncId?: number; group?: s
 
 /** LiveTableOptions from the command line. */
 export function liveOptions(opts: SyncCliOptions, threshold: number | undefined, perService = false): Parameters<typeof LiveConnTable.open>[0] {
-  if (opts.interface === undefined) throw new Error('--interface is required to follow the sync stream');
+  if (opts.interface === undefined) throw new Error('--interface NAME is required to follow the sync stream');
   const roles: SyncRole[] = opts.role === 'both' ? ['master', 'backup'] : [opts.role];
   return {
     interface: opts.interface, roles, perService,
@@ -63,60 +56,91 @@ function summary(r: ConnScanResult): string {
     `${malformed}${r.truncated ? ' (ended inside a row)' : ''}; ${r.elapsedMs.toFixed(1)} ms, ${r.reads} reads`;
 }
 
-interface TopOptions { netns?: string; file?: string; state: string; limit: number; threshold?: number; perService?: boolean; json?: boolean }
+interface TopOptions { netns?: string; tableFile?: string; state: string; limit: number; threshold?: number; perService?: boolean; json?: boolean }
+
+/** 0.1's `--file` (the table) is `--table-file` now: `-f, --file` means a keepalived configuration everywhere. */
+function tableFileRenamed(cmd: Command): Command {
+  return renamedOption(cmd, '--file <path>', 'the connection table is --table-file FILE (-f/--file is a keepalived configuration everywhere)');
+}
+
+async function top(opts: TopOptions): Promise<void> {
+  const { scanConnections } = await import('../conns/procfs.js');
+  const options: ScanOptions = {
+    states: [opts.state], limit: opts.limit, perService: opts.perService ?? false,
+    ...(opts.threshold === undefined ? {} : { threshold: opts.threshold }),
+    ...(opts.netns === undefined ? {} : { netns: opts.netns }), ...(opts.tableFile === undefined ? {} : { file: opts.tableFile }),
+  };
+  const result = await withScanProgress(options, opts.json === true, scanConnections);
+  if (opts.json) return console.log(JSON.stringify(result, null, 2));
+  const shown = opts.threshold === undefined ? result.top : mergeRanked(result.top, result.overThreshold);
+  if (shown.length > 0) console.log(formatClients(shown, opts.state));
+  console.log(summary(result));
+}
+
+/**
+ * A scan with a progress bar in MiB read, on a terminal, when the table is large (a file of
+ * 64 MiB or more; the kernel's table, of unknown size, after a second).
+ */
+async function withScanProgress(options: ScanOptions, json: boolean, scan: (o: ScanOptions) => Promise<ConnScanResult>): Promise<ConnScanResult> {
+  const { default: fs } = await import('node:fs');
+  const size = options.file === undefined ? 0 : fs.statSync(options.file).size;
+  const worth = options.file === undefined || size >= 64 << 20;
+  const progress = new BigUint64Array(1);
+  let bar: ReturnType<typeof progressBar>;
+  const timer = worth && !json ? setInterval(() => {
+    bar ??= progressBar({ total: Math.ceil(size / 2 ** 20), unit: 'MiB' });
+    bar?.update(Math.floor(Number(progress[0]) / 2 ** 20));
+  }, options.file === undefined ? 1000 : 200) : undefined;
+  try {
+    return await scan({ ...options, ...(timer ? { progress } : {}) });
+  } finally {
+    if (timer) clearInterval(timer);
+    bar?.stop();
+  }
+}
 
 export function registerConnsCommands(program: Command): void {
   const conns = program.command('conns').description('the IPVS connection table: counts per client, without ipvsadm -lnc');
 
-  conns.command('top')
+  tableFileRenamed(conns.command('top')
     .description('clients with the most connections in a state, from one streaming pass over /proc/net/ip_vs_conn')
     .addOption(netnsOption())
-    .option('--file <path>', 'a file in the /proc/net/ip_vs_conn format (default: the table itself)')
-    .option('--state <name>', 'the state counted', 'ESTABLISHED')
+    .addOption(tableFileOption())
+    .addOption(oneOfOption('--state <name>', 'the state counted, as the kernel names it', CONN_STATE_NAMES, 'a connection state').default('ESTABLISHED'))
     .option('--limit <n>', 'how many clients to show', wholeNumber, 20)
     .option('--threshold <n>', 'show every client holding more than N (as well)', wholeNumber)
     .option('--per-service', 'count per client and virtual service')
-    .option('--json', 'print JSON')
-    .action(async (opts: TopOptions) => {
-      const result = await scanConnections({
-        states: [opts.state], limit: opts.limit, perService: opts.perService ?? false,
-        ...(opts.threshold === undefined ? {} : { threshold: opts.threshold }),
-        ...(opts.netns === undefined ? {} : { netns: opts.netns }), ...(opts.file === undefined ? {} : { file: opts.file }),
-      });
-      if (opts.json) return console.log(JSON.stringify(result, null, 2));
-      const shown = opts.threshold === undefined ? result.top : mergeRanked(result.top, result.overThreshold);
-      if (shown.length > 0) console.log(formatClients(shown, opts.state));
-      console.log(summary(result));
-    });
+    .option('--json', 'print JSON'))
+    .action((opts: TopOptions) => top(opts));
 
-  conns.command('list')
-    .description('every row, as `ipvsadm -lnc` shows them (parsed natively in batches)')
+  tableFileRenamed(conns.command('list')
+    .description('every row, as `ipvsadm -lnc` prints them (parsed natively in batches)')
     .addOption(netnsOption())
-    .option('--file <path>', 'a file in the /proc/net/ip_vs_conn format')
-    .option('--json', 'one JSON object per row')
-    .action(async (opts: { netns?: string; file?: string; json?: boolean }) => {
-      const reader = readConnections({ ...(opts.netns === undefined ? {} : { netns: opts.netns }), ...(opts.file === undefined ? {} : { file: opts.file }) });
-      const out: string[] = opts.json ? [] : ['pro expire state       source                 virtual                destination'];
-      const hostPort = (family: 4 | 6, a: string, p: number): string => (family === 6 ? `[${a}]:${p}` : `${a}:${p}`);
+    .addOption(tableFileOption())
+    .option('--json', 'one JSON object per row'))
+    .action(async (opts: { netns?: string; tableFile?: string; json?: boolean }) => {
+      const [{ readConnections }, { CONNECTION_HEADER, formatConnectionRow }] = await Promise.all([import('../conns/rows.js'), import('../conns/format.js')]);
+      const reader = readConnections({ ...(opts.netns === undefined ? {} : { netns: opts.netns }), ...(opts.tableFile === undefined ? {} : { file: opts.tableFile }) });
+      const out: string[] = opts.json ? [] : [CONNECTION_HEADER];
       for await (const r of reader) {
-        if (opts.json) out.push(JSON.stringify(r));
-        else out.push(`${r.protocol.padEnd(3)} ${clock(r.expiresSec)}  ${r.state.padEnd(11)} ${hostPort(r.family, r.clientAddress, r.clientPort).padEnd(22)} ` +
-          `${hostPort(r.family, r.virtualAddress, r.virtualPort).padEnd(22)} ${hostPort(r.destFamily, r.destAddress, r.destPort)}`);
+        out.push(opts.json ? JSON.stringify(r) : formatConnectionRow(r));
         if (out.length >= 4096) process.stdout.write(`${out.splice(0).join('\n')}\n`);
       }
       if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
       if (reader.malformed.total > 0) console.error(`# ${reader.malformed.total} malformed line(s) skipped`);
     });
 
-  addSyncOptions(conns.command('track')
+  const track = addSyncOptions(conns.command('track')
     .description('follow the IPVS sync stream and print the clients with the most ESTABLISHED connections')
     .addOption(netnsOption())
     .option('--limit <n>', 'how many clients to show', wholeNumber, 20)
     .option('--threshold <n>', 'report clients crossing N as it happens', wholeNumber)
-    .option('--every <seconds>', 'print the table this often', secondsAsMs, 5000)
+    .addOption(new Option('--every <seconds>', 'print the table this often').argParser(secondsAsMs).default(5000, '5 s'))
     .option('--duration <seconds>', 'stop after this long (default: until interrupted)', secondsAsMs)
-    .option('--json', 'print JSON lines'))
+    .option('--json', 'print JSON lines'));
+  renamedOption(track, '-i <name>', 'the sync interface is --interface NAME (-i is the config id wherever a configuration is read)')
     .action(async (opts: SyncCliOptions & { limit: number; threshold?: number; every: number; duration?: number; json?: boolean }) => {
+      const { LiveConnTable } = await import('../conns/live.js');
       const live = await LiveConnTable.open(liveOptions(opts, opts.threshold));
       const { tracker } = live;
       tracker.on('over', (c) => console.log(opts.json ? JSON.stringify({ event: 'over', ...c }) : `# ${c.address} crossed ${opts.threshold}: ${c.count} ESTABLISHED`));
@@ -137,11 +161,6 @@ export function registerConnsCommands(program: Command): void {
       print();
       live.close();
     });
-}
-
-/** Seconds as `mm:ss`, as ipvsadm prints the expiry. */
-function clock(seconds: number): string {
-  return `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
 /** The top list and the over-threshold list together, each client once, ranked. */

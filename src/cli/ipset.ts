@@ -1,17 +1,16 @@
 // layer: cli (composition only)
 // job: `lvskit ipset list|load|save`: ban lists through the ipset nfnetlink client, without the ipset command.
 import { Option, type Command } from 'commander';
-import { formatProblem } from '../ipset/blacklist-file.js';
-import { loadBlacklist, saveBlacklist, type LoadBlacklistOptions } from '../ipset/blacklist-load.js';
-import { IpsetClient } from '../ipset/client.js';
-import { checkFirewall } from '../ipset/firewall-check.js';
-import { formatListing, formatListings } from '../ipset/format.js';
-import { netnsOption } from './options.js';
+import type { LoadBlacklistOptions } from '../ipset/blacklist-load.js';
+import type { IpsetClient } from '../ipset/client.js';
+import { existingFile, netnsOption } from './options.js';
+import { progressBar } from './progress.js';
 
 interface NetnsOpts { netns?: string }
 
 async function withClient<T>(opts: NetnsOpts, fn: (client: IpsetClient) => Promise<T>): Promise<T> {
-  const client = await IpsetClient.open(opts.netns !== undefined ? { netns: opts.netns } : {});
+  const { IpsetClient: Client } = await import('../ipset/client.js');
+  const client = await Client.open(opts.netns !== undefined ? { netns: opts.netns } : {});
   try {
     return await fn(client);
   } finally {
@@ -40,6 +39,7 @@ export function registerIpsetCommands(program: Command): void {
     .option('--names', 'set names only')
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, opts: NetnsOpts & { terse?: boolean; names?: boolean; json?: boolean }) => {
+      const { formatListing, formatListings } = await import('../ipset/format.js');
       await withClient(opts, async (client) => {
         if (opts.names) {
           const names = await client.listNames();
@@ -61,7 +61,7 @@ export function registerIpsetCommands(program: Command): void {
   ipset.command('load')
     .description('make a set hold exactly the addresses/CIDRs of a static_blacklist file, with no gap (temporary set + swap)')
     .argument('<name>', 'set name')
-    .argument('<file>', 'one address or CIDR per line, # comments')
+    .argument('<file>', 'one address or CIDR per line, # comments', existingFile('FILE'))
     .addOption(netnsOption())
     .option('--skip-invalid', 'load the valid lines and report the others (default: any invalid line changes nothing)')
     .addOption(new Option('--create <type>', 'create the set when it does not exist').choices(['hash:ip', 'hash:net']))
@@ -78,7 +78,14 @@ export function registerIpsetCommands(program: Command): void {
         if (opts.timeout !== undefined) options.create.timeoutSec = opts.timeout;
       }
       const started = performance.now();
-      const result = await withClient(opts, (client) => loadBlacklist(client, name, file, options));
+      const [{ loadBlacklist }, { formatProblem }] = await Promise.all([import('../ipset/blacklist-load.js'), import('../ipset/blacklist-file.js')]);
+      // A bar for a load that takes a while (10,000 entries or more, shown once their count is known).
+      let bar: ReturnType<typeof progressBar>;
+      options.onProgress = (p) => {
+        if (bar === undefined && p.total !== undefined && p.total >= 10_000) bar = progressBar({ total: p.total, unit: 'entries' });
+        bar?.update(p.done);
+      };
+      const result = await withClient(opts, (client) => loadBlacklist(client, name, file, options)).finally(() => bar?.stop());
       for (const problem of result.skipped) console.error(`skipped ${formatProblem(problem)}`);
       const ms = Math.round(performance.now() - started);
       const skipped = result.skipped.length > 0 ? `; ${result.skipped.length} invalid line${result.skipped.length === 1 ? '' : 's'} skipped` : '';
@@ -92,12 +99,14 @@ export function registerIpsetCommands(program: Command): void {
     .argument('<file>', 'file to write')
     .addOption(netnsOption())
     .action(async (name: string, file: string, opts: NetnsOpts) => {
+      const { saveBlacklist } = await import('../ipset/blacklist-load.js');
       const count = await withClient(opts, (client) => saveBlacklist(client, name, file));
       console.log(`saved ${count} entries of ${name} to ${file}`);
     });
 }
 
 async function warnWithoutRule(name: string, family: string, netns: string | undefined): Promise<void> {
+  const { checkFirewall } = await import('../ipset/firewall-check.js');
   const check = await checkFirewall(name, { family: family === 'inet6' ? 'inet6' : 'inet', ...(netns !== undefined ? { netns } : {}) });
   for (const rule of check.rules) console.log(`firewall: ${rule.tool} -t ${rule.table} ${rule.rule}`);
   for (const note of check.notes) console.error(`firewall: ${note}`);

@@ -2,15 +2,18 @@
 // job: `lvskit vrrp run|check -f FILE`: VRRP instances from keepalived.conf (src/config + its VRRP conversion) or JSON, events printed until SIGTERM/SIGINT, then a graceful stop.
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { convertVrrp } from '../daemon/convert.js';
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.js';
-import { VrrpRunner } from '../vrrp/runner.js';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
-import { validateVrrpConfig } from '../vrrp/validate.js';
+import { formatDiagnostic, type SourceLocation } from '../config/diagnostics.js';
 import { isJsonInput, readConverted } from './config-input.js';
-import { netnsOption } from './options.js';
+import { configFileOf, configFileOption, configIdOption, netnsOption } from './options.js';
 
-interface Loaded { instances: VrrpInstanceConfig[]; syncGroups: VrrpSyncGroupConfig[] }
+interface Loaded {
+  instances: VrrpInstanceConfig[];
+  syncGroups: VrrpSyncGroupConfig[];
+  /** keepalived.conf: a later refusal (a missing interface) at its line, in the configuration's words. */
+  explain?: (error: unknown) => { location: SourceLocation; message: string } | undefined;
+}
 
 /**
  * A JSON file (`{ "instances": [...], "syncGroups": [...] }`), or a keepalived.conf read as
@@ -28,8 +31,22 @@ async function load(file: string, configId?: string): Promise<Loaded> {
     }
     return { instances: json.instances ?? [], syncGroups: json.syncGroups ?? [] };
   }
+  const { convertVrrp } = await import('../daemon/convert.js');
   const converted = readConverted(file, configId, (config) => convertVrrp(config));
-  return { instances: converted.instances, syncGroups: converted.syncGroups };
+  return { instances: converted.instances, syncGroups: converted.syncGroups, explain: (error) => converted.explain(error) };
+}
+
+/**
+ * A refusal of the loaded instances, as the user wrote them: for keepalived.conf, printed at its
+ * line (`keepalived.conf:7:3: error: VI_WEB: interface v0 does not exist`) and summed up; for
+ * JSON, the field path in that file (`site.json: instances[0].vrid: ...`).
+ */
+function refusal(file: string, loaded: Loaded, error: unknown): unknown {
+  if (typeof (error as { field?: unknown }).field !== 'string') return error;
+  const explained = loaded.explain?.(error);
+  if (!explained) return new Error(`${file}: ${(error as Error).message}`);
+  console.error(formatDiagnostic({ severity: 'error', code: 'invalid-value', ...explained }));
+  return new Error(`${file}: 1 error; nothing was done`);
 }
 
 function describe(e: VrrpRunnerEvent): string {
@@ -62,16 +79,26 @@ function printer(json: boolean): (e: Printed) => void {
   };
 }
 
+const FILE_HELP = 'keepalived.conf (its vrrp_instance and vrrp_sync_group blocks), or JSON';
+
 export function registerVrrpCommands(program: Command): void {
   const vrrp = program.command('vrrp').description('VRRP v2/v3 instances (keepalived-compatible on the wire)');
 
   vrrp.command('check')
     .description('validate a file of VRRP instances and print them resolved (with defaults)')
-    .requiredOption('-f, --file <file>', 'keepalived.conf (its vrrp_instance and vrrp_sync_group blocks), or JSON')
-    .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
-    .action(async (opts: { file: string; configId?: string }) => {
-      const loaded = await load(opts.file, opts.configId);
-      const resolved = validateVrrpConfig(loaded.instances, loaded.syncGroups);
+    .argument('[FILE]', `${FILE_HELP} (or -f FILE; default /etc/keepalived/keepalived.conf)`)
+    .addOption(configFileOption(`${FILE_HELP} (default /etc/keepalived/keepalived.conf)`))
+    .addOption(configIdOption())
+    .action(async (positional: string | undefined, opts: { file?: string; configId?: string }) => {
+      const file = configFileOf(positional, opts.file);
+      const loaded = await load(file, opts.configId);
+      const { validateVrrpConfig } = await import('../vrrp/validate.js');
+      let resolved: ReturnType<typeof validateVrrpConfig>;
+      try {
+        resolved = validateVrrpConfig(loaded.instances, loaded.syncGroups);
+      } catch (error) {
+        throw refusal(file, loaded, error);
+      }
       // The password stays out of the output.
       const shown = { ...resolved, instances: resolved.instances.map((r) => ({ ...r, ...(r.authData ? { authData: '(8 bytes)' } : {}) })) };
       console.log(JSON.stringify(shown, null, 2));
@@ -79,16 +106,17 @@ export function registerVrrpCommands(program: Command): void {
 
   vrrp.command('run')
     .description('run VRRP instances until SIGTERM/SIGINT (then priority 0 and the VIPs released)')
-    .requiredOption('-f, --file <file>', 'keepalived.conf (its vrrp_instance and vrrp_sync_group blocks), or JSON')
-    .option('-i, --config-id <id>', 'config id for @ID conditional lines (default: the host name\'s first label)')
+    .addOption(configFileOption(FILE_HELP).makeOptionMandatory())
+    .addOption(configIdOption())
     .addOption(netnsOption())
     .option('--json', 'print events as JSON lines')
     .action(async (opts: { file: string; configId?: string; netns?: string; json?: boolean }) => {
       const loaded = await load(opts.file, opts.configId);
       const print = printer(opts.json === true);
+      const { VrrpRunner } = await import('../vrrp/runner.js');
       const runner = await VrrpRunner.open({
         instances: loaded.instances, syncGroups: loaded.syncGroups, ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
-      });
+      }).catch((error: unknown) => { throw refusal(opts.file, loaded, error); });
       const stream = runner.events();
       print({ type: 'started', pid: process.pid, instances: runner.status().map((s) => s.name) });
       runner.start();

@@ -86,6 +86,11 @@ export class Builder implements BuildContext {
       this.diags.error('missing-block', tokenLocation(st.keyword), `${quote(name)} needs a { } block`);
     }
     kw.apply(target, st, this);
+    // Blocks that keep where each keyword was written (for messages found after reading, e.g. a missing interface).
+    if (table.keepsLocations) {
+      const at = (target as { keywordLocations?: Partial<Record<string, SourceLocation>> }).keywordLocations;
+      if (at) at[kw.name] = tokenLocation(st.keyword);
+    }
   }
 
   private unknown<T>(st: Statement, table: KeywordTable<T>): void {

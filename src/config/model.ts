@@ -229,6 +229,11 @@ export interface VrrpInstance extends VrrpNotify {
   smtpAlert?: boolean;
   /** `debug [LEVEL]` (level 0..4; a bare `debug` as keepalived 1.x allowed is level 0). */
   debug?: number;
+  /**
+   * Where each keyword of the block was written (the last time), by its canonical name:
+   * `interface`, `virtual_router_id`, ... Not enumerable (absent from the model's JSON).
+   */
+  keywordLocations?: Partial<Record<string, SourceLocation>>;
   location: SourceLocation;
 }
 

@@ -57,6 +57,8 @@ class Preprocessor {
   private readonly stack: Source[] = [];
   private readonly includes: IncludeReader;
   private readonly defs: Definitions;
+  /** `${_PWD}` of each directory files were read from (thousands of files share one or two). */
+  private readonly absoluteDirs = new Map<string, string>();
   private defining: { name: string; parts: string[] } | undefined;
 
   constructor(
@@ -85,7 +87,14 @@ class Preprocessor {
       this.files.push(file);
     }
     this.stack.push({ kind: 'file', file: src, index: 0 });
-    this.defs.pwd = this.reader.absolute(path.dirname(file));
+    this.defs.pwd = this.absoluteDir(file);
+  }
+
+  private absoluteDir(file: string): string {
+    const dir = path.dirname(file);
+    let abs = this.absoluteDirs.get(dir);
+    if (abs === undefined) this.absoluteDirs.set(dir, abs = this.reader.absolute(dir));
+    return abs;
   }
 
   /** The next line to process from the innermost source, or undefined (a source ended, or the line was used up). */
@@ -111,7 +120,7 @@ class Preprocessor {
       this.stack.pop();
       this.includes.close();
       const outer = this.stack.findLast((s): s is Extract<Source, { kind: 'file' }> => s.kind === 'file');
-      if (outer) this.defs.pwd = this.reader.absolute(path.dirname(outer.file.path));
+      if (outer) this.defs.pwd = this.absoluteDir(outer.file.path);
       return undefined;
     }
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;

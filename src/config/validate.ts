@@ -52,6 +52,9 @@ function validateInstances(config: KeepalivedConfig, diags: Diagnostics): Map<st
       diags.warning('conflict', vi.location, `${name}: VRRPv2 advertises whole seconds; advert_int ${vi.advertIntervalMs / 1000} is rounded as keepalived rounds it`);
     }
     if (v === 3 && vi.authentication) diags.warning('conflict', vi.location, `${name}: VRRPv3 has no authentication; the authentication block is ignored`);
+    if (vi.unicastTtl !== undefined && vi.unicastPeers.length === 0) {
+      diags.error('conflict', vi.keywordLocations?.['unicast_ttl'] ?? vi.location, `${name}: unicast_ttl without unicast_peer (keepalived -t refuses it)`);
+    }
     if (vi.nopreempt && vi.state === 'MASTER') diags.warning('conflict', vi.location, `${name}: nopreempt needs the initial state BACKUP (keepalived ignores nopreempt with state MASTER)`);
     for (const t of vi.trackScripts) {
       if (!scripts.has(t.name)) diags.error('undefined-reference', t.location, `${name} tracks vrrp_script \`${t.name}\`, which is not defined`);
@@ -171,8 +174,9 @@ function validateVirtualServers(config: KeepalivedConfig, diags: Diagnostics): v
     if (vs.key.kind === 'fwmark' && vs.protocol !== undefined) {
       diags.warning('conflict', vs.location, `${name}: protocol is ignored for a firewall-mark service`);
     }
+    // keepalived -t refuses what keepalived itself would reset: an error here.
     if (vs.onePacketScheduling && byAddress && vs.protocol !== 'UDP') {
-      diags.warning('conflict', vs.location, `${name}: ops (one-packet scheduling) needs UDP; keepalived resets it`);
+      diags.error('conflict', vs.location, `${name}: ops (one-packet scheduling) needs UDP (keepalived -t refuses it; keepalived would reset it)`);
     }
     if (vs.haSuspend && vs.key.kind === 'fwmark') diags.warning('conflict', vs.location, `${name}: ha_suspend cannot be used with a firewall mark; keepalived clears it`);
     if (vs.key.kind === 'address' && !vs.key.port && vs.persistenceTimeoutSeconds === undefined) {
@@ -181,8 +185,15 @@ function validateVirtualServers(config: KeepalivedConfig, diags: Diagnostics): v
     if (vs.realServers.length === 0) {
       diags.warning('no-real-servers', vs.location, `${name} has no real servers${vs.sorryServer ? ' (only a sorry_server)' : ''}; keepalived ignores such a virtual server`);
     }
-    if (vs.hysteresis !== undefined && vs.hysteresis >= (vs.quorum ?? 1)) {
-      diags.warning('conflict', vs.location, `${name}: hysteresis ${vs.hysteresis} is not below quorum ${vs.quorum ?? 1}; keepalived resets it to quorum - 1`);
+    const totalWeight = vs.realServers.reduce((sum, rs) => sum + (rs.weight ?? 1), 0);
+    if (vs.realServers.length > 0 && (vs.quorum ?? 1) > totalWeight) {
+      diags.error('conflict', vs.location, `${name}: quorum ${vs.quorum ?? 1} exceeds the total weight of its real servers, ${totalWeight} ` +
+        '(keepalived -t refuses it; keepalived would lower the quorum)');
+    } else if (vs.hysteresis !== undefined && vs.hysteresis >= (vs.quorum ?? 1)) {
+      diags.error('conflict', vs.location, `${name}: hysteresis ${vs.hysteresis} is not below quorum ${vs.quorum ?? 1} (keepalived -t refuses it; keepalived would reset it to quorum - 1)`);
+    }
+    if (vs.ipFamily !== undefined && vs.key.kind === 'address' && vs.key.family !== vs.ipFamily) {
+      diags.error('conflict', vs.location, `${name}: ip_family inet${vs.ipFamily === 6 ? '6' : ''} conflicts with its IPv${vs.key.family} address`);
     }
     const shFlags = vs.schedulerFlags.filter((f) => f.startsWith('sh-') || f.startsWith('mh-'));
     for (const f of shFlags) {

@@ -19,8 +19,19 @@ export function parseInteger(text: string, signed: boolean): number | undefined 
 
 const SECONDS = /^\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
+/** Digits only: the common case, read without the regular expression. */
+function isDigits(text: string): boolean {
+  if (text.length === 0 || text.length > 15) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** A decimal number of seconds as strtod reads it (no sign, no hex, no inf/nan), or undefined. */
 export function parseSeconds(text: string): number | undefined {
+  if (isDigits(text)) return Number(text);
   if (!SECONDS.test(text)) return undefined;
   const n = Number(text);
   return Number.isFinite(n) ? n : undefined;
@@ -49,9 +60,34 @@ export function parseBool(text: string): boolean | undefined {
   return undefined;
 }
 
+/**
+ * A dotted quad in its canonical form (four numbers 0..255, no leading zeros): the common case,
+ * checked without node:net's regular expression. Anything else goes to isIPv4.
+ */
+function isPlainIPv4(text: string): boolean {
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46 /* . */) {
+      if (digits === 0 || value > 255 || ++parts > 4) return false;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false; // a leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3) return false;
+    } else {
+      return false;
+    }
+  }
+  return parts === 4;
+}
+
 /** An IPv4 or IPv6 address; IPv6 is returned in RFC 5952 form so that equal addresses compare equal. */
 export function parseAddress(text: string): { address: string; family: AddressFamily } | undefined {
-  if (isIPv4(text)) return { address: text, family: 4 };
+  if (isPlainIPv4(text) || isIPv4(text)) return { address: text, family: 4 };
   if (isIPv6(text)) return { address: formatIPv6(encodeIPv6(text)), family: 6 };
   return undefined;
 }

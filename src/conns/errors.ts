@@ -9,10 +9,12 @@ import { ErrnoError } from '../errors.js';
 export class ConnTableUnavailableError extends ErrnoError {
   override name = 'ConnTableUnavailableError';
 
-  constructor(errno: number, syscall: string, readonly file: string, readonly netns: string | undefined) {
-    super(errno, syscall, netns === undefined
-      ? `${file}: no IPVS connection table here (is the ip_vs module loaded?)`
-      : `${file} in network namespace ${netns}: no IPVS connection table there (is the ip_vs module loaded?)`);
+  /** `given`: the caller named `file` (a saved table), so its absence says nothing about IPVS. */
+  constructor(errno: number, syscall: string, readonly file: string, readonly netns: string | undefined, readonly given = false) {
+    super(errno, syscall, given ? `${file}: no such file`
+      : netns === undefined
+        ? `${file}: no IPVS connection table here (is the ip_vs module loaded?)`
+        : `${file} in network namespace ${netns}: no IPVS connection table there (is the ip_vs module loaded?)`);
   }
 }
 

@@ -4,6 +4,7 @@ export * from './constants.js';
 export * from './errors.js';
 export * from './procfs.js';
 export * from './rows.js';
+export * from './format.js';
 export * from './sync-message.js';
 export * from './sync-codec.js';
 export * from './sync-filter.js';

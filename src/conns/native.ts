@@ -23,6 +23,8 @@ export interface NativeScanOptions extends NativeConnSource {
   limit?: number;
   /** 2 (default): a regular file of 16 MiB or more is read by two threads taking pieces of it in turn; 1: one pass. */
   threads?: number;
+  /** Element 0 grows by the bytes read as the scan goes (updated every 1,024 lines, from the worker threads). */
+  progress?: BigUint64Array;
 }
 
 /** Malformed lines: totals by problem and the first few, with their 1-based line numbers. */

@@ -41,6 +41,11 @@ export interface ScanOptions extends ConnTableSource {
    */
   threads?: 1 | 2;
   signal?: AbortSignal;
+  /**
+   * For a progress display: element 0 grows by the bytes read while the scan runs (every 1,024
+   * lines; read it on a timer). The addon writes it from its worker threads.
+   */
+  progress?: BigUint64Array;
 }
 
 /** A virtual service: protocol, address and port. */
@@ -115,7 +120,7 @@ export function resolveSource(source: ConnTableSource): { path: string; netns?: 
 /** An open failure of the table: ConnTableUnavailableError for a missing file, the ErrnoError otherwise. */
 export function explainOpenError(error: Error, source: ConnTableSource, shown: string): Error {
   if (isErrnoError(error) && error.code === 'ENOENT' && error.syscall === 'open') {
-    return new ConnTableUnavailableError(error.errno, 'open', shown, source.netns);
+    return new ConnTableUnavailableError(error.errno, 'open', shown, source.netns, source.file !== undefined);
   }
   if (isErrnoError(error)) Object.assign(error, { path: shown });
   return error;
@@ -140,6 +145,7 @@ export function scanConnections(options: ScanOptions = {}): Promise<ConnScanResu
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
       ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.progress === undefined ? {} : { progress: options.progress }),
     }, (error, result) => {
       options.signal?.removeEventListener('abort', onAbort);
       if (error) return reject(explainOpenError(error, options, shown));

@@ -67,6 +67,8 @@ export interface DesiredState {
    * none for a spec. A Balancer drops it once preflight has run: it is most of a configuration's heap.
    */
   config?: KeepalivedConfig;
+  /** A VRRP refusal found later, at its location and in the configuration's words (`VI_WEB: interface v0 does not exist`). */
+  explainVrrp?: (error: unknown) => { location: SourceLocation; message: string } | undefined;
 }
 
 /** Where a balancer's configuration comes from. */
@@ -115,6 +117,7 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
   const c = convertConfig(config, { users, memo: previous?.memo ?? {} });
   const all = [...diagnostics, ...c.diagnostics];
   if (!c.ok) throw new ConfigError(all);
+  const vrrp = c.vrrp; // the closures below hold the VRRP conversion only, not every conversion's locations
   return {
     source: file, files, instances: c.vrrp.instances, syncGroups: c.vrrp.syncGroups,
     ...(c.vrrp.syncDaemon ? { syncDaemon: c.vrrp.syncDaemon } : {}),
@@ -122,7 +125,8 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
     ...(c.ipvs.timeouts ? { timeouts: c.ipvs.timeouts } : {}), flush: c.ipvs.flush,
     ...(c.ipvs.flushOnStop ? { flushOnStop: c.ipvs.flushOnStop } : {}),
     ...(c.autoban.settings ? { autoban: c.autoban.settings } : {}),
-    warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => c.vrrp.locate(field), memo: { checks: c.checks.memo, ipvs: c.ipvs.memo }, config,
+    warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => vrrp.locate(field), explainVrrp: (error) => vrrp.explain(error),
+    memo: { checks: c.checks.memo, ipvs: c.ipvs.memo }, config,
   };
 }
 

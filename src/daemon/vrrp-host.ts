@@ -38,8 +38,11 @@ class WorkerVrrp extends EventEmitter<VrrpHostEvents> implements VrrpHost {
           resolve(host);
         } else if (m.kind === 'open-failed') {
           worker.off('exit', onExit);
-          void worker.terminate();
-          reject(errorFromWire(m.error));
+          // The worker ends by itself once it has closed what it opened; terminating it while its
+          // addon callbacks may still run aborted the process (napi_define_properties in teardown).
+          const ended = new Promise<void>((done) => worker.once('exit', () => done()));
+          const stuck = setTimeout(() => { void worker.terminate(); }, 2000);
+          void ended.then(() => clearTimeout(stuck)).then(() => reject(errorFromWire(m.error)));
         } else {
           host.#receive(m);
         }

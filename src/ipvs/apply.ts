@@ -82,14 +82,27 @@ function asDestination(d: Extract<Op, { kind: 'delete-destination' }>['destinati
   return d as Extract<Op, { kind: 'add-destination' }>['destination'];
 }
 
+export interface ApplyOptions {
+  /**
+   * Called as the operations are written into datagrams (every 256, and once at the end with
+   * `sent` = `total`); for a progress bar. The kernel's answers follow within the pipeline window.
+   */
+  onProgress?: (sent: number, total: number) => void;
+}
+
 /**
  * Send `ops` in order, pipelined and packed into datagrams (see IpvsClient.sendBatch).
  * Per op: true = carried out, Error = refused.
  */
-async function run(client: IpvsClient, ops: readonly Op[]): Promise<(Error | true)[]> {
+async function run(client: IpvsClient, ops: readonly Op[], onProgress?: (sent: number, total: number) => void): Promise<(Error | true)[]> {
   const keyNests = new WeakMap<object, Buffer>();
   // Each command is made as its datagram is written, so the lot never holds them all.
-  const sent = await client.sendBatch({ length: ops.length, at: (i) => commandOf(ops[i] as Op, keyNests) });
+  const at = (i: number): ReturnType<typeof commandOf> => {
+    if (onProgress && i % 256 === 0) onProgress(i, ops.length);
+    return commandOf(ops[i] as Op, keyNests);
+  };
+  const sent = await client.sendBatch({ length: ops.length, at });
+  onProgress?.(ops.length, ops.length);
   const outcome = sent as (Error | undefined | true)[]; // reused: one array per op is enough
   for (let i = 0; i < outcome.length; i++) outcome[i] ??= true;
   return outcome as (Error | true)[];
@@ -102,8 +115,8 @@ async function run(client: IpvsClient, ops: readonly Op[]): Promise<(Error | tru
  * order) that were carried out are undone, newest first, so nothing after the failure stays
  * applied. The result says, per operation, what became of it. Undo the applied part with `rollback()`.
  */
-export async function apply(client: IpvsClient, ops: readonly Op[]): Promise<ApplyResult> {
-  const outcome = await run(client, ops);
+export async function apply(client: IpvsClient, ops: readonly Op[], options: ApplyOptions = {}): Promise<ApplyResult> {
+  const outcome = await run(client, ops, options.onProgress);
   const firstFailure = outcome.findIndex((o) => o instanceof Error);
   const results: OpResult[] = ops.map((op, i) => {
     const o = outcome[i];

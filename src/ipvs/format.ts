@@ -73,10 +73,7 @@ function dottedMask(prefixLength: number): string {
 }
 
 function serviceLine(svc: ServiceState): string {
-  const head = isFwmarkKey(svc)
-    ? `FWM  ${svc.fwmark | 0}${svc.family === 6 ? ' IPv6' : ''}`
-    : `${svc.protocol.toUpperCase().padEnd(4)} ${destinationName(svc)}`;
-  return `${head} ${formatSettings(svc)}`;
+  return `${serviceHead(svc)} ${formatSettings(svc)}`;
 }
 
 function destinationLine(d: DestinationState): string {
@@ -84,19 +81,55 @@ function destinationLine(d: DestinationState): string {
     + `${String(d.activeConns).padEnd(10)} ${String(d.inactiveConns).padEnd(10)}`;
 }
 
+/** What `formatTable` shows per line: ipvsadm's default columns, `--stats` (counters) or `--rate` (the kernel's estimates). */
+export interface TableFormat {
+  columns?: 'default' | 'stats' | 'rate';
+  /** ipvsadm's `--exact`: counters in full, not shortened to K, M, G, T. */
+  exact?: boolean;
+  /** The `IP Virtual Server version` line (ipvsadm leaves it out when listing one service). */
+  version?: boolean;
+}
+
+/** A counter as ipvsadm's print_largenum() writes it: 9 columns, or shortened to K/M/G/T past 100 million (`exact`: in full). */
+export function largeNumber(n: bigint, exact = false): string {
+  const text = n.toString();
+  if (exact) return text.padStart(text.length <= 8 ? 9 : text.length + 1);
+  if (n < 100_000_000n) return text.padStart(9);
+  const [div, unit] = n < 1_000_000_000n ? [1_000n, 'K'] : n < 1_000_000_000_000n ? [1_000_000n, 'M']
+    : n < 1_000_000_000_000_000n ? [1_000_000_000n, 'G'] : [1_000_000_000_000n, 'T'];
+  return `${(n / div).toString().padStart(8)}${unit}`;
+}
+
+const STAT_FIELDS = { stats: ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'], rate: ['connsPerS', 'inPktsPerS', 'outPktsPerS', 'inBytesPerS', 'outBytesPerS'] } as const;
+const STAT_TITLES = { stats: ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'], rate: ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'] } as const;
+
+function statColumns(stats: ServiceState['stats'], columns: 'stats' | 'rate', exact: boolean): string {
+  return STAT_FIELDS[columns].map((f) => largeNumber(stats?.[f] ?? 0n, exact)).join('');
+}
+
+function serviceHead(svc: ServiceState): string {
+  return isFwmarkKey(svc) ? `FWM  ${svc.fwmark | 0}${svc.family === 6 ? ' IPv6' : ''}` : `${svc.protocol.toUpperCase().padEnd(4)} ${destinationName(svc)}`;
+}
+
 /**
- * The table as `ipvsadm -Ln` prints it: header, then services and their real servers in
- * ipvsadm's sort order, with the same columns (line for line comparable).
+ * The table as `ipvsadm -Ln` prints it (with `--stats` or `--rate`: as `ipvsadm -Ln --stats|--rate`):
+ * header, then services and their real servers in ipvsadm's sort order, with the same columns
+ * (line for line comparable).
  */
-export function formatTable(info: IpvsInfo, services: readonly ServiceState[]): string {
-  const lines = [
-    `IP Virtual Server version ${info.version} (size=${info.connTableSize})`,
-    'Prot LocalAddress:Port Scheduler Flags',
-    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
-  ];
+export function formatTable(info: IpvsInfo, services: readonly ServiceState[], format: TableFormat = {}): string {
+  const columns = format.columns ?? 'default';
+  const exact = format.exact === true;
+  const lines = format.version === false ? [] : [`IP Virtual Server version ${info.version} (size=${info.connTableSize})`];
+  if (columns === 'default') {
+    lines.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
+  } else {
+    lines.push(`${'Prot LocalAddress:Port'.padEnd(33)}${STAT_TITLES[columns].map((t) => ` ${t.padStart(8)}`).join('')}`, '  -> RemoteAddress:Port');
+  }
   for (const svc of [...services].sort(compareServices)) {
-    lines.push(serviceLine(svc));
-    for (const d of [...svc.destinations].sort(compareDestinations)) lines.push(destinationLine(d));
+    lines.push(columns === 'default' ? serviceLine(svc) : `${serviceHead(svc).padEnd(33)}${statColumns(svc.stats, columns, exact)}`);
+    for (const d of [...svc.destinations].sort(compareDestinations)) {
+      lines.push(columns === 'default' ? destinationLine(d) : `  -> ${destinationName(d).padEnd(28)}${statColumns(d.stats, columns, exact)}`);
+    }
   }
   return lines.join('\n');
 }

@@ -57,7 +57,7 @@ export class ChannelSet {
     for (const r of instances) {
       const field = `instances[${indexOf(r)}].interface`;
       const link = this.#deps.linkByName(r.interface);
-      if (!link) throw new VrrpConfigError(field, `no link ${r.interface}${this.#deps.netns ? ` in network namespace ${this.#deps.netns}` : ''}`);
+      if (!link) throw new VrrpConfigError(field, `${r.interface} does not exist${this.#deps.netns ? ` in network namespace ${this.#deps.netns}` : ''}`);
       const unicast = r.unicastPeers.length > 0;
       const source = r.unicastSourceAddress ?? await primaryAddress(this.#deps.rtnl, r, link.index, vips, field);
       out.push({ instance: r, link, source, key: channelKey(r.family, link.index, unicast ? source : undefined) });

@@ -50,9 +50,14 @@ test('a reconcile that changes one weight among 1,000 services is exactly one ed
   await lb.ns.exec(['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
   await server.ip('route', 'add', 'default', 'via', '10.78.0.1');
 
-  const first = await apply(lb.ipvs, plan(await lb.ipvs.dumpTable({ stats: false }), table(10)));
+  const progress: [number, number][] = [];
+  const first = await apply(lb.ipvs, plan(await lb.ipvs.dumpTable({ stats: false }), table(10)), { onProgress: (sent, total) => progress.push([sent, total]) });
   t.true(first.ok);
   t.is(first.applied.length, 1000 + 999 * 10 + 1);
+  // Progress (for `lvskit ipvs apply`'s bar): every 256 operations written, then all of them.
+  t.deepEqual(progress.at(-1), [first.applied.length, first.applied.length]);
+  t.true(progress.length >= Math.floor(first.applied.length / 256));
+  t.deepEqual(progress.map(([sent]) => sent), [...progress.map(([sent]) => sent)].sort((a, b) => a - b));
 
   // A real server that echoes, and a client holding three connections through the NAT service.
   const echo = python(t, server, `

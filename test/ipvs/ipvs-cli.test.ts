@@ -51,6 +51,53 @@ test('`lvskit ipvs apply` refuses a bad file before touching the kernel, naming 
   const x = await ipvsNetns(t);
   const bad = await lvskit('ipvs', 'apply', desiredFile(t, [{ protocol: 'tcp', address: '10.0.0.1', port: 80, scheduler: 'fastest' }]), '-n', x.ns.name);
   t.is(bad.code, 1);
-  t.regex(bad.stderr, /desired\[0\]\.scheduler: unknown scheduler "fastest"/);
+  t.regex(bad.stderr, /^lvskit: \/tmp\/\S+\/site\.json: services\[0\]\.scheduler: unknown scheduler "fastest"/);
   t.is((await x.ipvsadm('-Ln')).split('\n').length, 4);
+});
+
+/** Three TCP connections through `10.0.0.1:80` to a local real server, each sending and receiving some bytes. */
+const TRAFFIC = `
+const net = require('node:net');
+const server = net.createServer((s) => { s.on('data', (d) => s.write(d)); s.on('end', () => s.end()); }).listen(8080, '10.0.1.1', async () => {
+  for (let i = 0; i < 3; i++) await new Promise((done) => {
+    const c = net.connect(80, '10.0.0.1', () => c.end('x'.repeat(1000 * (i + 1))));
+    c.on('data', () => {}).on('close', done);
+  });
+  server.close();
+});`;
+
+test('`lvskit ipvs list --stats|--rate|--exact`, one service (-t, -f), and -c print what ipvsadm prints', async (t) => {
+  const x = await ipvsNetns(t);
+  await x.ns.ip('addr', 'add', '10.0.0.1/32', 'dev', 'lo');
+  await x.ns.ip('addr', 'add', '10.0.1.1/32', 'dev', 'lo');
+  await x.ipvsadm('-A', '-t', '10.0.0.1:80', '-s', 'rr');
+  await x.ipvsadm('-a', '-t', '10.0.0.1:80', '-r', '10.0.1.1:8080', '-m');
+  await x.ipvsadm('-A', '-u', '[2001:db8::1]:53', '-s', 'wlc');
+  await x.ipvsadm('-A', '-f', '7', '-s', 'sh');
+  await x.ns.exec([process.execPath, '-e', TRAFFIC]);
+  // The kernel's estimator sums the per-CPU counters every 2 s: wait for it.
+  await new Promise((resolve) => setTimeout(resolve, 4500));
+  const same = async (ours: string[], theirs: string[]): Promise<void> => {
+    // Rates move at each estimator tick, expiry countdowns each second: both listings must fall between the same two (a few tries).
+    for (let attempt = 1; ; attempt++) {
+      const [a, b] = await Promise.all([lvskit('ipvs', 'list', '-n', x.ns.name, ...ours), x.ipvsadm(...theirs)]);
+      t.is(a.code, 0, a.stderr);
+      if (a.stdout === b || !(ours.includes('--rate') || ours.includes('-c')) || attempt === 5) return void t.is(a.stdout, b, `lvskit ipvs list ${ours.join(' ')} vs ipvsadm ${theirs.join(' ')}`);
+    }
+  };
+  const stats = await x.ipvsadm('-Ln', '--stats');
+  t.regex(stats, /^TCP {2}10\.0\.0\.1:80 +3 +\d+ +\d+ +\d+ +\d+$/m, 'the traffic was counted');
+  await same(['--stats'], ['-Ln', '--stats']);
+  await same(['--stats', '--exact'], ['-Ln', '--stats', '--exact']);
+  await same(['--rate'], ['-Ln', '--rate']);
+  await same(['-t', '10.0.0.1:80'], ['-Ln', '-t', '10.0.0.1:80']);
+  await same(['-t', '10.0.0.1:80', '--stats'], ['-Ln', '-t', '10.0.0.1:80', '--stats']);
+  await same(['-u', '[2001:db8::1]:53'], ['-Ln', '-u', '[2001:db8::1]:53']);
+  await same(['-f', '7'], ['-Ln', '-f', '7']);
+  await same(['-c'], ['-Lnc']);
+  // As ipvsadm: a service that is not there is an error; -c lists every connection, with no service filter.
+  const missing = await lvskit('ipvs', 'list', '-n', x.ns.name, '-t', '10.9.9.9:80');
+  t.is(missing.code, 1);
+  t.is(missing.stderr, 'lvskit: no such service: TCP 10.9.9.9:80\n');
+  t.regex((await lvskit('ipvs', 'list', '-n', x.ns.name, '-c', '-t', '10.0.0.1:80')).stderr, /^lvskit: option '-c, --connection' cannot be used with option '-t, --tcp-service/);
 });

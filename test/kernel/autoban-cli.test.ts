@@ -41,7 +41,7 @@ async function setUp(t: ExecutionContext): Promise<{ ns: Netns; table: string; b
 
 test('autoban --once: the client over 100 is banned with its timeout, the one at 100 and the whitelisted one are not; IPv6 into its own set', async (t) => {
   const { ns, table, blacklist } = await setUp(t);
-  const run = await lvskit('autoban', '--once', '-n', ns.name, '--file', table, '--set', 'autoban', '--set6', 'autoban6', '--threshold', '100',
+  const run = await lvskit('autoban', '--once', '-n', ns.name, '--table-file', table, '--set', 'autoban', '--set6', 'autoban6', '--threshold', '100',
     '--whitelist', '10.0.0.0/8', '--ban-timeout', '600', '--static-blacklist', blacklist, '--json');
   t.is(run.code, 0, run.stderr);
   const events = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; address: string; count: number });
@@ -59,13 +59,13 @@ test('autoban --once: the client over 100 is banned with its timeout, the one at
 test('autoban --dry-run changes neither the set nor the file; without --set6 an IPv6 ban is an error, the IPv4 one still happens', async (t) => {
   const { ns, table, blacklist } = await setUp(t);
   const before = fs.readFileSync(blacklist, 'utf8');
-  const dry = await lvskit('autoban', '--once', '--dry-run', '-n', ns.name, '--file', table, '--set', 'autoban', '--static-blacklist', blacklist);
+  const dry = await lvskit('autoban', '--once', '--dry-run', '-n', ns.name, '--table-file', table, '--set', 'autoban', '--static-blacklist', blacklist);
   t.is(dry.code, 0, dry.stderr);
   t.regex(dry.stdout, /would ban 198\.18\.0\.1 \(150 ESTABLISHED\)/);
   t.regex(dry.stdout, /would ban 10\.1\.2\.3 \(300 ESTABLISHED\)/);
   t.is((await members(ns, 'autoban')).size, 0);
   t.is(fs.readFileSync(blacklist, 'utf8'), before);
-  const real = await lvskit('autoban', '--once', '-n', ns.name, '--file', table, '--set', 'autoban');
+  const real = await lvskit('autoban', '--once', '-n', ns.name, '--table-file', table, '--set', 'autoban');
   t.regex(real.stderr, /no IPv6 set to ban 2001:db8::66/);
   t.deepEqual([...(await members(ns, 'autoban')).keys()].sort(), ['10.1.2.3', '198.18.0.1']);
   t.is((await members(ns, 'autoban')).get('198.18.0.1'), 0, 'no ban timeout: a permanent entry');
@@ -74,10 +74,10 @@ test('autoban --dry-run changes neither the set nor the file; without --set6 an 
 test('autoban refuses a set that cannot hold timed bans, and a missing set, before banning anything', async (t) => {
   const { ns, table } = await setUp(t);
   await ns.exec(['ipset', 'create', 'plain', 'hash:ip']);
-  const plain = await lvskit('autoban', '--once', '-n', ns.name, '--file', table, '--set', 'plain', '--ban-timeout', '60');
+  const plain = await lvskit('autoban', '--once', '-n', ns.name, '--table-file', table, '--set', 'plain', '--ban-timeout', '60');
   t.is(plain.code, 1);
   t.regex(plain.stderr, /set plain has no timeout support/);
-  const missing = await lvskit('autoban', '--once', '-n', ns.name, '--file', table, '--set', 'nosuchset');
+  const missing = await lvskit('autoban', '--once', '-n', ns.name, '--table-file', table, '--set', 'nosuchset');
   t.is(missing.code, 1);
   t.regex(missing.stderr, /nosuchset/);
   t.is((await members(ns, 'plain')).size, 0);
@@ -85,13 +85,13 @@ test('autoban refuses a set that cannot hold timed bans, and a missing set, befo
 
 test('conns top prints the clients over the threshold and the table summary', async (t) => {
   const { table } = await setUp(t);
-  const run = await lvskit('conns', 'top', '--file', table, '--limit', '2', '--threshold', '100');
+  const run = await lvskit('conns', 'top', '--table-file', table, '--limit', '2', '--threshold', '100');
   t.is(run.code, 0, run.stderr);
   const lines = run.stdout.trim().split('\n');
   t.deepEqual(lines.slice(0, 4).map((l) => l.split(/\s+/)), [
     ['CLIENT', 'ESTABLISHED', 'TOTAL'], ['10.1.2.3', '300', '300'], ['198.18.0.1', '150', '153'], ['2001:db8::66', '101', '101'],
   ]);
   t.regex(lines.at(-1) ?? '', /: 699 rows, 5 clients, ESTABLISHED 656, TIME_WAIT 3, SYN_RECV 40; /);
-  const json = JSON.parse((await lvskit('conns', 'top', '--file', table, '--threshold', '100', '--json')).stdout) as { overThreshold: { address: string }[] };
+  const json = JSON.parse((await lvskit('conns', 'top', '--table-file', table, '--threshold', '100', '--json')).stdout) as { overThreshold: { address: string }[] };
   t.deepEqual(json.overThreshold.map((c) => c.address), ['10.1.2.3', '198.18.0.1', '2001:db8::66']);
 });

@@ -108,3 +108,16 @@ test('the firewall check finds the iptables / ip6tables rule that drops the set\
   const { stdout } = await lvskit('ipset', 'load', 'bans', await blacklist(t, '10.0.0.1\n'), '--check-firewall', '-n', ns.name);
   t.regex(stdout, /^firewall: iptables -t filter -A INPUT -m set --match-set bans src -j DROP$/m);
 });
+
+test('`lvskit ipset load` of 20,000 entries: a progress bar on a terminal (cleared before the result), none through a pipe', async (t) => {
+  const ns = await createNetns(t);
+  const file = await blacklist(t, Array.from({ length: 20_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`).join('\n'));
+  const piped = await lvskit('ipset', 'load', 'bans', file, '--create', 'hash:ip', '-n', ns.name);
+  t.is(piped.stderr, '');
+  t.regex(piped.stdout, /^created and loaded 20000 entries into bans \(hash:ip inet\) in \d+ ms\n$/);
+  // Under a pseudo-terminal (util-linux `script`), as an operator sees it.
+  const { stdout } = await promisify(execFile)('script', ['-qec', `${process.execPath} ${cli} ipset load bans ${file} -n ${ns.name}`, '/dev/null']);
+  t.regex(stdout, /\d+%.*\/20000 entries/, 'the bar was drawn');
+  t.regex(stdout, /loaded 20000 entries into bans \(hash:ip inet\) in \d+ ms\r?\n$/);
+  t.deepEqual((await oracleMembers(ns, 'bans')).length, 20_000);
+});

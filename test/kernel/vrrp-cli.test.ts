@@ -85,7 +85,7 @@ ktest('invalid settings: exit 1 naming the field, nothing on the wire', async (t
   const json = tempFile(t, 'vrrp.json', JSON.stringify({ instances: [{ name: 'VI_X', interface: 'eth0', vrid: 256, virtualAddresses: [`${lab.net4}.50`] }] }));
   const error = await t.throwsAsync(promisify(execFile)(process.execPath, [cli, 'vrrp', 'run', '-f', json, '-n', lb.ns.name])) as Error & { code?: number; stderr?: string };
   t.is(error.code, 1);
-  t.is(error.stderr?.trim(), 'lvskit: instances[0].vrid: 256 is not an integer in 1..255');
+  t.is(error.stderr?.trim(), `lvskit: ${json}: instances[0].vrid: 256 is not an integer in 1..255`);
   const mixed = tempFile(t, 'k.conf', 'vrrp_instance VI_M {\n  interface eth0\n  virtual_router_id 9\n  virtual_ipaddress {\n    10.1.1.1\n    fd00::1\n  }\n}\n');
   const error2 = await t.throwsAsync(promisify(execFile)(process.execPath, [cli, 'vrrp', 'run', '-f', mixed, '-n', lb.ns.name])) as Error & { code?: number; stderr?: string };
   t.is(error2.code, 1);
@@ -94,7 +94,7 @@ ktest('invalid settings: exit 1 naming the field, nothing on the wire', async (t
     `lvskit: ${mixed}: 1 error; nothing was done`].join('\n'));
   const missing = tempFile(t, 'm.json', JSON.stringify({ instances: [{ name: 'VI_N', interface: 'eth9', vrid: 9, virtualAddresses: [`${lab.net4}.51`] }] }));
   const error3 = await t.throwsAsync(promisify(execFile)(process.execPath, [cli, 'vrrp', 'run', '-f', missing, '-n', lb.ns.name])) as Error & { code?: number; stderr?: string };
-  t.is(error3.stderr?.trim(), `lvskit: instances[0].interface: no link eth9 in network namespace ${lb.ns.name}`);
+  t.is(error3.stderr?.trim(), `lvskit: ${missing}: instances[0].interface: eth9 does not exist in network namespace ${lb.ns.name}`);
   await sleep(300);
   t.is(lab.seen.length, 0, 'nothing was sent');
   const { stdout } = await promisify(execFile)(process.execPath, [cli, 'vrrp', 'check', '-f', tempFile(t, 'ok.conf', operatorBlock)]);

@@ -223,7 +223,7 @@ virtual_server fwmark 3 {
     'keepalived.conf:24:5: error: MISC_CHECK of real_server 10.0.1.1: no user nosuchuser to run misc_path as',
     'keepalived.conf:5:1: warning: FWM 3: ha_suspend is not supported; the checkers run whether or not the VIP is present',
     // A firewall-mark service has no port for the TCP_CHECK to default to: src/check refuses it, at the checker.
-    'keepalived.conf:7:5: error: health checks refuses virtualServers[0].realServers[0].checkers[0].connectPort: port out of range 1..65535: 0',
+    'keepalived.conf:7:5: error: FWM 3: real_server 10.0.1.1 0: TCP_CHECK: connect_port: port out of range 1..65535: 0',
   ]);
 });
 

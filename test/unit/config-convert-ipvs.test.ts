@@ -123,7 +123,7 @@ virtual_server group G {
   t.deepEqual(c.services[4]!.destinations, [{ address: '10.0.9.1', port: 8080, forward: 'dr', weight: 5 }]);
   t.false(isValidated(c.services));
   t.deepEqual(messages(c.diagnostics), [
-    'keepalived.conf:12:3: error: IPVS refuses services[12].destinations[0].address: IPv4 real server in an IPv6 service needs forward "tun" (the kernel forwards mixed families only by tunnel)',
+    'keepalived.conf:12:3: error: TCP [2001:db8::a]:80: real_server 10.0.9.1 80: IPv4 real server in an IPv6 service needs forward "tun" (the kernel forwards mixed families only by tunnel)',
   ]);
 });
 
@@ -209,7 +209,7 @@ virtual_server 10.0.0.3 80 {
   t.deepEqual(messages(c.diagnostics), [
     'keepalived.conf:2:3: error: virtual_server group G: IPVS service TCP 10.0.0.1:80 is already declared\nkeepalived.conf:11:1: note: virtual_server 10.0.0.1:80 declares it',
     'keepalived.conf:4:1: error: TCP [2001:db8::1]:80: persistence_granularity 255.255.255.0 is an IPv4 netmask; an IPv6 service takes a prefix length',
-    'keepalived.conf:21:1: error: IPVS refuses services[2].persistence.timeoutS: must be an integer in 1…2678400, got 9999999',
+    'keepalived.conf:21:1: error: TCP 10.0.0.3:80: persistence_timeout: must be an integer in 1…2678400, got 9999999',
   ]);
   t.false(c.ok);
   t.is(c.services.length, 3);

@@ -299,7 +299,7 @@ test('VRRP\'s own refusals come back at the config line they came from', (t) => 
   t.deepEqual(errors(r), []);
   const c = convertVrrp(r.config);
   t.deepEqual(messages(c.diagnostics), [
-    'keepalived.conf:6:5: error: VRRP refuses instances[0].trackInterfaces[0].weight: an address owner (priority 255) cannot have weighted tracking',
+    'keepalived.conf:6:5: error: VI_A: track_interface weight: an address owner (priority 255) cannot have weighted tracking',
   ]);
   t.deepEqual(c.locate('instances[0].virtualAddresses[0]'), { file: 'keepalived.conf', line: 9, column: 5 });
   t.deepEqual(convertVrrp(r.config, { validate: false }).diagnostics, []);

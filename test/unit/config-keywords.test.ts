@@ -132,7 +132,6 @@ const KITCHEN_SINK = {
       dontTrackPrimary: true,
       sourceAddress: '192.0.2.1',
       mcastDestination: '224.0.0.20',
-      unicastTtl: 64,
       unicastFaultNoPeer: true,
       checkUnicastSrc: true,
       trackSrcIp: true,
@@ -174,7 +173,8 @@ const KITCHEN_SINK = {
       version: 3,
       nopreempt: false,
       accept: false,
-      sourceAddress: '2001:db8::1'
+      sourceAddress: '2001:db8::1',
+      unicastTtl: 64
     }
   ],
   virtualServerGroups: [
@@ -419,7 +419,7 @@ test('missing arguments are errors; extra arguments are ignored with a warning, 
 
 test('values: whole numbers, ranges, timers, booleans, addresses, enumerations', (t) => {
   const r = parse([
-    'global_defs {', '  vrrp_version 4', '  smtp_alert maybe', '  vrrp_mcast_group4 ff02::12', '  vrrp_garp_interval 2', '}',
+    'global_defs {', '  vrrp_version 4', '  smtp_alert maybe', '  vrrp_mcast_group4 ff02::12', '  vrrp_garp_interval 0', '}',
     'vrrp_instance A {', '  state master', '  interface eth0', '  virtual_router_id 0x10', '  priority 256', '  advert_int 1,5', '  preempt_delay -1',
     '  virtual_ipaddress {', '    10.0.0.300', '    10.0.0.1/33', '    10.0.0.2 scope galaxy', '  }', '}',
   ].join('\n'));
@@ -427,7 +427,7 @@ test('values: whole numbers, ranges, timers, booleans, addresses, enumerations',
     'keepalived.conf:2:16: error: `vrrp_version` 4 is outside 2..3',
     'keepalived.conf:3:14: error: `smtp_alert` expects on|off|true|false|yes|no, not `maybe`',
     'keepalived.conf:4:21: error: vrrp_mcast_group4 needs an IPv4 address',
-    'keepalived.conf:5:22: error: `vrrp_garp_interval` 2 s is outside 0..1 s',
+    'keepalived.conf:5:22: error: `vrrp_garp_interval` 0 s is outside 0.000001..4294.967295 s',
     'keepalived.conf:8:9: error: `state` expects MASTER|BACKUP, not `master`',
     'keepalived.conf:10:21: error: `virtual_router_id` expects a whole number from 1 to 255, not `0x10`',
     'keepalived.conf:11:12: error: `priority` 256 is outside 1..255',

@@ -100,18 +100,18 @@ test('virtual_server: no real servers, no protocol, no port, ops, ha_suspend, hy
   const r = parse(lines(
     ['virtual_server 10.0.0.1 80 {', '    protocol TCP', '}'],
     ['virtual_server 10.0.0.2 53 {', '    real_server 10.0.1.1 53 {', '    }', '}'],
-    ['virtual_server 10.0.0.3 {', '    protocol TCP', '    ops', '    quorum 2', '    hysteresis 2', '    lvs_sched rr', '    sh-port', '    real_server 10.0.1.1 80 {', '    }', '}'],
+    ['virtual_server 10.0.0.3 {', '    protocol TCP', '    ops', '    quorum 2', '    hysteresis 2', '    lvs_sched rr', '    sh-port', '    real_server 10.0.1.1 80 {', '        weight 2', '    }', '}'],
     ['virtual_server fwmark 5 {', '    protocol TCP', '    ha_suspend', '    real_server 10.0.1.1 80 {', '    }', '}'],
   ));
   t.deepEqual(messages(r), [
     'keepalived.conf:1:1: warning: virtual_server 10.0.0.1:80/TCP has no real servers; keepalived ignores such a virtual server',
     'keepalived.conf:4:1: warning: virtual_server 10.0.0.2:53/UDP has no protocol; keepalived then uses UDP (write `protocol TCP` for TCP services)',
-    'keepalived.conf:8:1: warning: virtual_server 10.0.0.3/TCP: ops (one-packet scheduling) needs UDP; keepalived resets it',
+    'keepalived.conf:8:1: error: virtual_server 10.0.0.3/TCP: ops (one-packet scheduling) needs UDP (keepalived -t refuses it; keepalived would reset it)',
     'keepalived.conf:8:1: warning: virtual_server 10.0.0.3/TCP has no port; only persistent services may omit it, so keepalived makes it persistent (persistence_timeout 360)',
-    'keepalived.conf:8:1: warning: virtual_server 10.0.0.3/TCP: hysteresis 2 is not below quorum 2; keepalived resets it to quorum - 1',
+    'keepalived.conf:8:1: error: virtual_server 10.0.0.3/TCP: hysteresis 2 is not below quorum 2 (keepalived -t refuses it; keepalived would reset it to quorum - 1)',
     'keepalived.conf:8:1: warning: virtual_server 10.0.0.3/TCP: sh-port only applies to the sh scheduler',
-    'keepalived.conf:18:1: warning: virtual_server fwmark 5/TCP: protocol is ignored for a firewall-mark service',
-    'keepalived.conf:18:1: warning: virtual_server fwmark 5/TCP: ha_suspend cannot be used with a firewall mark; keepalived clears it',
+    'keepalived.conf:19:1: warning: virtual_server fwmark 5/TCP: protocol is ignored for a firewall-mark service',
+    'keepalived.conf:19:1: warning: virtual_server fwmark 5/TCP: ha_suspend cannot be used with a firewall mark; keepalived clears it',
   ]);
 });
 

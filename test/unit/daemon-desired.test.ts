@@ -15,8 +15,10 @@ test('the operator\'s keepalived.conf + services/*.conf: one instance driving th
   t.deepEqual(d.virtualServers.map((v) => [v.id, serviceName(v.service), v.realServers.length]), [['TCP 123.30.175.40:80', 'TCP 123.30.175.40:80', 3]]);
   t.deepEqual(d.daemons, [], 'the instance drives the daemon: none runs regardless of state');
   t.true(d.files.length >= 2, 'the included services file is among the files read');
-  t.like(d.locateVrrp?.('instances[0].interface'), { line: 4, column: 15 }, 'a later VRRP refusal (no such link) is located at the interface\'s name');
-  t.like(d.locateVrrp?.('instances[0].priority'), { line: 2 }, 'a field without a place of its own: at the instance');
+  t.is(d.locateVrrp?.('instances[0].interface')?.line, 4, 'a later VRRP refusal can be located at the line that wrote the interface');
+  t.is(d.locateVrrp?.('instances[0].notify')?.line, 2, '… or, for a field no keyword of its own wrote, at the instance');
+  const refusal = Object.assign(new Error('instances[0].interface: eth0 does not exist'), { field: 'instances[0].interface' });
+  t.deepEqual(d.explainVrrp?.(refusal), { location: d.locateVrrp?.('instances[0].interface'), message: 'VI_2: interface eth0 does not exist' });
 });
 
 test('a configuration lvskit cannot carry throws one ConfigError with every problem at file:line:col', (t) => {

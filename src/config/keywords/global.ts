@@ -56,16 +56,27 @@ function lvsTimeouts(st: Statement, cx: BuildContext): LvsTimeouts {
   return t;
 }
 
-const garp = (name: string, key: 'vrrpGarpMasterDelayMs' | 'vrrpGarpLowerPrioDelayMs' | 'vrrpGarpMasterRefreshMs' | 'vrrpGarpIntervalMs' | 'vrrpGnaIntervalMs', max: number) =>
-  kw<GlobalDefs>(name, 1, 1, `<SECONDS 0..${max}>`, (g, st, cx) => {
-    const v = cx.seconds(st, 0, 0, max);
+const garp = (name: string, key: 'vrrpGarpMasterDelayMs' | 'vrrpGarpLowerPrioDelayMs' | 'vrrpGarpMasterRefreshMs' | 'vrrpGarpIntervalMs' | 'vrrpGnaIntervalMs', max: number,
+  min = 0) =>
+  kw<GlobalDefs>(name, 1, 1, `<SECONDS ${min}..${max}>`, (g, st, cx) => {
+    const v = cx.seconds(st, 0, min, max);
     if (v !== undefined) g[key] = v;
   });
 
-const repeat = (name: string, key: 'vrrpGarpMasterRepeat' | 'vrrpGarpLowerPrioRepeat' | 'vrrpGarpMasterRefreshRepeat') =>
-  kw<GlobalDefs>(name, 1, 1, '<0..255>', (g, st, cx) => {
-    const v = cx.uint(st, 0, 0, 255);
+/** keepalived -t refuses 0 for the master repeats ("must be greater than 0"), not for the lower-priority one. */
+const repeat = (name: string, key: 'vrrpGarpMasterRepeat' | 'vrrpGarpLowerPrioRepeat' | 'vrrpGarpMasterRefreshRepeat', min: 0 | 1) =>
+  kw<GlobalDefs>(name, 1, 1, `<${min}..255>`, (g, st, cx) => {
+    const v = cx.uint(st, 0, min, 255);
     if (v !== undefined) g[key] = v;
+  });
+
+/**
+ * A keyword lvskit ignores (tuning of keepalived's own processes) whose value keepalived -t still
+ * checks: out of range it is an error, as there; otherwise a warning that it is ignored.
+ */
+const ignoredInt = (name: string, min: number, max: number) =>
+  kw<GlobalDefs>(name, 1, 1, `<${min}..${max}>`, (_g, st, cx) => {
+    if (cx.int(st, 0, min, max) !== undefined) cx.warning(st.keyword, `\`${name}\` is ignored by lvskit (${IGNORED_TUNING})`);
   });
 
 const text = (name: string, key: 'routerId' | 'notificationEmailFrom' | 'smtpHeloName' | 'defaultInterface') =>
@@ -73,11 +84,17 @@ const text = (name: string, key: 'routerId' | 'notificationEmailFrom' | 'smtpHel
     g[key] = arg(st, 0).text;
   });
 
+/** 224.0.0.0/4, ff00::/8. */
+function isMulticast(address: string, family: 4 | 6): boolean {
+  return family === 4 ? Number(address.split('.')[0]) >= 224 && Number(address.split('.')[0]) <= 239 : address.toLowerCase().startsWith('ff');
+}
+
 const mcastGroup = (name: string, key: 'vrrpMcastGroup4' | 'vrrpMcastGroup6', family: 4 | 6) =>
   kw<GlobalDefs>(name, 1, 1, family === 4 ? '<IPv4 MULTICAST>' : '<IPv6 MULTICAST>', (g, st, cx) => {
     const a = cx.ip(arg(st, 0), `an IPv${family} multicast address`);
     if (!a) return;
     if (a.family !== family) cx.error(arg(st, 0), `${name} needs an IPv${family} address`);
+    else if (!isMulticast(a.address, family)) cx.error(arg(st, 0), `${name} ${a.address} is not a multicast address`, 'invalid-value');
     else g[key] = a.address;
   });
 
@@ -110,21 +127,22 @@ export const GLOBAL_DEFS = keywordTable<GlobalDefs>('global_defs', [
   mcastGroup('vrrp_mcast_group4', 'vrrpMcastGroup4', 4),
   mcastGroup('vrrp_mcast_group6', 'vrrpMcastGroup6', 6),
   garp('vrrp_garp_master_delay', 'vrrpGarpMasterDelayMs', 255),
-  repeat('vrrp_garp_master_repeat', 'vrrpGarpMasterRepeat'),
+  repeat('vrrp_garp_master_repeat', 'vrrpGarpMasterRepeat', 1),
   garp('vrrp_garp_lower_prio_delay', 'vrrpGarpLowerPrioDelayMs', 255),
-  repeat('vrrp_garp_lower_prio_repeat', 'vrrpGarpLowerPrioRepeat'),
+  repeat('vrrp_garp_lower_prio_repeat', 'vrrpGarpLowerPrioRepeat', 0),
   garp('vrrp_garp_master_refresh', 'vrrpGarpMasterRefreshMs', 86400),
-  repeat('vrrp_garp_master_refresh_repeat', 'vrrpGarpMasterRefreshRepeat'),
-  garp('vrrp_garp_interval', 'vrrpGarpIntervalMs', 1),
-  garp('vrrp_gna_interval', 'vrrpGnaIntervalMs', 1),
+  repeat('vrrp_garp_master_refresh_repeat', 'vrrpGarpMasterRefreshRepeat', 1),
+  // keepalived's range: 1 µs .. 2³² µs.
+  garp('vrrp_garp_interval', 'vrrpGarpIntervalMs', 4294.967295, 0.000001),
+  garp('vrrp_gna_interval', 'vrrpGnaIntervalMs', 4294.967295, 0.000001),
   flag('vrrp_min_garp', (g, v) => { g.vrrpMinGarp = v; }),
   flag('vrrp_lower_prio_no_advert', (g, v) => { g.vrrpLowerPrioNoAdvert = v; }),
   flag('vrrp_higher_prio_send_advert', (g, v) => { g.vrrpHigherPrioSendAdvert = v; }),
   flag('vrrp_check_unicast_src', (g, v) => { g.vrrpCheckUnicastSrc = v; }),
   flag('vrrp_skip_check_adv_addr', (g, v) => { g.vrrpSkipCheckAdvAddr = v; }),
   flag('vrrp_strict', (g, v) => { g.vrrpStrict = v; }),
-  kw('vrrp_startup_delay', 1, 1, '<SECONDS 0..3600>', (g, st, cx) => {
-    const v = cx.seconds(st, 0, 0, 3600);
+  kw('vrrp_startup_delay', 1, 1, '<SECONDS 0.001..3600>', (g, st, cx) => {
+    const v = cx.seconds(st, 0, 0.001, 3600);
     if (v !== undefined) g.vrrpStartupDelayMs = v;
   }),
   kw('vrrp_down_timer_adverts', 1, 1, '<1..100>', (g, st, cx) => {
@@ -143,10 +161,15 @@ export const GLOBAL_DEFS = keywordTable<GlobalDefs>('global_defs', [
     if (!st.args[0]) g.lvsFlushOnStop = 'all';
     else if (cx.oneOf(st, 0, ['VS'] as const, true)) g.lvsFlushOnStop = 'vs';
   }),
+  // Process nice values and the automatic real-time priority: ignored, but refused out of range as keepalived -t does.
+  ignoredInt('vrrp_priority', -20, 19),
+  ignoredInt('checker_priority', -20, 19),
+  ignoredInt('bfd_priority', -20, 19),
+  ignoredInt('max_auto_priority', -1, 99),
 ], [
   ...unsupported('ignored', IGNORED_TUNING,
     'tmp_config_directory', 'config_save_dir', 'process_names', 'process_name', 'vrrp_process_name', 'checker_process_name',
-    'bfd_process_name', 'max_auto_priority', 'min_auto_priority_delay', 'vrrp_priority', 'checker_priority', 'bfd_priority',
+    'bfd_process_name', 'min_auto_priority_delay',
     'vrrp_no_swap', 'checker_no_swap', 'bfd_no_swap', 'vrrp_cpu_affinity', 'checker_cpu_affinity', 'bfd_cpu_affinity',
     'vrrp_rt_priority', 'checker_rt_priority', 'bfd_rt_priority', 'vrrp_rlimit_rttime', 'checker_rlimit_rttime',
     'bfd_rlimit_rttime', 'vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs',

@@ -86,8 +86,9 @@ function checkDefaults<T extends CheckDefaults>(): Keyword<T>[] {
   return [
     flag<T>('alpha', (t, v) => { t.alpha = v; }),
     time('connect_timeout', 'connectTimeoutMs', 0.000001),
-    kw<T>('retry', 1, 1, '<0..>', (t, st, cx) => {
-      const v = cx.uint(st, 0, 0, 2 ** 31 - 1);
+    // keepalived -t refuses 0 here (a checker's own retry may be 0).
+    kw<T>('retry', 1, 1, '<1..>', (t, st, cx) => {
+      const v = cx.uint(st, 0, 1, 2 ** 31 - 1);
       if (v !== undefined) t.retry = v;
     }),
     time('delay_before_retry', 'delayBeforeRetryMs', 0),

@@ -25,6 +25,8 @@ export const ROOT = keywordTable<KeepalivedConfig>(TOP_LEVEL, [
       name: arg(st, 0).text, virtualIpAddresses: [], virtualIpAddressesExcluded: [], trackInterfaces: [], trackScripts: [],
       unicastPeers: [], location: cx.loc(st.keyword),
     };
+    // Not enumerable: the model's JSON (`lvskit check --json`) and comparisons stay as they were.
+    Object.defineProperty(vi, 'keywordLocations', { value: {}, enumerable: false });
     cx.block(st, VRRP_INSTANCE, vi);
     c.vrrpInstances.push(vi);
   }, { block: 'required' }),

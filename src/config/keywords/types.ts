@@ -49,9 +49,11 @@ export interface KeywordTable<T> {
   /** Name and alias → keyword. */
   byName: ReadonlyMap<string, Keyword<T>>;
   unsupportedByName: ReadonlyMap<string, UnsupportedKeyword>;
+  /** The block's target keeps where each keyword was written (`keywordLocations`), for messages found after reading. */
+  keepsLocations: boolean;
 }
 
-export function keywordTable<T>(name: string, keywords: Keyword<T>[], unsupported: UnsupportedKeyword[] = []): KeywordTable<T> {
+export function keywordTable<T>(name: string, keywords: Keyword<T>[], unsupported: UnsupportedKeyword[] = [], options: { keepsLocations?: boolean } = {}): KeywordTable<T> {
   const byName = new Map<string, Keyword<T>>();
   for (const k of keywords) {
     for (const n of [k.name, ...(k.aliases ?? [])]) {
@@ -59,7 +61,7 @@ export function keywordTable<T>(name: string, keywords: Keyword<T>[], unsupporte
       byName.set(n, k);
     }
   }
-  return { name, keywords, unsupported, byName, unsupportedByName: new Map(unsupported.map((u) => [u.name, u])) };
+  return { name, keywords, unsupported, byName, unsupportedByName: new Map(unsupported.map((u) => [u.name, u])), keepsLocations: options.keepsLocations === true };
 }
 
 /** One entry of a list block (`virtual_ipaddress`, `track_interface`, ...): a head word, positional words, options. */

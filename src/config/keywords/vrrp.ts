@@ -153,9 +153,10 @@ const garpDelay = (name: string, key: 'garpMasterDelayMs' | 'garpLowerPrioDelayM
     if (v !== undefined) vi[key] = v;
   });
 
-const garpRepeat = (name: string, key: 'garpMasterRepeat' | 'garpLowerPrioRepeat' | 'garpMasterRefreshRepeat') =>
-  kw<VrrpInstance>(name, 1, 1, '<0..255>', (vi, st, cx) => {
-    const v = cx.uint(st, 0, 0, 255);
+/** keepalived -t refuses 0 for the master repeats ("must be greater than 0"), not for the lower-priority one. */
+const garpRepeat = (name: string, key: 'garpMasterRepeat' | 'garpLowerPrioRepeat' | 'garpMasterRefreshRepeat', min: 0 | 1) =>
+  kw<VrrpInstance>(name, 1, 1, `<${min}..255>`, (vi, st, cx) => {
+    const v = cx.uint(st, 0, min, 255);
     if (v !== undefined) vi[key] = v;
   });
 
@@ -229,11 +230,11 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
   kw('accept', 0, 0, '', (vi) => { vi.accept = true; }),
   kw('no_accept', 0, 0, '', (vi) => { vi.accept = false; }),
   garpDelay('garp_master_delay', 'garpMasterDelayMs', 255),
-  garpRepeat('garp_master_repeat', 'garpMasterRepeat'),
+  garpRepeat('garp_master_repeat', 'garpMasterRepeat', 1),
   garpDelay('garp_lower_prio_delay', 'garpLowerPrioDelayMs', 255),
-  garpRepeat('garp_lower_prio_repeat', 'garpLowerPrioRepeat'),
+  garpRepeat('garp_lower_prio_repeat', 'garpLowerPrioRepeat', 0),
   garpDelay('garp_master_refresh', 'garpMasterRefreshMs', 86400),
-  garpRepeat('garp_master_refresh_repeat', 'garpMasterRefreshRepeat'),
+  garpRepeat('garp_master_refresh_repeat', 'garpMasterRefreshRepeat', 1),
   flag('lower_prio_no_advert', (vi, v) => { vi.lowerPrioNoAdvert = v; }),
   flag('higher_prio_send_advert', (vi, v) => { vi.higherPrioSendAdvert = v; }),
   kw('down_timer_adverts', 1, 1, '<1..100>', (vi, st, cx) => {
@@ -262,4 +263,4 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
   ...unsupported('error', 'lvskit adds no routes or rules on state changes; traffic that needs them would be lost', 'virtual_routes', 'virtual_rules'),
   ...unsupported('ignored', 'notification channels and socket tuning lvskit does not provide',
     'notify_priority_changes', 'notify_deleted', 'kernel_rx_buf_size', 'linkbeat_use_polling', 'old_unicast_checksum', 'garp_extra_if'),
-]);
+], { keepsLocations: true });

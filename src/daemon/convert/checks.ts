@@ -64,8 +64,8 @@ function defaultsOf(d: CheckDefaults): CheckDefaultsSpec {
 
 function realServerSpec(cx: CheckerContext, svc: DeclaredService, rs: RealServer, f: string): RealServerSpec {
   const { log, config } = cx;
-  log.at(f, rs.location);
   const d = realServerDestination(svc, rs);
+  log.at(f, rs.location, `real_server ${d.address} ${d.port}`);
   const spec: RealServerSpec = { ...defaultsOf(rs), address: d.address, port: d.port, weight: d.weight, forward: d.forward };
   if (d.upperThreshold) spec.upperThreshold = d.upperThreshold;
   if (d.lowerThreshold) spec.lowerThreshold = d.lowerThreshold;
@@ -77,7 +77,7 @@ function realServerSpec(cx: CheckerContext, svc: DeclaredService, rs: RealServer
   for (const c of rs.checkers) {
     const spec = checkerSpec(cx, svc.vs, rs, c);
     if (!spec) continue;
-    log.at(`${f}.checkers[${checkers.length}]`, c.location);
+    log.at(`${f}.checkers[${checkers.length}]`, c.location, c.type);
     if (c.type === 'HTTP_GET' || c.type === 'SSL_GET') c.urls.forEach((u, i) => log.at(`${f}.checkers[${checkers.length}].urls[${i}]`, u.location));
     checkers.push(spec);
   }
@@ -88,7 +88,7 @@ function realServerSpec(cx: CheckerContext, svc: DeclaredService, rs: RealServer
 function virtualServerSpec(cx: CheckerContext, svc: DeclaredService, f: string): VirtualServerSpec<ServiceKey> {
   const { log, config } = cx;
   const vs = svc.vs;
-  log.at(f, svc.location);
+  log.at(f, svc.location, svc.name);
   const spec: VirtualServerSpec<ServiceKey> = {
     id: svc.name, service: svc.key, port: svc.port, forward: forwardingOf(vs.method).forward, ...defaultsOf(vs),
     realServers: vs.realServers.map((rs, i) => realServerSpec(cx, svc, rs, `${f}.realServers[${i}]`)),

@@ -11,6 +11,37 @@ export interface ConversionResult {
   ok: boolean;
   /** The config location a library field path (`instances[0].virtualAddresses[1]`, `services[3].destinations[0].weight`) came from. */
   locate(field: string): SourceLocation | undefined;
+  /**
+   * A library's refusal found later (VRRP's `instances[0].interface: no such link`) in the
+   * configuration's words, at its location: `VI_WEB: interface v0 does not exist`; undefined
+   * when `error` names no field the configuration wrote.
+   */
+  explain(error: unknown): { location: SourceLocation; message: string } | undefined;
+}
+
+/** The keepalived keyword each library field comes from (the last words of a field path: `trackInterfaces[0].weight` → `track_interface weight`). */
+const FIELD_KEYWORDS: Readonly<Record<string, string>> = {
+  // VRRP
+  vrid: 'virtual_router_id', advertIntervalMs: 'advert_int', virtualAddresses: 'virtual_ipaddress', trackInterfaces: 'track_interface',
+  unicastPeers: 'unicast_peer', unicastSourceAddress: 'unicast_src_ip', preemptDelayMs: 'preempt_delay', preempt: 'nopreempt',
+  acceptMode: 'accept', authPass: 'auth_pass', version: 'vrrp_version', garpMasterDelayMs: 'garp_master_delay',
+  garpMasterRepeat: 'garp_master_repeat', garpMasterRefreshMs: 'garp_master_refresh', garpMasterRefreshRepeat: 'garp_master_refresh_repeat',
+  members: 'group', lvsSyncDaemonInterface: 'lvs_sync_daemon_interface',
+  // IPVS and health checks
+  scheduler: 'lb_algo', schedulerFlags: 'lb_algo flags', forward: 'lb_kind', persistence: '', timeoutS: 'persistence_timeout',
+  prefixLength: 'persistence_granularity', netmask: 'persistence_granularity', engine: 'persistence_engine', address: '',
+  destinations: 'real_server', realServers: 'real_server', sorryServer: 'sorry_server', connectPort: 'connect_port',
+  connectTimeoutMs: 'connect_timeout', delayLoopMs: 'delay_loop', upperThreshold: 'uthreshold', lowerThreshold: 'lthreshold',
+};
+
+/** `instances[0].trackInterfaces[1].weight` → `track_interface weight` (indexes dropped, known fields in keepalived's words). */
+function keywordsOf(path: string): string {
+  return path.split('.').map((part) => part.replace(/\[\d+\]/g, '')).filter(Boolean).map((name) => FIELD_KEYWORDS[name] ?? name).filter(Boolean).join(' ');
+}
+
+/** The detail starts with the value it is about (`v0 does not exist`, `300 is not an integer ...`): it then reads on from the keyword. */
+function startsWithValue(detail: string): boolean {
+  return /^("[^"]*"|\S+) (is|are|does|do|has|must|cannot)\b/.test(detail) && !/^(an?|the|it|this) /i.test(detail);
 }
 
 /** A library's refusal: `field` is its path in the input (VrrpConfigError, IpvsValidationError, CheckConfigError). */
@@ -27,6 +58,7 @@ function isFieldError(error: unknown): error is FieldError {
 export class ConversionLog {
   readonly diagnostics: Diagnostic[] = [];
   readonly #locations = new Map<string, SourceLocation>();
+  readonly #labels = new Map<string, string>();
 
   error(location: SourceLocation, message: string, code: DiagnosticCode = 'unsupported-keyword'): void {
     this.diagnostics.push({ severity: 'error', code, message, location });
@@ -36,9 +68,13 @@ export class ConversionLog {
     this.diagnostics.push({ severity: 'warning', code, message, location });
   }
 
-  /** Records that library field `field` (and everything under it, unless recorded more precisely) comes from `location`. */
-  at(field: string, location: SourceLocation): void {
+  /**
+   * Records that library field `field` (and everything under it, unless recorded more precisely)
+   * comes from `location`; `label` names it in messages (`VI_WEB`, `real_server 10.0.0.2 80`).
+   */
+  at(field: string, location: SourceLocation, label?: string): void {
     this.#locations.set(field, location);
+    if (label !== undefined) this.#labels.set(field, label);
   }
 
   /** The location of `field`, or of the nearest recorded field above it (`a[0].b[1].c` → `a[0].b[1]` → `a[0]`). */
@@ -53,21 +89,57 @@ export class ConversionLog {
   }
 
   /**
-   * A library validator's refusal as a located error (`VRRP: instances[0].vrid: ...`); anything else is rethrown.
-   * `fallback` is used when the field has no recorded location.
+   * `field: detail` in the configuration's words: the labels of the blocks it is in, then the
+   * keyword (`VI_WEB: interface v0 does not exist`, `TCP 10.0.0.1:80: real_server 10.0.0.2 80:
+   * weight ...`). The field path is never shown.
+   */
+  describe(field: string, detail: string): string {
+    const labels: string[] = [];
+    let rest: string | undefined;
+    for (let f = field; f !== '';) {
+      const label = this.#labels.get(f);
+      if (label !== undefined) {
+        rest ??= field.slice(f.length); // what lies below the innermost labelled block
+        labels.unshift(label);
+      }
+      const cut = Math.max(f.lastIndexOf('.'), f.lastIndexOf('['));
+      f = cut > 0 ? f.slice(0, cut) : '';
+    }
+    rest ??= field;
+    const keyword = keywordsOf(rest.replace(/^\[\d+\]/, ''));
+    const text = keyword === '' ? detail : `${keyword}${startsWithValue(detail) ? ' ' : ': '}${detail}`;
+    return [...labels, text].join(': ');
+  }
+
+  /** A library's refusal located and described (see ConversionResult.explain); undefined when it names no field we know. */
+  explain(error: unknown): { location: SourceLocation; message: string } | undefined {
+    if (!isFieldError(error)) return undefined;
+    const location = this.locate(error.field);
+    if (!location) return undefined;
+    const detail = error.message.startsWith(`${error.field}: `) ? error.message.slice(error.field.length + 2) : error.message;
+    return { location, message: this.describe(error.field, detail) };
+  }
+
+  /**
+   * A library validator's refusal as a located error in the configuration's words; anything else
+   * is rethrown. `fallback` is used when the field has no recorded location.
    */
   refused(library: string, error: unknown, fallback: SourceLocation): void {
     if (!isFieldError(error)) throw error;
-    this.error(this.locate(error.field) ?? fallback, `${library} refuses ${error.message}`, 'invalid-value');
+    const explained = this.explain(error);
+    this.error(explained?.location ?? fallback, explained?.message ?? `${library} refuses ${error.message}`, 'invalid-value');
   }
 
-  /** Every recorded field path and its location. */
-  entries(): [string, SourceLocation][] {
-    return [...this.#locations];
+  /** Every recorded field path, its location and its label (if it has one). */
+  entries(): [string, SourceLocation, string | undefined][] {
+    return [...this.#locations].map(([f, l]) => [f, l, this.#labels.get(f)]);
   }
 
   result(): ConversionResult {
-    return { diagnostics: this.diagnostics, ok: !this.diagnostics.some((d) => d.severity === 'error'), locate: (f) => this.locate(f) };
+    return {
+      diagnostics: this.diagnostics, ok: !this.diagnostics.some((d) => d.severity === 'error'),
+      locate: (f) => this.locate(f), explain: (e) => this.explain(e),
+    };
   }
 }
 
@@ -153,7 +225,7 @@ export function memoized<T>(log: ConversionLog, memo: { previous?: ConversionMem
   } else {
     const sub = new ConversionLog();
     const value = make(sub);
-    for (const [f, l] of sub.entries()) log.at(f, l);
+    for (const [f, l, label] of sub.entries()) log.at(f, l, label);
     entry = { field, value, diagnostics: sub.diagnostics };
   }
   log.diagnostics.push(...entry.diagnostics);

@@ -106,7 +106,7 @@ function flagsOf(vs: VirtualServer, scheduler: Scheduler): SchedulerFlag[] {
 
 function serviceOf(log: ConversionLog, svc: DeclaredService, f: string): VirtualService {
   const vs = svc.vs;
-  log.at(f, svc.location);
+  log.at(f, svc.location, svc.name);
   const scheduler = (vs.scheduler ?? DEFAULT_SCHEDULER) as Scheduler;
   if (!SCHEDULERS.includes(scheduler)) log.error(svc.location, `${svc.name}: scheduler ${scheduler} is not an IPVS scheduler`, 'invalid-value');
   const out: VirtualService = { ...svc.key, scheduler };
@@ -119,7 +119,7 @@ function serviceOf(log: ConversionLog, svc: DeclaredService, f: string): Virtual
     else if (svc.key.protocol === 'udp') out.onePacket = true;
   }
   const destinations: Destination[] = startDestinations(svc).map(({ destination, location }, j) => {
-    log.at(`${f}.destinations[${j}]`, location);
+    log.at(`${f}.destinations[${j}]`, location, `real_server ${destination.address} ${destination.port}`);
     return destination;
   });
   out.destinations = destinations;

@@ -125,14 +125,27 @@ function globalWarnings(log: ConversionLog, g: GlobalDefs, at: SourceLocation): 
   if (g.vrrpStartupDelayMs) log.warning(at, 'global_defs vrrp_startup_delay: not supported; instances start at once');
 }
 
+/** VrrpInstanceConfig fields and the vrrp_instance keyword that sets each (keepalived's canonical names). */
+const INSTANCE_KEYWORDS: readonly (readonly [string, string])[] = [
+  ['interface', 'interface'], ['vrid', 'virtual_router_id'], ['priority', 'priority'], ['advertIntervalMs', 'advert_int'],
+  ['preemptDelayMs', 'preempt_delay'], ['unicastSourceAddress', 'mcast_src_ip'], ['unicastSourceAddress', 'unicast_src_ip'],
+  ['version', 'version'], ['acceptMode', 'accept'],
+  ['garpMasterDelayMs', 'garp_master_delay'], ['garpMasterRepeat', 'garp_master_repeat'], ['garpMasterRefreshMs', 'garp_master_refresh'],
+  ['garpMasterRefreshRepeat', 'garp_master_refresh_repeat'],
+];
+
 /** A member's sync group: whether its tracking weights count, and the group's own track_interface entries (converted once). */
 interface GroupTracking { group: VrrpSyncGroup; weighted: boolean; track: Array<string | TrackInterfaceConfig> }
 
 function instanceConfig(log: ConversionLog, config: KeepalivedConfig, vi: VrrpInstance, f: string, sync: GroupTracking | undefined,
   daemon: SyncDaemonSettings | undefined): VrrpInstanceConfig | undefined {
   const g = config.globalDefs;
-  log.at(f, vi.location);
-  if (vi.interfaceLocation) log.at(`${f}.interface`, vi.interfaceLocation);
+  log.at(f, vi.location, vi.name);
+  // Each setting at the line that wrote it, for refusals found later (a missing interface when VRRP starts).
+  for (const [field, keyword] of INSTANCE_KEYWORDS) {
+    const at = vi.keywordLocations?.[keyword];
+    if (at) log.at(`${f}.${field}`, at);
+  }
   if (vi.virtualRouterId === undefined) {
     log.error(vi.location, `vrrp_instance ${vi.name} has no virtual_router_id; not converted`, 'missing-setting');
     return undefined;
@@ -186,7 +199,7 @@ function instanceConfig(log: ConversionLog, config: KeepalivedConfig, vi: VrrpIn
 }
 
 function syncGroupConfig(log: ConversionLog, config: KeepalivedConfig, group: VrrpSyncGroup, f: string): VrrpSyncGroupConfig {
-  log.at(f, group.location);
+  log.at(f, group.location, `vrrp_sync_group ${group.name}`);
   group.group.forEach((m, i) => log.at(`${f}.members[${i}]`, m.location));
   const out: VrrpSyncGroupConfig = { name: group.name, members: group.group.map((m) => m.name) };
   const notify = notifyScripts(log, group, config.globalDefs, `vrrp_sync_group ${group.name}`);

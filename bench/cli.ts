@@ -1,0 +1,133 @@
+// layer: benchmarks
+// job: the `lvskit` command as an operator runs it — a new process each time — against its baseline in the same run: --version vs `node -e 0`, `conns top` vs the awk|sort|uniq pipeline on 1,000,000 rows, `check` vs `keepalived -t` on 5,000 services.
+//
+//   npx tsc && node dist/bench/cli.js [--only version|conns|check] [--update-docs]
+//
+// Each pair is timed side by side, alternating, as whole processes (spawn to exit, wall clock),
+// after warm-up runs that are not counted; the tables show medians and the ratio of medians. The
+// machine is shared: the load average is recorded before and after each pair.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generate, keepalived, scratchNamespace } from './config-site.js';
+import { median, repo, updateDocs } from './report.js';
+
+const CLI = path.join(repo, 'dist', 'src', 'cli', 'main.js');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const fmt = (ms: number): string => (ms >= 100 ? Math.round(ms).toLocaleString('en-US') : ms.toFixed(1));
+
+interface Side { name: string; argv: string[]; ms: number[] }
+
+/** Wall time of one run of `argv` (spawn to exit) in ms; the run must exit 0. */
+function timed(argv: string[]): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit status ${r.status}: ${String(r.stderr).slice(0, 500)}`);
+  return ms;
+}
+
+/** `rounds` alternating runs of each side after `warmup` uncounted ones; the order within a round alternates too. */
+function pair(a: Side, b: Side, rounds: number, warmup: number): { before: string; after: string } {
+  const before = load();
+  for (let i = 0; i < warmup; i++) { timed(a.argv); timed(b.argv); }
+  for (let i = 0; i < rounds; i++) {
+    const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
+    first.ms.push(timed(first.argv));
+    second.ms.push(timed(second.argv));
+  }
+  return { before, after: load() };
+}
+
+const quantile = (xs: readonly number[], q: number): number => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) * q)] ?? NaN;
+
+function rows(sides: Side[], base: Side): string[] {
+  return sides.map((s) => `| ${s.name} | ${fmt(median(s.ms))} ms | ${fmt(quantile(s.ms, 0.1))} – ${fmt(quantile(s.ms, 0.9))} ms | ${s.ms.length} | ` +
+    `${s === base ? '1×' : `${(median(s.ms) / median(base.ms)).toFixed(2)}×`} |`);
+}
+
+const TABLE_HEAD = ['| run (a new process each time) | median | 10th – 90th percentile | runs | time ÷ baseline\'s |', '| --- | ---: | ---: | ---: | ---: |'];
+const machine = (l: { before: string; after: string }): string =>
+  `${process.platform} ${process.arch}, ${os.cpus().length} CPUs shared with other work (load average ${l.before} before, ${l.after} after), Node ${process.version}`;
+
+function version(): string {
+  const node: Side = { name: '`node -e 0`', argv: [process.execPath, '-e', '0'], ms: [] };
+  const lvskit: Side = { name: '`lvskit --version`', argv: [process.execPath, CLI, '--version'], ms: [] };
+  const l = pair(node, lvskit, 60, 5);
+  const ratio = median(lvskit.ms) / median(node.ms);
+  return [...TABLE_HEAD, ...rows([node, lvskit], node), '',
+    `**\`lvskit --version\` ÷ \`node -e 0\`: ${ratio.toFixed(2)}×** (goal ≤ 1.3×: ${ratio <= 1.3 ? 'met' : 'missed'}).`, '',
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine(l)}; command: \`node dist/bench/cli.js --only version --update-docs\`.`].join('\n');
+}
+
+const PIPELINE = (file: string): string => `awk '$8=="ESTABLISHED"{print $2}' ${file} | sort | uniq -c | awk '$1>100'`;
+
+/** The pipeline's clients over 100 as address → count ($2 is %08X of an IPv4 address, or %pI6). */
+function pipelineAnswer(file: string): Map<string, number> {
+  const answer = new Map<string, number>();
+  for (const line of execFileSync('sh', ['-c', PIPELINE(file)], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n').filter(Boolean)) {
+    const [count, hex] = line.trim().split(/\s+/) as [string, string];
+    const address = hex.includes(':')
+      ? hex.split(':').map((g) => parseInt(g, 16).toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::')
+      : [24, 16, 8, 0].map((s) => (parseInt(hex, 16) >>> s) & 255).join('.');
+    answer.set(address, Number(count));
+  }
+  return answer;
+}
+
+function connsTop(): string {
+  const rowsWanted = 1_000_000;
+  const file = `/dev/shm/lvskit-cli-bench-${process.pid}.txt`;
+  // Written by a child (bench/conns-scan.js --write), as that benchmark does: the same synthetic table.
+  execFileSync(process.execPath, [path.join(repo, 'dist', 'bench', 'conns-scan.js'), '--write', file, String(rowsWanted)], { stdio: 'inherit' });
+  try {
+    const argv = [process.execPath, CLI, 'conns', 'top', '--table-file', file, '--threshold', '100', '--limit', '0'];
+    const ours = JSON.parse(execFileSync(argv[0] as string, [...argv.slice(1), '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as { overThreshold: { address: string; count: number }[]; rows: number };
+    const theirs = pipelineAnswer(file);
+    const same = ours.overThreshold.length === theirs.size && ours.overThreshold.every((c) => theirs.get(c.address) === c.count);
+    if (!same || ours.rows !== rowsWanted) throw new Error(`lvskit and the pipeline disagree: ${ours.overThreshold.length} vs ${theirs.size} clients over 100`);
+    const pipeline: Side = { name: `\`sh -c "${PIPELINE('FILE').replace(/\|/g, '\\|')}"\``, argv: ['sh', '-c', `${PIPELINE(file)} >/dev/null`], ms: [] };
+    const lvskit: Side = { name: '`lvskit conns top --table-file FILE --threshold 100`', argv, ms: [] };
+    const l = pair(pipeline, lvskit, 9, 1);
+    const ratio = median(pipeline.ms) / median(lvskit.ms);
+    return [`${rowsWanted.toLocaleString('en-US')} rows, ${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB in /dev/shm (the table of \`bench/conns-scan.ts\`); both find the same ${theirs.size} clients over 100 ESTABLISHED with the same counts.`, '',
+      ...TABLE_HEAD, ...rows([pipeline, lvskit], pipeline), '',
+      `**Pipeline ÷ \`lvskit conns top\`: ${ratio.toFixed(1)}×** (goal ≥ 5×: ${ratio >= 5 ? 'met' : 'missed'}).`, '',
+      `Measured ${new Date().toISOString().slice(0, 10)} on ${machine(l)}; \`sort\` with LC_ALL=${process.env['LC_ALL'] ?? '(unset)'}, LANG=${process.env['LANG'] ?? '(unset)'}; command: \`node dist/bench/cli.js --only conns --update-docs\`.`].join('\n');
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+function check(): string {
+  const layout = generate(5000);
+  const ns = scratchNamespace(layout.interfaces);
+  try {
+    const k = keepalived(ns.prefix, layout.main);
+    if (k.status !== 0) throw new Error(`keepalived -t refuses the generated file (exit ${k.status}):\n${k.stderr.slice(0, 2000)}`);
+    const out = spawnSync(process.execPath, [CLI, 'check', '-f', layout.main], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (out.status !== 0 || !out.stderr.endsWith(`: 0 errors, 0 warnings; ${layout.files} files read\n`)) throw new Error(`lvskit check: ${out.stderr.slice(0, 2000)}`);
+    const theirs: Side = { name: '`keepalived -t -f FILE`', argv: [...ns.prefix, 'keepalived', '-t', '-f', layout.main], ms: [] };
+    const ours: Side = { name: '`lvskit check -f FILE`', argv: [process.execPath, CLI, 'check', '-f', layout.main], ms: [] };
+    const l = pair(theirs, ours, 11, 1);
+    const ratio = median(theirs.ms) / median(ours.ms);
+    const v = spawnSync('keepalived', ['--version'], { encoding: 'utf8' });
+    return [`5,000 services: ${layout.files.toLocaleString('en-US')} files, ${layout.lines.toLocaleString('en-US')} lines, ${(layout.bytes / 2 ** 20).toFixed(1)} MiB (the configuration of \`bench/config-parse.ts\`); \`keepalived -t\` exits 0 on it and \`lvskit check\` reports 0 errors, 0 warnings.`, '',
+      ...TABLE_HEAD, ...rows([theirs, ours], theirs), '',
+      `**keepalived ÷ lvskit: ${ratio.toFixed(2)}×** (goal > 1: lvskit faster; ${ratio > 1 ? 'met' : 'missed'}).`, '',
+      `Measured ${new Date().toISOString().slice(0, 10)} on ${machine(l)}, ${`${v.stderr}${v.stdout}`.split('\n')[0]?.trim()}; ${ns.note}; command: \`node dist/bench/cli.js --only check --update-docs\` (root).`].join('\n');
+  } finally {
+    ns.cleanup();
+    fs.rmSync(layout.dir, { recursive: true, force: true });
+  }
+}
+
+const sections: Record<string, () => string> = { version, conns: connsTop, check };
+for (const [name, run] of Object.entries(sections)) {
+  if (only !== undefined && only !== name) continue;
+  const text = run();
+  console.log(`## ${name}\n${text}\n`);
+  if (process.argv.includes('--update-docs')) updateDocs(`cli-${name}`, text);
+}
