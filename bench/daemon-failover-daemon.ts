@@ -60,7 +60,10 @@ const loads = new Set(options.loads ?? ['checks', 'scan', 'reload']);
 const whole = options.load === 'full' && options.ipvs && loads.has('checks');
 const files = options.files;
 const fullFile = options.vrrp ? files.full : files.servicesOnly;
-const balancer = await Balancer.open({ file: whole ? fullFile : options.vrrp ? files.vrrpOnly : files.empty, isolation: options.isolation, configId: 'lb2' });
+const balancer = await Balancer.open({
+  file: whole ? fullFile : options.vrrp ? files.vrrpOnly : files.empty, isolation: options.isolation, configId: 'lb2',
+  ...(options.vrrpThreadNice === null ? { vrrpThreadNice: null } : {}),
+});
 balancer.on('event', (e) => {
   if (e.source === 'vrrp' && e.type === 'transition') out({ kind: 'transition', to: e.to, reason: e.reason, atMs: e.atMs });
   else if (e.source === 'checks' && e.type === 'overdue') stats.overdue++;

@@ -174,6 +174,8 @@ export interface DaemonOptions {
   /** The synthetic 1,000,000-row table to scan. */
   connsFile: string;
   scanThreads: 1 | 2;
+  /** null: the VRRP worker thread stays at the process's priority (BalancerOptions.vrrpThreadNice). */
+  vrrpThreadNice?: null;
 }
 
 const daemonScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'daemon-failover-daemon.js');

@@ -8,7 +8,7 @@ import { median } from './report.js';
 export interface Sample { fromLastMs: number; fromKillMs: number; spurious: number; lastMono: number }
 
 export interface ModeResult {
-  mode: 'idle' | 'loaded' | 'loaded-inline' | 'loaded-keepalived';
+  mode: 'idle' | 'loaded' | 'loaded-nice0' | 'loaded-inline' | 'loaded-keepalived';
   samples: Sample[];
   master: { maxGapMs: number; adverts: number; overPeerMdi: number; top: Array<{ gapMs: number; atMono: number }> };
   /** The loaded balancer's own report (daemon-failover-daemon.ts, kind `final`). */
@@ -46,7 +46,8 @@ const list = (d: Record<string, unknown>, k: string): number[] => (Array.isArray
 
 const LABEL: Record<ModeResult['mode'], string> = {
   idle: 'idle (the VRRP instance alone, worker thread)',
-  loaded: 'loaded, VRRP in its worker thread (the default)',
+  loaded: 'loaded, VRRP in its worker thread (the default: nice -20)',
+  'loaded-nice0': 'loaded, the worker thread at the process\'s priority (`vrrpThreadNice: null`)',
   'loaded-inline': 'loaded, VRRP inline (`isolation: \'inline\'`)',
   'loaded-keepalived': 'loaded; the backup is keepalived --vrrp in a process of its own beside it',
 };

@@ -1,5 +1,5 @@
 // layer: benchmarks
-// job: VRRP failover (v3, 50 ms adverts) of an lvskit balancer loaded with 10,000 TCP checks, 1,000,000-row connection scans and reloads of 1,000 services in the same process, against the same balancer idle, with VRRP inline, and keepalived beside the load; the longest advert gap as MASTER.
+// job: VRRP failover (v3, 50 ms adverts) of an lvskit balancer loaded with 10,000 TCP checks, 1,000,000-row connection scans and reloads of 1,000 services in the same process, against the same balancer idle, its VRRP thread at nice 0, VRRP inline, and keepalived beside the load; the longest advert gap as MASTER.
 //
 //   npm run bench:daemon-failover [-- --reps 20] [--where host|uml|both] [--modes idle,loaded,…] [--loads checks,scan,reload]
 //                                 [--master-window-ms 20000] [--raw FILE.json] [--update-docs]          (root)
@@ -37,7 +37,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const advertFrom = (src: string) => (s: Seen): boolean => s.kind === 'vrrp' && s.vrid === VRID && s.src === src && (s.priority ?? 0) > 0;
 
 export type Mode = ModeResult['mode'];
-const MODES: Mode[] = ['idle', 'loaded', 'loaded-inline', 'loaded-keepalived'];
+const MODES: Mode[] = ['idle', 'loaded', 'loaded-nice0', 'loaded-inline', 'loaded-keepalived'];
 
 type T = Parameters<typeof startPeer>[0];
 /** A peer that is MASTER, since `since` (the balancer had been silent for a while then: it heard the peer and yielded). */
@@ -96,7 +96,7 @@ interface Setting { where: 'host' | 'uml'; ipvs: boolean; reps: number; connsFil
 async function runMode(t: T, lab: DaemonLab, files: DaemonFiles, s: Setting, mode: Mode): Promise<ModeResult> {
   const options: DaemonOptions = {
     files, connsFile: s.connsFile, scanThreads: 1, ipvs: s.ipvs, load: mode === 'idle' ? 'none' : 'full', ...(s.loads ? { loads: s.loads } : {}),
-    isolation: mode === 'loaded-inline' ? 'inline' : 'worker', vrrp: mode !== 'loaded-keepalived',
+    isolation: mode === 'loaded-inline' ? 'inline' : 'worker', vrrp: mode !== 'loaded-keepalived', ...(mode === 'loaded-nice0' ? { vrrpThreadNice: null } : {}),
   };
   const loadBefore = os.loadavg();
   let peer = await peerUp(t, lab);
