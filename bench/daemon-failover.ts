@@ -54,8 +54,27 @@ async function peerUp(t: T, lab: DaemonLab): Promise<Peer> {
 }
 
 /**
+ * Takeovers by the balancer in [from, to) while the peer was MASTER, each as the time since the
+ * peer's advert before it: under Master_Down_Interval the balancer went early (`spurious`), over
+ * it the peer's adverts had stopped on the wire for that long (`peerLate`: the takeover was due).
+ */
+function unaskedTakeovers(lab: DaemonLab, from: number, to: number): { spurious: number[]; peerLate: number[] } {
+  const all = lab.vrrp.adverts(VRID, from).filter((s) => s.atMs < to);
+  const out = { spurious: [] as number[], peerLate: [] as number[] };
+  let lastOwn = -Infinity;
+  let lastPeer = from;
+  for (const s of all) {
+    if (s.src === lab.peerIp) { lastPeer = s.atMs; continue; }
+    if (s.src !== lab.lbIp) continue;
+    if (s.atMs - lastOwn > 2.5 * ADVERT_MS) (s.atMs - lastPeer < MDI_BACKUP ? out.spurious : out.peerLate).push(s.atMs - lastPeer);
+    lastOwn = s.atMs;
+  }
+  return out;
+}
+
+/**
  * One repetition: SIGKILL the peer at a random phase, time the balancer's takeover on the wire,
- * start the peer again. `spurious`: the balancer's adverts while the peer was MASTER (before the kill).
+ * start the peer again; and any takeover while the peer was MASTER before the kill.
  */
 async function repetition(t: T, lab: DaemonLab, peer: Peer): Promise<{ sample: Sample; peer: Peer }> {
   await sleep(1000);
@@ -63,12 +82,13 @@ async function repetition(t: T, lab: DaemonLab, peer: Peer): Promise<{ sample: S
   await sleep(Math.random() * ADVERT_MS);
   const killedAt = performance.now();
   peer.speaker.signal('SIGKILL');
-  const spurious = lab.vrrp.adverts(VRID, peer.since).filter((s) => s.src === lab.lbIp && s.atMs < killedAt).length;
+  const { spurious, peerLate } = unaskedTakeovers(lab, peer.since, killedAt);
   const takeover = await lab.vrrp.waitFor(advertFrom(lab.lbIp), MDI_BACKUP + 30_000, killedAt);
   const last = lab.vrrp.adverts(VRID).filter((s) => s.src === lab.peerIp && s.atMs <= takeover.atMs).at(-1)!;
   peer.speaker.kill('SIGKILL');
   await peer.speaker.exited;
-  return { sample: { fromLastMs: takeover.atMs - last.atMs, fromKillMs: takeover.atMs - killedAt, spurious, lastMono: toMono(last.atMs) }, peer: await peerUp(t, lab) };
+  const sample = { fromLastMs: takeover.atMs - last.atMs, fromKillMs: takeover.atMs - killedAt, spurious, peerLate, lastMono: toMono(last.atMs) };
+  return { sample, peer: await peerUp(t, lab) };
 }
 
 /** The balancer's adverts as MASTER over `windowMs` (the peer killed): the longest gap between two. */
@@ -113,7 +133,8 @@ async function runMode(t: T, lab: DaemonLab, files: DaemonFiles, s: Setting, mod
     peer = r.peer;
     samples.push(r.sample);
     process.stderr.write(`# ${s.where} ${mode} #${i + 1}: ${r.sample.fromLastMs.toFixed(1)} ms from the peer's last advert` +
-      `${r.sample.spurious ? `, ${r.sample.spurious} spurious adverts before` : ''} (load ${os.loadavg()[0]!.toFixed(2)})\n`);
+      `${r.sample.spurious.length ? `; before it, spurious takeovers ${r.sample.spurious.map((x) => x.toFixed(0)).join(', ')} ms after the peer's advert` : ''}` +
+      `${r.sample.peerLate.length ? `; takeovers after the peer's adverts stopped for ${r.sample.peerLate.map((x) => x.toFixed(0)).join(', ')} ms` : ''} (load ${os.loadavg()[0]!.toFixed(2)})\n`);
   }
   const gaps = await masterGaps(lab, peer.speaker, s.windowMs);
   const checksPerS = (lab.accepted() - acceptedFrom) / ((performance.now() - checksFrom) / 1000);
@@ -139,7 +160,8 @@ async function measure(s: Setting, modes: Mode[]): Promise<Run> {
     await cleanup();
   }
   const release = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
-  return { where: s.where, ipvs: s.ipvs, kernel: release, cpus: os.cpus().length, node: process.version, reps: s.reps, windowMs: s.windowMs, results,
+  const keepalived = /v[\d.]+/.exec(execFileSync('sh', ['-c', 'keepalived --version 2>&1'], { encoding: 'utf8' }))?.[0] ?? '?'; // it prints to stderr
+  return { where: s.where, ipvs: s.ipvs, kernel: release, cpus: os.cpus().length, node: process.version, keepalived, reps: s.reps, windowMs: s.windowMs, results,
     loadBefore, loadAfter: os.loadavg(), date: new Date().toISOString().slice(0, 10) };
 }
 
