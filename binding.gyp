@@ -25,7 +25,8 @@
         "native/signal_send.cc",
         "native/sockaddr.cc",
         "native/socket.cc",
-        "native/socket_poll.cc"
+        "native/socket_poll.cc",
+        "native/thread_priority.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -1,5 +1,5 @@
 // layer: native (C++ addon)
-// job: module entry point: exports the Socket class, the kernel constants, the connection scanner, signal sends and enterNetns (NativeBinding).
+// job: module entry point: exports the Socket class, the kernel constants, the connection scanner, signal sends, enterNetns and raiseThreadPriority (NativeBinding).
 #include <napi.h>
 
 #include "conn_scan.h"
@@ -8,6 +8,7 @@
 #include "netns.h"
 #include "signal_send.h"
 #include "socket.h"
+#include "thread_priority.h"
 
 namespace {
 
@@ -23,6 +24,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     const int err = lvskit::EnterNetns(info[0].As<Napi::String>().Utf8Value(), &syscall);
     if (err != 0) lvskit::ThrowErrno(info.Env(), err, syscall);
   }, "enterNetns"));
+  exports.Set("raiseThreadPriority", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    if (!info[0].IsNumber()) lvskit::ThrowTypeError(info.Env(), "nice must be a number");
+    const char* syscall = "setpriority";
+    const int err = lvskit::RaiseThreadPriority(info[0].As<Napi::Number>().Int32Value(), &syscall);
+    if (err != 0) lvskit::ThrowErrno(info.Env(), err, syscall);
+  }, "raiseThreadPriority"));
   return exports;
 }
 

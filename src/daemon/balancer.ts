@@ -25,6 +25,8 @@ export type BalancerOptions = ConfigSource & {
   netns?: string;
   /** VRRP in a worker thread (default) or on the main thread. */
   isolation?: VrrpIsolation;
+  /** The worker thread's nice value (default VRRP_THREAD_NICE, -20: ahead of the daemon's busy threads); null leaves it as the process's. */
+  vrrpThreadNice?: number | null;
   /** A graceful stop removes the declared IPVS services (keepalived's default); false keeps them (keepalived's --dont-release-ipvs). */
   releaseIpvs?: boolean;
   /** Where a restart-stop leaves its note and the next start reads it (no file: restarts resume nothing). */
@@ -88,6 +90,7 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
       vrrp = await openVrrp({
         instances: desired.instances, syncGroups: desired.syncGroups, ...(desired.syncDaemon ? { syncDaemon: desired.syncDaemon } : {}),
         ...(options.netns !== undefined ? { netns: options.netns } : {}), ...(options.isolation ? { isolation: options.isolation } : {}),
+        ...(options.vrrpThreadNice !== undefined ? { threadNice: options.vrrpThreadNice } : {}),
       });
     } catch (error) {
       throw locatedConfigError(desired, error);

@@ -5,10 +5,21 @@ import { Worker } from 'node:worker_threads';
 import type { InstanceStatus, VrrpRunnerEvent } from '../vrrp/events.js';
 import type { VrrpReconfigureResult } from '../vrrp/reconfigure.js';
 import { VrrpSide, type VrrpHost, type VrrpHostEvents, type VrrpInput, type VrrpSideOptions } from './vrrp-side.js';
-import { errorFromWire, eventFromWire, type VrrpRequest, type VrrpWorkerMessage } from './vrrp-wire.js';
+import { errorFromWire, eventFromWire, type VrrpRequest, type VrrpWorkerData, type VrrpWorkerMessage } from './vrrp-wire.js';
 
 /** `worker`: VRRP in a thread of its own (keepalived runs it in a process of its own for the same reason). `inline`: on the caller's thread. */
 export type VrrpIsolation = 'worker' | 'inline';
+
+/**
+ * The VRRP worker thread's nice value. The thread sleeps nearly always; when a timer fires it must
+ * run before the rest of the daemon, whose threads (the main thread with its checks and reloads,
+ * the connection scanner, V8's garbage-collector helpers) may keep every CPU busy. At nice 0 the
+ * scheduler let it wait ~20 ms behind them once in a few takeovers on one loaded CPU
+ * (bench/daemon-failover.ts in user-mode Linux: 6 of 40 takeovers over the RFC bound + 20 ms);
+ * at -20, none (worst 187 ms against 180.5 ms). keepalived's VRRP has a process of its own, and
+ * `vrrp_priority` for the same purpose.
+ */
+export const VRRP_THREAD_NICE = -20;
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type Op = VrrpRequest extends infer R ? R extends { op: infer O } ? O : never : never;
@@ -23,8 +34,9 @@ class WorkerVrrp extends EventEmitter<VrrpHostEvents> implements VrrpHost {
     super();
   }
 
-  static open(options: VrrpSideOptions): Promise<WorkerVrrp> {
-    const worker = new Worker(new URL('./vrrp-worker.js', import.meta.url), { workerData: options, stdout: false, stderr: false });
+  static open(options: VrrpSideOptions, threadNice: number | null): Promise<WorkerVrrp> {
+    const workerData: VrrpWorkerData = { ...options, ...(threadNice === null ? {} : { threadNice }) };
+    const worker = new Worker(new URL('./vrrp-worker.js', import.meta.url), { workerData, stdout: false, stderr: false });
     const host = new WorkerVrrp(worker);
     return new Promise((resolve, reject) => {
       const onExit = (code: number): void => reject(new Error(`the VRRP worker exited (${code}) before it was ready`));
@@ -95,11 +107,16 @@ class WorkerVrrp extends EventEmitter<VrrpHostEvents> implements VrrpHost {
   }
 }
 
-/** Open the VRRP side: validated and its sockets open, no instance started. Rejects (having sent nothing) when the input cannot run. */
-export async function openVrrp(options: VrrpSideOptions & { isolation?: VrrpIsolation }): Promise<VrrpHost> {
-  const { isolation, ...side } = options;
+/**
+ * Open the VRRP side: validated and its sockets open, no instance started. Rejects (having sent
+ * nothing) when the input cannot run. In a worker thread (the default) the thread raises itself to
+ * `threadNice` (default VRRP_THREAD_NICE; null: left as it is), or says why it could not in a
+ * `warning` event; inline, nothing changes the caller's thread.
+ */
+export async function openVrrp(options: VrrpSideOptions & { isolation?: VrrpIsolation; threadNice?: number | null }): Promise<VrrpHost> {
+  const { isolation, threadNice, ...side } = options;
   if (isolation === 'inline' || options.instances.length === 0) return VrrpSide.open(side);
-  return WorkerVrrp.open(side);
+  return WorkerVrrp.open(side, threadNice === undefined ? VRRP_THREAD_NICE : threadNice);
 }
 
 export type { VrrpHost, VrrpInput, VrrpRunnerEvent };

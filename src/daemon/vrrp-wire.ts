@@ -1,7 +1,10 @@
 // layer: daemon (composition)
-// job: what crosses between the balancer and its VRRP worker thread: requests, replies, events; errors as plain objects that become errors again with their facts.
+// job: what crosses between the balancer and its VRRP worker thread: its start data, requests, replies, events; errors as plain objects that become errors again with their facts.
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
-import type { VrrpInput } from './vrrp-side.js';
+import type { VrrpInput, VrrpSideOptions } from './vrrp-side.js';
+
+/** What the worker thread starts with: the VRRP side's options, and the nice value it raises itself to (none: left as it is). */
+export type VrrpWorkerData = VrrpSideOptions & { threadNice?: number };
 
 export type VrrpRequest = { id: number } & (
   | { op: 'start'; resume: string[] }

@@ -1,9 +1,10 @@
 // layer: daemon (composition), inside a worker thread
-// job: the VRRP side in a thread of its own: adverts and takeovers keep their timing whatever the balancer's main thread is busy with.
+// job: the VRRP side in a thread of its own, raised above the process's other threads: adverts and takeovers keep their timing whatever the balancer's main thread is busy with.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
-import { VrrpSide, type VrrpSideOptions } from './vrrp-side.js';
-import { toWire, type VrrpRequest, type VrrpWorkerMessage } from './vrrp-wire.js';
+import { raiseThreadPriority } from '../native/thread.js';
+import { VrrpSide } from './vrrp-side.js';
+import { toWire, type VrrpRequest, type VrrpWorkerData, type VrrpWorkerMessage } from './vrrp-wire.js';
 
 const port = parentPort;
 if (!port) throw new Error('vrrp-worker.js runs as a worker thread (see vrrp-host.ts)');
@@ -22,8 +23,22 @@ async function handle(side: VrrpSide, request: VrrpRequest): Promise<unknown> {
   }
 }
 
+/** Raise this thread (not the process) to `nice`; a warning event, for after `ready`, when the kernel refuses. */
+function raisePriority(nice: number | undefined): VrrpRunnerEvent | undefined {
+  if (nice === undefined) return undefined;
+  try {
+    raiseThreadPriority(nice);
+    return undefined;
+  } catch (error) {
+    return { type: 'warning', message: `the VRRP thread stays at the process's priority: raising it to nice ${nice} failed (${(error as Error).message}); ` +
+      'under CPU load its adverts and takeovers can be late', error: error as Error };
+  }
+}
+
 try {
-  const side = await VrrpSide.open(workerData as VrrpSideOptions);
+  const { threadNice, ...options } = workerData as VrrpWorkerData;
+  const refused = raisePriority(threadNice);
+  const side = await VrrpSide.open(options);
   side.on('event', (event: VrrpRunnerEvent) => post({ kind: 'event', event: toWire(event) as VrrpRunnerEvent }));
   port.on('message', (request: VrrpRequest) => {
     handle(side, request).then(
@@ -32,6 +47,7 @@ try {
     );
   });
   post({ kind: 'ready' });
+  if (refused) post({ kind: 'event', event: toWire(refused) as VrrpRunnerEvent });
 } catch (error) {
   post({ kind: 'open-failed', error: toWire(error) });
 }

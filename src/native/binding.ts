@@ -86,6 +86,8 @@ export interface NativeBinding {
   signalSends: NativeSignalSends;
   /** setns(CLONE_NEWNET) of the calling thread into the namespace file at `path` (ErrnoError on failure). */
   enterNetns(path: string): void;
+  /** The calling thread's nice (setpriority) with SCHED_RESET_ON_FORK: what it starts begins at nice 0 (ErrnoError on failure). */
+  raiseThreadPriority(nice: number): void;
   /** Kernel constants read from the C headers the addon was built against. */
   constants: Readonly<Record<string, number>>;
 }
