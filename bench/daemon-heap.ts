@@ -22,9 +22,12 @@ export interface HeapStep {
   heapTotalKb: number;
   /** Memory of Buffers and other objects V8 does not allocate (ArrayBuffers included). */
   externalKb: number;
-  /** Anonymous memory and file-backed resident memory of the whole process (all threads). */
+  /** Resident anonymous, file-backed and shared-memory pages of the whole process (all threads): RssAnon, RssFile, RssShmem. */
   anonKb: number;
   fileKb: number;
+  shmemKb: number;
+  /** Resident part of the brk heap (`[heap]` in smaps): glibc's main malloc arena. */
+  brkKb: number;
   spaces?: Record<string, number>;
 }
 
@@ -34,14 +37,22 @@ function step(name: string, spaces = false): HeapStep {
   gc?.();
   gc?.();
   const m = process.memoryUsage();
-  const rollup = fs.readFileSync('/proc/self/smaps_rollup', 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   const out: HeapStep = {
     step: name, rssKb: Math.round(m.rss / 1024), heapUsedKb: Math.round(m.heapUsed / 1024), heapTotalKb: Math.round(m.heapTotal / 1024),
-    externalKb: Math.round(m.external / 1024), anonKb: kb('Anonymous'), fileKb: kb('Rss') - kb('Anonymous'),
+    externalKb: Math.round(m.external / 1024), anonKb: kb('RssAnon'), fileKb: kb('RssFile'), shmemKb: kb('RssShmem'), brkKb: brkHeapKb(),
   };
   if (spaces) out.spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, Math.round(s.space_used_size / 1024)]));
   return out;
+}
+
+/** Rss of the `[heap]` mapping of /proc/self/smaps. */
+function brkHeapKb(): number {
+  const smaps = fs.readFileSync('/proc/self/smaps', 'utf8');
+  const at = smaps.indexOf('[heap]');
+  if (at < 0) return 0;
+  return Number(/^Rss:\s+(\d+) kB/m.exec(smaps.slice(at))?.[1] ?? NaN);
 }
 
 async function main(): Promise<void> {

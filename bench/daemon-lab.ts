@@ -141,6 +141,16 @@ setInterval(() => console.log('accepted ' + n), 1000);`;
     return ((this.accepted - a0) * 1000) / (monoMs() - t0);
   }
 
+  /** Connections accepted per second between two moments, from the listener's once-a-second counts (the last count before each). */
+  acceptRateBetween(fromMs: number, toMs: number): number {
+    const countAt = (ms: number): { atMs: number; n: number } | undefined => {
+      const line = this.#listener.lines.findLast((l) => l.atMs <= ms && l.text.startsWith('accepted '));
+      return line ? { atMs: line.atMs, n: Number(line.text.slice('accepted '.length)) } : undefined;
+    };
+    const [a, b] = [countAt(fromMs), countAt(toMs)];
+    return a && b && b.atMs > a.atMs ? ((b.n - a.n) * 1000) / (b.atMs - a.atMs) : NaN;
+  }
+
   get listenerPid(): number { return this.#listener.child.pid ?? 0; }
 }
 
@@ -174,11 +184,21 @@ function keepalivedPids(b: LabBalancer, parent: number): number[] {
  * Start `impl` on `b.conf` in its namespace: keepalived `-n -l -D --no-syslog` with its own pid
  * files, or `lvskit run --json` with its control socket; resolved when it says it has started.
  */
-export async function startDaemon(cleanup: Cleanup, b: LabBalancer, extra: readonly string[] = []): Promise<Daemon> {
+export interface DaemonVariant {
+  /** More arguments of `lvskit run`. */
+  extra?: readonly string[];
+  /** Options of node itself (`--max-semi-space-size=2`). */
+  nodeArgs?: readonly string[];
+  /** Environment variables (`MALLOC_ARENA_MAX=2`), through `env`: the daemon keeps the pid `ip netns exec` started. */
+  env?: readonly string[];
+}
+
+export async function startDaemon(cleanup: Cleanup, b: LabBalancer, variant: DaemonVariant = {}): Promise<Daemon> {
   const argv = b.impl === 'keepalived'
     ? ['keepalived', '-n', '-l', '-D', '--no-syslog', '-f', b.conf, '-p', path.join(b.dir, 'keepalived.pid'),
       '-r', path.join(b.dir, 'vrrp.pid'), '-c', path.join(b.dir, 'checkers.pid')]
-    : [process.execPath, CLI, 'run', '-f', b.conf, '--control', path.join(b.dir, 'lvskit.sock'), '--json', ...extra];
+    : [...(variant.env?.length ? ['env', ...variant.env] : []), process.execPath, ...(variant.nodeArgs ?? []), CLI, 'run', '-f', b.conf,
+      '--control', path.join(b.dir, 'lvskit.sock'), '--json', ...(variant.extra ?? [])];
   const proc = startProc(cleanup, `${b.impl}@${b.netns}`, ['ip', 'netns', 'exec', b.netns, ...argv], { group: true });
   const started = b.impl === 'keepalived'
     ? (l: { text: string }) => l.text.includes('Startup complete')
@@ -207,6 +227,10 @@ export function weights(table: readonly ServiceState[]): Map<string, number> {
   for (const s of table) for (const d of s.destinations ?? []) out.set(`${'address' in s ? s.address : s.fwmark}/${d.address}:${d.port}`, d.weight);
   return out;
 }
+
+/** The line a daemon logs when a reload is done: lvskit's `reloaded` event, keepalived's `Reload complete`. */
+export const reloadedLine = (impl: Impl) => (l: { text: string }): boolean =>
+  (impl === 'lvskit' ? l.text.includes('"type":"reloaded"') : l.text.includes('Reload complete'));
 
 /** Whether the table holds every service and real server at the configured weights (the edited one at `edited`). */
 export function complete(table: readonly ServiceState[], edited = WEIGHT): boolean {

@@ -9,15 +9,15 @@
 // stayed so over a check round, each round rewrites the file with the edited real server's weight
 // flipped (10 → 11, 11 → 10, …), sends SIGHUP, and polls that service's real servers (IpvsClient,
 // one dump of 10 every POLL_MS) until the new weight shows. An nlmon device in the namespace
-// captures every IPVS request with its kernel timestamp: the precise time of the edit, and an
-// independent count of the reload's table writes; full dumps before and after show which real
-// servers changed.
+// captures its IPVS requests with their kernel timestamps: the time the edit went in, and a count
+// of the reload's table writes by another witness than the daemon (a request is missed now and
+// then: the count is what it saw); full dumps before and after show which real servers changed.
 import os from 'node:os';
 import { IpvsClient } from '../src/ipvs/client.js';
 import type { ServiceState } from '../src/ipvs/model.js';
 import { Cleanup, monoMs, sh, sleep } from '../test/helpers/site-procs.js';
 import {
-  changedDestinations, configText, numberOption, configWithEditedWeight, DaemonLab, DELAY_LOOP_S, EDITED, realServerAddress, serviceAddress,
+  changedDestinations, configText, numberOption, reloadedLine, configWithEditedWeight, DaemonLab, DELAY_LOOP_S, EDITED, realServerAddress, serviceAddress,
   startDaemon, waitStable, WEIGHT, type Daemon, type Impl, type LabBalancer,
 } from './daemon-lab.js';
 import { countByCommand, IpvsTap } from './ipvs-tap.js';
@@ -56,6 +56,8 @@ export interface Round {
   lines: string[];
   /** The daemon's resident memory after the round (its processes' pages counted once). */
   memoryKb: number;
+  /** Connections the listener accepted per second from SIGHUP until the reload was done: the health checks kept running, or not. */
+  checksPerS: number;
   load: number[];
 }
 
@@ -75,12 +77,9 @@ async function pollWeight(ipvs: IpvsClient, target: number, since: number, timeo
   }
 }
 
-const finishedLine = (impl: Impl) => (l: { text: string }): boolean =>
-  (impl === 'lvskit' ? l.text.includes('"type":"reloaded"') : l.text.includes('Reload complete'));
-
 /** Waits until the reload is over: the daemon said so, and no IPVS write for QUIET_MS. */
 async function reloadOver(d: Daemon, tap: IpvsTap, sighupMs: number): Promise<{ finishedMs?: number; said?: Round['said'] }> {
-  const line = await d.proc.waitFor(finishedLine(d.impl), 300_000, sighupMs).catch(() => undefined);
+  const line = await d.proc.waitFor(reloadedLine(d.impl), 300_000, sighupMs).catch(() => undefined);
   let said: Round['said'];
   if (line && d.impl === 'lvskit') {
     const j = JSON.parse(line.text) as { result: { ipvs: number; checkOps: number; durationMs: number } };
@@ -94,7 +93,7 @@ async function reloadOver(d: Daemon, tap: IpvsTap, sighupMs: number): Promise<{ 
   return { ...(line ? { finishedMs: line.atMs - sighupMs } : {}), ...(said ? { said } : {}) };
 }
 
-async function round(d: Daemon, b: LabBalancer, ipvs: IpvsClient, tap: IpvsTap, weight: number): Promise<Round> {
+async function round(lab: DaemonLab, d: Daemon, b: LabBalancer, ipvs: IpvsClient, tap: IpvsTap, weight: number): Promise<Round> {
   fs.writeFileSync(b.conf, configWithEditedWeight(weight));
   const before: ServiceState[] = await ipvs.dumpTable({ stats: false });
   tap.drops();
@@ -105,6 +104,8 @@ async function round(d: Daemon, b: LabBalancer, ipvs: IpvsClient, tap: IpvsTap, 
   process.kill(d.mainPid, 'SIGHUP');
   const polled = await pollWeight(ipvs, weight, sighupMs);
   const over = await reloadOver(d, tap, sighupMs);
+  const doneMs = sighupMs + (over.finishedMs ?? polled.atMs - sighupMs);
+  const checksPerS = lab.acceptRateBetween(sighupMs, doneMs);
   const cpu = pids.map((p, i) => { const c = cpuSplitMs(p); return { user: c.user - cpu0[i]!.user, system: c.system - cpu0[i]!.system }; });
   const writes = tap.writes(sighupMs);
   const edit = writes.find((w) => w.destination === destination && w.weight === weight);
@@ -119,7 +120,7 @@ async function round(d: Daemon, b: LabBalancer, ipvs: IpvsClient, tap: IpvsTap, 
   return {
     impl: d.impl, weight, ...(edit ? { tappedMs: edit.atMs - sighupMs } : {}), polledMs: polled.atMs - sighupMs, resolutionMs: polled.resolutionMs,
     ...over, ...(writes.length ? { lastWriteMs: writes.at(-1)!.atMs - sighupMs } : {}),
-    writes: countByCommand(writes), changed: changedDestinations(before, after), cpuMs: cpu, lines, memoryKb: uniqueResidentKb(pids), load: os.loadavg(),
+    writes: countByCommand(writes), changed: changedDestinations(before, after), cpuMs: cpu, lines, memoryKb: uniqueResidentKb(pids), checksPerS, load: os.loadavg(),
   };
 }
 
@@ -166,11 +167,11 @@ async function runImpl(lab: DaemonLab, impl: Impl, log: (s: string) => void): Pr
       + `guest idle ${(s.guestIdle * 100).toFixed(0)} %, listener ${s.acceptPerS.toFixed(0)} connections/s`);
     const rounds: Round[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const r = await round(daemon, b, ipvs, tap, i % 2 === 0 ? WEIGHT + 1 : WEIGHT);
+      const r = await round(lab, daemon, b, ipvs, tap, i % 2 === 0 ? WEIGHT + 1 : WEIGHT);
       log(`${impl} round ${i + 1}: weight → ${r.weight}: nlmon ${r.tappedMs?.toFixed(1) ?? '-'} ms, polled ${r.polledMs.toFixed(1)} ms (±${r.resolutionMs.toFixed(1)}), `
         + `finished ${r.finishedMs?.toFixed(0) ?? '-'} ms, last write ${r.lastWriteMs?.toFixed(1) ?? '-'} ms, writes ${JSON.stringify(r.writes)}, changed ${r.changed.length} [${r.changed.slice(0, 3).join('; ')}], `
         + `CPU ${r.cpuMs.map((c) => `${c.user}u/${c.system}s`).join(' + ')} ms${r.said ? `, lvskit said ${r.said.ops} op(s) in ${r.said.durationMs.toFixed(0)} ms` : ''}; `
-        + `memory ${(r.memoryKb / 1024).toFixed(1)} MiB; load ${r.load.map((l) => l.toFixed(2)).join(' ')}`);
+        + `memory ${(r.memoryKb / 1024).toFixed(1)} MiB; checks ${r.checksPerS.toFixed(0)}/s; load ${r.load.map((l) => l.toFixed(2)).join(' ')}`);
       for (const l of r.lines) log(`  ${l}`);
       rounds.push(r);
       await sleep(2000);
@@ -197,24 +198,27 @@ function markdown(runs: ImplRun[], lagMs: number): string {
       const [user, system] = [median(rs.map((r) => r.cpuMs[i]?.user ?? NaN)), median(rs.map((r) => r.cpuMs[i]?.system ?? NaN))];
       return `${name} ${fmt(user + system)}`;
     }).join(' + ');
-    return `| ${run.impl} | **${fmt(median(rs.map((r) => r.tappedMs ?? NaN)))}** | ${fmt(median(rs.map((r) => r.polledMs)))} | ${fmt(median(rs.map((r) => r.finishedMs ?? NaN)))} `
-      + `| ${perRound} | ${changed} | ${cpu} | ${(run.steady.daemonCpu * 100).toFixed(0)} % |`;
+    const tapped = rs.flatMap((r) => (r.tappedMs === undefined ? [] : [r.tappedMs]));
+    return `| ${run.impl} | **${fmt(median(rs.map((r) => r.polledMs)))}** | ${fmt(median(tapped))}${tapped.length < rs.length ? ` (${tapped.length} of ${rs.length} captured)` : ''} `
+      + `| ${fmt(median(rs.map((r) => r.finishedMs ?? NaN)))} `
+      + `| ${perRound} | ${changed} | ${cpu} | ${(run.steady.daemonCpu * 100).toFixed(0)} % | ${median(rs.map((r) => r.checksPerS)).toFixed(0)}/s (${run.steady.acceptPerS.toFixed(0)}/s) |`;
   };
   const [k, l] = [by('keepalived'), by('lvskit')];
-  const tapped = (rs: Round[]): number[] => rs.map((r) => r.tappedMs ?? NaN);
-  const ratio = median(tapped(k)) / median(tapped(l));
-  const pairRatio = median(k.map((r, i) => (r.tappedMs ?? NaN) / (l[i]?.tappedMs ?? NaN)));
+  const ratio = median(k.map((r) => r.polledMs)) / median(l.map((r) => r.polledMs));
+  const pairRatio = median(k.map((r, i) => r.polledMs / (l[i]?.polledMs ?? NaN)));
   const loads = runs.flatMap((r) => r.rounds.map((x) => x.load[0]!));
   return [
-    '| daemon | SIGHUP → the new weight reaches the kernel (nlmon) | SIGHUP → a poll sees it | SIGHUP → reload done (its log) | IPVS writes per reload (nlmon) | real servers changed (full dumps) | CPU per reload | CPU between reloads (checks) |',
-    '| --- | ---: | ---: | ---: | --- | ---: | --- | ---: |',
+    '| daemon | SIGHUP → a poll sees the new weight | SIGHUP → the request setting it reaches the kernel (nlmon) | SIGHUP → reload done (its log) | IPVS writes per reload (nlmon) | real servers changed (full dumps) | CPU per reload | CPU between reloads (checks) | checks during a reload (between reloads) |',
+    '| --- | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: |',
     ...runs.map(row), '',
     `**keepalived ÷ lvskit: ${ratio.toFixed(1)}×** (medians; median of per-round ratios ${pairRatio.toFixed(1)}×; goal ≥ 10×). `
     + `lvskit's own account of each reload (\`ipvs.length + checkOps\` of its \`reloaded\` line): ${l.map((r) => r.said?.ops ?? '?').join(', ')} operation(s).`,
     `Resident memory (each page once) before the first reload → after the last: ${runs.map((r) => `${r.impl} ${(r.memoryKb / 1024).toFixed(1)} → ${((r.rounds.at(-1)?.memoryKb ?? NaN) / 1024).toFixed(1)} MiB`).join(', ')}.`,
     '',
-    `${ROUNDS} rounds per daemon (weight 10 → 11 → 10 …), medians. The nlmon column is the kernel's timestamp of the IPVS request that sets the new weight (it lags a request by ${lagMs.toFixed(2)} ms `
-    + `in a check where the capture was left unread for 50 ms); polls every ${POLL_MS} ms (one dump of the service's 10 real servers; median resolution ${fmt(median(runs.flatMap((r) => r.rounds.map((x) => x.resolutionMs))))}). `
+    `${ROUNDS} rounds per daemon (weight 10 → 11 → 10 …), medians. Polls every ${POLL_MS} ms (one dump of the service's 10 real servers in the namespace; `
+    + `a figure is when the first poll that saw the new weight returned, median resolution ${fmt(median(runs.flatMap((r) => r.rounds.map((x) => x.resolutionMs))))}). `
+    + `The nlmon column is the kernel's timestamp of the IPVS request that sets the new weight (it lags a request by ${lagMs.toFixed(2)} ms `
+    + 'in a check where the capture was left unread for 50 ms; the capture misses a request now and then, so its counts are what it saw). '
     + `delay_loop ${DELAY_LOOP_S} s, every check passing (the listener accepted ${runs.map((r) => `${r.steady.acceptPerS.toFixed(0)}/s under ${r.impl}`).join(', ')}; the guest was idle `
     + `${runs.map((r) => `${(r.steady.guestIdle * 100).toFixed(0)} %`).join(' and ')} of the time between reloads). Start: the table complete and stable ${runs.map((r) => `${fmt(r.stableMs)} after ${r.impl} started (${r.startWrites} IPVS writes)`).join(', ')}. `
     + `Measured ${new Date().toISOString().slice(0, 10)} in ${kernelName()} (guest with ${os.cpus().length} CPU, node roughly 8× slower than on the host), Node ${process.version}, keepalived 2.2.7; `

@@ -28,7 +28,7 @@ export interface ProcessMemory {
   rssKb: number;
   /** Pss of /proc/PID/smaps_rollup: each page shared by n processes counts 1/n. */
   pssKb: number;
-  /** Anonymous memory (heap, stacks, V8's spaces) and the part of the RSS that is file-backed (code, data of binaries and libraries). */
+  /** Resident anonymous memory (heaps, stacks, V8's spaces: RssAnon) and file-backed memory (code and data of binaries and libraries: RssFile). */
   anonKb: number;
   fileRssKb: number;
   /** VmHWM: the peak RSS. */
@@ -40,7 +40,7 @@ export function processMemory(pid: number): ProcessMemory {
   const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   return {
     pid, name: /^Name:\s+(\S+)/m.exec(status)?.[1] ?? '?', rssKb: kb(status, 'VmRSS'), pssKb: kb(rollup, 'Pss'),
-    anonKb: kb(rollup, 'Anonymous'), fileRssKb: kb(status, 'RssFile'), hwmKb: kb(status, 'VmHWM'),
+    anonKb: kb(status, 'RssAnon'), fileRssKb: kb(status, 'RssFile'), hwmKb: kb(status, 'VmHWM'),
   };
 }
 
