@@ -89,7 +89,7 @@ async function serverDies(ctx: ScenarioContext, phase: PhaseRecorder): Promise<v
   phase.fact(`${backup}Weight`, weightOf(await ipvsTable(lab, backup), service.vip, service.port, rs.address) ?? 'absent');
   // What weight 0 decides is where new connections go: none may reach the dead server (refused).
   // A request that timed out reached no server: the guest or the host stalled past the request
-  // timeout (seen in CI: three consecutive requests to live servers); it stays in the phase's count.
+  // timeout (most likely what failed the keepalived run once in CI: three consecutive failures, which rr does not send to one server); it stays in the phase's count.
   phase.afterTraffic((_stats, results) => {
     const after = results.filter((r) => r.sentMs >= (zero ?? Infinity));
     const reached = after.filter((r) => !r.ok && r.what !== 'timeout');
