@@ -81,6 +81,7 @@ test('`lvskit run` with a missing interface: the line, the instance, the interfa
   for (const thread of [[], ['--no-vrrp-thread']]) {
     const run = await t.throwsAsync(lvskit('run', '-f', file, '-n', a.name, '--control', path.join(path.dirname(file), 'lvskit.sock'), ...thread)) as Error & { code?: number; stderr?: string };
     t.is(run.code, 1, run.stderr);
-    t.is(run.stderr, `${file}:3:3: error: VI_WEB: interface v0 does not exist\nlvskit run: ${file}: 1 error; not started, nothing changed\n`);
+    // Preflight finds it before anything starts, at the value that names it.
+    t.is(run.stderr, `${file}:3:13: error: interface v0 does not exist (vrrp_instance VI_WEB interface): lvskit cannot run this without it\nlvskit run: ${file}: 1 error; not started, nothing changed\n`);
   }
 });
