@@ -10,8 +10,8 @@ import { PreflightError } from '../daemon/preflight.js';
 import { preflight } from '../daemon/preflight-live.js';
 import { ControlError, ControlServer, controlRequest, defaultControlPath, type ControlRequest } from '../daemon/control.js';
 import type { StopMode } from '../daemon/events.js';
-import { BalancerMetrics } from '../daemon/metrics.js';
-import { parseListenAddress, StatusHttpServer, type ListenAddress } from '../daemon/status-http.js';
+import type { StatusHttpServer } from '../daemon/status-http.js';
+import { parseListenAddress, type ListenAddress } from '../daemon/listen-address.js';
 import { enterNetns } from '../native/socket.js';
 import { daemonLogger } from './log.js';
 import { netnsOption } from './options.js';
@@ -99,6 +99,7 @@ async function open(opts: RunOptions, logger: Logger, control: string): Promise<
 
 /** The metrics and status page listener (in the daemon's namespace), opened before anything else: a port in use refuses the start. */
 async function listenHttp(address: ListenAddress, logger: Logger): Promise<StatusHttpServer> {
+  const { StatusHttpServer } = await import('../daemon/status-http.js');
   let http: StatusHttpServer;
   try {
     http = await StatusHttpServer.listen(address);
@@ -133,7 +134,10 @@ async function run(opts: RunOptions): Promise<void> {
     return;
   }
   // Before start(): the start's own transitions are counted.
-  http?.attach(balancer, new BalancerMetrics(balancer));
+  if (http) {
+    const { BalancerMetrics } = await import('../daemon/metrics.js'); // prom-client is loaded only when asked for
+    http.attach(balancer, new BalancerMetrics(balancer));
+  }
   let stopping: Promise<void> | undefined;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => { done = resolve; });

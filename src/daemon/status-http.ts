@@ -5,13 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { describeEvent } from './describe.js';
 import type { BalancerEvent, BalancerStatus } from './events.js';
 import type { BalancerMetrics, MetricsSource } from './metrics.js';
+import type { ListenAddress } from './listen-address.js';
 import { STATUS_PAGE_HTML } from './status-page.js';
-
-/** `ADDR:PORT` or `[ADDR6]:PORT` as given to --metrics-listen. */
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
 
 /** One event as the status page lists it. */
 export interface RecentEvent {
@@ -31,15 +26,6 @@ export interface StatusDocument {
 
 /** How many recent events /status.json keeps. */
 export const RECENT_EVENTS = 50;
-
-/** `127.0.0.1:9650`, `[::1]:9650`, `:9650` (all addresses); a TypeError naming what is wrong otherwise. */
-export function parseListenAddress(text: string): ListenAddress {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
-  if (!m) throw new TypeError(`${text} is not ADDR:PORT (e.g. 127.0.0.1:9650 or [::1]:9650)`);
-  const port = Number(m[3]);
-  if (port > 65535) throw new TypeError(`port ${port} is out of range (0-65535)`);
-  return { host: m[1] ?? (m[2] === '' ? '::' : m[2]!), port };
-}
 
 /**
  * The listener. It is opened before the balancer (a port already taken refuses the start before
