@@ -7,6 +7,7 @@ import path from 'node:path';
 import { daemonFiles, logged, startDaemon, type Daemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable, type Netns } from '../helpers/netns.js';
 import { createVrrpLab, type VrrpLab } from '../helpers/vrrp-lab.js';
+import type { Line } from '../helpers/vrrp-procs.js';
 
 const unavailable = kernelTierUnavailable();
 if (unavailable) console.warn(`SKIPPING kernel tier (daemon-metrics): ${unavailable}`);
@@ -17,6 +18,9 @@ if (!unavailable && !CHROMIUM) console.warn('SKIPPING the status page test (daem
 const btest = (unavailable || !CHROMIUM) && process.env.CI !== 'true' ? test.serial.skip : test.serial;
 
 const LISTEN = '127.0.0.1:9650';
+
+/** A log line at or after `sinceMs` that passes `accept` (a transition may be logged before the command that caused it returns). */
+const since = (sinceMs: number, accept: (l: Line) => boolean) => (l: Line): boolean => l.atMs >= sinceMs && accept(l);
 
 function conf(o: { priority: number; vip: string; pass?: string }): string {
   return `vrrp_instance VI_1 {
@@ -96,15 +100,17 @@ ktest('/metrics: the VRRP state gauge is the instance\'s real state, through a f
   t.true(drops <= (await lb.status()).instances[0]!.stats.drops.auth, 'no more than the instance counted');
   peer.kill('SIGKILL');
 
+  let before = performance.now();
   await ns.ip('link', 'set', 'eth1', 'down');
-  await lb.waitFor(logged('vrrp', 'transition', (j) => j.to === 'FAULT'), 10_000);
+  await lb.waitFor(since(before, logged('vrrp', 'transition', (j) => j.to === 'FAULT')), 10_000, true);
   text = await scrape(ns);
   t.is((await lb.status()).instances[0]!.state, 'FAULT');
   t.deepEqual(stateGauges(text), { INIT: 0, BACKUP: 0, MASTER: 0, FAULT: 1 });
   t.is(sample(text, 'lvskit_vrrp_transitions_total', { instance: 'VI_1', to: 'FAULT' }), 1);
 
+  before = performance.now();
   await ns.ip('link', 'set', 'eth1', 'up');
-  await lb.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 10_000);
+  await lb.waitFor(since(before, logged('vrrp', 'transition', (j) => j.to === 'MASTER')), 10_000, true);
   text = await scrape(ns);
   t.deepEqual(stateGauges(text), { INIT: 0, BACKUP: 0, MASTER: 1, FAULT: 0 });
   t.is(sample(text, 'lvskit_vrrp_transitions_total', { instance: 'VI_1', to: 'MASTER' }), 2);
@@ -166,16 +172,18 @@ btest('the status page in chromium shows the instance\'s state, priority, master
   let navigations = 0;
   page.on('framenavigated', () => { navigations++; });
 
+  let before = performance.now();
   await ns.ip('link', 'set', 'eth1', 'down');
-  const fault = await lb.waitFor(logged('vrrp', 'transition', (j) => j.to === 'FAULT'), 10_000);
+  const fault = await lb.waitFor(since(before, logged('vrrp', 'transition', (j) => j.to === 'FAULT')), 10_000, true);
   await page.waitForFunction(shows('FAULT'), undefined, { timeout: 5000, polling: 20 });
   const lagMs = performance.now() - fault.atMs;
   t.true(lagMs < 1500, `the page showed FAULT ${Math.round(lagMs)} ms after the daemon logged it (polls every 1 s)`);
   t.is(await state.getAttribute('class'), 'FAULT');
   t.regex(await page.locator('#events').textContent() ?? '', /VI_1: MASTER → FAULT/);
 
+  before = performance.now();
   await ns.ip('link', 'set', 'eth1', 'up');
-  await lb.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 10_000);
+  await lb.waitFor(since(before, logged('vrrp', 'transition', (j) => j.to === 'MASTER')), 10_000, true);
   await page.waitForFunction(shows('MASTER'), undefined, { timeout: 3000, polling: 20 });
   t.is(navigations, 0, 'updated in place, never reloaded');
   t.regex(await page.locator('#conn').textContent() ?? '', /^updated /);
