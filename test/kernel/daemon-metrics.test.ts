@@ -143,12 +143,15 @@ ktest('--metrics-listen on a port already in use: refused before anything is tou
   t.is((await lb.status()).instances[0]!.state, 'MASTER');
 });
 
-/** A chromium that runs inside `ns` (playwright drives it over a pipe, so only its network is there). */
+/**
+ * A chromium that runs inside `ns` (playwright drives it over a pipe, so only its network is there);
+ * without the sanitizer run's preloaded ASan runtime, which is for our addon, not for chromium.
+ */
 function chromiumIn(t: ExecutionContext, ns: Netns): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lvskit-chromium-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const wrapper = path.join(dir, 'chromium');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns.name} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
+  writeFileSync(wrapper, `#!/bin/sh\nunset LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS\nexec ip netns exec ${ns.name} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
   return wrapper;
 }
 
