@@ -1,6 +1,6 @@
 // layer: cli (composition only)
-// job: `lvskit run -f keepalived.conf`: the daemon over Balancer — signals (HUP reload, TERM/INT stop), the control socket, the pid file, one log line per event.
-import type { Command } from 'commander';
+// job: `lvskit run -f keepalived.conf`: the daemon over Balancer — signals (HUP reload, TERM/INT stop), the control socket, the pid file, the metrics and status page listener, one log line per event.
+import { InvalidArgumentError, type Command } from 'commander';
 import fs from 'node:fs';
 import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
 import { Balancer } from '../daemon/balancer.js';
@@ -10,6 +10,8 @@ import { PreflightError } from '../daemon/preflight.js';
 import { preflight } from '../daemon/preflight-live.js';
 import { ControlError, ControlServer, controlRequest, defaultControlPath, type ControlRequest } from '../daemon/control.js';
 import type { StopMode } from '../daemon/events.js';
+import type { StatusHttpServer } from '../daemon/status-http.js';
+import { parseListenAddress, type ListenAddress } from '../daemon/listen-address.js';
 import { enterNetns } from '../native/socket.js';
 import { daemonLogger } from './log.js';
 import { netnsOption } from './options.js';
@@ -26,6 +28,7 @@ interface RunOptions {
   vrrpThread: boolean;
   replace?: boolean;
   fixRpFilter?: boolean;
+  metricsListen?: ListenAddress;
 }
 
 type Logger = Awaited<ReturnType<typeof daemonLogger>>;
@@ -94,13 +97,47 @@ async function open(opts: RunOptions, logger: Logger, control: string): Promise<
   }
 }
 
+/** The metrics and status page listener (in the daemon's namespace), opened before anything else: a port in use refuses the start. */
+async function listenHttp(address: ListenAddress, logger: Logger): Promise<StatusHttpServer> {
+  const { StatusHttpServer } = await import('../daemon/status-http.js');
+  let http: StatusHttpServer;
+  try {
+    http = await StatusHttpServer.listen(address);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`--metrics-listen ${address.host}:${address.port}: ${e.message}; not started, nothing changed`), { code: e.code, syscall: e.syscall });
+  }
+  const a = http.address;
+  const url = `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}/`;
+  logger.info({ source: 'daemon', type: 'http-listening', host: a.host, port: a.port }, `metrics at ${url}metrics, status page at ${url}`);
+  return http;
+}
+
+/** `--metrics-listen`'s value, checked as the command line is read. */
+function listenAddress(value: string): ListenAddress {
+  try {
+    return parseListenAddress(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 async function run(opts: RunOptions): Promise<void> {
   // The whole process joins the namespace first, so the health checks' connections start there too.
   if (opts.netns !== undefined) enterNetns(opts.netns);
   const logger = await daemonLogger({ json: opts.json === true, ...(opts.logLevel ? { level: opts.logLevel } : {}) });
   const control = opts.control ?? defaultControlPath(opts.netns);
+  const http = opts.metricsListen ? await listenHttp(opts.metricsListen, logger) : undefined;
   const balancer = await open(opts, logger, control);
-  if (!balancer) return;
+  if (!balancer) {
+    await http?.close();
+    return;
+  }
+  // Before start(): the start's own transitions are counted.
+  if (http) {
+    const { BalancerMetrics } = await import('../daemon/metrics.js'); // prom-client is loaded only when asked for
+    http.attach(balancer, new BalancerMetrics(balancer));
+  }
   let stopping: Promise<void> | undefined;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => { done = resolve; });
@@ -136,6 +173,7 @@ async function run(opts: RunOptions): Promise<void> {
     await balancer.start();
   } catch (error) {
     server.close();
+    await http?.close();
     throw error;
   }
   // Then (node's handlers are in place) each MASTER's priority 0 leaves from the signal handler itself.
@@ -145,6 +183,7 @@ async function run(opts: RunOptions): Promise<void> {
   await finished;
   server.close();
   await server.drain(); // the answer to a `stop` request is on its way
+  await http?.close();
   removePidFile(pidFile);
   logger.flush();
   // Open handles of the kernel clients are closed; anything left (a notify script) is not waited for.
@@ -164,6 +203,7 @@ export function registerRunCommand(program: Command): void {
     .option('--dont-release-ipvs', 'on SIGTERM, leave the IPVS services in the kernel (keepalived\'s option of that name)')
     .option('--no-vrrp-thread', 'run VRRP on the main thread instead of its own worker thread')
     .option('--fix-rp-filter', 'where rp_filter is strict (1) on a VIP\'s or the sync daemon\'s interface, set it to 0 (each change logged) instead of refusing to start')
+    .option('--metrics-listen <addr:port>', 'serve Prometheus metrics (/metrics), the status as JSON (/status.json) and a live status page (/) over HTTP here, e.g. 127.0.0.1:9650 (default: off)', listenAddress)
     .option('--replace', 'take over from the daemon running on the control socket: once this one is ready, it stops keeping everything and this one resumes its MASTERs (an upgrade without a failover)')
     .action(async (opts: Omit<RunOptions, 'releaseIpvs'> & { dontReleaseIpvs?: boolean }) => {
       await run({ ...opts, releaseIpvs: opts.dontReleaseIpvs !== true });

@@ -1,7 +1,7 @@
 // layer: daemon (composition)
 // job: Balancer: one object that runs a whole configuration — VRRP (in its own thread), the IPVS table, health checks driving real-server weights, the autoban — with reload, status, events and stop.
 import { EventEmitter } from 'node:events';
-import { HEALTH_CHECK_EVENT_NAMES, type HealthCheckEvent } from '../check/events.js';
+import { HEALTH_CHECK_EVENT_NAMES, type CheckAttempt, type HealthCheckEvent } from '../check/events.js';
 import { ipvsSink } from '../check/ipvs-sink.js';
 import { HealthChecks } from '../check/runner.js';
 import type { Diagnostic } from '../config/diagnostics.js';
@@ -52,12 +52,22 @@ export interface BalancerLogger {
 const CHECK_EVENTS = HEALTH_CHECK_EVENT_NAMES.filter((n) => n !== 'attempt');
 
 /**
+ * What a Balancer emits: every event (`events()` follows these), each health-check attempt apart
+ * (one per probe: for counters such as the metrics', never logged), and its end.
+ */
+export interface BalancerEmitterEvents {
+  event: [BalancerEvent];
+  attempt: [CheckAttempt];
+  close: [];
+}
+
+/**
  * A load balancer from one configuration. `open()` reads and validates everything (a bad
  * configuration throws ConfigError with every problem at its file:line:col, and nothing is
  * touched); `start()` adopts what the kernel already holds and runs; `reload()` applies only the
  * difference; `stop()` releases (or, for a restart, keeps) what it holds.
  */
-export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }> {
+export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   #desired: DesiredState;
   readonly #options: BalancerOptions;
   readonly #vrrp: VrrpHost;
@@ -161,6 +171,7 @@ export class Balancer extends EventEmitter<{ event: [BalancerEvent]; close: [] }
     for (const name of CHECK_EVENTS) {
       checks.on(name, (e: object) => this.#emit({ source: 'checks', type: name, ...e } as BalancerEvent));
     }
+    checks.on('attempt', (e) => this.emit('attempt', e));
     this.#checks = checks;
     return checks;
   }
