@@ -26,7 +26,7 @@ export function findUmlKernel(): string | undefined {
 
 /** Why the demo cannot boot user-mode Linux here, or undefined when it can. */
 export function umlUnavailable(): string | undefined {
-  if (!findUmlKernel()) return 'this kernel has no IPVS and user-mode Linux is not installed (apt-get install user-mode-linux ipvsadm), or load ip_vs';
+  if (!findUmlKernel()) return 'this kernel has no IPVS and user-mode Linux is not installed (apt-get install user-mode-linux), or load ip_vs';
   try {
     if (fs.readdirSync('/usr/lib/uml/modules').length === 0) throw new Error('empty');
   } catch {
