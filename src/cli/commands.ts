@@ -16,6 +16,7 @@ const GROUPS: readonly { commands: readonly string[]; load: () => Promise<Regist
   { commands: ['conns'], load: async () => (await import('./conns.js')).registerConnsCommands },
   { commands: ['autoban'], load: async () => (await import('./autoban.js')).registerAutobanCommands },
   { commands: ['realserver'], load: async () => (await import('./realserver.js')).registerRealServerCommand },
+  { commands: ['demo'], load: async () => (await import('./demo.js')).registerDemoCommand },
   { commands: ['completion'], load: async () => (await import('./completion.js')).registerCompletionCommand },
 ];
 

@@ -9,8 +9,8 @@ import { BALANCERS, REAL_SERVERS, nodeAddress, siteSpec, type BalancerName, type
 import { SiteObserver } from './site-observer.js';
 import { Cleanup, sh, startProc, type Proc } from './site-procs.js';
 
-/** The compiled site-http script (servers, traffic, held connections). */
-export const SITE_HTTP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'site-http.js');
+/** The compiled HTTP script of the site (servers, traffic, held connections), shipped with `lvskit demo`. */
+export const SITE_HTTP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'demo', 'http.js');
 
 /** Ports every real server listens on from the start (80; 8080 for the service the reload adds). */
 export const SERVER_PORTS = [80, 8080];

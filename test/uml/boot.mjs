@@ -25,11 +25,11 @@ export function umlModuleVersions() {
 /**
  * The shared object that lets UML 6.1 start on a host whose XSAVE area is larger than the 832
  * bytes it knows (AVX-512, AMX: it panics as it starts init, "ptrace set fp regs failed, errno =
- * 14"); see xstate-shim.c. Compiled with `cc` into build/uml/ when missing or older than its
+ * 14"); see native/uml/xstate-shim.c. Compiled with `cc` into build/uml/ when missing or older than its
  * source; undefined (UML starts without it) when there is no compiler.
  */
 export function xstateShim(repo) {
-  const source = path.join(repo, 'test', 'uml', 'xstate-shim.c');
+  const source = path.join(repo, 'native', 'uml', 'xstate-shim.c');
   const shared = path.join(repo, 'build', 'uml', 'xstate-shim.so');
   try {
     if (fs.statSync(shared).mtimeMs >= fs.statSync(source).mtimeMs) return shared;

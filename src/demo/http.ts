@@ -1,20 +1,20 @@
-// layer: test helpers (site scenario)
+// layer: demo (the site lab, shared with the site test)
 // job: the site's processes, run inside namespaces: a real server's HTTP server, the client's steady traffic, and held (long-lived) connections.
 //
-//   node dist/test/helpers/site-http.js server NAME PORT[,PORT...]
+//   node dist/src/demo/http.js server NAME PORT[,PORT...]
 //     answers `GET /` with its NAME and closes (HTTP/1.0, no keep-alive: each request is a new
 //     connection); `GET /hold` answers with its NAME and then echoes every byte until the client closes;
 //     prints `c SOURCE_ADDRESS MS` for every connection it accepts
-//   node dist/test/helpers/site-http.js traffic HOST PORT INTERVAL_MS TIMEOUT_MS LOCAL_ADDRESS
+//   node dist/src/demo/http.js traffic HOST PORT INTERVAL_MS TIMEOUT_MS LOCAL_ADDRESS
 //     one request every INTERVAL_MS on a new connection; prints `s SEQ SENT_MS` as it sends and
 //     `r SEQ SENT_MS DONE_MS 1 SERVER` or `r SEQ SENT_MS DONE_MS 0 ERROR` when it ends (CLOCK_MONOTONIC
 //     ms); on `exit` or end of stdin it stops sending, waits for the last answers, prints `done`.
 //     LOCAL_ADDRESS `-`: no bind, as ordinary clients connect (see site-traffic.ts for why it matters)
-//   node dist/test/helpers/site-http.js hold HOST PORT LOCAL_ADDRESS COUNT
+//   node dist/src/demo/http.js hold HOST PORT LOCAL_ADDRESS COUNT
 //     opens COUNT held connections, prints `ready OPEN FAILED {"rs1":n,...}`; on stdin `ping` prints
 //     `alive N` (how many echo a byte within 3 s), `exit` closes them all; the ready line ends
 //     with the connections' local ports as JSON
-//   node dist/test/helpers/site-http.js get HOST PORT LOCAL_ADDRESS COUNT TIMEOUT_MS
+//   node dist/src/demo/http.js get HOST PORT LOCAL_ADDRESS COUNT TIMEOUT_MS
 //     COUNT requests one after another, then prints `got OK FAILED {"rs1":n,...}` and exits
 // Each mode prints `ready` (or the `ready ...` line) once it is serving.
 import net from 'node:net';
@@ -178,6 +178,6 @@ else if (mode === 'traffic') traffic(args[0]!, Number(args[1]), Number(args[2]),
 else if (mode === 'get') await get(args[0]!, Number(args[1]), args[2]!, Number(args[3]), Number(args[4]));
 else if (mode === 'hold') await hold(args[0]!, Number(args[1]), args[2]!, Number(args[3]));
 else {
-  console.error('usage: site-http.js server NAME PORTS | traffic HOST PORT INTERVAL_MS TIMEOUT_MS LOCAL | hold HOST PORT LOCAL COUNT | get HOST PORT LOCAL COUNT TIMEOUT_MS');
+  console.error('usage: http.js server NAME PORTS | traffic HOST PORT INTERVAL_MS TIMEOUT_MS LOCAL | hold HOST PORT LOCAL COUNT | get HOST PORT LOCAL COUNT TIMEOUT_MS');
   process.exit(2);
 }

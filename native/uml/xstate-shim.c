@@ -1,4 +1,4 @@
-/* layer: test infrastructure (IPVS tier)
+/* layer: native (user-mode Linux helper, used by the IPVS test tier and lvskit demo)
  * job: an LD_PRELOAD shim for Debian's linux.uml (6.1) on hosts whose XSAVE area is larger than the
  *      832 bytes that kernel knows (AVX-512, AMX): its floating-point ptrace calls get a buffer of the host's size.
  *
@@ -12,7 +12,7 @@
  * over its head. So the state beyond UML's 832 bytes (ZMM registers, AMX) is kept per guest
  * thread, as the host would keep it, rather than leaking from one guest thread to the next.
  *
- * Built and preloaded by test/uml/boot.mjs; a host whose XSAVE area fits UML's buffer passes through.
+ * Built and preloaded by test/uml/boot.mjs and src/demo/uml.ts; a host whose XSAVE area fits UML's buffer passes through.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
