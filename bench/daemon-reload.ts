@@ -51,7 +51,7 @@ export interface Round {
   /** CPU time of each of the daemon's processes from SIGHUP to the end of the reload: in user space, in the kernel. */
   cpuMs: { user: number; system: number }[];
   /** lvskit's own account: `ipvs.length + checkOps` of the `reloaded` line, and its durationMs. */
-  said?: { ops: number; durationMs: number };
+  said?: { ops: number; durationMs: number; phasesMs?: Record<string, number> };
   /** keepalived's lines about the reload, with their time after SIGHUP. */
   lines: string[];
   /** The daemon's resident memory after the round (its processes' pages counted once). */
@@ -82,8 +82,8 @@ async function reloadOver(d: Daemon, tap: IpvsTap, sighupMs: number): Promise<{ 
   const line = await d.proc.waitFor(reloadedLine(d.impl), 300_000, sighupMs).catch(() => undefined);
   let said: Round['said'];
   if (line && d.impl === 'lvskit') {
-    const j = JSON.parse(line.text) as { result: { ipvs: number; checkOps: number; durationMs: number } };
-    said = { ops: j.result.ipvs + j.result.checkOps, durationMs: j.result.durationMs };
+    const j = JSON.parse(line.text) as { result: { ipvs: number; checkOps: number; durationMs: number; phasesMs?: Record<string, number> } };
+    said = { ops: j.result.ipvs + j.result.checkOps, durationMs: j.result.durationMs, ...(j.result.phasesMs ? { phasesMs: j.result.phasesMs } : {}) };
   }
   for (;;) {
     const last = tap.writes(sighupMs).at(-1)?.atMs ?? sighupMs;
@@ -170,7 +170,7 @@ async function runImpl(lab: DaemonLab, impl: Impl, log: (s: string) => void): Pr
       const r = await round(lab, daemon, b, ipvs, tap, i % 2 === 0 ? WEIGHT + 1 : WEIGHT);
       log(`${impl} round ${i + 1}: weight → ${r.weight}: nlmon ${r.tappedMs?.toFixed(1) ?? '-'} ms, polled ${r.polledMs.toFixed(1)} ms (±${r.resolutionMs.toFixed(1)}), `
         + `finished ${r.finishedMs?.toFixed(0) ?? '-'} ms, last write ${r.lastWriteMs?.toFixed(1) ?? '-'} ms, writes ${JSON.stringify(r.writes)}, changed ${r.changed.length} [${r.changed.slice(0, 3).join('; ')}], `
-        + `CPU ${r.cpuMs.map((c) => `${c.user}u/${c.system}s`).join(' + ')} ms${r.said ? `, lvskit said ${r.said.ops} op(s) in ${r.said.durationMs.toFixed(0)} ms` : ''}; `
+        + `CPU ${r.cpuMs.map((c) => `${c.user}u/${c.system}s`).join(' + ')} ms${r.said ? `, lvskit said ${r.said.ops} op(s) in ${r.said.durationMs.toFixed(0)} ms${r.said.phasesMs ? ` (${Object.entries(r.said.phasesMs).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})` : ''}` : ''}; `
         + `memory ${(r.memoryKb / 1024).toFixed(1)} MiB; checks ${r.checksPerS.toFixed(0)}/s; load ${r.load.map((l) => l.toFixed(2)).join(' ')}`);
       for (const l of r.lines) log(`  ${l}`);
       rounds.push(r);

@@ -142,6 +142,8 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   #timer: unknown;
   #timerAt = Infinity;
   #inFlight = 0;
+  /** Holds in force (hold()): no attempt starts while any is. */
+  #holds = 0;
   #stopped = false;
   #stopping?: Promise<void>;
   readonly #stats = { maxInFlightSeen: 0, attempts: 0, overdueEvents: 0, maxStartLatenessMs: 0 };
@@ -186,6 +188,32 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
 
   has(id: string): boolean {
     return this.#jobs.has(id);
+  }
+
+  /**
+   * Start no new attempt until the returned release is called (attempts in flight finish; checks
+   * that fall due wait in the queue and start, in order, at the release). For work that must have
+   * the event loop for a moment — a reload's changes, as keepalived's checker pauses for its
+   * reload. Holds nest; releasing twice is harmless. A check held past its overdue limit is
+   * reported overdue as usual.
+   */
+  hold(): () => void {
+    this.#holds += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds -= 1;
+      if (this.#holds === 0 && !this.#stopped) {
+        this.#pump();
+        this.#arm();
+      }
+    };
+  }
+
+  /** Whether a hold() is in force. */
+  get held(): boolean {
+    return this.#holds > 0;
   }
 
   /** Abort everything; resolves when every attempt in flight has settled. Idempotent. */
@@ -270,7 +298,7 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
     if (entry.type === 'due' && job.phase === 'waiting') {
       job.phase = 'queued';
       this.#queue.push(job);
-      if (this.#queue.length + this.#inFlight > this.#maxInFlight) this.#watch(job, now);
+      if (this.#holds > 0 || this.#queue.length + this.#inFlight > this.#maxInFlight) this.#watch(job, now);
     } else if (entry.type === 'deadline' && job.phase === 'running') {
       this.#watch(job, now);
       job.controller?.abort('deadline');
@@ -282,7 +310,7 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   #pump(): void {
-    while (this.#inFlight < this.#maxInFlight) {
+    while (this.#holds === 0 && this.#inFlight < this.#maxInFlight) {
       const job = this.#queue.shift();
       if (!job) return;
       if (job.removed || job.phase !== 'queued') continue;

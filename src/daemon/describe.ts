@@ -79,7 +79,8 @@ export function reloadSummary(r: ReloadResult): string {
     `checks ${r.checks.added.length} added, ${r.checks.removed.length} removed, ${r.checks.changed.length} changed, ${r.checks.unchanged} unchanged`,
     `autoban ${r.autoban}`,
   ];
-  return `${r.dryRun ? 'reload (dry run) would do' : 'reloaded'}: ${parts.join('; ')} in ${r.durationMs.toFixed(1)} ms`;
+  const phases = Object.entries(r.phasesMs ?? {}).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+  return `${r.dryRun ? 'reload (dry run) would do' : 'reloaded'}: ${parts.join('; ')} in ${r.durationMs.toFixed(1)} ms${phases && !r.dryRun ? ` (ms from the start: ${phases})` : ''}`;
 }
 
 function daemonLine(e: DaemonEvent): LogLine {

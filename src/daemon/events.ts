@@ -34,6 +34,13 @@ export interface ReloadResult {
   daemons: boolean;
   warnings: Diagnostic[];
   durationMs: number;
+  /**
+   * Where the time went, ms from the start of the reload: the file read, parsed and converted
+   * (`loaded`); the kernel's service list and the plan (`planned`); VRRP reconfigured (`vrrp`);
+   * the changes applied: services, and the changed services' checks (`applied`); the drift pass
+   * over every other service (`drift`). Absent in a dry run past `planned`.
+   */
+  phasesMs?: Partial<Record<'loaded' | 'planned' | 'vrrp' | 'applied' | 'drift', number>>;
 }
 
 export type DaemonEvent =

@@ -48,17 +48,43 @@ function vrrpDiff(before: DesiredState, after: DesiredState): VrrpReconfigureRes
  */
 export async function reloadBalancer(parts: BalancerParts, source: ConfigSource, dryRun: boolean): Promise<ReloadResult> {
   const began = performance.now();
+  const phasesMs: NonNullable<ReloadResult['phasesMs']> = {};
+  const mark = (phase: keyof typeof phasesMs): void => { phasesMs[phase] = performance.now() - began; };
   const before = parts.desired;
+  // The change path has the event loop to itself: no check attempt starts until the changes are
+  // applied (those in flight finish; due ones start at the release), as keepalived's checker
+  // pauses for its reload. At 1,000 × 10 the attempts' callbacks otherwise queue before each step.
+  const release = before.virtualServers.length > 0 ? parts.checks().scheduler.hold() : (): void => undefined;
+  try {
+    return await reloadHeld(parts, source, dryRun, { began, phasesMs, mark, before, release });
+  } finally {
+    release();
+  }
+}
+
+interface ReloadRun {
+  began: number;
+  phasesMs: NonNullable<ReloadResult['phasesMs']>;
+  mark(phase: keyof NonNullable<ReloadResult['phasesMs']>): void;
+  before: DesiredState;
+  /** Lets the checks run again: once the changes are applied, before the drift pass. */
+  release(): void;
+}
+
+async function reloadHeld(parts: BalancerParts, source: ConfigSource, dryRun: boolean, run: ReloadRun): Promise<ReloadResult> {
+  const { began, phasesMs, mark, before } = run;
   const after = loadDesired(source, before);
+  mark('loaded');
   const checks = diffChecks(before.virtualServers, after.virtualServers);
   const usesIpvs = before.services.length + after.services.length > 0 || after.flush;
   const current = usesIpvs ? await parts.table.services() : [];
   const services = serviceOps(current, before, after);
+  mark('planned');
   const autobanChange = autobanKey(before.autoban) === autobanKey(after.autoban) ? 'unchanged'
     : !before.autoban ? 'started' : !after.autoban ? 'stopped' : 'restarted';
   const result: ReloadResult = {
     dryRun, vrrp: vrrpDiff(before, after), ipvs: services.ops, checks, checkOps: 0, autoban: autobanChange,
-    timeouts: !sameJson(before.timeouts, after.timeouts), daemons: !sameJson(before.daemons, after.daemons), warnings: after.warnings, durationMs: 0,
+    timeouts: !sameJson(before.timeouts, after.timeouts), daemons: !sameJson(before.daemons, after.daemons), warnings: after.warnings, durationMs: 0, phasesMs,
   };
   if (dryRun) return { ...result, durationMs: performance.now() - began };
   try {
@@ -66,7 +92,12 @@ export async function reloadBalancer(parts: BalancerParts, source: ConfigSource,
   } catch (error) {
     throw locatedConfigError(after, error);
   }
-  result.checkOps = await applyIpvsAndChecks(parts, before, after, services, new Set(checks.changed.map((c) => c.id)));
+  mark('vrrp');
+  result.checkOps = await applyIpvsAndChecks(parts, before, after, services, new Set(checks.changed.map((c) => c.id)), () => {
+    mark('applied');
+    run.release();
+  });
+  mark('drift');
   if (result.timeouts) await parts.table.setTimeouts(after);
   if (result.daemons) await parts.table.ensureDaemons(after.daemons, before.daemons);
   if (autobanChange !== 'unchanged') {
@@ -102,16 +133,18 @@ async function replaceAutoban(parts: BalancerParts, before: DesiredState, after:
 }
 
 /** IPVS services and the checks that own their real servers; returns the checks' IPVS operations. */
-async function applyIpvsAndChecks(parts: BalancerParts, before: DesiredState, after: DesiredState, services: ServicePlan, changed: ReadonlySet<string>): Promise<number> {
+async function applyIpvsAndChecks(parts: BalancerParts, before: DesiredState, after: DesiredState, services: ServicePlan, changed: ReadonlySet<string>,
+  applied: () => void): Promise<number> {
   const had = checksByService(before);
   const wanted = checksByService(after);
   if (had.size === 0 && wanted.size === 0) {
     await parts.table.applyAll(services.ops);
+    applied();
     return 0;
   }
   const checks = parts.checks();
-  let applied = 0;
-  const count = (): void => { applied++; };
+  let ops = 0;
+  const count = (): void => { ops++; };
   checks.on('applied', count);
   try {
     for (const [name, spec] of had) if (!wanted.has(name)) await checks.remove(spec.id);
@@ -127,6 +160,7 @@ async function applyIpvsAndChecks(parts: BalancerParts, before: DesiredState, af
       }
     }
     await checks.settled();
+    applied();
     // The drift pass, off the changes' path: every other service's real servers as the kernel holds them now.
     const present = presentByService(await parts.table.dump());
     for (const [name, spec] of wanted) {
@@ -136,5 +170,5 @@ async function applyIpvsAndChecks(parts: BalancerParts, before: DesiredState, af
   } finally {
     checks.off('applied', count);
   }
-  return applied;
+  return ops;
 }

@@ -200,3 +200,38 @@ test('timer slack: checks due close together start in one wake-up, late by at mo
   t.deepEqual(starts, [['a', 10], ['b', 10], ['c', 60]], 'a and b (due 0 and 5) in one wake-up; c (due 50) at 60');
   await scheduler.stop();
 });
+
+test('hold: no attempt starts while held (the one in flight finishes); the due one starts at the release; holds nest', async (t) => {
+  const s = setup([{ result: OK, afterMs: 100 }]);
+  s.add();
+  await s.clock.advance(50); // the first attempt is in flight
+  const release = s.scheduler.hold();
+  const inner = s.scheduler.hold();
+  t.true(s.scheduler.held);
+  await s.clock.advance(9000); // due at 6100, held
+  t.deepEqual(s.probe.calls, [0], 'the attempt in flight finished; none started while held');
+  t.is(s.reports.length, 1);
+  release();
+  release(); // twice: harmless
+  await s.clock.advance(1000);
+  t.deepEqual(s.probe.calls, [0], 'still held by the inner hold');
+  inner();
+  t.false(s.scheduler.held);
+  t.deepEqual(s.probe.calls, [0, 10_050], 'the due check starts at the release');
+  await s.clock.advance(6200);
+  t.deepEqual(s.probe.calls, [0, 10_050, 16_150], 'then every delay_loop after it ends, as before');
+  await s.scheduler.stop();
+});
+
+test('hold: a check held past its limit is reported overdue, and recovered once it runs', async (t) => {
+  const s = setup([{ result: OK, afterMs: 100 }]);
+  s.add();
+  await s.clock.advance(200);
+  const release = s.scheduler.hold();
+  await s.clock.advance(15_000); // due at 6100; limit max(6000, 2000) + 1000 grace
+  t.is(s.overdue.length, 1);
+  release();
+  await s.clock.advance(200);
+  t.is(s.recovered.length, 1);
+  await s.scheduler.stop();
+});
