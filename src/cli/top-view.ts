@@ -1,5 +1,5 @@
 // layer: cli (pure)
-// job: `lvskit top`'s frame: two status samples of a running daemon → rates from the kernel's counters between them (TopFrame), and the frame as text lines for a terminal.
+// job: `lvskit top`'s frame: two status samples of a running daemon (the earlier one chosen to span whole periods of the kernel's counters) → rates from the counters between them (TopFrame), and the frame as text lines for a terminal.
 import type { BalancerStatus, RealServerView, ServiceView, TrafficCounters } from '../daemon/events.js';
 import type { RecentEvent } from '../daemon/recent-events.js';
 
@@ -48,8 +48,8 @@ export interface TopService {
 /** What `lvskit top` shows at one refresh (also what `--json` prints, one object per line). */
 export interface TopFrame {
   atMs: number;
-  /** The time the rates are over (undefined: the first sample, no rates yet). */
-  intervalMs?: number;
+  /** The time the rates are over (undefined: no earlier reading to compare with, no rates yet). */
+  ratesOverMs?: number;
   daemon: { pid: number; config: string; startedAtMs: number; reloads: number; reloadFailures: number };
   instances: BalancerStatus['instances'];
   services: TopService[];
@@ -60,6 +60,35 @@ export interface TopFrame {
 }
 
 const COUNTERS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'] as const;
+
+/**
+ * How often the counters a dump reports move: the kernel adds its per-CPU counters into them at
+ * each tick of its rate estimator, every 2 s (IPVS's estimation timer). Rates over 1 s would read
+ * 0 or double; over a whole number of these periods they are right.
+ */
+export const KERNEL_COUNTER_PERIOD_MS = 2000;
+
+/**
+ * The earlier reading to compute rates from: among those at least 0.9 period before `cur`, the one
+ * whose distance is closest to a whole number of periods (relative to it), the most recent on a
+ * tie. Undefined until there is one (the first 2 s).
+ */
+export function rateBase(history: readonly TopSample[], cur: TopSample, periodMs = KERNEL_COUNTER_PERIOD_MS): TopSample | undefined {
+  let best: TopSample | undefined;
+  let bestError = Infinity;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i]!;
+    const periods = (cur.atMs - h.atMs) / periodMs;
+    if (periods < 0.9) continue;
+    const whole = Math.max(1, Math.round(periods));
+    const error = Math.abs(periods - whole) / whole;
+    if (error < bestError - 1e-9) {
+      best = h;
+      bestError = error;
+    }
+  }
+  return best;
+}
 
 /**
  * Rates from two readings of the same counters `elapsedMs` apart; undefined when either is missing,
@@ -76,12 +105,23 @@ function hostPort(address: string, port: number): string {
   return `${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
+/**
+ * Why a real server is DOWN, in words: the checker's kind (its key is the whole check as JSON) and
+ * its last failure, e.g. `TCP_CHECK: connect to 10.0.1.2:8080: ECONNREFUSED`.
+ */
+export function whyDown(r: Pick<RealServerView, 'downReason' | 'checkers'>): string | undefined {
+  const reason = r.downReason;
+  if (!reason) return undefined;
+  const checker = r.checkers?.find((c) => c.key === reason.checker)?.kind ?? reason.checker;
+  return `${checker}${reason.failure ? `: ${reason.failure.message}` : ''}`;
+}
+
 function realServer(r: RealServerView, before: RealServerView | undefined, elapsedMs: number | undefined): TopRealServer {
   const rates = elapsedMs === undefined ? undefined : trafficRates(before?.stats, r.stats, elapsedMs);
   return {
     name: hostPort(r.address, r.port),
     ...(r.up === undefined ? {} : { health: r.up ? 'UP' : 'DOWN' }),
-    ...(r.downReason && r.up === false ? { why: `${r.downReason.checker}${r.downReason.failure ? `: ${r.downReason.failure.message}` : ''}` } : {}),
+    ...(r.up === false && r.downReason ? { why: whyDown(r)! } : {}),
     ...(r.kernelWeight === undefined ? {} : { weight: r.kernelWeight }),
     ...(r.activeConns === undefined ? {} : { activeConns: r.activeConns }),
     ...(r.inactiveConns === undefined ? {} : { inactiveConns: r.inactiveConns }),
@@ -99,13 +139,13 @@ function service(s: ServiceView, before: ServiceView | undefined, elapsedMs: num
   };
 }
 
-/** The frame of sample `cur`, with rates over the time since `prev` (none without it). */
+/** The frame of sample `cur`, with rates over the time since `prev` (none without it; rateBase() chooses it). */
 export function topFrame(cur: TopSample, prev?: TopSample): TopFrame {
   const s = cur.status;
   const elapsedMs = prev ? cur.atMs - prev.atMs : undefined;
   const before = new Map((prev?.status.services ?? []).map((v) => [v.name, v]));
   return {
-    atMs: cur.atMs, ...(elapsedMs === undefined ? {} : { intervalMs: elapsedMs }),
+    atMs: cur.atMs, ...(elapsedMs === undefined ? {} : { ratesOverMs: elapsedMs }),
     daemon: { pid: s.pid, config: s.config, startedAtMs: s.startedAtMs, reloads: s.reloads, reloadFailures: s.reloadFailures },
     instances: s.instances,
     services: s.services.map((v) => service(v, before.get(v.name), elapsedMs)),
@@ -188,7 +228,7 @@ export interface RenderOptions {
 export function renderTop(f: TopFrame, options: RenderOptions = {}): string[] {
   const d = f.daemon;
   const head = [`lvskit top  ${timeOfDay(f.atMs)}  pid ${d.pid}  ${d.config}  up ${durationText(f.atMs - d.startedAtMs)}  ${d.reloads} reload(s)${d.reloadFailures ? `, ${d.reloadFailures} refused` : ''}`
-    + `  ${f.intervalMs === undefined ? 'rates: after the next refresh' : `rates over ${(f.intervalMs / 1000).toFixed(1)}s`}${options.hint ? `  ${options.hint}` : ''}`];
+    + `  ${f.ratesOverMs === undefined ? `rates: after ${KERNEL_COUNTER_PERIOD_MS / 1000}s` : `rates over ${(f.ratesOverMs / 1000).toFixed(1)}s`}${options.hint ? `  ${options.hint}` : ''}`];
   if (options.problem) head.push(`not updated: ${options.problem}`);
   const body = [...instanceLines(f), ...serviceLines(f)];
   body.push(f.autoban ? `BANS ${f.bans ?? 0} (autoban: set ${f.autoban.set}, ${f.autoban.source}, threshold ${f.autoban.threshold})` : 'BANS - (autoban off)');

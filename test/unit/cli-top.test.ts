@@ -1,10 +1,12 @@
 // layer: tests (unit)
 // job: `lvskit top`'s pure parts over a fixed status: rates from two samples' counters (and none across a reset), the frame as text (columns, health and why, rates, bans, events, a terminal's width and height).
 import test from 'ava';
-import { rateText, renderTop, timeOfDay, topFrame, trafficRates, type TopSample } from '../../src/cli/top-view.js';
+import { rateBase, rateText, renderTop, timeOfDay, topFrame, trafficRates, whyDown, type TopSample } from '../../src/cli/top-view.js';
 import type { BalancerStatus, TrafficCounters } from '../../src/daemon/events.js';
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5);
+/** A checker's key as the health checks make it: the whole check as JSON. */
+const TCP_KEY = '{"connectIp":"10.0.1.2","connectPort":80,"kind":"TCP_CHECK"}';
 
 function counters(conns: number, pkts = conns * 10, bytes = conns * 1500): TrafficCounters {
   return { conns, inPkts: pkts, outPkts: pkts - conns, inBytes: bytes, outBytes: bytes * 2 };
@@ -23,7 +25,8 @@ function status(o: { rs1: number; rs2?: number; svc: number; reset?: boolean }):
       realServers: [
         { id: '10.0.1.1:80', address: '10.0.1.1', port: 80, up: true, weight: 10, kernelWeight: 10, activeConns: 7, inactiveConns: 30, stats: counters(o.rs1), checkers: [] },
         { id: '10.0.1.2:80', address: '10.0.1.2', port: 80, up: false, weight: 10, kernelWeight: 0, activeConns: 0, inactiveConns: 2,
-          downReason: { checker: 'TCP_CHECK', failure: { ok: false, reason: 'refused', message: 'connect ECONNREFUSED 10.0.1.2:80' } }, stats: counters(o.rs2 ?? 4), checkers: [] },
+          downReason: { checker: TCP_KEY, failure: { ok: false, reason: 'refused', message: 'connect ECONNREFUSED 10.0.1.2:80' } }, stats: counters(o.rs2 ?? 4),
+          checkers: [{ kind: 'TCP_CHECK', key: TCP_KEY, up: false, overdue: false, attempts: 3 }] },
         { address: '2001:db8::9', port: 80, kernelWeight: 1, activeConns: 0, inactiveConns: 0, stats: counters(o.reset ? 0 : 3) },
       ],
     }, { name: 'TCP 123.30.175.42:443', present: false, realServers: [{ id: '10.0.2.1:443', address: '10.0.2.1', port: 443, up: true, weight: 5, checkers: [] }] }],
@@ -47,12 +50,26 @@ test('rates are the counters\' differences per second; none without a previous r
   t.is(trafficRates(counters(5, 100), counters(6, 90), 1000), undefined, 'any counter going down');
 });
 
+test('the rates\' base: the earlier reading closest to a whole number of the kernel\'s 2 s counter periods, at least 0.9 of one; the most recent on a tie', (t) => {
+  const at = (ms: number): TopSample => ({ atMs: ms, status: status({ rs1: 0, svc: 0 }), events: [] });
+  const base = (history: number[], now: number): number | undefined => rateBase(history.map(at), at(now))?.atMs;
+  t.is(base([], 1000), undefined);
+  t.is(base([0], 1000), undefined, 'one second: the counters may not have moved yet');
+  t.is(base([0, 1000], 2000), 0, 'every 1 s: over 2 s');
+  t.is(base([0, 1000, 2000, 3000], 4000), 2000, 'the most recent of 2 s and 4 s');
+  t.is(base([0, 1020, 2010], 3000), 1020, '1.98 s is as good as it gets');
+  t.is(base([0, 500, 1000, 1500, 2000, 2500], 3000), 1000, 'every 500 ms: still over 2 s');
+  t.is(base([0, 3000, 6000], 9000), 3000, 'every 3 s: over 6 s (3 periods), not 3 s (1.5)');
+  t.is(base([0, 3000], 6000), 0);
+  t.is(base([0], 3000), 0, 'no better one: 3 s');
+});
+
 test('the frame: each service and real server with its rates over the interval; the first sample has none', (t) => {
   const first = topFrame(sample(T0 - 2000, status({ rs1: 1000, svc: 1004 })));
-  t.is(first.intervalMs, undefined);
+  t.is(first.ratesOverMs, undefined);
   t.true(first.services[0]!.realServers.every((r) => r.rates === undefined));
   const frame = topFrame(sample(T0, status({ rs1: 1020, svc: 1024, reset: true })), sample(T0 - 2000, status({ rs1: 1000, svc: 1004 })));
-  t.is(frame.intervalMs, 2000);
+  t.is(frame.ratesOverMs, 2000);
   const [rs1, rs2, rs3] = frame.services[0]!.realServers;
   t.like(rs1, { name: '10.0.1.1:80', health: 'UP', weight: 10, activeConns: 7, rates: { connsPerS: 10, inPktsPerS: 100, inBytesPerS: 15_000, outBytesPerS: 30_000 } });
   t.like(rs2, { name: '10.0.1.2:80', health: 'DOWN', weight: 0, why: 'TCP_CHECK: connect ECONNREFUSED 10.0.1.2:80', rates: { connsPerS: 0 } });
@@ -60,6 +77,8 @@ test('the frame: each service and real server with its rates over the interval; 
   t.is(rs3?.health, undefined, 'no checks: no health');
   t.is(rs3?.rates, undefined, 'its counters restarted');
   t.like(frame.services[0], { rates: { connsPerS: 10 } });
+  t.is(whyDown({ downReason: { checker: 'shutdown' } }), 'shutdown', 'a reason with no checker of that key: as it is');
+  t.is(whyDown({}), undefined);
   t.like(frame.services[1], { present: false, realServers: [{ name: '10.0.2.1:443', health: 'UP' }] });
   t.is(frame.services[1]!.realServers[0]!.weight, undefined);
   t.is(frame.bans, 1);
@@ -92,7 +111,7 @@ test('the frame as text: instances, services and real servers in columns with he
 test('on a terminal: lines cut to its width; with little height the events give way, then the end is cut', (t) => {
   const frame = topFrame(sample(T0, status({ rs1: 1, svc: 1 })));
   const all = renderTop(frame);
-  t.regex(renderTop(frame).join('\n'), /rates: after the next refresh/);
+  t.regex(renderTop(frame).join('\n'), /rates: after 2s/);
   const narrow = renderTop(frame, { width: 40 });
   t.true(narrow.every((l) => l.length <= 40));
   t.true(narrow.some((l) => l.length === 40 && l.endsWith('…')));
