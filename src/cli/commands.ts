@@ -8,6 +8,7 @@ type Register = (program: Command) => void;
 const GROUPS: readonly { commands: readonly string[]; load: () => Promise<Register> }[] = [
   { commands: ['run'], load: async () => (await import('./run.js')).registerRunCommand },
   { commands: ['status', 'reload', 'stop'], load: async () => (await import('./daemon-control.js')).registerDaemonControlCommands },
+  { commands: ['top'], load: async () => (await import('./top.js')).registerTopCommand },
   { commands: ['links', 'addrs'], load: async () => (await import('./links.js')).registerLinkCommands },
   { commands: ['ipvs'], load: async () => (await import('./ipvs.js')).registerIpvsCommands },
   { commands: ['ipset'], load: async () => (await import('./ipset.js')).registerIpsetCommands },

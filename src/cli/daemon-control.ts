@@ -7,6 +7,7 @@ import { reloadSummary } from '../daemon/describe.js';
 import type { BalancerStatus, ReloadResult } from '../daemon/events.js';
 import { describeOp } from '../ipvs/format.js';
 import { netnsOption } from './options.js';
+import { whyDown } from './top-view.js';
 
 interface Target { control?: string; netns?: string; json?: boolean }
 
@@ -34,7 +35,7 @@ export function formatStatus(s: BalancerStatus, nowMs = Date.now()): string {
     lines.push(...table([['REAL SERVER', 'HEALTH', 'WEIGHT', 'ACTIVE', 'INACTIVE', 'WHY'],
       ...svc.realServers.map((r) => [`${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}`, r.up === undefined ? '-' : r.up ? 'UP' : 'DOWN',
         r.kernelWeight === undefined ? '(absent)' : String(r.kernelWeight), String(r.activeConns ?? '-'), String(r.inactiveConns ?? '-'),
-        r.downReason ? `${r.downReason.checker}${r.downReason.failure ? `: ${r.downReason.failure.message}` : ''}` : ''])]).map((l) => `  ${l}`));
+        whyDown(r) ?? ''])]).map((l) => `  ${l}`));
   }
   if (s.autoban) {
     const a = s.autoban;

@@ -73,11 +73,14 @@ export function wholeNumber(text: string): number {
   return Number(text);
 }
 
-/** Seconds (decimals allowed) from the command line, as milliseconds. */
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** A duration from the command line, as milliseconds: seconds (decimals allowed: `0.5`), or with a unit (`500ms`, `1s`, `1.5s`, `2m`). */
 export function secondsAsMs(text: string): number {
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || n <= 0) throw new InvalidArgumentError('not a positive number of seconds');
-  return Math.round(n * 1000);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
+  const ms = m ? Math.round(Number(m[1]) * (DURATION_UNIT_MS[m[2] ?? 's'] ?? 1000)) : 0;
+  if (ms <= 0) throw new InvalidArgumentError('not a positive number of seconds (or a duration with a unit: 500ms, 1s, 2m)');
+  return ms;
 }
 
 /** An option whose value is one of `names`, checked by oneOf() (its own message) and offered by shell completion. */

@@ -1,5 +1,5 @@
 // layer: cli (composition only)
-// job: `lvskit run -f keepalived.conf`: the daemon over Balancer — signals (HUP reload, TERM/INT stop), the control socket, the pid file, the metrics and status page listener, one log line per event.
+// job: `lvskit run -f keepalived.conf`: the daemon over Balancer — signals (HUP reload, TERM/INT stop), the control socket (status, recent events, reload, stop), the pid file, the metrics and status page listener, one log line per event.
 import { InvalidArgumentError, type Command } from 'commander';
 import fs from 'node:fs';
 import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
@@ -12,6 +12,7 @@ import { ControlError, ControlServer, controlRequest, defaultControlPath, type C
 import type { StopMode } from '../daemon/events.js';
 import type { StatusHttpServer } from '../daemon/status-http.js';
 import { parseListenAddress, type ListenAddress } from '../daemon/listen-address.js';
+import { RecentEvents } from '../daemon/recent-events.js';
 import { enterNetns } from '../native/socket.js';
 import { daemonLogger } from './log.js';
 import { netnsOption } from './options.js';
@@ -133,7 +134,8 @@ async function run(opts: RunOptions): Promise<void> {
     await http?.close();
     return;
   }
-  // Before start(): the start's own transitions are counted.
+  // Before start(): the start's own transitions are counted, and kept for `lvskit top`.
+  const recent = new RecentEvents(balancer);
   if (http) {
     const { BalancerMetrics } = await import('../daemon/metrics.js'); // prom-client is loaded only when asked for
     http.attach(balancer, new BalancerMetrics(balancer));
@@ -149,6 +151,7 @@ async function run(opts: RunOptions): Promise<void> {
   const handle = async (request: ControlRequest): Promise<unknown> => {
     switch (request.command) {
       case 'status': return balancer.status();
+      case 'events': return recent.list(typeof request.last === 'number' ? request.last : undefined);
       case 'reload': return balancer.reload({ dryRun: request.dryRun === true });
       case 'stop':
         await stop(request.mode ?? 'graceful');

@@ -73,7 +73,20 @@ export type BalancerEvent =
  */
 export type StopMode = 'graceful' | 'restart';
 
-/** A real server as status shows it: health from the checks, weight and connections from the kernel. */
+/**
+ * The kernel's traffic counters of a service or real server since it was added (IPVS stats), as
+ * numbers: connections, packets and bytes in and out. A counter that goes down between two
+ * readings was reset (the entry re-created) or, with 32-bit counters, wrapped.
+ */
+export interface TrafficCounters {
+  conns: number;
+  inPkts: number;
+  outPkts: number;
+  inBytes: number;
+  outBytes: number;
+}
+
+/** A real server as status shows it: health from the checks, weight, connections and counters from the kernel. */
 export interface RealServerView extends Partial<RealServerStatus> {
   address: string;
   port: number;
@@ -81,6 +94,8 @@ export interface RealServerView extends Partial<RealServerStatus> {
   kernelWeight?: number;
   activeConns?: number;
   inactiveConns?: number;
+  /** Absent when it is not in the kernel's table (or the kernel sent no statistics). */
+  stats?: TrafficCounters;
 }
 
 export interface ServiceView {
@@ -89,6 +104,8 @@ export interface ServiceView {
   /** In the kernel's table. */
   present: boolean;
   quorumUp?: boolean;
+  /** The service's counters (absent when it is not in the kernel's table). */
+  stats?: TrafficCounters;
   realServers: RealServerView[];
 }
 

@@ -1,13 +1,13 @@
 // layer: daemon (composition, pure)
-// job: a Balancer's status from its parts: VRRP instances with their VIPs, each declared service with its real servers' health (checks) and weight and connections (kernel), bans.
+// job: a Balancer's status from its parts: VRRP instances with their VIPs, each declared service with its real servers' health (checks) and weight, connections and traffic counters (kernel), bans.
 import type { HealthStatus } from '../check/events.js';
 import { destinationKey } from '../check/sink.js';
-import { serviceName, type ServiceState } from '../ipvs/model.js';
+import { serviceName, type DestinationState, type ServiceState, type Stats } from '../ipvs/model.js';
 import type { InstanceStatus } from '../vrrp/events.js';
 import type { VirtualAddressConfig } from '../vrrp/instance.js';
 import type { AutobanStatus } from './autoban-side.js';
 import type { DesiredState } from './desired.js';
-import type { BalancerStatus, RealServerView, ServiceView } from './events.js';
+import type { BalancerStatus, RealServerView, ServiceView, TrafficCounters } from './events.js';
 
 export interface StatusParts {
   desired: DesiredState;
@@ -24,6 +24,16 @@ function vipText(v: string | VirtualAddressConfig): string {
   return typeof v === 'string' ? v : v.address;
 }
 
+/** The kernel's counters as numbers (exact below 2⁵³: 9 PB of bytes). */
+function counters(stats: Stats | undefined): { stats?: TrafficCounters } {
+  if (!stats) return {};
+  return { stats: { conns: Number(stats.conns), inPkts: Number(stats.inPkts), outPkts: Number(stats.outPkts), inBytes: Number(stats.inBytes), outBytes: Number(stats.outBytes) } };
+}
+
+function kernelView(k: DestinationState): Pick<RealServerView, 'kernelWeight' | 'activeConns' | 'inactiveConns' | 'stats'> {
+  return { kernelWeight: k.weight, activeConns: k.activeConns, inactiveConns: k.inactiveConns, ...counters(k.stats) };
+}
+
 function serviceView(parts: StatusParts, name: string, kernel: ServiceState | undefined): ServiceView {
   const health = parts.health?.virtualServers.find((v) => v.id === name);
   const spec = parts.desired.virtualServers.find((v) => serviceName(v.service) === name);
@@ -35,15 +45,15 @@ function serviceView(parts: StatusParts, name: string, kernel: ServiceState | un
     byKey.delete(key);
     return {
       ...(h ?? {}), address: rs.address, port: rs.port ?? spec?.port ?? 0,
-      ...(k ? { kernelWeight: k.weight, activeConns: k.activeConns, inactiveConns: k.inactiveConns } : {}),
+      ...(k ? kernelView(k) : {}),
     };
   });
   // The kernel's other real servers (a sorry server, or one added by hand).
   for (const k of byKey.values()) {
-    realServers.push({ address: k.address, port: k.port, kernelWeight: k.weight, activeConns: k.activeConns, inactiveConns: k.inactiveConns });
+    realServers.push({ address: k.address, port: k.port, ...kernelView(k) });
   }
   return {
-    name, present: kernel !== undefined, realServers,
+    name, present: kernel !== undefined, realServers, ...counters(kernel?.stats),
     ...(kernel ? { scheduler: kernel.scheduler } : {}), ...(health ? { quorumUp: health.quorumUp } : {}),
   };
 }

@@ -28,6 +28,8 @@ test('commands, subcommands and options come from the program itself; hidden 0.1
   t.deepEqual(complete('ipvs', 'list', '--st'), ['--stats']);
   t.false(complete('conns', 'top', '--').includes('--file'), '0.1\'s --file is hidden');
   t.deepEqual(complete('-n', 'x', 'conns', 'tr'), ['track'], 'an option value does not count as a command');
+  t.deepEqual(complete('to'), ['top']);
+  t.deepEqual(complete('top', '--'), ['--control', '--netns', '--interval', '--once', '--count', '--json', '--help']);
 });
 
 test('values: choices, the kernel\'s state names, files where a file is expected', (t) => {

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { secondsAsMs } from '../../src/cli/options.js';
 import { CLI } from '../helpers/cli.js';
 import { fixture } from '../helpers/config.js';
 import { CAPTURE_DIR } from '../helpers/conns-kernel-capture.js';
@@ -124,4 +125,9 @@ test('`lvskit --version` prints the package\'s version; an unknown command sugge
   t.is(typo.stderr, 'lvskit: unknown command \'chek\'\n(Did you mean check?)\n(add --help for usage)\n');
   t.regex(lvskit('--help').stdout, /^Usage: lvskit \[options\] \[command\]/);
   t.regex(lvskit('--help').stdout, /\n {2}conns +the IPVS connection table/);
+});
+
+test('durations: seconds (decimals allowed), or with a unit (500ms, 1s, 2m); nothing else', (t) => {
+  t.deepEqual(['1', '0.5', '1s', '1.5s', '500ms', '2m'].map(secondsAsMs), [1000, 500, 1000, 1500, 500, 120_000]);
+  for (const bad of ['0', '0s', '0.0001', '-1', '1h', 's', '1 s', '']) t.throws(() => secondsAsMs(bad), { message: /not a positive number of seconds/ }, bad);
 });
