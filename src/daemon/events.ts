@@ -66,7 +66,27 @@ export type BalancerEvent =
  */
 export type StopMode = 'graceful' | 'restart';
 
-/** A real server as status shows it: health from the checks, weight and connections from the kernel. */
+/**
+ * The kernel's traffic counters of a service or real server (IPVS stats, as `ipvsadm -Ln --stats`
+ * and `--rate` show them), as numbers: exact up to 2^53. They start at 0 when the kernel entry is
+ * made (a service or real server deleted and added again starts over).
+ */
+export interface TrafficView {
+  /** Connections scheduled (`Conns`). */
+  connections: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** The kernel's rate estimates (a 2 s estimator), per second. */
+  connectionsPerS: number;
+  packetsInPerS: number;
+  packetsOutPerS: number;
+  bytesInPerS: number;
+  bytesOutPerS: number;
+}
+
+/** A real server as status shows it: health from the checks, weight, connections and traffic from the kernel. */
 export interface RealServerView extends Partial<RealServerStatus> {
   address: string;
   port: number;
@@ -74,6 +94,7 @@ export interface RealServerView extends Partial<RealServerStatus> {
   kernelWeight?: number;
   activeConns?: number;
   inactiveConns?: number;
+  traffic?: TrafficView;
 }
 
 export interface ServiceView {
@@ -82,6 +103,8 @@ export interface ServiceView {
   /** In the kernel's table. */
   present: boolean;
   quorumUp?: boolean;
+  /** The service's own counters in the kernel (absent: not in the table). */
+  traffic?: TrafficView;
   realServers: RealServerView[];
 }
 

@@ -1,13 +1,13 @@
 // layer: daemon (composition, pure)
-// job: a Balancer's status from its parts: VRRP instances with their VIPs, each declared service with its real servers' health (checks) and weight and connections (kernel), bans.
+// job: a Balancer's status from its parts: VRRP instances with their VIPs, each declared service with its real servers' health (checks) and weight, connections and traffic counters (kernel), bans.
 import type { HealthStatus } from '../check/events.js';
 import { destinationKey } from '../check/sink.js';
-import { serviceName, type ServiceState } from '../ipvs/model.js';
+import { serviceName, type DestinationState, type ServiceState, type Stats } from '../ipvs/model.js';
 import type { InstanceStatus } from '../vrrp/events.js';
 import type { VirtualAddressConfig } from '../vrrp/instance.js';
 import type { AutobanStatus } from './autoban-side.js';
 import type { DesiredState } from './desired.js';
-import type { BalancerStatus, RealServerView, ServiceView } from './events.js';
+import type { BalancerStatus, RealServerView, ServiceView, TrafficView } from './events.js';
 
 export interface StatusParts {
   desired: DesiredState;
@@ -24,6 +24,19 @@ function vipText(v: string | VirtualAddressConfig): string {
   return typeof v === 'string' ? v : v.address;
 }
 
+/** The kernel's counters as numbers (bigint in the model). */
+export function trafficView(s: Stats): TrafficView {
+  return {
+    connections: Number(s.conns), packetsIn: Number(s.inPkts), packetsOut: Number(s.outPkts), bytesIn: Number(s.inBytes), bytesOut: Number(s.outBytes),
+    connectionsPerS: Number(s.connsPerS), packetsInPerS: Number(s.inPktsPerS), packetsOutPerS: Number(s.outPktsPerS),
+    bytesInPerS: Number(s.inBytesPerS), bytesOutPerS: Number(s.outBytesPerS),
+  };
+}
+
+function kernelFields(k: DestinationState): Pick<RealServerView, 'kernelWeight' | 'activeConns' | 'inactiveConns' | 'traffic'> {
+  return { kernelWeight: k.weight, activeConns: k.activeConns, inactiveConns: k.inactiveConns, ...(k.stats ? { traffic: trafficView(k.stats) } : {}) };
+}
+
 function serviceView(parts: StatusParts, name: string, kernel: ServiceState | undefined): ServiceView {
   const health = parts.health?.virtualServers.find((v) => v.id === name);
   const spec = parts.desired.virtualServers.find((v) => serviceName(v.service) === name);
@@ -35,16 +48,17 @@ function serviceView(parts: StatusParts, name: string, kernel: ServiceState | un
     byKey.delete(key);
     return {
       ...(h ?? {}), address: rs.address, port: rs.port ?? spec?.port ?? 0,
-      ...(k ? { kernelWeight: k.weight, activeConns: k.activeConns, inactiveConns: k.inactiveConns } : {}),
+      ...(k ? kernelFields(k) : {}),
     };
   });
   // The kernel's other real servers (a sorry server, or one added by hand).
   for (const k of byKey.values()) {
-    realServers.push({ address: k.address, port: k.port, kernelWeight: k.weight, activeConns: k.activeConns, inactiveConns: k.inactiveConns });
+    realServers.push({ address: k.address, port: k.port, ...kernelFields(k) });
   }
   return {
     name, present: kernel !== undefined, realServers,
     ...(kernel ? { scheduler: kernel.scheduler } : {}), ...(health ? { quorumUp: health.quorumUp } : {}),
+    ...(kernel?.stats ? { traffic: trafficView(kernel.stats) } : {}),
   };
 }
 

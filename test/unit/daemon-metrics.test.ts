@@ -28,6 +28,17 @@ class FakeBalancer extends EventEmitter<BalancerEmitterEvents> {
 
 const line = (text: string, start: string): string | undefined => text.split('\n').find((l) => l.startsWith(start));
 
+/** The value of the sample `name{labels}` (labels in any order, all of them); undefined when absent. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const l of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(l);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.keys(have).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
 test('the state gauge is the status at scrape time; transitions, drops, reloads and check results come from events', async (t) => {
   const b = new FakeBalancer();
   const m = new BalancerMetrics(b, { processMetrics: false });
@@ -55,6 +66,73 @@ test('the state gauge is the status at scrape time; transitions, drops, reloads 
   text = await m.metrics();
   t.is(line(text, 'lvskit_vrrp_instance_state{'), undefined, 'gauges left out when status fails');
   t.is(line(text, 'lvskit_status_errors_total'), 'lvskit_status_errors_total 1');
+});
+
+const traffic = (n: number) => ({
+  connections: n, packetsIn: 10 * n, packetsOut: 0, bytesIn: 1000 * n, bytesOut: 0,
+  connectionsPerS: 0, packetsInPerS: 0, packetsOutPerS: 0, bytesInPerS: 0, bytesOutPerS: 0,
+});
+const netlink = (sent: number, refused: number, overruns: number) => ({ sent, notifications: 0, stray: 0, malformed: 0, dumpRetries: 2, overruns, refused, timeouts: 1 });
+
+test('IPVS counters per service and real server are the kernel\'s at scrape time; failures by service and reason; VRRP counters summed across a replacement; autoban rounds; netlink by client', async (t) => {
+  const b = new FakeBalancer() as FakeBalancer & { netlinkStats(): Record<string, ReturnType<typeof netlink>> };
+  let nl = { ipvs: netlink(40, 3, 1), ipset: netlink(5, 0, 0) };
+  b.netlinkStats = () => nl;
+  const m = new BalancerMetrics(b, { processMetrics: false });
+  const rs = { address: '10.0.1.1', port: 80, up: false, kernelWeight: 0, activeConns: 0, inactiveConns: 0, traffic: traffic(7) };
+  b.current.services = [{ name: 'TCP 10.0.0.1:80', present: true, traffic: traffic(9), realServers: [rs, { address: 'fd00::2', port: 80, kernelWeight: 10, traffic: traffic(2) }] }];
+  b.current.autoban = { set: 'ban', source: 'sync', threshold: 100, bans: [], counters: {} as never, trackedConnections: 42 };
+  b.current.instances[0]!.stats.advertsSent = 30;
+  const svc = { service: 'TCP 10.0.0.1:80' };
+  const failed = (reason: string) => ({ vs: 'TCP 10.0.0.1:80', rs: '10.0.1.1:80', key: 'k', failure: { ok: false as const, reason: reason as never, message: reason }, retrying: false });
+  b.emit('attempt-failed', failed('refused'));
+  b.emit('attempt-failed', failed('refused'));
+  b.emit('attempt-failed', failed('connect-timeout'));
+  b.emit('event', { source: 'autoban', type: 'round', atMs: 1000, complete: true, observations: 3, banned: ['192.0.2.1'], durationMs: 4, scanMs: 250, reportedAtMs: 999, from: 'procfs' });
+  b.emit('event', { source: 'autoban', type: 'round', atMs: 2000, complete: false, observations: 1, banned: ['192.0.2.2'], durationMs: 1, reportedAtMs: 1997, from: 'sync' });
+  b.emit('event', { source: 'autoban', type: 'whitelisted', address: '192.0.2.9', count: 120, range: '192.0.2.0/28' });
+  let text = await m.metrics();
+  t.is(sample(text, 'lvskit_ipvs_service_connections_total', svc), 9);
+  t.is(sample(text, 'lvskit_ipvs_service_incoming_packets_total', svc), 90);
+  t.is(sample(text, 'lvskit_ipvs_service_incoming_bytes_total', svc), 9000);
+  t.is(sample(text, 'lvskit_ipvs_real_server_connections_total', { ...svc, real_server: '10.0.1.1:80' }), 7);
+  t.is(sample(text, 'lvskit_ipvs_real_server_incoming_bytes_total', { ...svc, real_server: '[fd00::2]:80' }), 2000);
+  t.is(sample(text, 'lvskit_ipvs_real_server_outgoing_packets_total', { ...svc, real_server: '10.0.1.1:80' }), 0);
+  t.is(sample(text, 'lvskit_check_failures_total', { ...svc, real_server: '10.0.1.1:80', reason: 'refused' }), 2);
+  t.is(sample(text, 'lvskit_check_failures_total', { ...svc, real_server: '10.0.1.1:80', reason: 'connect-timeout' }), 1);
+  t.is(sample(text, 'lvskit_vrrp_adverts_sent_total', { instance: 'VI_1' }), 30);
+  t.is(sample(text, 'lvskit_vrrp_adverts_received_total', { instance: 'VI_1' }), 7);
+  t.is(sample(text, 'lvskit_autoban_candidates', { set: 'ban' }), 3, 'the last full round\'s clients over the threshold');
+  t.is(sample(text, 'lvskit_autoban_tracked_connections', { set: 'ban' }), 42);
+  t.is(sample(text, 'lvskit_autoban_rounds_total', { kind: 'full' }), 1);
+  t.is(sample(text, 'lvskit_autoban_rounds_total', { kind: 'crossing' }), 1);
+  t.is(sample(text, 'lvskit_autoban_scan_duration_seconds_sum', { source: 'procfs' }), 0.25);
+  t.is(sample(text, 'lvskit_autoban_ban_latency_seconds_sum', { trigger: 'scan' }), 0.005);
+  t.is(sample(text, 'lvskit_autoban_ban_latency_seconds_sum', { trigger: 'crossing' }), 0.004);
+  t.is(sample(text, 'lvskit_autoban_decisions_total', { decision: 'whitelisted' }), 1);
+  t.is(sample(text, 'lvskit_netlink_requests_total', { client: 'ipvs' }), 40);
+  t.is(sample(text, 'lvskit_netlink_errors_total', { client: 'ipvs', kind: 'refused' }), 3);
+  t.is(sample(text, 'lvskit_netlink_errors_total', { client: 'ipvs', kind: 'timeout' }), 1);
+  t.is(sample(text, 'lvskit_netlink_enobufs_total', { client: 'ipvs' }), 1);
+  t.is(sample(text, 'lvskit_netlink_dump_retries_total', { client: 'ipset' }), 2);
+
+  // The kernel's counters go on; a reload replaces VI_1 (its counters restart from 0), and it sends 5 more.
+  rs.traffic = traffic(8);
+  b.current.instances[0]!.stats.advertsSent = 50;
+  await m.metrics();
+  b.emit('event', { source: 'vrrp', type: 'reconfigure', atMs: 0, added: [], removed: [], replaced: [{ name: 'VI_1', fields: ['vrid'] }], changed: [], unchanged: [] });
+  b.current.instances[0]!.stats.advertsSent = 60; // the new instance: more than the old one had, yet all of it new
+  nl = { ipvs: netlink(41, 3, 1), ipset: netlink(5, 0, 0) };
+  text = await m.metrics();
+  t.is(sample(text, 'lvskit_ipvs_real_server_connections_total', { ...svc, real_server: '10.0.1.1:80' }), 8);
+  t.is(sample(text, 'lvskit_vrrp_adverts_sent_total', { instance: 'VI_1' }), 110, '50 by the old instance, then 60 by the new one');
+  t.is(sample(text, 'lvskit_netlink_requests_total', { client: 'ipvs' }), 41);
+  b.current.instances[0]!.stats.advertsSent = 2; // lower than seen: another new instance, counted from 0 even without an event
+  text = await m.metrics();
+  t.is(sample(text, 'lvskit_vrrp_adverts_sent_total', { instance: 'VI_1' }), 112);
+  b.current.services = [];
+  text = await m.metrics();
+  t.is(sample(text, 'lvskit_ipvs_real_server_connections_total', { ...svc, real_server: '10.0.1.1:80' }), undefined, 'a service gone from the kernel leaves the scrape');
 });
 
 test('the listener: 503 before attach, then the page, /status.json with recent events, /metrics, 404 and 405', async (t) => {
