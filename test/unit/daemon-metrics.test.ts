@@ -145,7 +145,7 @@ test('the listener: 503 before attach, then the page, /status.json with recent e
   b.emit('event', { source: 'vrrp', type: 'transition', instance: 'VI_1', from: 'BACKUP', to: 'MASTER', reason: 'master-down', priority: 100, atMs: 0 });
   const page = await fetch(`${base}/`);
   t.regex(page.headers.get('content-type') ?? '', /^text\/html/);
-  t.regex(await page.text(), /fetch\("status\.json"/);
+  t.regex(await page.text(), /new EventSource\("events"\)/);
   const doc = await (await fetch(`${base}/status.json`)).json() as { status: BalancerStatus; events: { message: string }[] };
   t.is(doc.status.instances[0]!.state, 'BACKUP');
   t.deepEqual(doc.events.map((e) => e.message), ['VI_1: BACKUP → MASTER (master-down, priority 100)']);
@@ -154,4 +154,61 @@ test('the listener: 503 before attach, then the page, /status.json with recent e
   t.regex(await metrics.text(), /^lvskit_vrrp_instance_state\{instance="VI_1",state="BACKUP"\} 1$/m);
   t.is((await fetch(`${base}/other`)).status, 404);
   t.is((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
+});
+
+/** The `status` messages of an open /events stream, as they arrive. */
+async function eventStream(url: string, signal: AbortSignal): Promise<{ next(): Promise<{ event: string; id: number; data: { nowMs: number; status: BalancerStatus } }> }> {
+  const res = await fetch(url, { signal });
+  if (res.headers.get('content-type') !== 'text/event-stream; charset=utf-8') throw new Error(`content-type ${res.headers.get('content-type')}`);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  return {
+    async next() {
+      for (;;) {
+        const end = buffered.indexOf('\n\n');
+        if (end >= 0) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const fields = Object.fromEntries(block.split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+          if (fields.event === undefined) continue; // the retry: line
+          return { event: fields.event, id: Number(fields.id), data: JSON.parse(fields.data ?? 'null') };
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the stream ended');
+        buffered += value;
+      }
+    },
+  };
+}
+
+test('/events: the status at once, again on each balancer event (well before the next second), and every second without events; a failed read is status-error', async (t) => {
+  const http = await StatusHttpServer.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => http.close());
+  const b = new FakeBalancer();
+  http.attach(b, new BalancerMetrics(b, { processMetrics: false }));
+  const abort = new AbortController();
+  t.teardown(() => abort.abort());
+  const stream = await eventStream(`http://127.0.0.1:${http.address.port}/events`, abort.signal);
+  const first = await stream.next();
+  t.is(first.event, 'status');
+  t.is(first.data.status.instances[0]!.state, 'BACKUP');
+  b.current.instances[0]!.state = 'MASTER';
+  const before = performance.now();
+  b.emit('event', { source: 'vrrp', type: 'transition', instance: 'VI_1', from: 'BACKUP', to: 'MASTER', reason: 'master-down', priority: 100, atMs: 0 });
+  let pushed = await stream.next();
+  while (pushed.data.status.instances[0]!.state !== 'MASTER') pushed = await stream.next();
+  const lagMs = performance.now() - before;
+  t.true(lagMs < 300, `pushed ${Math.round(lagMs)} ms after the event`);
+  t.true(pushed.id > first.id);
+  const tick = performance.now();
+  const quiet = await stream.next();
+  const tickMs = performance.now() - tick;
+  t.is(quiet.event, 'status');
+  t.true(tickMs > 200 && tickMs < 1500, `without events, the next push came ${Math.round(tickMs)} ms later`);
+  b.status = () => Promise.reject(new Error('netlink down'));
+  b.emit('event', { source: 'daemon', type: 'error', message: 'x' });
+  let failed = await stream.next();
+  while (failed.event === 'status') failed = await stream.next();
+  t.is(failed.event, 'status-error');
+  t.deepEqual(failed.data as unknown, { message: 'netlink down' });
 });
