@@ -19,7 +19,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   table { border-collapse: collapse; margin-bottom: .6em; }
   th, td { text-align: left; padding: .2em .8em .2em 0; border-bottom: 1px solid #ddd; vertical-align: top; }
   th { font-weight: 600; color: #555; }
-  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   .MASTER, .UP { color: #075; font-weight: 600; }
   .BACKUP { color: #036; font-weight: 600; }
   .FAULT, .DOWN, .error { color: #b00; font-weight: 600; }
@@ -103,7 +103,7 @@ function render(doc) {
     t.appendChild(row(["Real server", "Health", "Weight", "Active", "Inactive", "Conns", "Conn/s", "In", "Why"].map(function (h) { return el("th", h); })));
     svc.realServers.forEach(function (r) {
       var health = r.up === undefined ? "–" : r.up ? "UP" : "DOWN";
-      var why = r.downReason ? r.downReason.checker + (r.downReason.failure ? ": " + r.downReason.failure.message : "") : "";
+      var why = r.downReason ? r.downReason.checker.split(" ")[0] + (r.downReason.failure ? ": " + r.downReason.failure.message : "") : "";
       var tr = r.traffic;
       t.appendChild(row([cell(hostPort(r)), cell(health, health, "health"), cell(r.kernelWeight === undefined ? "(absent)" : r.kernelWeight, "num", "weight"),
         cell(r.activeConns === undefined ? "–" : r.activeConns, "num", "active"), cell(r.inactiveConns === undefined ? "–" : r.inactiveConns, "num", "inactive"),
