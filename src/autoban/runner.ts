@@ -55,6 +55,12 @@ export interface AutobanRound {
   observations: Observation[];
   banned: string[];
   durationMs: number;
+  /** The count source: the procfs scanner or the sync-stream tracker. */
+  from: CountSource['kind'];
+  /** A full round: how long the source took to say who is over the threshold (the procfs scan, or the tracker's answer). */
+  scanMs?: number;
+  /** When the source reported (its answer, or the tracker's crossing): the round ends `atMs + durationMs - reportedAtMs` later. */
+  reportedAtMs: number;
 }
 
 export interface AutobanEvents {
@@ -113,7 +119,8 @@ export class AutobanRunner extends EventEmitter<AutobanEvents> {
     const interval = this.#options.intervalMs ?? (this.#options.source.kind === 'procfs' ? 60_000 : 5_000);
     this.#timer = setInterval(() => { this.runOnce().catch((error: unknown) => this.#fail(error)); }, interval);
     this.#unsubscribe = this.#options.source.onCrossing?.((observation) => {
-      this.#enqueue(() => this.#round([observation], false)).catch((error: unknown) => this.#fail(error));
+      const reportedAtMs = this.#clock();
+      this.#enqueue(() => this.#round([observation], false, { reportedAtMs })).catch((error: unknown) => this.#fail(error));
     });
   }
 
@@ -121,13 +128,14 @@ export class AutobanRunner extends EventEmitter<AutobanEvents> {
   runOnce(): Promise<AutobanRound> {
     return this.#enqueue(async () => {
       let observations: Observation[];
+      const began = performance.now();
       try {
         observations = await this.#options.source.overThreshold(this.config.threshold);
       } catch (error) {
         this.counters.sourceErrors++;
         throw error;
       }
-      return this.#round(observations, true);
+      return this.#round(observations, true, { reportedAtMs: this.#clock(), scanMs: performance.now() - began });
     });
   }
 
@@ -146,7 +154,7 @@ export class AutobanRunner extends EventEmitter<AutobanEvents> {
     return run;
   }
 
-  async #round(observations: Observation[], complete: boolean): Promise<AutobanRound> {
+  async #round(observations: Observation[], complete: boolean, source: { reportedAtMs: number; scanMs?: number }): Promise<AutobanRound> {
     const atMs = this.#clock();
     const decision = evaluate(this.config, this.#state, observations, atMs, { complete, whitelist: this.#whitelist });
     this.#state = decision.state;
@@ -181,7 +189,7 @@ export class AutobanRunner extends EventEmitter<AutobanEvents> {
       this.emit('ban', { address: action.address, count: action.count, untilMs: ban?.untilMs, dryRun: false, atMs: this.#clock() });
     }));
     if (fileChanged) await this.#writeBlacklist();
-    const round: AutobanRound = { atMs, complete, observations, banned, durationMs: this.#clock() - atMs };
+    const round: AutobanRound = { atMs, complete, observations, banned, durationMs: this.#clock() - atMs, from: this.#options.source.kind, ...source };
     this.emit('round', round);
     return round;
   }

@@ -71,6 +71,20 @@ export interface CheckAttempt {
   report: AttemptReport;
 }
 
+/**
+ * A failed attempt as one real server of one virtual server sees it: a check shared by several
+ * real servers reports its failure once to each (for counters by service; `attempt` is per probe).
+ */
+export interface AttemptFailure {
+  vs: string;
+  rs: string;
+  /** The shared check's key. */
+  key: string;
+  failure: CheckFailure;
+  /** The failure will be retried before a verdict. */
+  retrying: boolean;
+}
+
 export interface HealthCheckEvents {
   'real-server': [RealServerChange];
   quorum: [QuorumChange];
@@ -79,6 +93,8 @@ export interface HealthCheckEvents {
   'sink-error': [SinkFailure];
   replaced: [VirtualServerReplaced];
   attempt: [CheckAttempt];
+  /** Emitted only while someone listens (one per subscriber of a failed attempt); not in HEALTH_CHECK_EVENT_NAMES. */
+  'attempt-failed': [AttemptFailure];
   overdue: [OverdueReport];
   recovered: [OverdueReport];
   script: [ScriptRun];

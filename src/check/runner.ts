@@ -254,6 +254,9 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
   }
 
   #onReport(rt: Runtime<S>, rs: ResolvedRealServer, key: string, report: AttemptReport): void {
+    if (!report.result.ok && !rt.removed && this.listenerCount('attempt-failed') > 0) {
+      this.emit('attempt-failed', { vs: rt.spec.id, rs: rs.id, key, failure: report.result, retrying: report.retrying });
+    }
     // Attempts without a verdict change nothing here (their results are in the scheduler's status).
     const health = rt.health.get(rs.id);
     if (!report.verdict || !health || rt.removed || this.#closed) return;

@@ -1,6 +1,6 @@
 // layer: cli (pure)
 // job: `lvskit top`'s frame: two status samples of a running daemon (the earlier one chosen to span whole periods of the kernel's counters) → rates from the counters between them (TopFrame), and the frame as text lines for a terminal.
-import type { BalancerStatus, RealServerView, ServiceView, TrafficCounters } from '../daemon/events.js';
+import { trafficCounters, type BalancerStatus, type RealServerView, type ServiceView, type TrafficCounters } from '../daemon/events.js';
 import type { RecentEvent } from '../daemon/recent-events.js';
 
 /** One reading of the daemon: its status and last events, and when the answer came (wall clock). */
@@ -117,7 +117,8 @@ export function whyDown(r: Pick<RealServerView, 'downReason' | 'checkers'>): str
 }
 
 function realServer(r: RealServerView, before: RealServerView | undefined, elapsedMs: number | undefined): TopRealServer {
-  const rates = elapsedMs === undefined ? undefined : trafficRates(before?.stats, r.stats, elapsedMs);
+  const stats = trafficCounters(r.traffic);
+  const rates = elapsedMs === undefined ? undefined : trafficRates(trafficCounters(before?.traffic), stats, elapsedMs);
   return {
     name: hostPort(r.address, r.port),
     ...(r.up === undefined ? {} : { health: r.up ? 'UP' : 'DOWN' }),
@@ -125,16 +126,17 @@ function realServer(r: RealServerView, before: RealServerView | undefined, elaps
     ...(r.kernelWeight === undefined ? {} : { weight: r.kernelWeight }),
     ...(r.activeConns === undefined ? {} : { activeConns: r.activeConns }),
     ...(r.inactiveConns === undefined ? {} : { inactiveConns: r.inactiveConns }),
-    ...(r.stats ? { stats: r.stats } : {}), ...(rates ? { rates } : {}),
+    ...(stats ? { stats } : {}), ...(rates ? { rates } : {}),
   };
 }
 
 function service(s: ServiceView, before: ServiceView | undefined, elapsedMs: number | undefined): TopService {
   const previous = new Map((before?.realServers ?? []).map((r) => [hostPort(r.address, r.port), r]));
-  const rates = elapsedMs === undefined ? undefined : trafficRates(before?.stats, s.stats, elapsedMs);
+  const stats = trafficCounters(s.traffic);
+  const rates = elapsedMs === undefined ? undefined : trafficRates(trafficCounters(before?.traffic), stats, elapsedMs);
   return {
     name: s.name, present: s.present, ...(s.scheduler ? { scheduler: s.scheduler } : {}), ...(s.quorumUp === undefined ? {} : { quorumUp: s.quorumUp }),
-    ...(s.stats ? { stats: s.stats } : {}), ...(rates ? { rates } : {}),
+    ...(stats ? { stats } : {}), ...(rates ? { rates } : {}),
     realServers: s.realServers.map((r) => realServer(r, previous.get(hostPort(r.address, r.port)), elapsedMs)),
   };
 }

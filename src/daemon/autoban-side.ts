@@ -8,6 +8,7 @@ import { ProcfsCountSource, TrackerCountSource, type CountSource } from '../auto
 import { LiveConnTable } from '../conns/live.js';
 import { IpsetClient } from '../ipset/client.js';
 import { IpsetError } from '../ipset/errors.js';
+import type { NetlinkEngineStats } from '../netlink/engine.js';
 import type { AutobanSettings } from './convert.js';
 
 /** A ban in force, for status. */
@@ -97,6 +98,11 @@ export class AutobanSide extends EventEmitter<AutobanSideEvents> {
   }
 
   #client?: IpsetClient;
+
+  /** The ipset client's netlink counters. */
+  get netlinkStats(): Readonly<NetlinkEngineStats> | undefined {
+    return this.#client?.netlinkStats;
+  }
 
   /** Restore static_blacklist's bans, run a first round, then one every interval. */
   start(): Promise<void> {

@@ -1,13 +1,14 @@
 // layer: daemon (composition)
 // job: Balancer: one object that runs a whole configuration — VRRP (in its own thread), the IPVS table, health checks driving real-server weights, the autoban — with reload, status, events and stop.
 import { EventEmitter } from 'node:events';
-import { HEALTH_CHECK_EVENT_NAMES, type CheckAttempt, type HealthCheckEvent } from '../check/events.js';
+import { HEALTH_CHECK_EVENT_NAMES, type AttemptFailure, type CheckAttempt, type HealthCheckEvent } from '../check/events.js';
 import { ipvsSink } from '../check/ipvs-sink.js';
 import { HealthChecks } from '../check/runner.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 import { eventStream } from '../event-stream.js';
 import { serviceName, type ServiceKey } from '../ipvs/model.js';
 import { plan } from '../ipvs/plan.js';
+import { addEngineStats, type NetlinkEngineStats } from '../netlink/engine.js';
 import { AutobanSide } from './autoban-side.js';
 import { loadDesired, type ConfigSource, type DesiredState } from './desired.js';
 import type { BalancerEvent, BalancerStatus, DaemonEvent, ReloadResult, StopMode } from './events.js';
@@ -53,11 +54,14 @@ const CHECK_EVENTS = HEALTH_CHECK_EVENT_NAMES.filter((n) => n !== 'attempt');
 
 /**
  * What a Balancer emits: every event (`events()` follows these), each health-check attempt apart
- * (one per probe: for counters such as the metrics', never logged), and its end.
+ * (one per probe: for counters such as the metrics', never logged), each failed attempt per real
+ * server it serves, and its end.
  */
 export interface BalancerEmitterEvents {
   event: [BalancerEvent];
   attempt: [CheckAttempt];
+  /** A failed attempt, once per real server the check serves (for failures by service and reason). */
+  'attempt-failed': [AttemptFailure];
   close: [];
 }
 
@@ -79,6 +83,8 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   #reloads = 0;
   #reloadFailures = 0;
   #state: 'open' | 'running' | 'stopping' | 'stopped' = 'open';
+  /** The ipset counters of autoban sides a reload replaced (so the totals never go back). */
+  readonly #ipsetRetired: Readonly<NetlinkEngineStats>[] = [];
   #starting?: Promise<void>;
 
   private constructor(options: BalancerOptions, desired: DesiredState, vrrp: VrrpHost) {
@@ -172,13 +178,14 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
       checks.on(name, (e: object) => this.#emit({ source: 'checks', type: name, ...e } as BalancerEvent));
     }
     checks.on('attempt', (e) => this.emit('attempt', e));
+    checks.on('attempt-failed', (e) => this.emit('attempt-failed', e));
     this.#checks = checks;
     return checks;
   }
 
   async #startAutoban(side: AutobanSide): Promise<void> {
     side.on('decision', (e) => this.#emit({ source: 'autoban', ...e }));
-    side.on('round', (r) => this.#emit({ source: 'autoban', type: 'round', atMs: r.atMs, complete: r.complete, banned: r.banned, durationMs: r.durationMs, observations: r.observations.length }));
+    side.on('round', (r) => this.#emit({ source: 'autoban', type: 'round', ...r, observations: r.observations.length }));
     side.on('error', (error) => this.#emit({ source: 'autoban', type: 'error', error }));
     side.on('created', ({ set }) => this.#emit({ source: 'autoban', type: 'set-created', set }));
     await side.start();
@@ -219,6 +226,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
       checks: () => this.#openChecks(), autoban: this.#autoban,
       setDesired: (d) => { this.#desired = d; },
       setAutoban: async (side) => {
+        if (this.#autoban?.netlinkStats) this.#ipsetRetired.push(this.#autoban.netlinkStats);
         this.#autoban = undefined;
         if (side) await this.#startAutoban(side);
       },
@@ -232,6 +240,17 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
       desired: this.#desired, instances: await this.#vrrp.status(), table, health: this.#checks?.status(),
       autoban: this.#autoban?.status(), startedAtMs: this.#startedAtMs, reloads: this.#reloads, reloadFailures: this.#reloadFailures,
     });
+  }
+
+  /**
+   * Netlink counters of the balancer's kernel clients since it was opened, by client: `ipvs` (the
+   * IPVS table and its dumps), `ipset` (the autoban's set, summed over the autoban's restarts).
+   * The VRRP thread's rtnetlink socket is not included.
+   */
+  netlinkStats(): Record<'ipvs' | 'ipset', NetlinkEngineStats> {
+    const ipvs = this.#table.netlinkStats;
+    const ipset = this.#autoban?.netlinkStats;
+    return { ipvs: addEngineStats(ipvs ? [ipvs] : []), ipset: addEngineStats([...this.#ipsetRetired, ...(ipset ? [ipset] : [])]) };
   }
 
   /** Every event from now on, as an async iterator (ends at stop or when `signal` aborts). */

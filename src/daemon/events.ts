@@ -74,9 +74,9 @@ export type BalancerEvent =
 export type StopMode = 'graceful' | 'restart';
 
 /**
- * The kernel's traffic counters of a service or real server since it was added (IPVS stats), as
- * numbers: connections, packets and bytes in and out. A counter that goes down between two
- * readings was reset (the entry re-created) or, with 32-bit counters, wrapped.
+ * The kernel's counters alone (of a TrafficView), as `lvskit top` differences them: connections,
+ * packets and bytes in and out. A counter that goes down between two readings was reset (the entry
+ * re-created) or, with 32-bit counters, wrapped.
  */
 export interface TrafficCounters {
   conns: number;
@@ -86,7 +86,32 @@ export interface TrafficCounters {
   outBytes: number;
 }
 
-/** A real server as status shows it: health from the checks, weight, connections and counters from the kernel. */
+/**
+ * The kernel's traffic counters of a service or real server (IPVS stats, as `ipvsadm -Ln --stats`
+ * and `--rate` show them), as numbers: exact up to 2^53. They start at 0 when the kernel entry is
+ * made (a service or real server deleted and added again starts over).
+ */
+export interface TrafficView {
+  /** Connections scheduled (`Conns`). */
+  connections: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** The kernel's rate estimates (a 2 s estimator), per second. */
+  connectionsPerS: number;
+  packetsInPerS: number;
+  packetsOutPerS: number;
+  bytesInPerS: number;
+  bytesOutPerS: number;
+}
+
+/** The counters of a TrafficView (undefined stays undefined). */
+export function trafficCounters(t: TrafficView | undefined): TrafficCounters | undefined {
+  return t && { conns: t.connections, inPkts: t.packetsIn, outPkts: t.packetsOut, inBytes: t.bytesIn, outBytes: t.bytesOut };
+}
+
+/** A real server as status shows it: health from the checks, weight, connections and traffic from the kernel. */
 export interface RealServerView extends Partial<RealServerStatus> {
   address: string;
   port: number;
@@ -94,8 +119,7 @@ export interface RealServerView extends Partial<RealServerStatus> {
   kernelWeight?: number;
   activeConns?: number;
   inactiveConns?: number;
-  /** Absent when it is not in the kernel's table (or the kernel sent no statistics). */
-  stats?: TrafficCounters;
+  traffic?: TrafficView;
 }
 
 export interface ServiceView {
@@ -104,8 +128,8 @@ export interface ServiceView {
   /** In the kernel's table. */
   present: boolean;
   quorumUp?: boolean;
-  /** The service's counters (absent when it is not in the kernel's table). */
-  stats?: TrafficCounters;
+  /** The service's own counters in the kernel (absent: not in the table). */
+  traffic?: TrafficView;
   realServers: RealServerView[];
 }
 

@@ -3,7 +3,7 @@
 export { Balancer, type BalancerOptions, type BalancerLogger } from './balancer.js';
 export { loadDesired, desiredFromSpec, startDestinationsOf, defaultConfigId, type BalancerSpec, type BalancedService, type DesiredState, type ConfigSource } from './desired.js';
 export type {
-  BalancerEvent, BalancerStatus, ReloadResult, StopMode, DaemonEvent, AutobanBalancerEvent, ChecksReload, ServiceView, RealServerView,
+  BalancerEvent, BalancerStatus, ReloadResult, StopMode, DaemonEvent, AutobanBalancerEvent, ChecksReload, ServiceView, RealServerView, TrafficView,
 } from './events.js';
 export { describeEvent, eventFields, logEvent, reloadSummary, type LogLine, type LogLevel } from './describe.js';
 export { ControlServer, ControlError, controlRequest, defaultControlPath, type ControlRequest, type ControlResponse } from './control.js';

@@ -5,6 +5,7 @@ import { destinationKey } from '../check/sink.js';
 import { sinkDestinations } from '../check/ipvs-sink.js';
 import { apply, rollback, type ApplyResult } from '../ipvs/apply.js';
 import { IpvsClient } from '../ipvs/client.js';
+import type { NetlinkEngineStats } from '../netlink/engine.js';
 import { destinationName, serviceKeyOf, serviceName, type Destination, type ServiceState, type SyncDaemon, type VirtualService } from '../ipvs/model.js';
 import { plan, sameSettings, settingsOf, type Op, type Ownership } from '../ipvs/plan.js';
 import { checksByService, type DesiredState } from './desired.js';
@@ -138,6 +139,11 @@ export class IpvsTable {
 
   get client(): IpvsClient {
     return this.#client ??= IpvsClient.open(this.netns !== undefined ? { netns: this.netns } : {});
+  }
+
+  /** The client's netlink counters (undefined until the client is first used). */
+  get netlinkStats(): NetlinkEngineStats | undefined {
+    return this.#client?.netlinkStats;
   }
 
   dump(): Promise<ServiceState[]> {

@@ -1,11 +1,12 @@
 // layer: daemon (composition)
-// job: the daemon's HTTP listener (node:http): /metrics (Prometheus text), /status.json (the status and recent events), / (the live status page); GET and HEAD only.
+// job: the daemon's HTTP listener (node:http): /metrics (Prometheus text), /status.json (the status and recent events), /events (the same, pushed as server-sent events), / (the live status page); GET and HEAD only.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeEvent } from './describe.js';
 import type { BalancerEvent, BalancerStatus } from './events.js';
 import type { BalancerMetrics, MetricsSource } from './metrics.js';
 import type { ListenAddress } from './listen-address.js';
+import { StatusEventFeed } from './status-events.js';
 import { STATUS_PAGE_HTML } from './status-page.js';
 
 /** One event as the status page lists it. */
@@ -17,7 +18,7 @@ export interface RecentEvent {
   message: string;
 }
 
-/** What /status.json answers. */
+/** What /status.json answers, and each `status` message of /events. */
 export interface StatusDocument {
   nowMs: number;
   status: BalancerStatus;
@@ -36,6 +37,7 @@ export class StatusHttpServer {
   #source?: MetricsSource;
   #metrics?: BalancerMetrics;
   readonly #recent: RecentEvent[] = [];
+  readonly #feed = new StatusEventFeed(() => this.#document());
 
   private constructor(server: http.Server) {
     this.#server = server;
@@ -57,11 +59,20 @@ export class StatusHttpServer {
     return { host: a.address, port: a.port };
   }
 
-  /** Serve this balancer's status and metrics; its events from now on are kept for the page. */
+  /** Serve this balancer's status and metrics; its events from now on are kept for the page, and each pushes the status to /events. */
   attach(source: MetricsSource, metrics: BalancerMetrics): void {
     this.#source = source;
     this.#metrics = metrics;
-    source.on('event', (e) => this.#remember(e));
+    source.on('event', (e) => {
+      this.#remember(e);
+      this.#feed.push();
+    });
+  }
+
+  async #document(): Promise<StatusDocument> {
+    if (!this.#source) throw new Error('the balancer is not open yet');
+    const status = await this.#source.status();
+    return { nowMs: Date.now(), status, events: this.#recent };
   }
 
   #remember(e: BalancerEvent): void {
@@ -75,12 +86,12 @@ export class StatusHttpServer {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'only GET and HEAD\n', { allow: 'GET, HEAD' });
     if (path === '/' || path === '/status') return send(res, 200, 'text/html; charset=utf-8', STATUS_PAGE_HTML);
-    if (path !== '/metrics' && path !== '/status.json') return send(res, 404, 'text/plain', 'not found: try /, /status.json or /metrics\n');
+    if (path !== '/metrics' && path !== '/status.json' && path !== '/events') return send(res, 404, 'text/plain', 'not found: try /, /status.json, /events or /metrics\n');
     if (!this.#source || !this.#metrics) return send(res, 503, 'text/plain', 'the balancer is not open yet\n');
+    if (path === '/events') return this.#feed.open(req, res);
     try {
       if (path === '/metrics') return send(res, 200, this.#metrics.contentType, await this.#metrics.metrics());
-      const doc: StatusDocument = { nowMs: Date.now(), status: await this.#source.status(), events: this.#recent };
-      return send(res, 200, 'application/json', JSON.stringify(doc), { 'cache-control': 'no-store' });
+      return send(res, 200, 'application/json', JSON.stringify(await this.#document()), { 'cache-control': 'no-store' });
     } catch (error) {
       return send(res, 500, 'text/plain', `${(error as Error).message}\n`);
     }
@@ -88,6 +99,7 @@ export class StatusHttpServer {
 
   /** Stop listening and end open connections. */
   async close(): Promise<void> {
+    this.#feed.close();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
     await closed;

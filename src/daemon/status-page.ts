@@ -1,7 +1,11 @@
 // layer: daemon (composition)
-// job: the live status page: one self-contained HTML document (no external assets) that reads /status.json every second and shows instances, VIPs, services with their real servers, bans and recent events.
+// job: the live status page: one self-contained HTML document (no external assets) that follows /events (server-sent events: on each balancer event and every second) and shows instances, VIPs, services with their real servers, bans and recent events.
 
-/** Served at `/`; its script renders /status.json with textContent only (nothing from the status is parsed as HTML). */
+/**
+ * Served at `/`; its script renders each status pushed on /events with textContent only (nothing
+ * from the status is parsed as HTML). Rows carry `data-changed-at`: when this page first showed
+ * their current state or health (ms since the epoch, the browser's clock; absent until a change).
+ */
 export const STATUS_PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -15,7 +19,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   table { border-collapse: collapse; margin-bottom: .6em; }
   th, td { text-align: left; padding: .2em .8em .2em 0; border-bottom: 1px solid #ddd; vertical-align: top; }
   th { font-weight: 600; color: #555; }
-  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   .MASTER, .UP { color: #075; font-weight: 600; }
   .BACKUP { color: #036; font-weight: 600; }
   .FAULT, .DOWN, .error { color: #b00; font-weight: 600; }
@@ -61,6 +65,19 @@ function duration(ms) {
   return (d ? d + "d " : "") + (d || h ? h + "h " : "") + (d || h || m ? m + "m " : "") + (s % 60) + "s";
 }
 function hostPort(r) { return (r.address.indexOf(":") >= 0 ? "[" + r.address + "]" : r.address) + ":" + r.port; }
+function bytes(n) {
+  var units = ["B", "KiB", "MiB", "GiB", "TiB"], i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i ? n.toFixed(1) : String(n)) + " " + units[i];
+}
+/** What each row showed last, and when that began (for data-changed-at). */
+var shown = {}, changedAt = {};
+function changed(key, value, attrs) {
+  if (key in shown && shown[key] !== value) changedAt[key] = Date.now();
+  shown[key] = value;
+  if (changedAt[key]) attrs["data-changed-at"] = String(changedAt[key]);
+  return attrs;
+}
 function fill(tbody, rows) {
   tbody.replaceChildren.apply(tbody, rows);
 }
@@ -72,7 +89,7 @@ function render(doc) {
   fill(document.querySelector("#instances tbody"), s.instances.map(function (i) {
     var seen = i.master ? i.master.address + " (priority " + i.master.priority + ")" : i.state === "MASTER" ? "(this balancer)" : "–";
     return row([cell(i.name, "", "name"), cell(i.state, i.state, "state"), cell(i.priority, "num", "priority"), cell(i.vrid, "num"),
-      cell(i.interface), cell(seen, "", "master"), cell(i.vips.join(" "), "", "vips")], { "data-instance": i.name });
+      cell(i.interface), cell(seen, "", "master"), cell(i.vips.join(" "), "", "vips")], changed("instance " + i.name, i.state, { "data-instance": i.name }));
   }));
   var services = document.getElementById("services");
   if (s.services.length === 0) fill(services, [el("p", "none configured", "muted")]);
@@ -80,15 +97,18 @@ function render(doc) {
     var box = el("div");
     box.setAttribute("data-service", svc.name);
     box.appendChild(el("h3", svc.name + (svc.scheduler ? " " + svc.scheduler : "") + (svc.present ? "" : " — NOT IN THE KERNEL") +
-      (svc.quorumUp === false ? " — quorum LOST" : "")));
+      (svc.quorumUp === false ? " — quorum LOST" : "") +
+      (svc.traffic ? " · " + svc.traffic.connections + " connections, " + svc.traffic.connectionsPerS + "/s, " + bytes(svc.traffic.bytesIn) + " in" : "")));
     var t = el("table");
-    t.appendChild(row(["Real server", "Health", "Weight", "Active", "Inactive", "Why"].map(function (h) { return el("th", h); })));
+    t.appendChild(row(["Real server", "Health", "Weight", "Active", "Inactive", "Conns", "Conn/s", "In", "Why"].map(function (h) { return el("th", h); })));
     svc.realServers.forEach(function (r) {
       var health = r.up === undefined ? "–" : r.up ? "UP" : "DOWN";
-      var why = r.downReason ? r.downReason.checker + (r.downReason.failure ? ": " + r.downReason.failure.message : "") : "";
+      var why = r.downReason ? r.downReason.checker.split(" ")[0] + (r.downReason.failure ? ": " + r.downReason.failure.message : "") : "";
+      var tr = r.traffic;
       t.appendChild(row([cell(hostPort(r)), cell(health, health, "health"), cell(r.kernelWeight === undefined ? "(absent)" : r.kernelWeight, "num", "weight"),
         cell(r.activeConns === undefined ? "–" : r.activeConns, "num", "active"), cell(r.inactiveConns === undefined ? "–" : r.inactiveConns, "num", "inactive"),
-        cell(why)], { "data-real-server": hostPort(r) }));
+        cell(tr ? tr.connections : "–", "num", "connections"), cell(tr ? tr.connectionsPerS : "–", "num", "cps"), cell(tr ? bytes(tr.bytesIn) : "–", "num", "bytes-in"),
+        cell(why, "", "why")], changed(svc.name + " " + hostPort(r), health, { "data-real-server": hostPort(r) })));
     });
     box.appendChild(t);
     return box;
@@ -108,21 +128,28 @@ function render(doc) {
     return row([cell(new Date(e.atMs).toLocaleTimeString()), cell(e.source), cell(e.message, e.level === "error" || e.level === "warn" ? "error" : "")]);
   }));
 }
-function poll() {
+var updates = 0;
+function follow() {
   var conn = document.getElementById("conn");
-  fetch("status.json", { cache: "no-store" }).then(function (r) {
-    if (!r.ok) throw new Error("HTTP " + r.status);
-    return r.json();
-  }).then(function (doc) {
+  var source = new EventSource("events");
+  source.addEventListener("status", function (m) {
+    var doc = JSON.parse(m.data);
     render(doc);
+    updates++;
+    document.body.setAttribute("data-updates", String(updates));
     conn.className = "";
-    conn.textContent = "updated " + new Date(doc.nowMs).toLocaleTimeString();
-  }).catch(function (err) {
+    conn.textContent = "live · updated " + new Date(doc.nowMs).toLocaleTimeString();
+  });
+  source.addEventListener("status-error", function (m) {
     conn.className = "stale";
-    conn.textContent = "not updated: " + err.message;
-  }).then(function () { setTimeout(poll, 1000); });
+    conn.textContent = "not updated: " + JSON.parse(m.data).message;
+  });
+  source.onerror = function () {
+    conn.className = "stale";
+    conn.textContent = "not updated: the daemon does not answer (reconnecting)";
+  };
 }
-poll();
+follow();
 </script>
 </body>
 </html>

@@ -7,7 +7,7 @@ import type { InstanceStatus } from '../vrrp/events.js';
 import type { VirtualAddressConfig } from '../vrrp/instance.js';
 import type { AutobanStatus } from './autoban-side.js';
 import type { DesiredState } from './desired.js';
-import type { BalancerStatus, RealServerView, ServiceView, TrafficCounters } from './events.js';
+import type { BalancerStatus, RealServerView, ServiceView, TrafficView } from './events.js';
 
 export interface StatusParts {
   desired: DesiredState;
@@ -24,14 +24,17 @@ function vipText(v: string | VirtualAddressConfig): string {
   return typeof v === 'string' ? v : v.address;
 }
 
-/** The kernel's counters as numbers (exact below 2⁵³: 9 PB of bytes). */
-function counters(stats: Stats | undefined): { stats?: TrafficCounters } {
-  if (!stats) return {};
-  return { stats: { conns: Number(stats.conns), inPkts: Number(stats.inPkts), outPkts: Number(stats.outPkts), inBytes: Number(stats.inBytes), outBytes: Number(stats.outBytes) } };
+/** The kernel's counters as numbers (bigint in the model). */
+export function trafficView(s: Stats): TrafficView {
+  return {
+    connections: Number(s.conns), packetsIn: Number(s.inPkts), packetsOut: Number(s.outPkts), bytesIn: Number(s.inBytes), bytesOut: Number(s.outBytes),
+    connectionsPerS: Number(s.connsPerS), packetsInPerS: Number(s.inPktsPerS), packetsOutPerS: Number(s.outPktsPerS),
+    bytesInPerS: Number(s.inBytesPerS), bytesOutPerS: Number(s.outBytesPerS),
+  };
 }
 
-function kernelView(k: DestinationState): Pick<RealServerView, 'kernelWeight' | 'activeConns' | 'inactiveConns' | 'stats'> {
-  return { kernelWeight: k.weight, activeConns: k.activeConns, inactiveConns: k.inactiveConns, ...counters(k.stats) };
+function kernelFields(k: DestinationState): Pick<RealServerView, 'kernelWeight' | 'activeConns' | 'inactiveConns' | 'traffic'> {
+  return { kernelWeight: k.weight, activeConns: k.activeConns, inactiveConns: k.inactiveConns, ...(k.stats ? { traffic: trafficView(k.stats) } : {}) };
 }
 
 function serviceView(parts: StatusParts, name: string, kernel: ServiceState | undefined): ServiceView {
@@ -45,16 +48,17 @@ function serviceView(parts: StatusParts, name: string, kernel: ServiceState | un
     byKey.delete(key);
     return {
       ...(h ?? {}), address: rs.address, port: rs.port ?? spec?.port ?? 0,
-      ...(k ? kernelView(k) : {}),
+      ...(k ? kernelFields(k) : {}),
     };
   });
   // The kernel's other real servers (a sorry server, or one added by hand).
   for (const k of byKey.values()) {
-    realServers.push({ address: k.address, port: k.port, ...kernelView(k) });
+    realServers.push({ address: k.address, port: k.port, ...kernelFields(k) });
   }
   return {
-    name, present: kernel !== undefined, realServers, ...counters(kernel?.stats),
+    name, present: kernel !== undefined, realServers,
     ...(kernel ? { scheduler: kernel.scheduler } : {}), ...(health ? { quorumUp: health.quorumUp } : {}),
+    ...(kernel?.stats ? { traffic: trafficView(kernel.stats) } : {}),
   };
 }
 

@@ -2,7 +2,7 @@
 // job: IpsetClient: one-line methods over the ipset codec on an nfnetlink socket; kernel refusals become IpsetError.
 import { constants } from 'node:os';
 import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.js';
-import { NetlinkEngine, type NetlinkEngineOptions, type NetlinkTransport } from '../netlink/engine.js';
+import { NetlinkEngine, type NetlinkEngineOptions, type NetlinkEngineStats, type NetlinkTransport } from '../netlink/engine.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import type { NlMessage } from '../netlink/message.js';
 import { openNetlink, type NetlinkSocketOptions } from '../netlink/socket.js';
@@ -249,6 +249,11 @@ export class IpsetClient {
    */
   replace(name: string, entries: Iterable<IpsetEntry | string>, options: ReplaceOptions = {}): Promise<ReplaceResult> {
     return replaceSet(this, name, entries, options);
+  }
+
+  /** The netlink counters of this client's socket (requests, refusals, timeouts, ENOBUFS). */
+  get netlinkStats(): Readonly<NetlinkEngineStats> {
+    return this.engine.stats;
   }
 
   /** Close the socket; requests in flight reject with RequestCancelledError. */

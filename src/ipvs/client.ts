@@ -4,7 +4,7 @@ import { copyInto } from '../bytes.js';
 import { GenlSocket } from '../genl/client.js';
 import { decodeGenl, encodeGenl, type GenlFamily } from '../genl/codec.js';
 import { AttrWriter, decodeAttrs, type Attr } from '../netlink/attr.js';
-import type { NetlinkRequest, PayloadWriter } from '../netlink/engine.js';
+import { addEngineStats, type NetlinkEngineStats, type NetlinkRequest, type PayloadWriter } from '../netlink/engine.js';
 import type { NlMessage } from '../netlink/message.js';
 import { decodeService, decodeServiceReply, encodeServiceKeyNest, findAttr, findNest, type DecodeOptions } from './codec.js';
 import { decodeDestination } from './codec-dest.js';
@@ -356,6 +356,11 @@ export class IpvsClient {
   }
 
   /** Close the sockets; requests in flight reject with RequestCancelledError. */
+  /** The netlink counters of this client's sockets (the main one and the dump sockets), summed. */
+  get netlinkStats(): NetlinkEngineStats {
+    return addEngineStats([this.genl.engine.stats, ...this.dumpers.map((d) => d.engine.stats)]);
+  }
+
   close(): void {
     for (const d of this.dumpers) d.close();
     this.genl.close();

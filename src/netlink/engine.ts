@@ -130,7 +130,19 @@ export interface NetlinkEngineStats {
   stray: number;
   malformed: number;
   dumpRetries: number;
+  /** ENOBUFS: the receive buffer overflowed (recv ENOBUFS, or NLMSG_OVERRUN). */
   overruns: number;
+  /** Requests the kernel refused (NLMSG_ERROR with an errno: NetlinkError). */
+  refused: number;
+  /** Requests without a complete reply in time (RequestTimeoutError). */
+  timeouts: number;
+}
+
+/** The sum of several engines' counters (a client with several sockets, or clients that came and went). */
+export function addEngineStats(all: readonly Readonly<NetlinkEngineStats>[]): NetlinkEngineStats {
+  const sum: NetlinkEngineStats = { sent: 0, notifications: 0, stray: 0, malformed: 0, dumpRetries: 0, overruns: 0, refused: 0, timeouts: 0 };
+  for (const s of all) for (const k of Object.keys(sum) as (keyof NetlinkEngineStats)[]) sum[k] += s[k];
+  return sum;
 }
 
 interface Pending {
@@ -248,7 +260,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   private nextSeq: number;
   private closed = false;
   /** Counters since construction. */
-  readonly stats: NetlinkEngineStats = { sent: 0, notifications: 0, stray: 0, malformed: 0, dumpRetries: 0, overruns: 0 };
+  readonly stats: NetlinkEngineStats = { sent: 0, notifications: 0, stray: 0, malformed: 0, dumpRetries: 0, overruns: 0, refused: 0, timeouts: 0 };
 
   constructor(private readonly transport: NetlinkTransport, options: NetlinkEngineOptions = {}) {
     super();
@@ -534,6 +546,7 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
   }
 
   private settleInLot(lot: Lot, index: number, outcome: Error | NlMessage[]): void {
+    this.countOutcome(outcome);
     lot.unsettled -= 1;
     if (lot.unsettled === 0) {
       if (lot.timer) clearTimeout(lot.timer);
@@ -616,10 +629,17 @@ export class NetlinkEngine extends EventEmitter<NetlinkEngineEvents> {
       p.queued = false;
       this.queuedLive -= 1;
     }
+    this.countOutcome(outcome);
     if (p.batch) p.batch.settle(p.index, outcome);
     else if (outcome instanceof Error) p.reject?.(outcome);
     else p.resolve?.(outcome === NO_REPLIES ? [] : outcome);
     this.schedulePump();
+  }
+
+  /** A request's end in the counters: refused by the kernel, or timed out. */
+  private countOutcome(outcome: Error | NlMessage[]): void {
+    if (outcome instanceof NetlinkError) this.stats.refused += 1;
+    else if (outcome instanceof RequestTimeoutError) this.stats.timeouts += 1;
   }
 
   private receive(data: Buffer, fromGroups: number, fromPid: number): void {

@@ -149,10 +149,14 @@ test('probe sharing: three virtual servers checking the same real servers run on
   t.is(s.hc.checks, 3);
   await s.clock.advance(12_001);
   t.deepEqual([...s.board.calls.values()], [3, 3, 3], 'at 0, 6000 and 12000 — once per server, not once per virtual server');
+  const failed: string[] = [];
+  s.hc.on('attempt-failed', (f) => failed.push(`${f.vs} ${f.rs} ${f.failure.reason} ${f.retrying ? 'retrying' : 'verdict'}`));
   s.board.up.set('172.16.16.39', false);
   await s.clock.advance(7000);
   await s.hc.settled();
   for (const id of ['a', 'b', 'c']) t.is(s.sink.weights(id)['172.16.16.39:80'], 0, `${id} sees the shared verdict`);
+  t.deepEqual(failed, ['a', 'b', 'c'].map((id) => `${id} 172.16.16.39:80 ${FAIL.ok ? '' : FAIL.reason} retrying`).concat(
+    ['a', 'b', 'c'].map((id) => `${id} 172.16.16.39:80 ${FAIL.ok ? '' : FAIL.reason} verdict`)), 'each failed probe once per virtual server it serves');
   await s.hc.remove('a');
   await s.hc.remove('b');
   t.is(s.hc.checks, 3, 'c still needs them');

@@ -20,11 +20,12 @@ async function standIn(t: ExecutionContext): Promise<string> {
   let conns = 0;
   const status = (): BalancerStatus => {
     conns += 5;
-    const stats = { conns, inPkts: conns * 6, outPkts: conns * 4, inBytes: conns * 1000, outBytes: conns * 2000 };
+    const traffic = { connections: conns, packetsIn: conns * 6, packetsOut: conns * 4, bytesIn: conns * 1000, bytesOut: conns * 2000,
+      connectionsPerS: 0, packetsInPerS: 0, packetsOutPerS: 0, bytesInPerS: 0, bytesOutPerS: 0 };
     return {
       pid: 77, config: 'keepalived.conf', startedAtMs: Date.now() - 5000, reloads: 0, reloadFailures: 0,
       instances: [{ name: 'VI_1', state: 'MASTER', priority: 150, vrid: 51, interface: 'eth0', masterAdverIntervalCs: 100, stats: {} as never, vips: ['10.0.0.1'] }],
-      services: [{ name: 'TCP 10.0.0.1:80', scheduler: 'rr', present: true, stats, realServers: [{ address: '10.0.1.1', port: 80, kernelWeight: 3, activeConns: 1, inactiveConns: 2, stats }] }],
+      services: [{ name: 'TCP 10.0.0.1:80', scheduler: 'rr', present: true, traffic, realServers: [{ address: '10.0.1.1', port: 80, kernelWeight: 3, activeConns: 1, inactiveConns: 2, traffic }] }],
     };
   };
   const file = path.join(dir, 'lvskit.sock');

@@ -2,7 +2,7 @@
 // job: `lvskit top`'s pure parts over a fixed status: rates from two samples' counters (and none across a reset), the frame as text (columns, health and why, rates, bans, events, a terminal's width and height).
 import test from 'ava';
 import { rateBase, rateText, renderTop, timeOfDay, topFrame, trafficRates, whyDown, type TopSample } from '../../src/cli/top-view.js';
-import type { BalancerStatus, TrafficCounters } from '../../src/daemon/events.js';
+import type { BalancerStatus, TrafficCounters, TrafficView } from '../../src/daemon/events.js';
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5);
 /** A checker's key as the health checks make it: the whole check as JSON. */
@@ -10,6 +10,12 @@ const TCP_KEY = '{"connectIp":"10.0.1.2","connectPort":80,"kind":"TCP_CHECK"}';
 
 function counters(conns: number, pkts = conns * 10, bytes = conns * 1500): TrafficCounters {
   return { conns, inPkts: pkts, outPkts: pkts - conns, inBytes: bytes, outBytes: bytes * 2 };
+}
+
+/** The counters as status carries them (the kernel's own rate estimates left at 0: top does not read them). */
+function traffic(c: TrafficCounters): TrafficView {
+  return { connections: c.conns, packetsIn: c.inPkts, packetsOut: c.outPkts, bytesIn: c.inBytes, bytesOut: c.outBytes,
+    connectionsPerS: 0, packetsInPerS: 0, packetsOutPerS: 0, bytesInPerS: 0, bytesOutPerS: 0 };
 }
 
 /** A balancer: VI_1 MASTER, VI_2 BACKUP hearing 10.1.0.2; one service with an UP, a DOWN and a check-less real server; the autoban with one ban. */
@@ -21,13 +27,13 @@ function status(o: { rs1: number; rs2?: number; svc: number; reset?: boolean }):
       { name: 'VI_2', state: 'BACKUP', priority: 100, vrid: 52, interface: 'eth1', master: { address: '10.1.0.2', priority: 150 }, masterAdverIntervalCs: 100, stats: {} as never, vips: ['123.30.175.42'] },
     ],
     services: [{
-      name: 'TCP 123.30.175.40:80', scheduler: 'rr', present: true, quorumUp: true, stats: counters(o.svc),
+      name: 'TCP 123.30.175.40:80', scheduler: 'rr', present: true, quorumUp: true, traffic: traffic(counters(o.svc)),
       realServers: [
-        { id: '10.0.1.1:80', address: '10.0.1.1', port: 80, up: true, weight: 10, kernelWeight: 10, activeConns: 7, inactiveConns: 30, stats: counters(o.rs1), checkers: [] },
+        { id: '10.0.1.1:80', address: '10.0.1.1', port: 80, up: true, weight: 10, kernelWeight: 10, activeConns: 7, inactiveConns: 30, traffic: traffic(counters(o.rs1)), checkers: [] },
         { id: '10.0.1.2:80', address: '10.0.1.2', port: 80, up: false, weight: 10, kernelWeight: 0, activeConns: 0, inactiveConns: 2,
-          downReason: { checker: TCP_KEY, failure: { ok: false, reason: 'refused', message: 'connect ECONNREFUSED 10.0.1.2:80' } }, stats: counters(o.rs2 ?? 4),
+          downReason: { checker: TCP_KEY, failure: { ok: false, reason: 'refused', message: 'connect ECONNREFUSED 10.0.1.2:80' } }, traffic: traffic(counters(o.rs2 ?? 4)),
           checkers: [{ kind: 'TCP_CHECK', key: TCP_KEY, up: false, overdue: false, attempts: 3 }] },
-        { address: '2001:db8::9', port: 80, kernelWeight: 1, activeConns: 0, inactiveConns: 0, stats: counters(o.reset ? 0 : 3) },
+        { address: '2001:db8::9', port: 80, kernelWeight: 1, activeConns: 0, inactiveConns: 0, traffic: traffic(counters(o.reset ? 0 : 3)) },
       ],
     }, { name: 'TCP 123.30.175.42:443', present: false, realServers: [{ id: '10.0.2.1:443', address: '10.0.2.1', port: 443, up: true, weight: 5, checkers: [] }] }],
     autoban: { set: 'lvskit_ban', source: 'procfs', threshold: 100, bans: [{ address: '198.51.100.7', count: 140 }], counters: {} as never },

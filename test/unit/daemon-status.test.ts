@@ -39,18 +39,18 @@ test('status carries the kernel\'s counters for each service and real server, as
   const s = balancerStatus({ desired, instances: [], table, startedAtMs: 0, reloads: 0, reloadFailures: 0 });
   const [svc] = s.services;
   t.is(svc?.name, 'TCP 10.0.0.1:80');
-  t.deepEqual(svc?.stats, { conns: 7, inPkts: 70, outPkts: 63, inBytes: 7000, outBytes: 14000 });
-  t.deepEqual(svc?.realServers.map((r) => [`${r.address}:${r.port}`, r.kernelWeight, r.activeConns, r.stats?.conns]),
+  t.like(svc?.traffic, { connections: 7, packetsIn: 70, packetsOut: 63, bytesIn: 7000, bytesOut: 14000 });
+  t.deepEqual(svc?.realServers.map((r) => [`${r.address}:${r.port}`, r.kernelWeight, r.activeConns, r.traffic?.connections]),
     [['10.0.1.1:8080', 3, 1, 5], ['10.0.1.2:8080', 2, 1, undefined], ['10.0.1.9:8080', 1, 1, 2]]);
-  t.false('stats' in (svc?.realServers[1] ?? {}), 'no statistics from the kernel: no stats field');
+  t.false('traffic' in (svc?.realServers[1] ?? {}), 'no statistics from the kernel: no traffic field');
   // JSON as the control socket sends it: plain numbers.
-  t.is(JSON.parse(JSON.stringify(s)).services[0].realServers[0].stats.outBytes, 10000);
+  t.is(JSON.parse(JSON.stringify(s)).services[0].realServers[0].traffic.bytesOut, 10000);
 });
 
 test('a service absent from the kernel has no counters', (t) => {
   const desired = loadDesired({ config: parseConfigText(CONF, { file: 'keepalived.conf' }).config, file: 'keepalived.conf' });
   const s = balancerStatus({ desired, instances: [], table: [], startedAtMs: 0, reloads: 0, reloadFailures: 0 });
   t.false(s.services[0]?.present);
-  t.is(s.services[0]?.stats, undefined);
-  t.true(s.services[0]?.realServers.every((r) => r.stats === undefined));
+  t.is(s.services[0]?.traffic, undefined);
+  t.true(s.services[0]?.realServers.every((r) => r.traffic === undefined));
 });

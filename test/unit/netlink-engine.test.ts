@@ -71,6 +71,7 @@ test('a kernel error rejects with NetlinkError carrying errno, ext-ack text and 
   t.deepEqual(err?.extack, { message: 'Address already assigned', offset: 24 });
   t.is(err?.request.seq, h.seq);
   t.is(err?.request.type, RTM_NEWADDR);
+  t.like(engine.stats, { refused: 1, timeouts: 0 }, 'counted as refused');
 });
 
 test('a kernel error without ext-ack names the message type', async (t) => {
@@ -294,6 +295,7 @@ test('a timeout rejects with RequestTimeoutError, frees the slot, and a late rep
   t.deepEqual(strays, [[h.seq, 'unknown-seq']]);
   fake.deliver(errorTo(fake.header(), PORT));
   t.deepEqual(await next, []);
+  t.like(engine.stats, { refused: 0, timeouts: 1 }, 'counted as a timeout');
 });
 
 test('the default timeout applies to queued requests too', async (t) => {
@@ -472,6 +474,7 @@ test('a refused fenced request rejects; the others of its datagram resolve at th
   t.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
   const refused = outcomes[1];
   t.true(refused?.status === 'rejected' && refused.reason instanceof NetlinkError && refused.reason.code === 'EEXIST');
+  t.is(engine.stats.refused, 1, 'one refusal counted, the fence\'s ACK is none');
 });
 
 test('fenced and acknowledged requests share a datagram; the fence comes last', async (t) => {
@@ -598,6 +601,7 @@ test('a RequestSource is asked for each request as it is sent, and again only to
   t.true(results[1]?.status === 'rejected' && results[1].reason instanceof NetlinkError && results[1].reason.syscall === 'op1');
   t.true(results[3]?.status === 'rejected' && results[3].reason instanceof TypeError);
   t.deepEqual(asked.slice(5), [1], 'asked again only for the refusal by the kernel (the unfenced one was named when it was made)');
+  t.is(engine.stats.refused, 1, 'the kernel\'s refusal counted, not the request refused before sending');
 });
 
 test('a fenced request of a lot that draws a reply resolves with it at the fence; a message after its refusal is a stray', async (t) => {
@@ -622,6 +626,7 @@ test('a lot times out as a whole: sent and unsent requests reject, a late fence 
   const results = await all;
   t.true(results.every((r) => r.status === 'rejected' && r.reason instanceof RequestTimeoutError));
   t.deepEqual(results.map((r) => r.status === 'rejected' && (r.reason as RequestTimeoutError).syscall), ['op0', 'op1', 'op2', 'op3']);
+  t.is(engine.stats.timeouts, 4, 'each request of the lot counted');
   t.is(engine.inFlightCount, 0);
   t.is(engine.queuedCount, 0);
   fake.deliver(errorTo(fence, PORT));
