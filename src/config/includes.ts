@@ -85,7 +85,7 @@ export class IncludeReader {
   private totalBytes = 0;
   private files = 0;
   /** Identities of the files being read, outermost first, with the include line that opened each. */
-  private readonly stack: { identity: string; path: string; at?: SourceLocation }[] = [];
+  private readonly stack: { identity: string; path: string; at: SourceLocation | undefined }[] = [];
 
   constructor(private readonly reader: ConfigReader, private readonly limits: ConfigLimits, private readonly diags: Diagnostics) {}
 
@@ -144,7 +144,7 @@ export class IncludeReader {
     this.totalBytes += read.bytes.length;
     const text = decodeText(file, read.bytes, this.diags);
     if (text === undefined) return undefined;
-    this.stack.push({ identity: st.identity, path: file, ...(at ? { at } : {}) });
+    this.stack.push({ identity: st.identity, path: file, at });
     const lines = text.split('\n');
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     return { path: file, identity: st.identity, lines };

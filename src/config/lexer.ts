@@ -78,6 +78,11 @@ export interface Decommented {
  * `\#` and `\!` are a literal `#` and `!` (the tokenizer removes the backslash).
  */
 export function decomment(text: string): Decommented {
+  return decommentInto(text, { start: 0, end: 0, commentAt: -1, openQuoteAt: -1 });
+}
+
+/** decomment() into `out` (the preprocessor reuses one object for every line); returns `out`. */
+export function decommentInto(text: string, out: Decommented): Decommented {
   let quoteAt = -1;
   let commentAt = -1;
   if (text.indexOf('"') < 0 && text.indexOf('\\') < 0) {
@@ -102,7 +107,11 @@ export function decomment(text: string): Decommented {
   while (end > 0 && isSpace(text.charCodeAt(end - 1))) end--;
   let start = 0;
   while (start < end && isSpace(text.charCodeAt(start))) start++;
-  return { start, end, commentAt, openQuoteAt: commentAt >= 0 ? -1 : quoteAt };
+  out.start = start;
+  out.end = end;
+  out.commentAt = commentAt;
+  out.openQuoteAt = commentAt >= 0 ? -1 : quoteAt;
+  return out;
 }
 
 /** Index of the first `{` or `}` outside double quotes, or -1. */
@@ -129,7 +138,11 @@ export function findBrace(text: string): number {
 export function tokenize(seg: LineText, diags: Diagnostics): Token[] {
   const text = seg.text;
   const n = text.length;
-  const tokens: Token[] = [];
+  const escapes = text.indexOf('\\') >= 0;
+  // Words go to a scratch array and leave as an exact-size copy: a line has a few words, and an
+  // array grown by push() from empty takes room for 16 (this runs for every line of every file).
+  const tokens = scratchTokens;
+  let count = 0;
   let i = 0;
   while (i < n) {
     while (i < n && isSpace(text.charCodeAt(i))) i++;
@@ -140,10 +153,10 @@ export function tokenize(seg: LineText, diags: Diagnostics): Token[] {
       if (close < 0) {
         diags.error('syntax', locationAt(seg, i), 'unterminated quoted string (no closing ")');
         i = n;
-        tokens.push(new Token(text.slice(start + 1), true, seg, start, i));
+        tokens[count++] = new Token(text.slice(start + 1), true, seg, start, i);
       } else {
         i = close + 1;
-        tokens.push(new Token(text.slice(start + 1, close), true, seg, start, i));
+        tokens[count++] = new Token(text.slice(start + 1, close), true, seg, start, i);
       }
       continue;
     }
@@ -153,10 +166,13 @@ export function tokenize(seg: LineText, diags: Diagnostics): Token[] {
       i++;
     }
     const word = text.slice(start, i);
-    tokens.push(new Token(word.includes('\\') ? word.replace(/\\([#!])/g, '$1') : word, false, seg, start, i));
+    tokens[count++] = new Token(escapes && word.includes('\\') ? word.replace(/\\([#!])/g, '$1') : word, false, seg, start, i);
   }
-  return tokens;
+  return tokens.slice(0, count);
 }
+
+/** tokenize()'s scratch space (tokenize does not call itself). */
+const scratchTokens: Token[] = [];
 
 /**
  * Splits a script command as keepalived's alloc_strvec_quoted_escaped() does: unquoted whitespace

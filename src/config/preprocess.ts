@@ -6,7 +6,7 @@ import { selectConditional } from './conditionals.js';
 import { Definitions, parseDefinitionLine } from './defines.js';
 import type { Diagnostics, SourceLocation } from './diagnostics.js';
 import { INCLUDE_KEYWORDS, IncludeReader, type ConfigLimits, type SourceFile } from './includes.js';
-import { decomment, findBrace, locationAt, sliceLine, tokenize, type LineText } from './lexer.js';
+import { decommentInto, findBrace, locationAt, sliceLine, tokenize, type Decommented, type LineText } from './lexer.js';
 import type { ConfigReader } from './reader.js';
 
 /** A brace, with its place. */
@@ -60,6 +60,8 @@ class Preprocessor {
   /** `${_PWD}` of each directory files were read from (thousands of files share one or two). */
   private readonly absoluteDirs = new Map<string, string>();
   private defining: { name: string; parts: string[] } | undefined;
+  /** Where the comment and the code of the line being read are (one object for every line). */
+  private readonly decommented: Decommented = { start: 0, end: 0, commentAt: -1, openQuoteAt: -1 };
 
   constructor(
     private readonly reader: ConfigReader, private readonly options: PreprocessOptions, private readonly diags: Diagnostics,
@@ -124,7 +126,7 @@ class Preprocessor {
       return undefined;
     }
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const dc = decomment(text);
+    const dc = decommentInto(text, this.decommented);
     if (dc.commentAt >= 0 && this.braceComments.length < MAX_BRACE_COMMENTS && /[{}]/.test(text.slice(dc.commentAt))) {
       this.braceComments.push({ file: top.file.path, line: top.index, column: dc.commentAt + 1 });
     }
@@ -179,6 +181,9 @@ class Preprocessor {
 
   /** Applies `@ID`, `$NAME=`, `~SEQ` and substitution; undefined when the line is used up or not selected. */
   private expand(line: LineText): LineText | undefined {
+    // Most lines: nothing to select, define or substitute (the loop below would find the same).
+    const first = line.text.charCodeAt(0);
+    if (first !== 64 /* @ */ && first !== 126 /* ~ */ && line.text.indexOf('$') < 0) return line;
     let cur = line;
     for (let pass = 0; pass < MAX_RECHECKS; pass++) {
       if (cur.text.startsWith('@')) {
