@@ -35,7 +35,8 @@ export interface SourceFile {
   path: string;
   /** The file's identity (device and inode): what include cycles are detected on. */
   identity: string;
-  lines: string[];
+  /** The whole text: the preprocessor reads it line by line in place (no array of lines). */
+  text: string;
 }
 
 const wholeFile = (file: string): SourceLocation => ({ file, line: 0, column: 0 });
@@ -145,9 +146,7 @@ export class IncludeReader {
     const text = decodeText(file, read.bytes, this.diags);
     if (text === undefined) return undefined;
     this.stack.push({ identity: st.identity, path: file, at });
-    const lines = text.split('\n');
-    if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-    return { path: file, identity: st.identity, lines };
+    return { path: file, identity: st.identity, text };
   }
 
   /** Ends reading the innermost open file. */

@@ -78,34 +78,31 @@ export interface Decommented {
  * `\#` and `\!` are a literal `#` and `!` (the tokenizer removes the backslash).
  */
 export function decomment(text: string): Decommented {
-  return decommentInto(text, { start: 0, end: 0, commentAt: -1, openQuoteAt: -1 });
+  return decommentRange(text, 0, text.length, { start: 0, end: 0, commentAt: -1, openQuoteAt: -1 });
 }
 
-/** decomment() into `out` (the preprocessor reuses one object for every line); returns `out`. */
-export function decommentInto(text: string, out: Decommented): Decommented {
+/**
+ * decomment() of the line text[from, to) into `out`, its indexes into `text` (the preprocessor
+ * reads a file's lines in place and reuses one `out` for every line); returns `out`.
+ */
+export function decommentRange(text: string, from: number, to: number, out: Decommented): Decommented {
   let quoteAt = -1;
   let commentAt = -1;
-  if (text.indexOf('"') < 0 && text.indexOf('\\') < 0) {
-    // Fast path (most lines): no quotes or escapes, so the first # or ! starts the comment.
-    const hash = text.indexOf('#');
-    const bang = text.indexOf('!');
-    commentAt = hash < 0 ? bang : bang < 0 ? hash : Math.min(hash, bang);
-  } else {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 34 /* " */) {
-        quoteAt = quoteAt < 0 ? i : -1;
-      } else if (c === 92 /* \ */) {
-        i++;
-      } else if ((c === 35 /* # */ || c === 33 /* ! */) && quoteAt < 0) {
-        commentAt = i;
-        break;
-      }
+  // One pass over the line only (indexOf would search the rest of the file for what the line lacks).
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      quoteAt = quoteAt < 0 ? i : -1;
+    } else if (c === 92 /* \ */) {
+      i++;
+    } else if ((c === 35 /* # */ || c === 33 /* ! */) && quoteAt < 0) {
+      commentAt = i;
+      break;
     }
   }
-  let end = commentAt >= 0 ? commentAt : text.length;
-  while (end > 0 && isSpace(text.charCodeAt(end - 1))) end--;
-  let start = 0;
+  let end = commentAt >= 0 ? commentAt : to;
+  while (end > from && isSpace(text.charCodeAt(end - 1))) end--;
+  let start = from;
   while (start < end && isSpace(text.charCodeAt(start))) start++;
   out.start = start;
   out.end = end;
