@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import type { ConfigConversion, HealthCheckConvertOptions, UserLookup } from '../daemon/convert.js';
 import { formatDiagnostic, promoteWarnings, type Diagnostic } from '../config/diagnostics.js';
 import type { ParseResult } from '../config/index.js';
-import { dumpConfig } from '../config/dump.js';
 import { readConfig } from './config-input.js';
 import { configFileOf, configFileOption, configIdOption, netnsOption } from './options.js';
 
@@ -153,7 +152,7 @@ export function registerConfigCommands(program: Command): void {
       if (opts.netns !== undefined) (await import('../native/socket.js')).enterNetns(opts.netns);
       const result = readConfig(opts);
       if (opts.json) console.log(JSON.stringify(result.config, null, 2));
-      if (opts.dump) process.stdout.write(dumpConfig(result.config));
+      if (opts.dump) process.stdout.write((await import('../config/dump.js')).dumpConfig(result.config));
       const preflight = opts.preflight && result.ok ? (await (await import('../daemon/preflight-live.js')).preflight(result.config)).diagnostics : [];
       report(result, opts.file, [...(opts.plan ? (await convert(result))?.diagnostics ?? [] : []), ...preflight], opts.strict === true);
     });
@@ -162,10 +161,10 @@ export function registerConfigCommands(program: Command): void {
   readsConfig(config.command('dump')
     .description('print a configuration (with its includes) in canonical multi-line form, one keyword per line'))
     .option('--strict', 'treat every warning as an error')
-    .action((positional: string | undefined, cli: CheckOptions) => {
+    .action(async (positional: string | undefined, cli: CheckOptions) => {
       const opts = withFile(positional, cli);
       const result = readConfig(opts);
-      process.stdout.write(dumpConfig(result.config));
+      process.stdout.write((await import('../config/dump.js')).dumpConfig(result.config));
       report(result, opts.file);
     });
 

@@ -33,6 +33,13 @@ export class Builder implements BuildContext {
    * the keyword before has its minimum arguments. That differs from keepalived, so it is a warning.
    */
   private split<T>(words: readonly Token[], table: KeywordTable<T>): Statement[] {
+    const first = words[0];
+    if (first === undefined) return [];
+    const firstMin = table.byName.get(first.text)?.min ?? 0;
+    let end = 1 + firstMin;
+    while (end < words.length && !isKeyword(words[end] as Token, table)) end++;
+    // The common line, one statement, in an array of its size (one grown by push() takes room for 16).
+    if (end >= words.length) return [{ keyword: first, args: words.slice(1) }];
     const out: Statement[] = [];
     let i = 0;
     while (i < words.length) {

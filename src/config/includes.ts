@@ -35,7 +35,8 @@ export interface SourceFile {
   path: string;
   /** The file's identity (device and inode): what include cycles are detected on. */
   identity: string;
-  lines: string[];
+  /** The whole text: the preprocessor reads it line by line in place (no array of lines). */
+  text: string;
 }
 
 const wholeFile = (file: string): SourceLocation => ({ file, line: 0, column: 0 });
@@ -85,7 +86,7 @@ export class IncludeReader {
   private totalBytes = 0;
   private files = 0;
   /** Identities of the files being read, outermost first, with the include line that opened each. */
-  private readonly stack: { identity: string; path: string; at?: SourceLocation }[] = [];
+  private readonly stack: { identity: string; path: string; at: SourceLocation | undefined }[] = [];
 
   constructor(private readonly reader: ConfigReader, private readonly limits: ConfigLimits, private readonly diags: Diagnostics) {}
 
@@ -144,10 +145,8 @@ export class IncludeReader {
     this.totalBytes += read.bytes.length;
     const text = decodeText(file, read.bytes, this.diags);
     if (text === undefined) return undefined;
-    this.stack.push({ identity: st.identity, path: file, ...(at ? { at } : {}) });
-    const lines = text.split('\n');
-    if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-    return { path: file, identity: st.identity, lines };
+    this.stack.push({ identity: st.identity, path: file, at });
+    return { path: file, identity: st.identity, text };
   }
 
   /** Ends reading the innermost open file. */

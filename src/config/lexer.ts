@@ -78,31 +78,37 @@ export interface Decommented {
  * `\#` and `\!` are a literal `#` and `!` (the tokenizer removes the backslash).
  */
 export function decomment(text: string): Decommented {
+  return decommentRange(text, 0, text.length, { start: 0, end: 0, commentAt: -1, openQuoteAt: -1 });
+}
+
+/**
+ * decomment() of the line text[from, to) into `out`, its indexes into `text` (the preprocessor
+ * reads a file's lines in place and reuses one `out` for every line); returns `out`.
+ */
+export function decommentRange(text: string, from: number, to: number, out: Decommented): Decommented {
   let quoteAt = -1;
   let commentAt = -1;
-  if (text.indexOf('"') < 0 && text.indexOf('\\') < 0) {
-    // Fast path (most lines): no quotes or escapes, so the first # or ! starts the comment.
-    const hash = text.indexOf('#');
-    const bang = text.indexOf('!');
-    commentAt = hash < 0 ? bang : bang < 0 ? hash : Math.min(hash, bang);
-  } else {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 34 /* " */) {
-        quoteAt = quoteAt < 0 ? i : -1;
-      } else if (c === 92 /* \ */) {
-        i++;
-      } else if ((c === 35 /* # */ || c === 33 /* ! */) && quoteAt < 0) {
-        commentAt = i;
-        break;
-      }
+  // One pass over the line only (indexOf would search the rest of the file for what the line lacks).
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      quoteAt = quoteAt < 0 ? i : -1;
+    } else if (c === 92 /* \ */) {
+      i++;
+    } else if ((c === 35 /* # */ || c === 33 /* ! */) && quoteAt < 0) {
+      commentAt = i;
+      break;
     }
   }
-  let end = commentAt >= 0 ? commentAt : text.length;
-  while (end > 0 && isSpace(text.charCodeAt(end - 1))) end--;
-  let start = 0;
+  let end = commentAt >= 0 ? commentAt : to;
+  while (end > from && isSpace(text.charCodeAt(end - 1))) end--;
+  let start = from;
   while (start < end && isSpace(text.charCodeAt(start))) start++;
-  return { start, end, commentAt, openQuoteAt: commentAt >= 0 ? -1 : quoteAt };
+  out.start = start;
+  out.end = end;
+  out.commentAt = commentAt;
+  out.openQuoteAt = commentAt >= 0 ? -1 : quoteAt;
+  return out;
 }
 
 /** Index of the first `{` or `}` outside double quotes, or -1. */
@@ -129,7 +135,11 @@ export function findBrace(text: string): number {
 export function tokenize(seg: LineText, diags: Diagnostics): Token[] {
   const text = seg.text;
   const n = text.length;
-  const tokens: Token[] = [];
+  const escapes = text.indexOf('\\') >= 0;
+  // Words go to a scratch array and leave as an exact-size copy: a line has a few words, and an
+  // array grown by push() from empty takes room for 16 (this runs for every line of every file).
+  const tokens = scratchTokens;
+  let count = 0;
   let i = 0;
   while (i < n) {
     while (i < n && isSpace(text.charCodeAt(i))) i++;
@@ -140,10 +150,10 @@ export function tokenize(seg: LineText, diags: Diagnostics): Token[] {
       if (close < 0) {
         diags.error('syntax', locationAt(seg, i), 'unterminated quoted string (no closing ")');
         i = n;
-        tokens.push(new Token(text.slice(start + 1), true, seg, start, i));
+        tokens[count++] = new Token(text.slice(start + 1), true, seg, start, i);
       } else {
         i = close + 1;
-        tokens.push(new Token(text.slice(start + 1, close), true, seg, start, i));
+        tokens[count++] = new Token(text.slice(start + 1, close), true, seg, start, i);
       }
       continue;
     }
@@ -153,10 +163,13 @@ export function tokenize(seg: LineText, diags: Diagnostics): Token[] {
       i++;
     }
     const word = text.slice(start, i);
-    tokens.push(new Token(word.includes('\\') ? word.replace(/\\([#!])/g, '$1') : word, false, seg, start, i));
+    tokens[count++] = new Token(escapes && word.includes('\\') ? word.replace(/\\([#!])/g, '$1') : word, false, seg, start, i);
   }
-  return tokens;
+  return tokens.slice(0, count);
 }
+
+/** tokenize()'s scratch space (tokenize does not call itself). */
+const scratchTokens: Token[] = [];
 
 /**
  * Splits a script command as keepalived's alloc_strvec_quoted_escaped() does: unquoted whitespace

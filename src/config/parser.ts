@@ -22,7 +22,7 @@ export interface ConfigBlock {
 interface Frame {
   block: ConfigBlock;
   /** The keyword the block belongs to (for messages). */
-  owner?: Token;
+  owner: Token | undefined;
   /** A block nested too deep or opened where none may be: read for balance, then dropped. */
   discard: boolean;
 }
@@ -75,7 +75,7 @@ export class TreeParser {
       discard = true;
     }
     if (!discard && last) last.block = block;
-    this.stack.push({ block, ...(last?.words[0] ? { owner: last.words[0] } : {}), discard });
+    this.stack.push({ block, owner: last?.words[0], discard });
     this.last = undefined;
   }
 

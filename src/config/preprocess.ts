@@ -6,7 +6,7 @@ import { selectConditional } from './conditionals.js';
 import { Definitions, parseDefinitionLine } from './defines.js';
 import type { Diagnostics, SourceLocation } from './diagnostics.js';
 import { INCLUDE_KEYWORDS, IncludeReader, type ConfigLimits, type SourceFile } from './includes.js';
-import { decomment, findBrace, locationAt, sliceLine, tokenize, type LineText } from './lexer.js';
+import { decommentRange, findBrace, locationAt, sliceLine, tokenize, type Decommented, type LineText } from './lexer.js';
 import type { ConfigReader } from './reader.js';
 
 /** A brace, with its place. */
@@ -38,7 +38,8 @@ export interface Preprocessed {
 }
 
 type Source =
-  | { kind: 'file'; file: SourceFile; index: number }
+  /** `index`: lines read so far; `pos`: where the next one starts in the file's text. */
+  | { kind: 'file'; file: SourceFile; index: number; pos: number }
   | { kind: 'pending'; paths: string[]; index: number; at: SourceLocation }
   | { kind: 'value'; lines: string[]; index: number; at: SourceLocation };
 
@@ -60,6 +61,8 @@ class Preprocessor {
   /** `${_PWD}` of each directory files were read from (thousands of files share one or two). */
   private readonly absoluteDirs = new Map<string, string>();
   private defining: { name: string; parts: string[] } | undefined;
+  /** Where the comment and the code of the line being read are (one object for every line). */
+  private readonly decommented: Decommented = { start: 0, end: 0, commentAt: -1, openQuoteAt: -1 };
 
   constructor(
     private readonly reader: ConfigReader, private readonly options: PreprocessOptions, private readonly diags: Diagnostics,
@@ -86,7 +89,7 @@ class Preprocessor {
       this.seenFiles.add(file);
       this.files.push(file);
     }
-    this.stack.push({ kind: 'file', file: src, index: 0 });
+    this.stack.push({ kind: 'file', file: src, index: 0, pos: 0 });
     this.defs.pwd = this.absoluteDir(file);
   }
 
@@ -115,22 +118,28 @@ class Preprocessor {
       const line: LineText = { text, file: top.at.file, line: top.at.line, base: top.at.column, columns: new Array<number>(text.length).fill(top.at.column) };
       return this.continueDefinition(text) ? undefined : line;
     }
-    const raw = top.file.lines[top.index++];
-    if (raw === undefined) {
+    const text = top.file.text;
+    if (top.pos >= text.length) {
       this.stack.pop();
       this.includes.close();
       const outer = this.stack.findLast((s): s is Extract<Source, { kind: 'file' }> => s.kind === 'file');
       if (outer) this.defs.pwd = this.absoluteDir(outer.file.path);
       return undefined;
     }
-    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const dc = decomment(text);
-    if (dc.commentAt >= 0 && this.braceComments.length < MAX_BRACE_COMMENTS && /[{}]/.test(text.slice(dc.commentAt))) {
-      this.braceComments.push({ file: top.file.path, line: top.index, column: dc.commentAt + 1 });
+    // The line is read in place: its code part is the one string made of it.
+    const lineStart = top.pos;
+    let newline = text.indexOf('\n', lineStart);
+    if (newline < 0) newline = text.length;
+    top.pos = newline + 1;
+    top.index++;
+    const lineEnd = newline > lineStart && text.charCodeAt(newline - 1) === 13 /* \r */ ? newline - 1 : newline;
+    const dc = decommentRange(text, lineStart, lineEnd, this.decommented);
+    if (dc.commentAt >= 0 && this.braceComments.length < MAX_BRACE_COMMENTS && /[{}]/.test(text.slice(dc.commentAt, lineEnd))) {
+      this.braceComments.push({ file: top.file.path, line: top.index, column: dc.commentAt - lineStart + 1 });
     }
     const code = text.slice(dc.start, dc.end);
     if (this.continueDefinition(code)) return undefined;
-    return code === '' ? undefined : { text: code, file: top.file.path, line: top.index, base: dc.start + 1 };
+    return code === '' ? undefined : { text: code, file: top.file.path, line: top.index, base: dc.start - lineStart + 1 };
   }
 
   /** Feeds a line to a multi-line definition being read; true when the line belonged to it. */
@@ -179,6 +188,9 @@ class Preprocessor {
 
   /** Applies `@ID`, `$NAME=`, `~SEQ` and substitution; undefined when the line is used up or not selected. */
   private expand(line: LineText): LineText | undefined {
+    // Most lines: nothing to select, define or substitute (the loop below would find the same).
+    const first = line.text.charCodeAt(0);
+    if (first !== 64 /* @ */ && first !== 126 /* ~ */ && line.text.indexOf('$') < 0) return line;
     let cur = line;
     for (let pass = 0; pass < MAX_RECHECKS; pass++) {
       if (cur.text.startsWith('@')) {

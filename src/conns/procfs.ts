@@ -2,7 +2,7 @@
 // job: scanConnections(): counts per client (and state) of /proc/net/ip_vs_conn in one streaming native pass, typed.
 import { formatIPv4, formatIPv6, readU16Host, readU32Host } from '../bytes.js';
 import { isErrnoError } from '../errors.js';
-import { netnsPath } from '../native/socket.js';
+import { netnsPath } from '../native/netns-path.js';
 import { protocolName } from './constants.js';
 import { ConnScanAbortedError, ConnTableUnavailableError } from './errors.js';
 import { connBinding, type ConnScanBinding, type NativeProblems, type NativeScanResult } from './native.js';

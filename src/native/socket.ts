@@ -2,10 +2,10 @@
 // job: the typed Socket every kernel client uses: open (in a netns), options as kernel structs, events, queued sends.
 import { EventEmitter, on } from 'node:events';
 import { constants as osConstants } from 'node:os';
-import path from 'node:path';
 import { ErrnoError } from '../errors.js';
 import { Fifo } from '../fifo.js';
 import { binding, type NativeBinding, type NativeDatagram, type NativeSocket, type SockAddr } from './binding.js';
+import { netnsPath } from './netns-path.js';
 import { encodeIpMreqn, encodeIpv6Mreq, encodePacketMreq, encodeSockFilter, type BpfInstruction } from './structs.js';
 
 export type { SockAddr } from './binding.js';
@@ -83,14 +83,7 @@ function kernelConstants(native: NativeBinding): KernelConstants {
   return k;
 }
 
-/** `/var/run/netns/NAME` for a bare name; an absolute path is used as is. */
-export function netnsPath(netns: string): string {
-  if (netns.startsWith('/')) return netns;
-  if (netns === '' || netns === '.' || netns === '..' || netns.includes('/')) {
-    throw new TypeError(`netns must be a namespace name or an absolute path, got '${netns}'`);
-  }
-  return path.join('/var/run/netns', netns);
-}
+export { netnsPath } from './netns-path.js';
 
 /**
  * Move this thread (the process's main thread, for a daemon that runs wholly in one namespace)

@@ -1,0 +1,12 @@
+// layer: native boundary
+// job: netnsPath(): the nsfs path of a network namespace given by name or path (apart from socket.ts, so a scan of the connection table need not load the socket layer).
+import path from 'node:path';
+
+/** `/var/run/netns/NAME` for a bare name; an absolute path is used as is. */
+export function netnsPath(netns: string): string {
+  if (netns.startsWith('/')) return netns;
+  if (netns === '' || netns === '.' || netns === '..' || netns.includes('/')) {
+    throw new TypeError(`netns must be a namespace name or an absolute path, got '${netns}'`);
+  }
+  return path.join('/var/run/netns', netns);
+}
