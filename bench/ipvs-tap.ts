@@ -4,7 +4,7 @@ import { binding } from '../src/native/binding.js';
 import { openSocket, type Socket } from '../src/native/socket.js';
 import { IpvsClient } from '../src/ipvs/client.js';
 import * as K from '../src/ipvs/constants.js';
-import { forEachAttr } from '../src/ipvs/reader.js';
+import { forEachAttr } from '../src/netlink/attr.js';
 
 const N = binding().constants as Record<string, number>;
 

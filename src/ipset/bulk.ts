@@ -1,6 +1,6 @@
 // layer: kernel client (ipset)
 // job: add or delete many elements: packed into IPSET_ATTR_ADT messages as `ipset restore` does, many in flight, failures mapped to entries.
-import { writeU16Host } from '../bytes.js';
+import { writeAttrHeader } from '../netlink/attr.js';
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLM_F_EXCL } from '../netlink/constants.js';
 import type { NetlinkEngine } from '../netlink/engine.js';
 import { NetlinkError } from '../netlink/errors.js';
@@ -107,15 +107,11 @@ class AdtBuilder {
   pushV4(index: number, lineno: number, input: IpsetEntry | string, v4: number): void {
     const b = this.buf;
     let at = this.len;
-    writeU16Host(b, V4_ELEMENT_BYTES, at);
-    writeU16Host(b, DATA_NEST, at + 2);
-    writeU16Host(b, 12, at + 4);
-    writeU16Host(b, IP_NEST, at + 6);
-    writeU16Host(b, 8, at + 8);
-    writeU16Host(b, V4_ATTR, at + 10);
+    writeAttrHeader(b, at, V4_ELEMENT_BYTES, DATA_NEST);
+    writeAttrHeader(b, at + 4, 12, IP_NEST);
+    writeAttrHeader(b, at + 8, 8, V4_ATTR);
     b.writeUInt32BE(v4, at + 12);
-    writeU16Host(b, 8, at + 16);
-    writeU16Host(b, LINENO_ATTR, at + 18);
+    writeAttrHeader(b, at + 16, 8, LINENO_ATTR);
     b.writeUInt32BE(lineno, at + 20);
     at += V4_ELEMENT_BYTES;
     this.len = at;
@@ -124,17 +120,14 @@ class AdtBuilder {
   }
 
   push(index: number, lineno: number, input: IpsetEntry | string, wire: WireEntry, size: number): void {
-    writeU16Host(this.buf, 4 + size, this.len);
-    writeU16Host(this.buf, DATA_NEST, this.len + 2);
-    this.len = writeWireEntry(this.buf, this.len + 4, wire, lineno);
+    this.len = writeWireEntry(this.buf, writeAttrHeader(this.buf, this.len, 4 + size, DATA_NEST), wire, lineno);
     this.indexes.push(index);
     this.inputs.push(input);
   }
 
   /** The ADT attribute and its entries; the builder starts over in `next`. */
   take(next: Buffer): Batch {
-    writeU16Host(this.buf, this.len, 0);
-    writeU16Host(this.buf, IPSET_ATTR_ADT | NLA_F_NESTED, 2);
+    writeAttrHeader(this.buf, 0, this.len, IPSET_ATTR_ADT | NLA_F_NESTED);
     const batch = { adt: this.buf.subarray(0, this.len), indexes: this.indexes, inputs: this.inputs, buffer: this.buf };
     this.buf = next;
     this.len = 4;

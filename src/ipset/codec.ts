@@ -1,6 +1,6 @@
 // layer: kernel client (ipset)
 // job: ipset messages: nfgenmsg + command attributes encoded as `ipset` sends them, and the kernel's replies decoded.
-import { AttrWriter, decodeAttrs } from '../netlink/attr.js';
+import { AttrWriter, decodeAttrs, requiredAttr } from '../netlink/attr.js';
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER } from '../netlink/constants.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import { parseAttrs, type ParsedAttrs, type Policy } from '../netlink/policy.js';
@@ -182,9 +182,9 @@ function decodeReply(payload: Buffer, what: string): Reply {
   return parseAttrs(payload.subarray(NFGENMSG_LEN), replyPolicy);
 }
 
+/** A command-level attribute the kernel's reply to `what` must carry (NetlinkDecodeError naming both). */
 function required<T>(value: T | undefined, what: string, attr: string): T {
-  if (value === undefined) throw new NetlinkDecodeError(0, `${what}: the kernel's reply lacks ${attr}`);
-  return value;
+  return requiredAttr(value, attr, 0, what);
 }
 
 /** The kernel's protocol range (reply to IPSET_CMD_PROTOCOL). */

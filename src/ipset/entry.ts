@@ -1,7 +1,8 @@
 // layer: kernel client (ipset)
 // job: set elements: text ↔ typed entry, validation, and the element attributes (IPSET_ATTR_DATA) byte for byte as ipset sends them.
 import { isIPv6 } from 'node:net';
-import { encodeIPv6, formatIPv4, formatIPv6, writeU16Host } from '../bytes.js';
+import { encodeIPv6, formatIPv4, formatIPv6 } from '../bytes.js';
+import { writeAttrHeader } from '../netlink/attr.js';
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, nlaAlign } from '../netlink/constants.js';
 import {
   IPSET_ATTR_CADT_FLAGS, IPSET_ATTR_CIDR, IPSET_ATTR_COMMENT, IPSET_ATTR_DATA, IPSET_ATTR_IP, IPSET_ATTR_IPADDR_IPV4,
@@ -195,21 +196,15 @@ export function wireEntrySize(e: WireEntry, withLineno: boolean): number {
   return withLineno ? size + 8 : size;
 }
 
-function header(buf: Buffer, at: number, length: number, type: number): number {
-  writeU16Host(buf, length, at);
-  writeU16Host(buf, type, at + 2);
-  return at + 4;
-}
-
 function u8Attr(buf: Buffer, at: number, type: number, value: number): number {
-  header(buf, at, 5, type);
+  writeAttrHeader(buf, at, 5, type);
   buf.writeUInt32BE(0, at + 4);
   buf[at + 4] = value;
   return at + 8;
 }
 
 function be32Attr(buf: Buffer, at: number, type: number, value: number): number {
-  header(buf, at, 8, type | NLA_F_NET_BYTEORDER);
+  writeAttrHeader(buf, at, 8, type | NLA_F_NET_BYTEORDER);
   buf.writeUInt32BE(value, at + 4);
   return at + 8;
 }
@@ -221,19 +216,19 @@ function be32Attr(buf: Buffer, at: number, type: number, value: number): number 
  */
 export function writeWireEntry(buf: Buffer, at: number, e: WireEntry, lineno?: number): number {
   if (e.v4 >= 0) {
-    at = header(buf, at, 12, IP_NEST);
-    at = header(buf, at, 8, IPSET_ATTR_IPADDR_IPV4 | NLA_F_NET_BYTEORDER);
+    at = writeAttrHeader(buf, at, 12, IP_NEST);
+    at = writeAttrHeader(buf, at, 8, IPSET_ATTR_IPADDR_IPV4 | NLA_F_NET_BYTEORDER);
     buf.writeUInt32BE(e.v4, at);
     at += 4;
   } else {
-    at = header(buf, at, 24, IP_NEST);
-    at = header(buf, at, 20, IPSET_ATTR_IPADDR_IPV6 | NLA_F_NET_BYTEORDER);
+    at = writeAttrHeader(buf, at, 24, IP_NEST);
+    at = writeAttrHeader(buf, at, 20, IPSET_ATTR_IPADDR_IPV6 | NLA_F_NET_BYTEORDER);
     (e.v6 as Buffer).copy(buf, at);
     at += 16;
   }
   if (e.cidr !== undefined) at = u8Attr(buf, at, IPSET_ATTR_CIDR, e.cidr);
   if (e.port !== undefined) {
-    header(buf, at, 6, IPSET_ATTR_PORT | NLA_F_NET_BYTEORDER);
+    writeAttrHeader(buf, at, 6, IPSET_ATTR_PORT | NLA_F_NET_BYTEORDER);
     buf.writeUInt32BE(0, at + 4);
     buf.writeUInt16BE(e.port, at + 4);
     at += 8;
@@ -243,7 +238,7 @@ export function writeWireEntry(buf: Buffer, at: number, e: WireEntry, lineno?: n
   if (e.cadtFlags !== undefined) at = be32Attr(buf, at, IPSET_ATTR_CADT_FLAGS, e.cadtFlags);
   if (e.comment !== undefined) {
     const len = 4 + e.comment.length + 1;
-    header(buf, at, len, IPSET_ATTR_COMMENT);
+    writeAttrHeader(buf, at, len, IPSET_ATTR_COMMENT);
     e.comment.copy(buf, at + 4);
     buf.fill(0, at + 4 + e.comment.length, at + nlaAlign(len));
     at += nlaAlign(len);
@@ -256,7 +251,7 @@ export function writeWireEntry(buf: Buffer, at: number, e: WireEntry, lineno?: n
 export function encodeEntryData(e: WireEntry, lineno?: number): Buffer {
   const size = 4 + wireEntrySize(e, lineno !== undefined);
   const buf = Buffer.alloc(size);
-  header(buf, 0, size, IPSET_ATTR_DATA | NLA_F_NESTED);
+  writeAttrHeader(buf, 0, size, IPSET_ATTR_DATA | NLA_F_NESTED);
   writeWireEntry(buf, 4, e, lineno);
   return buf;
 }

@@ -1,16 +1,16 @@
 // layer: kernel client (IPVS)
 // job: encode/decode pair for the destination (real server) attribute group.
 import { writeU16Host, writeU32Host } from '../bytes.js';
-import { AttrWriter, type Attr } from '../netlink/attr.js';
+import { AttrWriter, findAttr, forEachAttr, requiredAttr as required, writeAttrHeader as header, type Attr } from '../netlink/attr.js';
 import { NLA_F_NESTED, NLA_HDRLEN } from '../netlink/constants.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import {
-  CHECKSUMS, FORWARD_CODES, TUNNEL_TYPES, byValue, familyOfAf, findAttr, header, inetAddrAt, required, statsFrom,
+  CHECKSUMS, FORWARD_CODES, TUNNEL_TYPES, byValue, familyOfAf, inetAddrAt, statsFrom,
   writeInetAddr, type DecodeOptions, type Span,
 } from './codec.js';
 import * as K from './constants.js';
 import type { Destination, DestinationState, Family, Tunnel } from './model.js';
-import { be16At, forEachAttr, u16At, u32At, u8At } from './reader.js';
+import { be16At, u16At, u32At, u8At } from './reader.js';
 
 /**
  * IPVS_CMD_ATTR_DEST in full, for new/set, in ipvsadm's order: address family, address, port,

@@ -1,10 +1,11 @@
 // layer: kernel client (IPVS)
 // job: encode/decode pairs for the service attribute group and statistics; the field codecs real servers share.
 import { encodeIPv6, formatIPv4, formatIPv6, writeU16Host, writeU32Host, zeroRange } from '../bytes.js';
-import { AttrWriter, type Attr } from '../netlink/attr.js';
+import { AttrWriter, findAttr, findNest as findNestAt, forEachAttr, requiredAttr as required, writeAttrHeader as header, type Attr } from '../netlink/attr.js';
+import { GENL_HDRLEN } from '../genl/codec.js';
 import { NLA_F_NESTED, NLA_HDRLEN, nlaAlign } from '../netlink/constants.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
-import { be16At, forEachAttr, stringAt, u16At, u32At, u64At } from './reader.js';
+import { be16At, stringAt, u16At, u32At, u64At } from './reader.js';
 import * as K from './constants.js';
 import {
   isFwmarkKey, serviceFamily, type Family, type Persistence,
@@ -126,12 +127,6 @@ function writeServiceKey(w: AttrWriter, key: ServiceKey): void {
 /** IPVS_CMD_ATTR_SERVICE with the identity only: enough for delete, get, zero and the destination commands. */
 export function encodeServiceKey(w: AttrWriter, key: ServiceKey): AttrWriter {
   return w.bytes(K.IPVS_CMD_ATTR_SERVICE | NLA_F_NESTED, encodeServiceKeyNest(key).subarray(NLA_HDRLEN));
-}
-
-/** Write an attribute header (nla_len, nla_type) at `at`, host order. */
-export function header(buf: Buffer, at: number, length: number, type: number): void {
-  writeU16Host(buf, length, at);
-  writeU16Host(buf, type, at + 2);
 }
 
 /**
@@ -272,17 +267,8 @@ export function encodeStats(w: AttrWriter, type: number, stats: Stats): AttrWrit
   });
 }
 
-export function required<T>(value: T | undefined, what: string, offset: number): T {
-  if (value === undefined) throw new NetlinkDecodeError(offset, `missing ${what}`);
-  return value;
-}
-
-/** The last attribute of `type` among decoded ones. */
-export function findAttr(attrs: readonly Attr[], type: number): Attr | undefined {
-  let found: Attr | undefined;
-  for (const a of attrs) if (a.type === type) found = a;
-  return found;
-}
+// The attribute helpers are the netlink layer's (written once there); re-exported under the names this module has always exported.
+export { findAttr, header, required };
 
 /** What decoders read: statistics cost most of a dump's decoding, and plan() needs none. */
 export interface DecodeOptions {
@@ -378,9 +364,7 @@ function persistenceAt(buf: Buffer, timeoutS: number, netmask: Span, pe: string 
  * genlmsghdr) and return its payload span, or undefined.
  */
 export function findNest(payload: Buffer, type: number): { start: number; end: number } | undefined {
-  let found: { start: number; end: number } | undefined;
-  forEachAttr(payload, 4, payload.length, (t, at, length) => { if (t === type) found = { start: at, end: at + length }; });
-  return found;
+  return findNestAt(payload, type, GENL_HDRLEN);
 }
 
 /** Decode IPVS_CMD_ATTR_SERVICE among a reply's top-level attributes. */

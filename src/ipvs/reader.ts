@@ -1,29 +1,8 @@
 // layer: kernel client (IPVS)
-// job: read attributes in place by offset (no Attr objects, no Buffer views): the hot path of large dumps.
+// job: read attribute payloads in place by offset (no Attr objects, no Buffer views): the hot path of large dumps, with netlink's forEachAttr.
 import { readU16Host, readU32Host, HOST_IS_LE } from '../bytes.js';
-import { NLA_HDRLEN, NLA_TYPE_MASK, nlaAlign } from '../netlink/constants.js';
+import { NLA_HDRLEN } from '../netlink/constants.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
-
-/**
- * Call `visit(type, at, length)` for each attribute in `buf[start, end)`: `type` without the
- * NLA_F_* bits, `at` the payload's offset, `length` the payload's size. Strict as decodeAttrs:
- * a header that does not fit or a length past `end` throws NetlinkDecodeError.
- */
-export function forEachAttr(buf: Buffer, start: number, end: number, visit: (type: number, at: number, length: number) => void): void {
-  let at = start;
-  while (at < end) {
-    if (end - at < NLA_HDRLEN) {
-      throw new NetlinkDecodeError(at, `${end - at} trailing bytes, too short for an attribute header`, { expected: NLA_HDRLEN, actual: end - at });
-    }
-    const len = readU16Host(buf, at);
-    const type = readU16Host(buf, at + 2) & NLA_TYPE_MASK;
-    if (len < NLA_HDRLEN || len > end - at) {
-      throw new NetlinkDecodeError(at, `attribute type ${type} has nla_len ${len} (${end - at} bytes left)`, { attrType: type, actual: len });
-    }
-    visit(type, at + NLA_HDRLEN, len - NLA_HDRLEN);
-    at += nlaAlign(len);
-  }
-}
 
 function size(type: number, at: number, length: number, want: number, kind: string): void {
   if (length !== want) {

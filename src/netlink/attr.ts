@@ -1,10 +1,20 @@
 // layer: netlink (codec)
-// job: struct nlattr codec: a writer with nesting, a strict decoder, and checked getters.
+// job: struct nlattr codec: a writer with nesting and in-place headers, a strict decoder (in place or as Attr objects), lookup, and checked getters.
 import { HOST_IS_LE, readU16Host, readU32Host, readS32Host, writeU16Host, writeU32Host, writeS32Host, encodeIPv4, encodeIPv6, encodeAddress, formatIPv4, formatIPv6 } from '../bytes.js';
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN, NLA_TYPE_MASK, nlaAlign } from './constants.js';
 import { NetlinkDecodeError } from './errors.js';
 
 // ---- writer ----------------------------------------------------------------------------------
+
+/**
+ * Write an attribute header (nla_len, nla_type; host order) at `at`, for codecs that write
+ * exact-size buffers in place; returns where its payload goes.
+ */
+export function writeAttrHeader(buf: Buffer, at: number, length: number, type: number): number {
+  writeU16Host(buf, length, at);
+  writeU16Host(buf, type, at + 2);
+  return at + NLA_HDRLEN;
+}
 
 function checkType(type: number): void {
   if (!Number.isInteger(type) || type < 0 || type > 0xffff) throw new RangeError(`attribute type out of range: ${type}`);
@@ -131,24 +141,21 @@ export interface Attr {
 }
 
 /**
- * Decode the attributes in `buf[offset, end)`. Strict: a header that does not fit, nla_len < 4,
+ * Call `visit(type, at, length)` for each attribute in `buf[start, end)`, in place (no Attr
+ * objects, no views: the hot path of large dumps): `type` without the NLA_F_* bits, `at` the
+ * payload's offset, `length` the payload's size. Strict: a header that does not fit, nla_len < 4,
  * or an attribute running past `end` throws NetlinkDecodeError. The last attribute may omit its
  * padding.
  */
-export function decodeAttrs(buf: Buffer, offset = 0, end = buf.length): Attr[] {
-  if (offset < 0 || end > buf.length || offset > end) {
-    throw new RangeError(`decodeAttrs range [${offset}, ${end}) outside buffer of ${buf.length} bytes`);
-  }
-  const attrs: Attr[] = [];
-  let at = offset;
+export function forEachAttr(buf: Buffer, start: number, end: number, visit: (type: number, at: number, length: number) => void): void {
+  let at = start;
   while (at < end) {
     if (end - at < NLA_HDRLEN) {
       throw new NetlinkDecodeError(at, `${end - at} trailing bytes, too short for an attribute header`,
         { expected: NLA_HDRLEN, actual: end - at });
     }
     const len = readU16Host(buf, at);
-    const rawType = readU16Host(buf, at + 2);
-    const type = rawType & NLA_TYPE_MASK;
+    const type = readU16Host(buf, at + 2) & NLA_TYPE_MASK;
     if (len < NLA_HDRLEN) {
       throw new NetlinkDecodeError(at, `attribute type ${type} has nla_len ${len} < ${NLA_HDRLEN}`, { attrType: type, actual: len });
     }
@@ -156,16 +163,56 @@ export function decodeAttrs(buf: Buffer, offset = 0, end = buf.length): Attr[] {
       throw new NetlinkDecodeError(at, `attribute type ${type} (nla_len ${len}) runs past the end (${end - at} bytes left)`,
         { attrType: type, expected: len, actual: end - at });
     }
+    visit(type, at + NLA_HDRLEN, len - NLA_HDRLEN);
+    at += nlaAlign(len);
+  }
+}
+
+/**
+ * Decode the attributes in `buf[offset, end)` (strict, as forEachAttr).
+ */
+export function decodeAttrs(buf: Buffer, offset = 0, end = buf.length): Attr[] {
+  if (offset < 0 || end > buf.length || offset > end) {
+    throw new RangeError(`decodeAttrs range [${offset}, ${end}) outside buffer of ${buf.length} bytes`);
+  }
+  const attrs: Attr[] = [];
+  forEachAttr(buf, offset, end, (type, at, length) => {
+    const rawType = readU16Host(buf, at - 2);
     attrs.push({
       type,
       nested: (rawType & NLA_F_NESTED) !== 0,
       netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
-      value: buf.subarray(at + NLA_HDRLEN, at + len),
-      offset: at,
+      value: buf.subarray(at, at + length),
+      offset: at - NLA_HDRLEN,
     });
-    at += nlaAlign(len);
-  }
+  });
   return attrs;
+}
+
+// ---- lookup ---------------------------------------------------------------------------------------
+
+/** The last attribute of `type` among decoded ones (the kernel's rule when one repeats). */
+export function findAttr(attrs: readonly Attr[], type: number): Attr | undefined {
+  let found: Attr | undefined;
+  for (const a of attrs) if (a.type === type) found = a;
+  return found;
+}
+
+/** The payload span of the last attribute of `type` in `buf[start, end)`, read in place; undefined when absent. */
+export function findNest(buf: Buffer, type: number, start = 0, end = buf.length): { start: number; end: number } | undefined {
+  let found: { start: number; end: number } | undefined;
+  forEachAttr(buf, start, end, (t, at, length) => { if (t === type) found = { start: at, end: at + length }; });
+  return found;
+}
+
+/**
+ * `value`, the decoded value of an attribute a reply must carry; when the kernel left it out,
+ * NetlinkDecodeError at `offset` naming the attribute (`attr`, e.g. `IPVS_DEST_ATTR_WEIGHT`) and,
+ * when given, the reply (`context`, e.g. `IPSET_CMD_LIST`).
+ */
+export function requiredAttr<T>(value: T | undefined, attr: string, offset = 0, context?: string): T {
+  if (value === undefined) throw new NetlinkDecodeError(offset, `${context === undefined ? '' : `${context}: `}missing ${attr}`);
+  return value;
 }
 
 // ---- checked getters -----------------------------------------------------------------------------
