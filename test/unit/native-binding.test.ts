@@ -163,7 +163,9 @@ test('UDP over ::1 reports the hop limit and IPv6 packet info', async (t) => {
   try {
     socket.bind({ family: 'inet6', address: '::1' });
   } catch (error) {
-    t.log(`no ::1 here: ${String(error)}`);
+    // Like a tier that cannot run: a loud skip on a laptop without IPv6, a failure under CI=true.
+    if (process.env.CI === 'true' || process.env.CI === '1') return t.fail(`::1 is missing under CI=true: ${String(error)}`);
+    t.log(`no ::1 here (skipped; it fails under CI=true): ${String(error)}`);
     return t.pass();
   }
   socket.setReceivePacketInfo(true).setReceiveTtl(true).setTtl(33);
