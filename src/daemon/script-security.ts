@@ -109,7 +109,7 @@ export function scriptSecurityFindings(config: KeepalivedConfig, files: readonly
     if (why === undefined || seen.has(`${program}@${f.location.file}:${f.location.line}`)) continue;
     seen.add(`${program}@${f.location.file}:${f.location.line}`);
     out.push({ severity: 'error', code: 'script-security', location: f.location,
-      message: `enable_script_security: script ${program} would run as root, and ${why}: not run. Fix: chown root and chmod go-w along the path` });
+      message: `enable_script_security: script ${program} would run as root, and ${why}; refused. Fix: chown root and chmod go-w along the path` });
   }
   for (const file of files) {
     const why = whyInsecure(file, stat);

@@ -1,14 +1,17 @@
 // layer: tests (unit)
 // job: enable_script_security as keepalived applies it: scripts run as root and configuration files anyone but root could change are refused at their config line; without the keyword nothing is.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/config/diagnostics.js';
 import { parseConfigText } from '../../src/config/index.js';
 import { loadDesired } from '../../src/daemon/desired.js';
 import { scriptSecurityFindings, whyInsecure, type PathFacts } from '../../src/daemon/script-security.js';
 
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
 const dir = (mode = 0o755, uid = 0, gid = 0): PathFacts => ({ uid, gid, mode, isFile: false });
 const file = (mode = 0o755, uid = 0, gid = 0): PathFacts => ({ uid, gid, mode, isFile: true });
 
@@ -73,7 +76,7 @@ test('each insecure script run as root is an error at its block line; a MISC_CHE
     '/srv': dir(0o777), '/srv/check.sh': file(),
   });
   const found = scriptSecurityFindings(model(CONF), ['/etc/keepalived/keepalived.conf', '/srv/services.conf'], stat);
-  t.deepEqual(found.map((d) => [d.location.line, d.message.replace(/: not run.*$|\. Fix.*$/, '')]), [
+  t.deepEqual(found.map((d) => [d.location.line, d.message.replace(/; refused\..*$|\. Fix.*$/, '')]), [
     [5, 'enable_script_security: script /etc/keepalived/chk.sh would run as root, and /etc/keepalived/chk.sh is writable by others (mode 0757)'],
     [8, 'enable_script_security: script /etc/keepalived/up.sh would run as root, and /etc/keepalived/up.sh belongs to uid 1000'],
     [27, 'enable_script_security: script /srv/check.sh would run as root, and /srv is writable by others (mode 0777)'],
@@ -100,7 +103,11 @@ test('lvskit refuses a configuration whose script is world-writable under enable
   fs.chmodSync(script, 0o777);
   const error = t.throws(() => loadDesired({ file: conf, configId: 'lb1' }), { instanceOf: ConfigError });
   t.regex(error!.message, new RegExp(`${conf}:5:1: enable_script_security: script ${script} would run as root, and ${script} is writable by others \\(mode 0777\\)`));
+  const check = spawnSync(process.execPath, [CLI, 'check', conf], { encoding: 'utf8' });
+  t.is(check.status, 1, 'lvskit check reports it too');
+  t.regex(check.stderr, new RegExp(`${conf}:5:1: error: enable_script_security: script ${script} would run as root`));
   fs.chmodSync(script, 0o755);
+  t.is(spawnSync(process.execPath, [CLI, 'check', conf], { encoding: 'utf8' }).status, 0);
   fs.chmodSync(include, 0o666);
   const included = t.throws(() => loadDesired({ file: conf, configId: 'lb1' }), { instanceOf: ConfigError });
   t.regex(included!.message, new RegExp(`${include}:1:1: enable_script_security: configuration file ${include} could be changed by others`));
