@@ -3,7 +3,10 @@
 {
   "variables": {
     # 1 = AddressSanitizer + UndefinedBehaviorSanitizer (`npx node-gyp rebuild -- -Dsanitize=1`).
-    "sanitize%": 0
+    "sanitize%": 0,
+    # 1 = test-only fault injection compiled in (`-Dfault_hooks=1`, or CXXFLAGS=-DLVSKIT_FAULT_HOOKS as
+    # CI's sanitizer pass does): e.g. LVSKIT_FAULT_SCAN_HELPER_ALLOC=1 fails the scanner helper's allocation.
+    "fault_hooks%": 0
   },
   "targets": [
     {
@@ -18,6 +21,7 @@
         "native/conn_reader.cc",
         "native/conn_scan.cc",
         "native/constants.cc",
+        "native/errno_names.cc",
         "native/errors.cc",
         "native/huge_memory.cc",
         "native/netns.cc",
@@ -60,6 +64,9 @@
         "-fvisibility-inlines-hidden"
       ],
       "conditions": [
+        ["fault_hooks==1", {
+          "defines": ["LVSKIT_FAULT_HOOKS"]
+        }],
         ["sanitize==1", {
           "cflags_cc": [
             "-fsanitize=address,undefined",

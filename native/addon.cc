@@ -16,6 +16,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Socket", lvskit::Socket::Define(env));
   exports.Set("constants", lvskit::MakeConstants(env));
   exports.Set("scanConnections", Napi::Function::New(env, lvskit::ScanConnections, "scanConnections"));
+#ifdef LVSKIT_FAULT_HOOKS
+  // A test build (binding.gyp -Dfault_hooks=1): environment variables can inject faults (see conn_pass.cc).
+  exports.Set("faultHooks", true);
+#else
+  exports.Set("faultHooks", false);
+#endif
   exports.Set("ConnReader", lvskit::DefineConnReader(env));
   exports.Set("signalSends", lvskit::MakeSignalSends(env));
   exports.Set("enterNetns", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {

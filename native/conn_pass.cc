@@ -3,10 +3,14 @@
 #include "conn_pass.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <exception>
+#include <new>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -216,6 +220,18 @@ namespace {
 /** Bytes per piece of a file read by two threads: small enough that neither waits long for the other at the end. */
 constexpr int64_t kPieceBytes = 2 << 20;
 
+/**
+ * Test builds only (binding.gyp `-Dfault_hooks=1`, which the sanitizer pass of CI uses): with
+ * LVSKIT_FAULT_SCAN_HELPER_ALLOC=1 in the environment, the scanner's helper thread fails its first
+ * allocation, as it would when memory runs out. Compiled out of every other build.
+ */
+void MaybeFailHelperForTest() {
+#ifdef LVSKIT_FAULT_HOOKS
+  const char* fail = getenv("LVSKIT_FAULT_SCAN_HELPER_ALLOC");
+  if (fail != nullptr && strcmp(fail, "1") == 0) throw std::bad_alloc();
+#endif
+}
+
 /** Where each piece of a file of `size` bytes starts (each at a line), then -1: the last piece runs to the end. */
 std::vector<int64_t> PieceStarts(int fd, int64_t size) {
   const int64_t pieces = std::max<int64_t>(2, (size + kPieceBytes - 1) / kPieceBytes);
@@ -259,14 +275,34 @@ std::unique_ptr<ScanPass> ScanDescriptor(int fd, const AggregateOptions& options
       if (tallies[i].totals.cancelled || tallies[i].totals.err != 0) break;
     }
   };
+  // An exception must not leave a thread: on the helper it would end the process (std::terminate),
+  // and on this one it would unwind past a joinable std::thread (std::terminate again). Each side
+  // catches its own, takes no further piece, and the scan fails with the first one after the join.
+  std::exception_ptr helperFailure;
+  std::exception_ptr ownFailure;
   std::thread helper;
   try {
-    helper = std::thread([&] { work(second); });
+    helper = std::thread([&] {
+      try {
+        MaybeFailHelperForTest();
+        work(second);
+      } catch (...) {
+        helperFailure = std::current_exception();
+        next = tallies.size();  // this thread takes no further piece either
+      }
+    });
   } catch (const std::system_error&) {
     // No thread to be had: this one takes every piece.
   }
-  work(*first);
+  try {
+    work(*first);
+  } catch (...) {
+    ownFailure = std::current_exception();
+    next = tallies.size();
+  }
   if (helper.joinable()) helper.join();
+  if (ownFailure) std::rethrow_exception(ownFailure);
+  if (helperFailure) std::rethrow_exception(helperFailure);
   first->MergeCounts(second);
   PassTally whole;
   for (const PassTally& tally : tallies) whole.Append(tally);

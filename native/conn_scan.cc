@@ -2,12 +2,15 @@
 // job: scanConnections(): one streaming pass over /proc/net/ip_vs_conn (or a file in its format) on a worker thread, aggregated per client.
 #include "conn_scan.h"
 
+#include <errno.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <utility>
 
 #include "conn_aggregate.h"
@@ -64,7 +67,19 @@ class ScanWorker : public Napi::AsyncWorker {
       syscall_ = file.syscall;
       return;
     }
-    pass_ = ScanDescriptor(file.fd, options_, source_.chunkBytes, parallel_ ? kParallelBytes : 0, *cancelled_, progress_);
+    // An allocation that fails on either thread of the scan fails the scan (ENOMEM), never the process.
+    try {
+      pass_ = ScanDescriptor(file.fd, options_, source_.chunkBytes, parallel_ ? kParallelBytes : 0, *cancelled_, progress_);
+    } catch (const std::bad_alloc&) {
+      close(file.fd);
+      err_ = ENOMEM;
+      syscall_ = "scan";
+      return;
+    } catch (const std::exception& error) {
+      close(file.fd);
+      SetError(std::string("connection table scan failed: ") + error.what());
+      return;
+    }
     close(file.fd);
     const PassTotals& totals = pass_->Totals();
     if (totals.err != 0) {

@@ -2,18 +2,17 @@
 // job: build ErrnoError-shaped JS errors (name, errno, code, syscall) and field-naming TypeErrors.
 #include "errors.h"
 
-#include <string.h>
+#include "errno_names.h"
 
 namespace lvskit {
 
 Napi::Error MakeErrnoError(Napi::Env env, int err, const char* syscall) {
   if (err < 0) err = -err;
-  const char* name = strerrorname_np(err);
+  const char* name = ErrnoName(err);
   const std::string code = name != nullptr ? name : "E" + std::to_string(err);
   std::string message = std::string(syscall) + " failed: " + code;
-  if (const char* description = strerrordesc_np(err)) {
-    message += " (" + std::string(description) + ")";
-  }
+  const std::string description = ErrnoDescription(err);
+  if (!description.empty()) message += " (" + description + ")";
   Napi::Error error = Napi::Error::New(env, message);
   Napi::Object object = error.Value();
   object.Set("name", "ErrnoError");

@@ -10,6 +10,7 @@ import { PreflightError } from '../daemon/preflight.js';
 import { preflight } from '../daemon/preflight-live.js';
 import { ControlError, ControlServer, controlRequest, defaultControlPath, type ControlRequest } from '../daemon/control.js';
 import type { StopMode } from '../daemon/events.js';
+import { refuseSymlink, writeFileAtomicSync } from '../safe-file.js';
 import type { StatusHttpServer } from '../daemon/status-http.js';
 import { parseListenAddress, type ListenAddress } from '../daemon/listen-address.js';
 import { RecentEvents } from '../daemon/recent-events.js';
@@ -60,9 +61,9 @@ async function handOver(control: string): Promise<void> {
   }
 }
 
+/** The pid file (0644), replaced atomically; a symbolic link there is refused, never followed (keepalived's CVE-2018-19044). */
 function writePidFile(file: string): void {
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o644);
-  try { fs.writeSync(fd, `${process.pid}\n`); } finally { fs.closeSync(fd); }
+  writeFileAtomicSync(file, `${process.pid}\n`, 0o644);
 }
 
 /**
@@ -128,6 +129,8 @@ async function run(opts: RunOptions): Promise<void> {
   if (opts.netns !== undefined) enterNetns(opts.netns);
   const logger = await daemonLogger({ json: opts.json === true, ...(opts.logLevel ? { level: opts.logLevel } : {}) });
   const control = opts.control ?? defaultControlPath(opts.netns);
+  const pidFile = opts.pidFile ?? beside(control, '.pid');
+  refuseSymlink(pidFile); // before anything starts: a pid file that cannot be written refuses the start, nothing changed
   const http = opts.metricsListen ? await listenHttp(opts.metricsListen, logger) : undefined;
   const balancer = await open(opts, logger, control);
   if (!balancer) {
@@ -181,7 +184,6 @@ async function run(opts: RunOptions): Promise<void> {
   }
   // Then (node's handlers are in place) each MASTER's priority 0 leaves from the signal handler itself.
   await balancer.releaseOnSignal(['SIGTERM', 'SIGINT']);
-  const pidFile = opts.pidFile ?? beside(control, '.pid');
   writePidFile(pidFile);
   await finished;
   server.close();

@@ -20,7 +20,9 @@ export type DiagnosticCode =
   | 'missing-block' | 'unexpected-block' | 'keepalived-compat'
   | 'duplicate' | 'undefined-reference' | 'conflict' | 'missing-setting' | 'no-real-servers'
   /** The configuration against the live system (lvskit run's preflight, `lvskit check --preflight`). */
-  | 'preflight';
+  | 'preflight'
+  /** enable_script_security: a script run as root, or a configuration file, that a user other than root could change. */
+  | 'script-security';
 
 /** A related place mentioned by a diagnostic, e.g. the first definition of a duplicate. */
 export interface RelatedLocation {

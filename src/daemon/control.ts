@@ -43,9 +43,27 @@ function answers(file: string): Promise<boolean> {
   });
 }
 
-/** Make room for the socket: its directory (created 0700), no live daemon on it, a stale socket removed, anything else refused. */
+/**
+ * The socket's directory must be one only its owner can write, and owned by root or by us: anyone
+ * else who could write there could replace the socket (or plant one) between our checks and a
+ * client's connect. An existing directory is checked, not changed.
+ */
+function checkDirectory(dir: string): void {
+  const st = fs.statSync(dir);
+  const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+  const euid = process.geteuid?.() ?? 0;
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory; the control socket cannot be made there`);
+  if ((st.mode & 0o022) !== 0) {
+    throw new Error(`${dir}: the control socket's directory is writable by group or others (mode ${mode}); `
+      + `lvskit needs one only its owner can write (chmod 0700 ${dir}, or --control elsewhere)`);
+  }
+  if (st.uid !== 0 && st.uid !== euid) throw new Error(`${dir}: the control socket's directory belongs to uid ${st.uid}, not to root or to this process (uid ${euid})`);
+}
+
+/** Make room for the socket: its directory (created 0700, checked), no live daemon on it, a stale socket removed, anything else refused. */
 async function prepare(file: string): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  checkDirectory(path.dirname(file));
   let st: fs.Stats;
   try {
     st = fs.lstatSync(file);

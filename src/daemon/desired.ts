@@ -16,6 +16,7 @@ import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.j
 import { validateVrrpConfig } from '../vrrp/validate.js';
 import { convertConfig, passwdLookup, syncDaemonOf, type AutobanSettings, type SyncDaemonSettings } from './convert.js';
 import type { ConversionMemo } from './convert/common.js';
+import { liveStat, scriptSecurityFindings } from './script-security.js';
 
 /** A virtual service written in code: its health-checked real servers (src/check's spec) and its IPVS settings. */
 export interface BalancedService extends VirtualServerSpec<ServiceKey>, Partial<ServiceSettings> {}
@@ -115,7 +116,8 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
   }
   const users = passwdLookup(readText('/etc/passwd'), readText('/etc/group'));
   const c = convertConfig(config, { users, memo: previous?.memo ?? {} });
-  const all = [...diagnostics, ...c.diagnostics];
+  const all = [...diagnostics, ...c.diagnostics, ...scriptSecurityFindings(config, files, liveStat)];
+  if (all.some((d) => d.code === 'script-security')) throw new ConfigError(all);
   if (!c.ok) throw new ConfigError(all);
   const vrrp = c.vrrp; // the closures below hold the VRRP conversion only, not every conversion's locations
   return {

@@ -1,6 +1,7 @@
 // layer: daemon (composition)
 // job: the note a restart-stop leaves for the next start: which instances were MASTER and when it stopped (CLOCK_MONOTONIC, this boot), so the next start resumes them as MASTER.
 import fs from 'node:fs';
+import { writeFileAtomicSync } from '../safe-file.js';
 import type { VrrpInstanceConfig } from '../vrrp/instance.js';
 
 /** A MASTER at the moment of a restart-stop. */
@@ -36,15 +37,7 @@ export function monotonicMs(): number {
 /** Write the note (mode 0600, replaced atomically, never through a symlink). */
 export function writeRestartNote(file: string, masters: RestartMaster[]): void {
   const note: RestartNote = { bootId: bootId(), stoppedAtMs: monotonicMs(), masters };
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-  try {
-    fs.writeSync(fd, `${JSON.stringify(note)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, `${JSON.stringify(note)}\n`, 0o600);
 }
 
 /**

@@ -88,6 +88,8 @@ export interface NativeBinding {
   enterNetns(path: string): void;
   /** The calling thread's nice (setpriority) with SCHED_RESET_ON_FORK: what it starts begins at nice 0 (ErrnoError on failure). */
   raiseThreadPriority(nice: number): void;
+  /** True in a test build with fault injection compiled in (binding.gyp `fault_hooks=1`); false in every release build. */
+  faultHooks: boolean;
   /** Kernel constants read from the C headers the addon was built against. */
   constants: Readonly<Record<string, number>>;
 }

@@ -9,6 +9,7 @@ import type { VirtualServerSpec } from '../../src/check/spec.js';
 import { recordedHealthChecks } from '../helpers/check-runner.js';
 import { backends, CHECK_FIXTURES, httpServer, sleep, tcpServer } from '../helpers/check-servers.js';
 import { kernelTierUnavailable } from '../helpers/netns.js';
+import { until } from '../helpers/until.js';
 
 const skip = kernelTierUnavailable();
 const serial = skip ? test.skip : test.serial;
@@ -117,9 +118,9 @@ serial('shared probes: three virtual servers on the same real server make one co
   });
   for (const id of ['a', 'b', 'c']) await r.hc.add(vs(id));
   t.is(r.hc.checks, 1);
-  await sleep(1200);
+  await sleep(1200); // a measuring window: about five delay loops of 250 ms
   const attempts = r.hc.scheduler.stats().attempts;
-  await sleep(30);
+  await until('the server has seen every attempt\'s connection', () => server.accepted.length >= attempts, 2000);
   t.true(attempts >= 3 && attempts <= 6, `attempts ${attempts}`);
   t.is(server.accepted.length, r.hc.scheduler.stats().attempts, 'the server saw one connection per attempt, not three');
   await r.hc.add(vs('d', 400));

@@ -10,9 +10,10 @@ import type { TcpCheckSpec } from '../../src/check/types.js';
 import { validateCheck } from '../../src/check/validate.js';
 import { assertNoLeaks, snapshot } from '../helpers/check-leaks.js';
 import type { ProbeAnswer, ProbeRequest } from '../helpers/check-probe-cli.js';
-import { fullBacklogListener, sleep, tcpServer } from '../helpers/check-servers.js';
+import { fullBacklogListener, tcpServer } from '../helpers/check-servers.js';
 import { createNetns, kernelTierUnavailable, type Netns } from '../helpers/netns.js';
 import { systemTool } from '../../src/system-tools.js';
+import { until } from '../helpers/until.js';
 
 const skip = kernelTierUnavailable();
 const serial = skip ? test.skip : test.serial;
@@ -24,7 +25,7 @@ serial('success: the connection is established, then closed; the server sees exa
   const server = await tcpServer(t);
   const before = await snapshot();
   t.deepEqual(await checkOnce(tcp(server.port)), { ok: true });
-  await sleep(20);
+  await until('the server accepted the connection', () => server.accepted.length > 0, 2000);
   t.is(server.accepted.length, 1);
   await assertNoLeaks(t, before);
 });
@@ -65,7 +66,7 @@ serial('bindto and bind_port: the server sees the configured source address and 
   const server = await tcpServer(t, '127.0.0.1');
   const bindPort = 20_000 + Math.floor(Math.random() * 20_000);
   t.deepEqual(await checkOnce(tcp(server.port, { bindTo: '127.0.0.2', bindPort })), { ok: true });
-  await sleep(20);
+  await until('the server accepted the connection', () => server.accepted.length > 0, 2000);
   t.deepEqual(server.accepted.map((a) => [a.address, a.port]), [['127.0.0.2', bindPort]]);
 });
 

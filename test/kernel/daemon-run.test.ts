@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { daemonFiles, logged, startDaemon, type Daemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable } from '../helpers/netns.js';
+import { until } from '../helpers/until.js';
 import { addressesOn, createVrrpLab, type VrrpLab } from '../helpers/vrrp-lab.js';
 import type { Netns } from '../helpers/netns.js';
 
@@ -53,6 +54,13 @@ async function monitorAddresses(t: { teardown(fn: () => void): void }, ns: Netns
   return lines;
 }
 
+/** Two adverts of VRID 51 from balancer `i` after `sinceMs` (two advert intervals of the site, seen on the wire). */
+async function twoAdvertsFrom(lab: VrrpLab, i: number, sinceMs: number): Promise<void> {
+  const src = lab.balancers[i]!.ipv4;
+  const first = await lab.waitFor((x) => x.kind === 'vrrp' && x.vrid === 51 && x.src === src, 5000, sinceMs);
+  await lab.waitFor((x) => x.kind === 'vrrp' && x.vrid === 51 && x.src === src && x.atMs > first.atMs, 5000, first.atMs);
+}
+
 async function site(t: ExecutionContext): Promise<{ lab: VrrpLab; vip: string; lb1: Daemon; lb2: Daemon }> {
   const lab = await createVrrpLab(t, 2);
   const vip = `${lab.net4}.100`;
@@ -64,7 +72,7 @@ async function site(t: ExecutionContext): Promise<{ lab: VrrpLab; vip: string; l
   const lb2 = startDaemon(t, lab.balancers[1]!.ns, f2);
   await lb2.waitFor(logged('vrrp', 'transition', (j) => j.to === 'BACKUP'), 10_000);
   await lab.waitFor((x) => x.kind === 'vrrp' && x.vrid === 51 && x.src === lab.balancers[0]!.ipv4, 3000, performance.now());
-  await new Promise((r) => setTimeout(r, 1100)); // lb2 has heard lb1 (its status names the master)
+  await until('lb2 has heard lb1 (its status names the master)', async () => (await lb2.status()).instances[0]?.master, 5000);
   return { lab, vip, lb1, lb2 };
 }
 
@@ -99,7 +107,7 @@ ktest('status, then a reload of both balancers by SIGHUP that lowers the master\
   const [reloaded] = await Promise.all([lb1.waitFor(logged('daemon', 'reloaded'), 10_000, true), lb2.waitFor(logged('daemon', 'reloaded'), 10_000, true)]);
   t.deepEqual((reloaded.json!.result as { vrrp: { changed: unknown } }).vrrp.changed, [{ name: 'VI_1', fields: ['priority', 'vips'] }]);
   await lab.waitFor((x) => x.kind === 'garp' && x.address === vip2, 5000, since);
-  await new Promise((r) => setTimeout(r, 2500)); // adverts at the new priority reach the backup
+  await until('adverts at the new priority reach the backup', async () => (await lb2.status()).instances[0]?.master?.priority === 140, 5000);
   t.like((await lb1.status()).instances[0], { state: 'MASTER', priority: 140 });
   t.like((await lb2.status()).instances[0], { state: 'BACKUP', master: { priority: 140 } });
   t.deepEqual(lab.adverts(51, since).filter((a) => a.src !== lab.balancers[0]!.ipv4), [], 'only lb1 advertised');
@@ -148,7 +156,7 @@ ktest('`lvskit stop --restart`, then `lvskit run` again: resumed as MASTER, the 
   const again = startDaemon(t, lab.balancers[0]!.ns, lb1.files);
   const started = await again.waitFor(logged('daemon', 'started'), 10_000);
   t.deepEqual(started.json!.resumed, ['VI_1']);
-  await new Promise((r) => setTimeout(r, 2000));
+  await twoAdvertsFrom(lab, 0, performance.now()); // the resumed master advertises; a backup that moved would have shown by now
   t.is(lab.seen.filter((x) => x.kind === 'vrrp' && x.atMs >= since && x.priority === 0).length, 0, 'no priority 0');
   t.deepEqual(lab.adverts(51, since).filter((a) => a.src !== lab.balancers[0]!.ipv4), [], 'the backup never advertised');
   t.deepEqual(lb2.lines.filter((l) => l.atMs >= since && logged('vrrp', 'transition')(l)).map((l) => l.text), [], 'the backup made no transition');
@@ -166,7 +174,7 @@ ktest('`lvskit run --replace` takes over from the running daemon once it is read
   t.is(lb1.child.exitCode, 0);
   t.deepEqual(started.json!.resumed, ['VI_1']);
   t.truthy(lb1.lines.find(logged('daemon', 'stopped', (j) => j.mode === 'restart')));
-  await new Promise((r) => setTimeout(r, 2000));
+  await twoAdvertsFrom(lab, 0, performance.now()); // the new daemon's adverts: the gap, if any, is behind them
   const mine = lab.adverts(51, since - 1000).filter((a) => a.src === lab.balancers[0]!.ipv4).map((a) => a.atMs);
   const gap = Math.max(...mine.slice(1).map((x, i) => x - mine[i]!));
   t.true(gap < 2000, `the longest pause between lb1's adverts is ${Math.round(gap)} ms (advert interval 1 s, a backup acts after 3.6 s)`);

@@ -5,6 +5,7 @@ import type { TopFrame } from '../../src/cli/top-view.js';
 import { daemonFiles, logged, startDaemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable } from '../helpers/netns.js';
 import { createVrrpLab } from '../helpers/vrrp-lab.js';
+import { until } from '../helpers/until.js';
 
 const unavailable = kernelTierUnavailable();
 if (unavailable) console.warn(`SKIPPING kernel tier (top-vrrp): ${unavailable}`);
@@ -34,7 +35,7 @@ ktest('lvskit top shows each balancer\'s VRRP view: MASTER (this), BACKUP hearin
   await lb1.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 10_000);
   const lb2 = startDaemon(t, lab.balancers[1]!.ns, daemonFiles(t, { 'keepalived.conf': conf(100, vip) }));
   await lb2.waitFor(logged('vrrp', 'transition', (j) => j.to === 'BACKUP'), 10_000);
-  await new Promise((r) => setTimeout(r, 1100)); // lb2 has heard lb1
+  await until('lb2 has heard lb1 (its status names the master)', async () => (await lb2.status()).instances[0]?.master, 5000);
 
   const backup = await lb2.cli('top', '--once', '--interval', '500ms');
   t.is(backup.code, 0, backup.stderr);

@@ -61,7 +61,8 @@ ktest('`lvskit vrrp run -f keepalived.conf`: the operator\'s instance becomes MA
   // `started`, then Master_Down_Interval (3.6 s here) and a margin to become MASTER.
   for (let i = 0; i < 600 && !/started VI_2/.test(out); i++) await sleep(50);
   for (let i = 0; i < 120 && !out.includes('BACKUP → MASTER'); i++) await sleep(50);
-  await sleep(200);
+  // The lines that follow the transition: the VIP, its gratuitous ARPs, the sync daemon.
+  for (let i = 0; i < 100 && !(out.includes('gratuitous ARP') && out.includes('sync daemon master')); i++) await sleep(50);
   t.regex(out, /VI_2: INIT → BACKUP \(startup, priority 100\)/);
   t.regex(out, /VI_2: BACKUP → MASTER \(master-down, priority 100\)/);
   t.regex(out, /VI_2: add 123\.30\.175\.40\/32 dev eth1 label eth1:2/);

@@ -7,6 +7,7 @@ import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/state.js';
 import { kernelTierUnavailable } from '../helpers/netns.js';
 import { addressesOn, createVrrpLab, longestOverlapMs, type Seen, type VrrpLab } from '../helpers/vrrp-lab.js';
 import { startLvskit, transition } from '../helpers/vrrp-procs.js';
+import { until } from '../helpers/until.js';
 
 const unavailable = kernelTierUnavailable();
 if (unavailable) console.warn(`SKIPPING kernel tier (vrrp-failover): ${unavailable}`);
@@ -55,7 +56,7 @@ ktest('v2/IPv4: SIGKILL of the MASTER → the BACKUP takes the VIP within Master
   const preempt = await lab.waitFor(fromSource(61, lb1.ipv4), masterDownIntervalMs(2, 200, 100) + 3000, back);
   await backup.waitFor((l) => transition('VI_1', 'BACKUP')(l) && l.json?.reason === 'higher-priority', 2000, true);
   t.log(`preempted ${(preempt.atMs - back).toFixed(0)} ms after the restart`);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await until('the backup released the VIP', async () => !(await addressesOn(lb2.ns)).includes(vip), 3000).catch(() => undefined);
   t.false((await addressesOn(lb2.ns)).includes(vip), 'the backup released the VIP');
   t.true((await addressesOn(lb1.ns)).includes(vip));
   const overlap = longestOverlapMs(lab, 61, 1000);
@@ -127,7 +128,7 @@ ktest('v3/IPv4 unicast peers (advert 300 ms): adverts go to the peer, not the gr
   await backup.waitFor(transition('VI_U', 'BACKUP'), 3000);
   const advert = await lab.waitFor(fromSource(63, lb1.ipv4), 2000, performance.now());
   t.is(advert.dst, lb2.ipv4);
-  await new Promise((resolve) => setTimeout(resolve, 700));
+  await lab.waitFor((x) => fromSource(63, lb1.ipv4)(x) && x.atMs > advert.atMs, 3000, advert.atMs); // one more advert interval, unicast too
   t.is(lab.adverts(63).filter((s) => s.dst === '224.0.0.18').length, 0);
   t.true(backup.lines.some(transition('VI_U', 'BACKUP')));
   t.false(backup.lines.some(transition('VI_U', 'MASTER')), 'the backup heard the unicast adverts');

@@ -7,6 +7,7 @@ import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/state.js';
 import { kernelTierUnavailable, run } from '../helpers/netns.js';
 import { addressesOn, createVrrpLab, longestOverlapMs, type Balancer, type Seen, type VrrpLab } from '../helpers/vrrp-lab.js';
 import { keepalivedEntered, startKeepalived, startLvskit, transition, type Speaker } from '../helpers/vrrp-procs.js';
+import { until } from '../helpers/until.js';
 
 const unavailable = kernelTierUnavailable() ?? (await run(['keepalived', '--version']).then(() => undefined, () => 'keepalived is not installed'));
 if (unavailable) console.warn(`SKIPPING kernel tier (vrrp-keepalived): ${unavailable}`);
@@ -77,7 +78,7 @@ ktest('v2 auth_type PASS: lvskit MASTER, keepalived BACKUP; SIGKILL lvskit → k
   t.false((await addressesOn(lb2.ns)).includes(s.vip));
   await hardFailover(t, lab, s, { speaker: lvskit, at: lb1 }, { at: lb2, priority: 100 });
   await keepalived.waitFor(keepalivedEntered('VI_1', 'MASTER'), 2000, true);
-  await sleep(300);
+  await until('the new master added the VIP', async () => (await addressesOn(lb2.ns)).includes(s.vip), 3000).catch(() => undefined);
   t.true((await addressesOn(lb2.ns)).includes(s.vip));
 
   const back = performance.now();
@@ -85,7 +86,7 @@ ktest('v2 auth_type PASS: lvskit MASTER, keepalived BACKUP; SIGKILL lvskit → k
   await again.waitFor(transition('VI_1', 'MASTER'), masterDownIntervalMs(2, 200, 100) + 3000);
   const yielded = await keepalived.waitFor((l) => keepalivedEntered('VI_1', 'BACKUP')(l) && l.atMs > back, 3000, true);
   t.log(`keepalived yielded ${(yielded.atMs - back).toFixed(0)} ms after lvskit restarted`);
-  await sleep(500);
+  await until('the VIP left lb2', async () => !(await addressesOn(lb2.ns)).includes(s.vip), 3000).catch(() => undefined);
   t.false((await addressesOn(lb2.ns)).includes(s.vip), 'keepalived released the VIP');
   t.true((await addressesOn(lb1.ns)).includes(s.vip));
 
@@ -106,12 +107,12 @@ ktest('v2 auth_type PASS: keepalived MASTER, lvskit BACKUP; SIGKILL keepalived �
   await keepalived.waitFor(keepalivedEntered('VI_2', 'MASTER'), 6000);
   const lvskit = startLvskit(t, lb2.ns, [lvskitInstance(s, 100)]);
   await lvskit.waitFor(transition('VI_2', 'BACKUP'), 3000);
-  await sleep(4500);
+  await sleep(4500); // a window longer than lvskit's Master_Down_Interval (3.6 s): it must stay BACKUP throughout
   t.false(lvskit.lines.some(transition('VI_2', 'MASTER')), 'lvskit accepts keepalived\'s adverts and stays BACKUP');
   t.false(lvskit.lines.some((l) => l.json?.type === 'drop'), 'and drops none of them');
   await hardFailover(t, lab, s, { speaker: keepalived, at: lb1 }, { at: lb2, priority: 100 });
   await lvskit.waitFor(transition('VI_2', 'MASTER'), 2000, true);
-  await sleep(300);
+  await until('the new master added the VIP', async () => (await addressesOn(lb2.ns)).includes(s.vip), 3000).catch(() => undefined);
   t.true((await addressesOn(lb2.ns)).includes(s.vip));
   await keepalived.exited;
 
@@ -120,7 +121,7 @@ ktest('v2 auth_type PASS: keepalived MASTER, lvskit BACKUP; SIGKILL keepalived �
   await again.waitFor(keepalivedEntered('VI_2', 'MASTER'), masterDownIntervalMs(2, 200, 100) + 3000);
   const yielded = await lvskit.waitFor((l) => transition('VI_2', 'BACKUP')(l) && l.atMs > back && l.json?.reason === 'higher-priority', 3000, true);
   t.log(`lvskit yielded ${(yielded.atMs - back).toFixed(0)} ms after keepalived restarted`);
-  await sleep(500);
+  await until('the VIP left lb2', async () => !(await addressesOn(lb2.ns)).includes(s.vip), 3000).catch(() => undefined);
   t.false((await addressesOn(lb2.ns)).includes(s.vip), 'lvskit released the VIP');
 
   again.kill('SIGTERM');
@@ -139,7 +140,7 @@ ktest('v3 IPv4 (advert 500 ms): lvskit MASTER → keepalived on SIGKILL; lvskit 
   await lvskit.waitFor(transition('VI_3', 'MASTER'), 4000);
   const keepalived = startKeepalived(t, lb2.ns, keepalivedConf(s, 100));
   await keepalived.waitFor(keepalivedEntered('VI_3', 'BACKUP'), 4000, true);
-  await sleep(2500);
+  await sleep(2500); // a window longer than keepalived's Master_Down_Interval (about 1.6 s): it must stay BACKUP throughout
   t.false(keepalived.lines.some(keepalivedEntered('VI_3', 'MASTER')));
   await hardFailover(t, lab, s, { speaker: lvskit, at: lb1 }, { at: lb2, priority: 100 });
   const again = startLvskit(t, lb1.ns, [lvskitInstance(s, 150)]);
@@ -157,7 +158,7 @@ ktest('v3 IPv6 (advert 500 ms): keepalived MASTER → lvskit on graceful stop an
   await keepalived.waitFor(keepalivedEntered('VI_4', 'MASTER'), 4000);
   const lvskit = startLvskit(t, lb2.ns, [lvskitInstance(s, 100)]);
   await lvskit.waitFor(transition('VI_4', 'BACKUP'), 3000);
-  await sleep(2500);
+  await sleep(2500); // a window longer than lvskit's Master_Down_Interval (about 1.6 s): it must stay BACKUP throughout
   t.false(lvskit.lines.some(transition('VI_4', 'MASTER')), 'lvskit hears keepalived over IPv6');
   t.false(lvskit.lines.some((l) => l.json?.type === 'drop'));
   keepalived.kill('SIGTERM');

@@ -10,6 +10,7 @@ import { kernelTierUnavailable, run } from '../helpers/netns.js';
 import { addressesOn, createVrrpLab, monitorAddresses, type Balancer, type Seen, type VrrpLab } from '../helpers/vrrp-lab.js';
 import { keepalivedEntered, startKeepalived } from '../helpers/vrrp-procs.js';
 import { entered, startRunner, type RecordedRunner } from '../helpers/vrrp-runner.js';
+import { until } from '../helpers/until.js';
 
 const unavailable = kernelTierUnavailable();
 if (unavailable) console.warn(`SKIPPING kernel tier (vrrp-reconfigure): ${unavailable}`);
@@ -45,7 +46,8 @@ async function pair(t: ExecutionContext, lab: VrrpLab, instance: (priority: numb
   const backup = await startRunner(t, lab.balancers[1]!.ns, { instances: [instance(100)] });
   await backup.waitFor(entered(instance(100).name, 'BACKUP'), 3000);
   await master.runner.settled();
-  await sleep(1500);
+  const name = instance(100).name;
+  await until('the backup has heard the master', () => backup.runner.status().find((i) => i.name === name)?.master, 5000);
   return [master, backup];
 }
 
@@ -110,7 +112,7 @@ ktest('reload below the backup: it preempts Master_Down_Interval after the last 
   t.true(after >= BACKUP_DOWN_MS - 100 && after <= BACKUP_DOWN_MS + MARGIN_MS, `${after} ms`);
   t.true(lab.adverts(72, honoured.atMs + 1).filter((s) => s.src === lb1.ipv4).every((s) => s.priority === 50), 'the lowered adverts went out');
   t.like(await master.waitFor((e) => isTransition(e) && e.to === 'BACKUP' && e.from === 'MASTER', 2000), { reason: 'higher-priority' });
-  await sleep(500);
+  await until('the VIP moved to lb2', async () => !(await addressesOn(lb1.ns)).includes(vip) && (await addressesOn(lb2.ns)).includes(vip), 3000).catch(() => undefined);
   t.false((await addressesOn(lb1.ns)).includes(vip));
   t.true((await addressesOn(lb2.ns)).includes(vip));
 });

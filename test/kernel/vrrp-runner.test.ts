@@ -12,6 +12,7 @@ import { DROP_REASONS } from '../../src/vrrp/receive.js';
 import { kernelTierUnavailable } from '../helpers/netns.js';
 import { addressesOn, createVrrpLab } from '../helpers/vrrp-lab.js';
 import { entered, startRunner } from '../helpers/vrrp-runner.js';
+import { until } from '../helpers/until.js';
 
 const unavailable = kernelTierUnavailable();
 if (unavailable) console.warn(`SKIPPING kernel tier (vrrp-runner): ${unavailable}`);
@@ -33,7 +34,9 @@ ktest('three balancers elect the highest priority: only it holds the labelled VI
   await b!.runner.settled();
   const garps = await lab.waitFor((s) => s.kind === 'garp' && s.address === vip, 2000, 0);
   t.is(garps.mac, lab.balancers[1]!.mac);
-  await sleep(1200);
+  // The first round of gratuitous ARPs (garp_master_repeat 5) and an advert from the master.
+  await until('5 gratuitous ARPs and an advert from the master', () => lab.seen.filter((s) => s.kind === 'garp' && s.address === vip).length >= 5
+    && lab.adverts(51).some((s) => s.src === lab.balancers[1]!.ipv4), 3000);
   const onB = await lab.balancers[1]!.ns.ip('-4', '-o', 'addr', 'show', 'dev', 'eth0');
   t.regex(onB, new RegExp(`inet ${vip.replaceAll('.', '\\.')}/32 scope global eth0:5`));
   for (const i of [0, 2]) t.false((await addressesOn(lab.balancers[i]!.ns)).includes(vip), `balancer ${i} has no VIP`);
@@ -53,7 +56,7 @@ ktest('3,000 mutated datagrams at a MASTER and a BACKUP: every one dropped and c
   const master = await startRunner(t, lab.balancers[0]!.ns, { instances: [vi(200)] });
   await master.waitFor(entered('VI_F', 'MASTER'), ELECTION_MS);
   const backup = await startRunner(t, lab.balancers[1]!.ns, { instances: [vi(100)] });
-  await sleep(1100); // the backup has heard the master
+  await until('the backup has heard the master', () => backup.runner.status()[0]?.master, 5000);
   const transitionsBefore = [master, backup].map((r) => r.events.filter((e) => e.type === 'transition').length);
   // Adverts from the observer that WOULD win (priority 254) if any passed, each broken one way.
   const sender = openSocket({ family: 'inet', type: 'raw', protocol: 112, netns: lab.observer.name });
@@ -76,17 +79,18 @@ ktest('3,000 mutated datagrams at a MASTER and a BACKUP: every one dropped and c
     () => ({ vrrp: Buffer.from([0x21]) }),
   ];
   const total = 3000;
-  for (let i = 0; i < total; i++) {
-    const { vrrp, ttl } = breakers[i % breakers.length]!(i);
-    const header = encodeIpv4Header({ src, dst: '224.0.0.18', payloadBytes: vrrp.length, id: i + 1, ...(ttl !== undefined ? { ttl } : {}) });
-    await sender.send([header, vrrp], { family: 'inet', address: '224.0.0.18' });
-    if (i % 50 === 49) await sleep(5); // stay within the receivers' socket buffers
-  }
   const counted = (r: typeof master): number => {
     const own = Object.values(r.runner.status()[0]!.stats.drops).reduce((x, y) => x + y, 0);
     const channel = Object.values(r.runner.channelDrops()).flatMap((d) => Object.values(d)).reduce((x, y) => x + y, 0);
     return own + channel;
   };
+  for (let i = 0; i < total; i++) {
+    const { vrrp, ttl } = breakers[i % breakers.length]!(i);
+    const header = encodeIpv4Header({ src, dst: '224.0.0.18', payloadBytes: vrrp.length, id: i + 1, ...(ttl !== undefined ? { ttl } : {}) });
+    await sender.send([header, vrrp], { family: 'inet', address: '224.0.0.18' });
+    // Stay within the receivers' socket buffers: at most 100 datagrams not yet counted by either.
+    if (i % 50 === 49) await until(`both receivers counted ${i + 1 - 100} of ${i + 1}`, () => counted(master) >= i + 1 - 100 && counted(backup) >= i + 1 - 100, 10_000, 2);
+  }
   for (let i = 0; i < 100 && (counted(master) < total || counted(backup) < total); i++) await sleep(50);
   for (const [name, r] of [['master', master], ['backup', backup]] as const) {
     t.is(counted(r), total, `${name}: every datagram is a counted drop`);
@@ -145,7 +149,11 @@ ktest('releaseOnSignal: the MASTER\'s priority 0 leaves from the signal handler,
     resolve(r.runner.stop());
   }));
   r.runner.releaseOnSignal(['SIGUSR2']);
-  await sleep(120); // a few adverts at priority 255 with the release armed
+  // Two adverts at priority 255 with the release armed.
+  const armedAtMs = performance.now();
+  const advert255 = (s: { kind: string; vrid?: number; priority?: number }): boolean => s.kind === 'vrrp' && s.vrid === 55 && s.priority === 255;
+  const first = await lab.waitFor(advert255, 2000, armedAtMs);
+  await lab.waitFor((s) => advert255(s) && s.atMs > first.atMs, 2000, first.atMs);
   const signalledAtMs = performance.now();
   process.kill(process.pid, 'SIGUSR2');
   await stopped;

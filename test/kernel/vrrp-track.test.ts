@@ -12,7 +12,6 @@ const unavailable = kernelTierUnavailable();
 if (unavailable) console.warn(`SKIPPING kernel tier (vrrp-track): ${unavailable}`);
 const ktest = unavailable && process.env.CI !== 'true' ? test.serial.skip : test.serial;
 const MARGIN_MS = 400;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 ktest('tracked link down → FAULT: priority 0, VIP released, the backup takes over after Skew_Time; link up → preempts back', async (t) => {
   const lab = await createVrrpLab(t, 2);
@@ -36,7 +35,11 @@ ktest('tracked link down → FAULT: priority 0, VIP released, the backup takes o
   await a.runner.settled();
   t.false((await addressesOn(lb1.ns)).includes(vip), 'VIP released in FAULT');
   await b.waitFor(entered('VI_T', 'MASTER'), 1000);
-  await sleep(1200);
+  // Two adverts of the new master (500 ms apart): lb1, in FAULT, would have advertised in between.
+  const fromB = (x: { kind: string; vrid?: number; src?: string; priority?: number }): boolean => x.kind === 'vrrp' && x.vrid === 70 && x.src === lb2.ipv4 && (x.priority ?? 0) > 0;
+  const bFirst = await lab.waitFor(fromB, 2000, performance.now());
+  await lab.waitFor((x) => fromB(x) && x.atMs > bFirst.atMs, 2000, bFirst.atMs);
+  await lab.waitFor((x) => fromB(x) && x.atMs > bFirst.atMs + 600, 2000, bFirst.atMs);
   t.is(lab.adverts(70, zero.atMs).filter((s) => s.src === lb1.ipv4).length, 0, 'no adverts while in FAULT');
 
   const up = performance.now();

@@ -163,7 +163,9 @@ test('UDP over ::1 reports the hop limit and IPv6 packet info', async (t) => {
   try {
     socket.bind({ family: 'inet6', address: '::1' });
   } catch (error) {
-    t.log(`no ::1 here: ${String(error)}`);
+    // Like a tier that cannot run: a loud skip on a laptop without IPv6, a failure under CI=true.
+    if (process.env.CI === 'true' || process.env.CI === '1') return t.fail(`::1 is missing under CI=true: ${String(error)}`);
+    t.log(`no ::1 here (skipped; it fails under CI=true): ${String(error)}`);
     return t.pass();
   }
   socket.setReceivePacketInfo(true).setReceiveTtl(true).setTtl(33);
@@ -216,12 +218,12 @@ test('a reject-all BPF filter keeps datagrams out; a bad program is a TypeError'
   socket.bind({ family: 'inet', address: '127.0.0.1' });
   socket.attachFilter([{ code: k.BPF_RET! | k.BPF_K!, jt: 0, jf: 0, k: 0 }]);
   const got: string[] = [];
-  socket.on('message', (data) => got.push(data.toString()));
+  const passed = new Promise<void>((resolve) => socket.on('message', (data) => { got.push(data.toString()); if (data.toString() === 'passed') resolve(); }));
   await socket.send(Buffer.from('filtered'), socket.address());
-  await new Promise((resolve) => setTimeout(resolve, 100));
   socket.detachFilter();
   await socket.send(Buffer.from('passed'), socket.address());
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Loopback keeps a socket's datagrams in order: had 'filtered' been let in, it would have come first.
+  await passed;
   t.deepEqual(got, ['passed']);
   const nativeSocket = udp(t);
   t.throws(() => nativeSocket.attachFilter(Buffer.alloc(0)), { instanceOf: TypeError });
@@ -232,7 +234,8 @@ test('awaitWritable calls back once when the socket is writable', async (t) => {
   const socket = udp(t);
   let calls = 0;
   await new Promise<void>((resolve) => socket.awaitWritable(() => { calls++; resolve(); }));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // A few turns of the loop (each setImmediate runs after a poll phase): a second callback would have come in one.
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
   t.is(calls, 1);
 });
 
@@ -349,10 +352,10 @@ test('a queued ICMP error (IP_RECVERR) is reported once and does not make the lo
   const child = await runChild(`const s = openSocket({ family: 'inet', type: 'dgram', protocol: 0 });
     s.bind({ family: 'inet', address: '127.0.0.1' }).setOption(${k.SOL_IP!}, ${k.IP_RECVERR!}, 1);
     const errors = [];
-    s.on('error', (error) => errors.push([error.code, error.syscall]));
+    const reported = new Promise((resolve) => s.on('error', (error) => { errors.push([error.code, error.syscall]); resolve(); }));
     s.on('message', () => {});
     await s.send(Buffer.from('x'), { family: 'inet', address: '127.0.0.1', port: 9 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await reported;
     const start = process.cpuUsage();
     await new Promise((resolve) => setTimeout(resolve, 400));
     const used = process.cpuUsage(start);

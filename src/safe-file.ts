@@ -1,0 +1,55 @@
+// layer: shared (files lvskit writes as root)
+// job: write a small file atomically and never through a symbolic link: a temporary file beside it (O_CREAT|O_EXCL|O_NOFOLLOW), fsync, rename.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:os';
+import { ErrnoError } from './errors.js';
+
+/** A write refused or failed, naming the file (the errno's own error carries only the temporary's path). */
+export class SafeWriteError extends ErrnoError {
+  override name = 'SafeWriteError';
+  constructor(errno: number, syscall: string, readonly path: string, detail: string) {
+    super(errno, syscall, `${path}: ${detail}`);
+  }
+}
+
+/** ELOOP (naming `file`) when `file` is a symbolic link: lvskit neither writes through one nor replaces it (CVE-2018-19044's lesson). */
+export function refuseSymlink(file: string): void {
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink()) {
+    throw new SafeWriteError(constants.errno.ELOOP, 'open', file, 'is a symbolic link; refusing to write through or replace it');
+  }
+}
+
+/**
+ * Write `data` to `file` with `mode` (whatever the umask): a temporary file in the same directory,
+ * created O_EXCL|O_NOFOLLOW (so nothing at its name is followed or reused), written, fsynced, then
+ * renamed over `file`. A reader sees the old content or the new, never a part. A `file` that is a
+ * symbolic link is refused with ELOOP naming it, and left as it is.
+ */
+export function writeFileAtomicSync(file: string, data: string | Buffer, mode: 0o600 | 0o644): void {
+  refuseSymlink(file);
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number;
+  try {
+    fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new SafeWriteError(-(e.errno ?? 0), 'open', file, `cannot create its temporary file ${temp}: ${e.code ?? e.message}`);
+  }
+  try {
+    try {
+      fs.fchmodSync(fd, mode);
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+  } catch (error) {
+    try { fs.unlinkSync(temp); } catch { /* the write's own error is the one to report */ }
+    const e = error as NodeJS.ErrnoException;
+    throw new SafeWriteError(-(e.errno ?? 0), e.syscall ?? 'write', file, `not written: ${e.code ?? e.message}`);
+  }
+}
