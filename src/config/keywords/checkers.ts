@@ -206,6 +206,8 @@ export const DNS_CHECK = keywordTable<DnsCheck>('DNS_CHECK', [
 
 export const PING_CHECK = keywordTable<PingCheck>('PING_CHECK', connectionKeywords<PingCheck>());
 
-/** Checker types keepalived has and lvskit does not. */
-export const UNSUPPORTED_CHECKERS = ['FILE_CHECK', 'BFD_CHECK'] as const;
-export { CHECKERS_UNSUPPORTED };
+/** Checker types keepalived has and lvskit does not, with why. */
+export const UNSUPPORTED_CHECKERS = [
+  { name: 'FILE_CHECK', reason: 'lvskit reads no track_file blocks yet, which FILE_CHECK names; the real server would go unchecked' },
+  { name: 'BFD_CHECK', reason: `lvskit has no BFD; ${CHECKERS_UNSUPPORTED.replace('lvskit has no such checker; ', '')}` },
+] as const;
