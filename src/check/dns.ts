@@ -33,7 +33,7 @@ export async function probeDns(config: DnsCheckConfig, signal: AttemptSignal): P
     }
   };
   const outcome = await udpExchange(config, encodeDnsQuery(id, config.name, config.type), signal, ours);
-  if (outcome.kind === 'failed') return outcome.failure;
+  if (outcome.kind === 'failed') return { ...outcome.failure, message: outcome.failure.message.replace(/^UDP /, 'DNS ') };
   if (outcome.kind === 'silence') return { ok: false, reason: 'no-reply', message: `${where}: no answer within ${config.connectTimeoutMs} ms` };
   if (malformed !== undefined) return { ok: false, reason: 'protocol-error', message: `${where}: ${malformed}` };
   return dnsAnswerResult(config, outcome.data);
