@@ -1,6 +1,8 @@
 // layer: tests (unit)
 // job: SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK without a network: their keywords (located errors), conversion (SMTP host blocks, DNS retry 3), validation, and the pure codecs (SMTP replies, DNS round trip and garbage, hex strings, ICMP echo).
 import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
 import { decodeDnsMessage, DnsMessageError, encodeDnsMessage, encodeDnsQuery } from '../../src/check/dns-message.js';
 import { dnsAnswerResult } from '../../src/check/dns.js';
 import { matchesHexPattern } from '../../src/check/hex.js';
@@ -12,6 +14,7 @@ import type { DnsCheckConfig, UdpCheckConfig } from '../../src/check/types.js';
 import { CheckConfigError, validateCheck } from '../../src/check/validate.js';
 import { readHexString, HexStringError } from '../../src/config/hex-string.js';
 import { convertHealthChecks } from '../../src/daemon/convert.js';
+import { loadConfig } from '../../src/config/index.js';
 import { errors, parse } from '../helpers/config.js';
 
 const rs = (body: string): string => `virtual_server 10.0.0.1 25 {\n    real_server 10.0.0.2 25 {\n${body}\n    }\n}\n`;
@@ -173,4 +176,29 @@ test('conversion: SMTP host blocks are checkers of their own (keepalived 2.2), D
   t.is(specs.length, 5);
   const plain = convertHealthChecks(parse(rs('        SMTP_CHECK {\n        }')).config);
   t.like(plain.virtualServers[0]?.realServers[0]?.checkers, [{ kind: 'SMTP_CHECK' }]);
+});
+
+test('keepalived\'s doc/samples with SMTP_CHECK, UDP_CHECK, PING_CHECK (and the IPv6 one\'s SMTP_CHECK) are accepted and convert to their checkers', (t) => {
+  const dir = '/usr/share/doc/keepalived/samples';
+  if (!fs.existsSync(dir)) {
+    if (process.env.CI === 'true') t.fail(`${dir} is missing: install the keepalived package`);
+    else t.log(`${dir} is missing (package keepalived); samples not checked`);
+    t.pass();
+    return;
+  }
+  const kinds = (file: string): string[][] => {
+    const r = loadConfig(path.join(dir, file), { configId: 'high' });
+    t.deepEqual(errors(r), [], file);
+    const c = convertHealthChecks(r.config);
+    t.deepEqual(c.diagnostics.filter((d) => d.severity === 'error'), [], file);
+    return c.virtualServers.flatMap((vs) => vs.realServers.map((rs) => (rs.checkers ?? []).map((k) => `${k.kind} ${'connectIp' in k && k.connectIp ? k.connectIp : rs.address}`)));
+  };
+  t.deepEqual(kinds('keepalived.conf.SMTP_CHECK'), [
+    ['SMTP_CHECK 172.16.1.10'],
+    ['SMTP_CHECK 172.16.1.11', 'SMTP_CHECK 192.168.155.10', 'SMTP_CHECK 64.233.167.99'],
+    ['SMTP_CHECK 172.16.1.12', 'SMTP_CHECK 192.168.155.11', 'SMTP_CHECK 64.233.167.100'],
+  ]);
+  t.deepEqual(kinds('keepalived.conf.PING_CHECK'), [['PING_CHECK 192.168.200.6']]);
+  t.deepEqual(kinds('keepalived.conf.UDP_CHECK'), [['UDP_CHECK 192.168.200.6']]);
+  t.true(kinds('keepalived.conf.IPv6').flat().some((k) => k.startsWith('SMTP_CHECK ')));
 });
