@@ -61,7 +61,9 @@ export function udpExchange(target: ConnectTarget, payload: Buffer, signal: Atte
     socket.on('error', (error) => finish({ kind: 'failed', failure: udpErrorFailure(error, target) }));
     socket.on('message', (data) => { if (accept(data)) finish({ kind: 'reply', data }); });
     signal.addEventListener('abort', onAbort, { once: true });
-    const connect = (): void => socket.connect(target.connectPort, target.connectIp, () => {
+    // On failure (no route: ENETUNREACH at connect()) node hands the error to this callback.
+    const connect = (): void => socket.connect(target.connectPort, target.connectIp, (connectError?: Error) => {
+      if (connectError) return finish({ kind: 'failed', failure: udpErrorFailure(connectError, target) });
       socket.send(payload, (error) => {
         if (error) finish({ kind: 'failed', failure: udpErrorFailure(error, target) });
         else timer = setTimeout(() => finish({ kind: 'silence' }), target.connectTimeoutMs);

@@ -1,12 +1,15 @@
 // layer: tests (kernel tier)
-// job: SMTP_CHECK, UDP_CHECK, DNS_CHECK and PING_CHECK in HealthChecks against real servers in network namespaces: each one UP, then DOWN with its reason (5xx, closed, filtered ICMP v4/v6, ICMP port unreachable, silence, RCODE), then UP again.
+// job: SMTP_CHECK, UDP_CHECK, DNS_CHECK and PING_CHECK in HealthChecks against real servers in network namespaces: each one UP, then DOWN with its reason (5xx, closed, filtered ICMP v4/v6, ICMP port unreachable, silence, RCODE), then UP again; no route fails at once.
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { decodeDnsMessage, encodeDnsMessage } from '../../src/check/dns-message.js';
+import { checkOnce } from '../../src/check/probe.js';
 import { MemorySink } from '../../src/check/sink.js';
+import { validateCheck } from '../../src/check/validate.js';
 import type { CheckSpec } from '../../src/check/types.js';
 import { enterNetns } from '../../src/native/socket.js';
 import { systemTool } from '../../src/system-tools.js';
@@ -230,4 +233,26 @@ serial('DNS_CHECK: NOERROR is UP; NXDOMAIN DOWN (dns-rcode); a server that stops
   const up2 = await w.next('up', wrongId.at);
   rcode = 'silent';
   t.like((await w.next('down', up2.at)).failure, { reason: 'no-reply', message: `DNS ${A4}:${server.port} A www.example.test: no answer within 600 ms` });
+});
+
+serial('no route (ENETUNREACH) and an unreachable route (EHOSTUNREACH): UDP, DNS and PING fail at once as unreachable, no descriptor left', async (t) => {
+  const fds = (): number => fs.readdirSync('/proc/self/fd').length;
+  const before = fds();
+  const specs: CheckSpec[] = [
+    { kind: 'UDP_CHECK', connectIp: '10.66.0.1', connectPort: 53, connectTimeoutMs: 2000 },
+    { kind: 'DNS_CHECK', connectIp: 'fd66::1', connectPort: 53, connectTimeoutMs: 2000 },
+    { kind: 'PING_CHECK', connectIp: '10.66.0.1', connectTimeoutMs: 2000 },
+    { kind: 'PING_CHECK', connectIp: 'fd66::1', connectTimeoutMs: 2000 },
+  ];
+  for (const spec of specs) {
+    const started = performance.now();
+    t.like(await checkOnce(validateCheck(spec).config), { ok: false, reason: 'unreachable', code: 'ENETUNREACH', errno: 101 }, spec.kind);
+    t.true(performance.now() - started < 1500, `${spec.kind}: no waiting for connect_timeout`);
+  }
+  execFileSync('ip', ['route', 'add', 'unreachable', '10.66.0.0/16']);
+  t.teardown(() => { try { execFileSync('ip', ['route', 'del', 'unreachable', '10.66.0.0/16'], { stdio: 'ignore' }); } catch { /* gone with the namespace */ } });
+  t.like(await checkOnce(validateCheck(specs[0]!).config), { ok: false, reason: 'unreachable', code: 'EHOSTUNREACH' });
+  t.like(await checkOnce(validateCheck(specs[2]!).config), { ok: false, reason: 'unreachable', code: 'EHOSTUNREACH' });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(fds(), before, 'every socket closed');
 });
