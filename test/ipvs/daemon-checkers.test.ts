@@ -1,10 +1,17 @@
 // layer: tests (IPVS tier)
-// job: `lvskit run` with keepalived.conf's DNS_CHECK and UDP_CHECK (require_reply) on a UDP service: real servers UP with their weights in the kernel, then DOWN at weight 0 (inhibit_on_failure) with the new failure reasons in `lvskit status --json`, then UP again.
+// job: `lvskit run` with keepalived.conf's DNS_CHECK and UDP_CHECK (require_reply) on a UDP service: real servers UP with their weights in the kernel, then DOWN at weight 0 (inhibit_on_failure) with the new failure reasons in `lvskit status --json` and /metrics, then UP again.
 import test, { type ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { BalancerStatus } from '../../src/daemon/events.js';
 import { daemonFiles, logged, startDaemon } from '../helpers/daemon-procs.js';
 import { ipvsNetns, type IpvsNs } from '../helpers/ipvs.js';
+
+const LISTEN = '127.0.0.1:19117';
+
+/** GET /metrics from inside the namespace. */
+async function scrape(x: IpvsNs): Promise<string> {
+  return x.ns.exec([process.execPath, '-e', `fetch('http://${LISTEN}/metrics').then(async (r) => process.stdout.write(await r.text()))`]);
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -66,7 +73,7 @@ test.serial('lvskit run: DNS_CHECK and UDP_CHECK drive the real servers\' weight
   for (const a of ['10.0.1.1/32', '10.0.1.2/32']) await x.ns.ip('addr', 'add', a, 'dev', 'lo');
   const servers = await startServers(t, x);
   const files = daemonFiles(t, { 'keepalived.conf': CONF });
-  const daemon = startDaemon(t, x.ns, files);
+  const daemon = startDaemon(t, x.ns, files, ['--metrics-listen', LISTEN]);
   await daemon.waitFor(logged('daemon', 'started'), 30_000);
   const status = async (): Promise<BalancerStatus> => {
     const out = await daemon.cli('status', '--json');
@@ -92,6 +99,9 @@ test.serial('lvskit run: DNS_CHECK and UDP_CHECK drive the real servers\' weight
   const text = await daemon.cli('status');
   t.log(text.stdout);
   t.regex(text.stdout, /UDP_CHECK: UDP 10\.0\.1\.2:7: ICMP port unreachable/, 'lvskit status says why');
+  const metrics = await scrape(x);
+  t.regex(metrics, /^lvskit_check_results_total\{result="port-unreachable"\} [1-9]/m);
+  t.regex(metrics, /^lvskit_check_failures_total\{[^}]*real_server="10\.0\.1\.2:7"[^}]*reason="port-unreachable"[^}]*\} [1-9]/m);
   await startServers(t, x);
   await until('both UP again', async () => (await realServers()).every((r) => r.up === true && r.kernelWeight === (r.port === 5353 ? 3 : 2)));
 });
