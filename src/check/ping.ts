@@ -62,7 +62,7 @@ export function probePing(config: PingCheckConfig, signal: AttemptSignal): Promi
     socket.resume();
     sentAt = performance.now();
     socket.send(encodeEchoRequest(v6, identifier, sequence, token), { family: v6 ? 'inet6' : 'inet', address: config.connectIp }).then(
-      () => { timer = setTimeout(() => finish(noReply()), config.connectTimeoutMs); },
+      () => { if (!done) timer = setTimeout(() => finish(noReply()), config.connectTimeoutMs); },
       (error: unknown) => finish(socketFailure(error, where)),
     );
   });

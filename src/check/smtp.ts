@@ -31,7 +31,10 @@ export function probeSmtp(config: SmtpCheckConfig, signal: AttemptSignal): Promi
     let step: Step = 'greeting';
     let text = '';
     let timer: NodeJS.Timeout | undefined;
+    let done = false;
     const finish = (result: CheckResult): void => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       socket.removeAllListeners('data');

@@ -64,9 +64,10 @@ export function udpExchange(target: ConnectTarget, payload: Buffer, signal: Atte
     // On failure (no route: ENETUNREACH at connect()) node hands the error to this callback.
     const connect = (): void => socket.connect(target.connectPort, target.connectIp, (connectError?: Error) => {
       if (connectError) return finish({ kind: 'failed', failure: udpErrorFailure(connectError, target) });
+      if (done) return;
       socket.send(payload, (error) => {
         if (error) finish({ kind: 'failed', failure: udpErrorFailure(error, target) });
-        else timer = setTimeout(() => finish({ kind: 'silence' }), target.connectTimeoutMs);
+        else if (!done) timer = setTimeout(() => finish({ kind: 'silence' }), target.connectTimeoutMs);
       });
     });
     if (target.bindTo !== undefined || target.bindPort !== undefined) {
