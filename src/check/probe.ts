@@ -1,13 +1,19 @@
 // layer: behaviour (check)
 // job: from a resolved checker to its probe and attempt bound; one attempt on its own (for tools and tests).
+import { probeDns } from './dns.js';
 import { probeHttp } from './http.js';
 import { probeMisc } from './misc.js';
+import { probePing } from './ping.js';
+import { probeSmtp, smtpAttemptTimeoutMs } from './smtp.js';
 import type { ScheduledCheck } from './scheduler.js';
 import { probeTcp } from './tcp.js';
+import { probeUdp } from './udp.js';
 import type { CheckConfig, CheckResult, Probe } from './types.js';
 
 /** MISC_CHECK kills its own process group at misc_timeout; the scheduler's deadline is a backstop this much later. */
 const MISC_BACKSTOP_MS = 500;
+/** UDP, DNS and PING end their own wait at connect_timeout (silence is an answer); the deadline is a backstop this much later. */
+const DATAGRAM_BACKSTOP_MS = 500;
 
 /** The attempt itself, for the checker's kind. */
 export function probeFor(config: CheckConfig): Probe {
@@ -16,16 +22,24 @@ export function probeFor(config: CheckConfig): Probe {
     case 'HTTP_GET':
     case 'SSL_GET': return (signal) => probeHttp(config, signal);
     case 'MISC_CHECK': return (signal) => probeMisc(config, signal);
+    case 'SMTP_CHECK': return (signal) => probeSmtp(config, signal);
+    case 'UDP_CHECK': return (signal) => probeUdp(config, signal);
+    case 'DNS_CHECK': return (signal) => probeDns(config, signal);
+    case 'PING_CHECK': return (signal) => probePing(config, signal);
   }
 }
 
-/** How long one attempt may run: connect_timeout (TCP), attemptTimeoutMs (HTTP), misc_timeout (MISC). */
+/** How long one attempt may run: connect_timeout (TCP), attemptTimeoutMs (HTTP), misc_timeout (MISC), 4 × connect_timeout (SMTP), connect_timeout and a backstop (UDP, DNS, PING). */
 export function attemptTimeoutMs(config: CheckConfig): number {
   switch (config.kind) {
     case 'TCP_CHECK': return config.connectTimeoutMs;
     case 'HTTP_GET':
     case 'SSL_GET': return config.attemptTimeoutMs;
     case 'MISC_CHECK': return config.timeoutMs + MISC_BACKSTOP_MS;
+    case 'SMTP_CHECK': return smtpAttemptTimeoutMs(config);
+    case 'UDP_CHECK':
+    case 'DNS_CHECK':
+    case 'PING_CHECK': return config.connectTimeoutMs + DATAGRAM_BACKSTOP_MS;
   }
 }
 

@@ -3,7 +3,7 @@
 import type { AttemptSignal } from './signal.js';
 
 /** The checker keywords lvskit runs (keepalived's names). */
-export const CHECK_KINDS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK'] as const;
+export const CHECK_KINDS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'UDP_CHECK', 'DNS_CHECK', 'PING_CHECK'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 /** When a checker runs and how it decides (keepalived's names in the doc comments). */
@@ -93,8 +93,54 @@ export interface MiscCheckConfig extends CheckTiming {
   maxOutputBytes: number;
 }
 
+/** `SMTP_CHECK`: connect, read the 220 greeting, `HELO helo_name` → 250, `QUIT` → any reply. */
+export interface SmtpCheckConfig extends CheckTiming, ConnectTarget {
+  kind: 'SMTP_CHECK';
+  /** `helo_name` (keepalived's default `smtpchecker.keepalived.org`). */
+  heloName: string;
+}
+
+/**
+ * `UDP_CHECK`: send `payload` on a connected UDP socket. An ICMP error (port, host or network
+ * unreachable) fails; with `requireReply` a reply must come within connect_timeout (and match
+ * `reply` and the length bounds); without it silence is success.
+ */
+export interface UdpCheckConfig extends CheckTiming, ConnectTarget {
+  kind: 'UDP_CHECK';
+  /** `payload` as lowercase hex (default: 16 random bytes per attempt, keepalived sends random data). */
+  payloadHex?: string;
+  /** `require_reply`. */
+  requireReply: boolean;
+  /** `require_reply <HEX_STR>`: lowercase hex where `x` is a nibble that is not compared. */
+  replyHex?: string;
+  /** `min_reply_length` (default 0) and `max_reply_length` (default 255): bytes, checked when a reply is required. */
+  minReplyBytes: number;
+  maxReplyBytes: number;
+}
+
+/** DNS query types DNS_CHECK sends (keepalived's list) and their numbers (RFC 1035, RFC 3596). */
+export const DNS_TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28 } as const;
+export type DnsType = keyof typeof DNS_TYPES;
+
+/** `DNS_CHECK`: one query over UDP; a reply with the query's id and RCODE NOERROR is success. */
+export interface DnsCheckConfig extends CheckTiming, ConnectTarget {
+  kind: 'DNS_CHECK';
+  /** `type` (default SOA). */
+  type: DnsType;
+  /** `name` (default `.`). */
+  name: string;
+}
+
+/** `PING_CHECK`: one ICMP (ICMPv6) echo request over a raw socket; the matching echo reply within connect_timeout is success. */
+export interface PingCheckConfig extends CheckTiming {
+  kind: 'PING_CHECK';
+  connectIp: string;
+  bindTo?: string;
+  connectTimeoutMs: number;
+}
+
 /** A resolved checker: every default filled in, validated. */
-export type CheckConfig = TcpCheckConfig | HttpCheckConfig | MiscCheckConfig;
+export type CheckConfig = TcpCheckConfig | HttpCheckConfig | MiscCheckConfig | SmtpCheckConfig | UdpCheckConfig | DnsCheckConfig | PingCheckConfig;
 
 /** Timing as a user gives it: anything left out comes from the real server, the virtual server, or keepalived's default. */
 export interface TimingSpec {
@@ -153,8 +199,35 @@ export interface MiscCheckSpec extends TimingSpec {
   maxOutputBytes?: number;
 }
 
+export interface SmtpCheckSpec extends TimingSpec, ConnectSpec {
+  kind: 'SMTP_CHECK';
+  heloName?: string;
+}
+
+export interface UdpCheckSpec extends TimingSpec, ConnectSpec {
+  kind: 'UDP_CHECK';
+  payloadHex?: string;
+  requireReply?: boolean;
+  replyHex?: string;
+  minReplyBytes?: number;
+  maxReplyBytes?: number;
+}
+
+export interface DnsCheckSpec extends TimingSpec, ConnectSpec {
+  kind: 'DNS_CHECK';
+  type?: DnsType;
+  name?: string;
+}
+
+export interface PingCheckSpec extends TimingSpec {
+  kind: 'PING_CHECK';
+  connectIp?: string;
+  bindTo?: string;
+  connectTimeoutMs?: number;
+}
+
 /** A checker as a user writes it (validateCheck resolves it into a CheckConfig). */
-export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec;
+export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | SmtpCheckSpec | UdpCheckSpec | DnsCheckSpec | PingCheckSpec;
 
 /** keepalived's defaults (check_data.c / check_api.c), and lvskit's own bounds. */
 export const CHECK_DEFAULTS = {
@@ -165,6 +238,10 @@ export const CHECK_DEFAULTS = {
   connectTimeoutMs: 5_000,
   maxBodyBytes: 1 << 20,
   maxOutputBytes: 4096,
+  smtpHeloName: 'smtpchecker.keepalived.org',
+  udpMaxReplyBytes: 255,
+  dnsType: 'SOA' as DnsType,
+  dnsName: '.',
   statusCodes: [{ from: 200, to: 299 }] as readonly StatusRange[],
 } as const;
 
@@ -202,6 +279,18 @@ export type FailureReason =
   | 'misc-timeout'
   /** MISC_CHECK could not be started (ENOENT, EACCES). */
   | 'spawn-error'
+  /** SMTP_CHECK: the greeting was not 220, or HELO not answered 250. */
+  | 'smtp-reply'
+  /** UDP_CHECK with require_reply, DNS_CHECK, PING_CHECK: no (matching) reply within connect_timeout. */
+  | 'no-reply'
+  /** UDP_CHECK: the reply's length or bytes differ from what require_reply / min/max_reply_length ask. */
+  | 'reply-mismatch'
+  /** UDP_CHECK / DNS_CHECK: an ICMP port unreachable came back (nothing listens on the port). */
+  | 'port-unreachable'
+  /** DNS_CHECK: the answer's RCODE is not NOERROR. */
+  | 'dns-rcode'
+  /** PING_CHECK: the raw ICMP socket could not be opened or sent on (errno in the failure). */
+  | 'socket-error'
   /** Stopped because the checker was removed or the scheduler stopped. */
   | 'aborted';
 
@@ -212,6 +301,8 @@ export interface CheckSuccess {
   weight?: number;
   /** HTTP status of the last url. */
   status?: number;
+  /** PING_CHECK: round-trip time of the echo. */
+  rttMs?: number;
 }
 
 /** A failed attempt, with the facts that explain it. */
@@ -231,6 +322,8 @@ export interface CheckFailure {
   exitCode?: number;
   signal?: string;
   output?: string;
+  /** SMTP_CHECK: the reply code seen; DNS_CHECK: the RCODE. */
+  replyCode?: number;
 }
 
 /** What one attempt of a checker found. */

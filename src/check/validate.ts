@@ -5,8 +5,8 @@ import { encodeIPv4, encodeIPv6, formatIPv4, formatIPv6 } from '../bytes.js';
 import type { ForwardingMethod, SinkDestination } from './sink.js';
 import type { CheckDefaultsSpec, RealServerSpec, ResolvedChecker, ResolvedRealServer, ResolvedVirtualServer, VirtualServerSpec } from './spec.js';
 import {
-  CHECK_DEFAULTS, CHECK_KINDS, type CheckConfig, type CheckSpec, type CheckTiming, type ConnectTarget, type HttpCheckSpec,
-  type HttpUrlCheck, type MiscCheckSpec, type StatusRange,
+  CHECK_DEFAULTS, CHECK_KINDS, DNS_TYPES, type CheckConfig, type CheckSpec, type CheckTiming, type ConnectTarget, type DnsCheckSpec,
+  type HttpCheckSpec, type HttpUrlCheck, type MiscCheckSpec, type PingCheckSpec, type SmtpCheckSpec, type StatusRange, type UdpCheckSpec,
 } from './types.js';
 
 /** A setting lvskit refuses, naming the field (`realServers[1].checkers[0].connectTimeoutMs`) and the value. */
@@ -87,7 +87,7 @@ function timing(spec: CheckSpec, ctx: CheckContext, field: string): CheckTiming 
   };
 }
 
-function target(spec: CheckSpec & { kind: 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' }, ctx: CheckContext, field: string): ConnectTarget {
+function target(spec: CheckSpec & { kind: 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'SMTP_CHECK' | 'UDP_CHECK' | 'DNS_CHECK' }, ctx: CheckContext, field: string): ConnectTarget {
   const ip = spec.connectIp ?? ctx.address;
   if (ip === undefined) throw new CheckConfigError(`${field}.connectIp`, ip, 'needed: no real server address to default to');
   const t: ConnectTarget = {
@@ -159,6 +159,68 @@ function miscCheck(spec: MiscCheckSpec, ctx: CheckContext, field: string): Check
   return config;
 }
 
+const SMTP_KEYS = ['kind', ...TIMING_KEYS, ...CONNECT_KEYS, 'heloName'];
+const UDP_KEYS = ['kind', ...TIMING_KEYS, ...CONNECT_KEYS, 'payloadHex', 'requireReply', 'replyHex', 'minReplyBytes', 'maxReplyBytes'];
+const DNS_KEYS = ['kind', ...TIMING_KEYS, ...CONNECT_KEYS, 'type', 'name'];
+const PING_KEYS = ['kind', ...TIMING_KEYS, 'connectIp', 'bindTo', 'connectTimeoutMs'];
+
+function hex(value: unknown, field: string, wildcards: boolean): string {
+  const re = wildcards ? /^(?:[0-9a-fx]{2})+$/ : /^(?:[0-9a-f]{2})+$/;
+  if (typeof value !== 'string' || !re.test(value)) {
+    throw new CheckConfigError(field, value, `must be lowercase hex, two digits a byte${wildcards ? ' (x: a nibble not compared)' : ''}`);
+  }
+  return value;
+}
+
+function smtpCheck(spec: SmtpCheckSpec, ctx: CheckContext, field: string): CheckConfig {
+  knownKeys(spec, SMTP_KEYS, field);
+  const helo = spec.heloName ?? CHECK_DEFAULTS.smtpHeloName;
+  if (typeof helo !== 'string' || helo === '' || /[\r\n]/.test(helo)) throw new CheckConfigError(`${field}.heloName`, helo, 'must be a non-empty name without line breaks');
+  return { kind: 'SMTP_CHECK', ...timing(spec, ctx, field), ...target(spec, ctx, field), heloName: helo };
+}
+
+function udpCheck(spec: UdpCheckSpec, ctx: CheckContext, field: string): CheckConfig {
+  knownKeys(spec, UDP_KEYS, field);
+  const minReplyBytes = integer(spec.minReplyBytes ?? 0, `${field}.minReplyBytes`, 0, 65535);
+  const maxReplyBytes = integer(spec.maxReplyBytes ?? CHECK_DEFAULTS.udpMaxReplyBytes, `${field}.maxReplyBytes`, 0, 65535);
+  if (minReplyBytes > maxReplyBytes) throw new CheckConfigError(`${field}.minReplyBytes`, minReplyBytes, `${minReplyBytes} is above maxReplyBytes ${maxReplyBytes}: every reply would fail`);
+  const config: CheckConfig = {
+    kind: 'UDP_CHECK', ...timing(spec, ctx, field), ...target(spec, ctx, field),
+    requireReply: spec.requireReply === true || spec.replyHex !== undefined, minReplyBytes, maxReplyBytes,
+  };
+  if (spec.payloadHex !== undefined) config.payloadHex = hex(spec.payloadHex, `${field}.payloadHex`, false);
+  if (spec.replyHex !== undefined) config.replyHex = hex(spec.replyHex, `${field}.replyHex`, true);
+  return config;
+}
+
+function dnsCheck(spec: DnsCheckSpec, ctx: CheckContext, field: string): CheckConfig {
+  knownKeys(spec, DNS_KEYS, field);
+  const type = spec.type ?? CHECK_DEFAULTS.dnsType;
+  if (!Object.hasOwn(DNS_TYPES, type)) throw new CheckConfigError(`${field}.type`, type, `must be one of ${Object.keys(DNS_TYPES).join(', ')}`);
+  const name = spec.name ?? CHECK_DEFAULTS.dnsName;
+  const labels = typeof name === 'string' && name !== '.' ? name.replace(/\.$/, '').split('.') : [];
+  if (typeof name !== 'string' || name === '' || name.length > 253 || labels.some((l) => l.length < 1 || l.length > 63 || !/^[\x21-\x7e]+$/.test(l))) {
+    throw new CheckConfigError(`${field}.name`, name, 'must be a domain name (labels of 1..63 printable characters, at most 253 in all) or `.`');
+  }
+  return { kind: 'DNS_CHECK', ...timing(spec, ctx, field), ...target(spec, ctx, field), type, name };
+}
+
+function pingCheck(spec: PingCheckSpec, ctx: CheckContext, field: string): CheckConfig {
+  knownKeys(spec, PING_KEYS, field);
+  const ip = spec.connectIp ?? ctx.address;
+  if (ip === undefined) throw new CheckConfigError(`${field}.connectIp`, ip, 'needed: no real server address to default to');
+  const config: CheckConfig = {
+    kind: 'PING_CHECK', ...timing(spec, ctx, field),
+    connectIp: canonicalAddress(ip, `${field}.connectIp`),
+    connectTimeoutMs: duration(spec.connectTimeoutMs ?? ctx.connectTimeoutMs ?? CHECK_DEFAULTS.connectTimeoutMs, `${field}.connectTimeoutMs`),
+  };
+  if (spec.bindTo !== undefined) {
+    config.bindTo = canonicalAddress(spec.bindTo, `${field}.bindTo`);
+    if (config.bindTo.includes(':') !== config.connectIp.includes(':')) throw new CheckConfigError(`${field}.bindTo`, spec.bindTo, `${config.bindTo} is not of the family of ${config.connectIp}`);
+  }
+  return config;
+}
+
 /**
  * Validate one checker and resolve its defaults from `ctx` (the real server's address, port and
  * inherited settings). Throws CheckConfigError naming the field.
@@ -175,6 +237,10 @@ export function validateCheck(spec: CheckSpec, ctx: CheckContext = {}, field = '
     return { config: { kind: 'TCP_CHECK', ...timing(spec, ctx, field), ...target(spec, ctx, field) }, alpha };
   }
   if (spec.kind === 'MISC_CHECK') return { config: miscCheck(spec, ctx, field), alpha };
+  if (spec.kind === 'SMTP_CHECK') return { config: smtpCheck(spec, ctx, field), alpha };
+  if (spec.kind === 'UDP_CHECK') return { config: udpCheck(spec, ctx, field), alpha };
+  if (spec.kind === 'DNS_CHECK') return { config: dnsCheck(spec, ctx, field), alpha };
+  if (spec.kind === 'PING_CHECK') return { config: pingCheck(spec, ctx, field), alpha };
   return { config: httpCheck(spec, ctx, field), alpha };
 }
 

@@ -354,6 +354,22 @@ function checker(w: Writer, c: Checker): void {
       w.flag('misc_dynamic', c.dynamic);
       if (c.user !== undefined) w.line('user', word(c.user), c.group === undefined ? undefined : word(c.group));
       break;
+    case 'SMTP_CHECK':
+      w.opt('helo_name', c.heloName);
+      for (const h of c.hosts) w.block(['host'], () => checkerCommon(w, h, true));
+      break;
+    case 'UDP_CHECK':
+      w.opt('payload', c.payload);
+      if (c.requireReply) w.line('require_reply', c.replyPattern);
+      w.opt('min_reply_length', c.minReplyLength);
+      w.opt('max_reply_length', c.maxReplyLength);
+      break;
+    case 'DNS_CHECK':
+      w.opt('type', c.queryType);
+      w.opt('name', c.name);
+      break;
+    case 'PING_CHECK':
+      break;
   }
 }
 

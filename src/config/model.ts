@@ -315,7 +315,37 @@ export interface MiscCheck extends CheckerCommon {
   group?: string;
 }
 
-export type Checker = TcpCheck | HttpCheck | MiscCheck;
+/** An SMTP_CHECK `host { }` block (keepalived 2.2 makes each one a checker of its own). */
+export type SmtpHost = CheckerCommon;
+
+export interface SmtpCheck extends CheckerCommon {
+  type: 'SMTP_CHECK';
+  heloName?: string;
+  hosts: SmtpHost[];
+}
+
+export interface UdpCheck extends CheckerCommon {
+  type: 'UDP_CHECK';
+  /** `payload` as lowercase hex. */
+  payload?: string;
+  requireReply?: boolean;
+  /** `require_reply <HEX_STR>` as lowercase hex, `x` a nibble not compared. */
+  replyPattern?: string;
+  minReplyLength?: number;
+  maxReplyLength?: number;
+}
+
+export interface DnsCheck extends CheckerCommon {
+  type: 'DNS_CHECK';
+  queryType?: 'A' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'AAAA';
+  name?: string;
+}
+
+export interface PingCheck extends CheckerCommon {
+  type: 'PING_CHECK';
+}
+
+export type Checker = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | UdpCheck | DnsCheck | PingCheck;
 
 /** Settings a virtual server passes down to its real servers, and a real server to its checkers. */
 export interface CheckDefaults {

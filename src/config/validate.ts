@@ -227,6 +227,9 @@ function validateRealServers(vs: VirtualServer, name: string, family: 4 | 6 | un
         for (const u of c.urls) if (u.path === undefined) diags.error('missing-setting', u.location, `url of ${c.type} (real_server ${rs.address}) has no path`);
       }
       if (c.type === 'MISC_CHECK' && !c.path) diags.error('missing-setting', c.location, `MISC_CHECK of real_server ${rs.address} has no misc_path`);
+      if (c.type === 'UDP_CHECK' && (c.minReplyLength ?? 0) > (c.maxReplyLength ?? 255)) {
+        diags.error('conflict', c.location, `UDP_CHECK of real_server ${rs.address}: min_reply_length ${c.minReplyLength ?? 0} is above max_reply_length ${c.maxReplyLength ?? 255}; every reply would fail (keepalived -t refuses it)`);
+      }
     }
   }
 }

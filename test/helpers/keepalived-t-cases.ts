@@ -39,6 +39,13 @@ export const REFUSED_BY_KEEPALIVED_T: readonly RefusedCase[] = [
   { at: 's', line: 'hysteresis 1', lvskit: /hysteresis 1 is not below quorum 1/ },
   { at: 's', line: 'quorum 11', lvskit: /quorum 11 exceeds the total weight of its real servers, 10/ },
   { at: 'r', line: 'retry 0', lvskit: /`retry` 0 is outside 1\.\./ },
+  { at: 'r', line: 'UDP_CHECK {\n      min_reply_length 10\n      max_reply_length 5\n    }', lvskit: /min_reply_length 10 is above max_reply_length 5/ },
+  { at: 'r', line: 'UDP_CHECK {\n      max_reply_length 70000\n    }', lvskit: /70000/ },
+  { at: 'r', line: 'UDP_CHECK {\n      payload 0g\n    }', lvskit: /payload expects a hex string/ },
+  { at: 'r', line: 'UDP_CHECK {\n      require_reply 0z\n    }', lvskit: /require_reply expects a hex string/ },
+  { at: 'r', line: 'DNS_CHECK {\n      type PTR\n    }', lvskit: /PTR/ },
+  { at: 'r', line: 'DNS_CHECK {\n      name a..b\n    }', lvskit: /name expects a domain name/ },
+  { at: 'r', line: 'SMTP_CHECK {\n      helo_name\n    }', lvskit: /helo_name/ },
 ];
 
 /** Values both accept (the edges next to the refused ones). */
@@ -51,4 +58,8 @@ export const ACCEPTED_BY_KEEPALIVED_T: readonly Omit<RefusedCase, 'lvskit'>[] = 
   { at: 'v', line: 'garp_lower_prio_repeat 0' },
   { at: 's', line: 'quorum 10' },
   { at: 's', line: 'hysteresis 0' },
+  { at: 'r', line: 'UDP_CHECK {\n      payload 01 0a\n      require_reply 0x\n      min_reply_length 5\n      max_reply_length 5\n    }' },
+  { at: 'r', line: 'DNS_CHECK {\n      type AAAA\n      name www.example.com\n    }' },
+  { at: 'r', line: 'SMTP_CHECK {\n      helo_name foo.bar.com\n      host {\n        connect_ip 10.0.1.9\n      }\n    }' },
+  { at: 'r', line: 'PING_CHECK {\n      retry 4\n    }' },
 ];

@@ -4,7 +4,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HTTP_GET, HTTP_URL, MISC_CHECK, SSL, SSL_GET, TCP_CHECK } from '../../src/config/keywords/checkers.js';
+import { DNS_CHECK, HTTP_GET, HTTP_URL, MISC_CHECK, PING_CHECK, SMTP_CHECK, SMTP_HOST, SSL, SSL_GET, TCP_CHECK, UDP_CHECK } from '../../src/config/keywords/checkers.js';
 import { GLOBAL_DEFS } from '../../src/config/keywords/global.js';
 import { REAL_SERVER, VIRTUAL_SERVER } from '../../src/config/keywords/lvs.js';
 import { LVSKIT_AUTOBAN } from '../../src/config/keywords/lvskit.js';
@@ -14,11 +14,11 @@ import { VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from '../../src/config/ke
 
 const DOC = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'configuration.md'), 'utf8');
 const TABLES: KeywordTable<never>[] = [ROOT, GLOBAL_DEFS, VRRP_SCRIPT, VRRP_SYNC_GROUP, VRRP_INSTANCE, VIRTUAL_SERVER, REAL_SERVER,
-  TCP_CHECK, HTTP_GET, SSL_GET, HTTP_URL, MISC_CHECK, SSL, LVSKIT_AUTOBAN] as unknown as KeywordTable<never>[];
+  TCP_CHECK, HTTP_GET, SSL_GET, HTTP_URL, MISC_CHECK, SMTP_CHECK, SMTP_HOST, UDP_CHECK, DNS_CHECK, PING_CHECK, SSL, LVSKIT_AUTOBAN] as unknown as KeywordTable<never>[];
 
 test('every supported keyword has a row in its block\'s table', (t) => {
   for (const table of TABLES) {
-    const heading = DOC.indexOf(`\n### ${table.name === 'top level' ? 'top level' : table.name === 'url' ? 'url (in HTTP_GET, SSL_GET)' : table.name}\n`);
+    const heading = DOC.indexOf(`\n### ${table.name === 'top level' ? 'top level' : table.name === 'url' ? 'url (in HTTP_GET, SSL_GET)' : table.name === 'host' ? 'host (in SMTP_CHECK)' : table.name}\n`);
     t.true(heading >= 0, `no section for ${table.name}`);
     const next = DOC.indexOf('\n### ', heading + 5);
     const section = DOC.slice(heading, next < 0 ? undefined : next);

@@ -1,6 +1,8 @@
 // layer: config (pure)
-// job: keyword tables of the health checkers (TCP_CHECK, HTTP_GET, SSL_GET with url blocks, MISC_CHECK) and of `SSL`.
-import type { CheckerCommon, HttpCheck, HttpUrl, MiscCheck, SslContext, TcpCheck } from '../model.js';
+// job: keyword tables of the health checkers (TCP_CHECK, HTTP_GET, SSL_GET with url blocks, MISC_CHECK, SMTP_CHECK with host blocks, UDP_CHECK, DNS_CHECK, PING_CHECK) and of `SSL`.
+import { HexStringError, readHexString } from '../hex-string.js';
+import type { CheckerCommon, DnsCheck, HttpCheck, HttpUrl, MiscCheck, PingCheck, SmtpCheck, SmtpHost, SslContext, TcpCheck, UdpCheck } from '../model.js';
+import type { Token } from '../lexer.js';
 import { arg, flag, keywordTable, kw, type Keyword } from './types.js';
 
 /** Options from `alpha` on: every checker has them (MISC_CHECK only these). */
@@ -140,6 +142,72 @@ export const SSL = keywordTable<SslContext>('SSL', [
   kw('key', 1, 1, '<FILE>', (s, st) => { s.key = arg(st, 0).text; }),
 ]);
 
-/** Checker types keepalived has and lvskit does not. */
-export const UNSUPPORTED_CHECKERS = ['SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK'] as const;
-export { CHECKERS_UNSUPPORTED };
+export const SMTP_HOST = keywordTable<SmtpHost>('host', connectionKeywords<SmtpHost>());
+
+export const SMTP_CHECK = keywordTable<SmtpCheck>('SMTP_CHECK', [
+  ...connectionKeywords<SmtpCheck>(),
+  kw('helo_name', 1, 1, '<STRING>|<QUOTED-STRING>', (c, st) => { c.heloName = arg(st, 0).text; }),
+  kw('host', 0, 0, '{ connect_ip ... connect_port ... bindto ... }', (c, st, cx) => {
+    const h: SmtpHost = { location: cx.loc(st.keyword) };
+    cx.block(st, SMTP_HOST, h);
+    c.hosts.push(h);
+  }, { block: 'required', deprecated: 'keepalived 2.2 deprecates the SMTP_CHECK host block (each host is a checker of its own); prefer one SMTP_CHECK per host' }),
+]);
+
+/** `payload` / `require_reply` hex: the statement's words joined, as keepalived reads them. */
+function hexArgument(st: { args: Token[] }, cx: { error(tok: Token, message: string): void }, wildcards: boolean, what: string): string | undefined {
+  const first = st.args[0];
+  if (!first) return undefined;
+  try {
+    return readHexString(st.args.map((a) => a.text).join(' '), wildcards);
+  } catch (error) {
+    if (!(error instanceof HexStringError)) throw error;
+    cx.error(first, `${what} expects a hex string such as \`01 ab23\`${wildcards ? ' (x: any nibble)' : ''}: ${error.message}`);
+    return undefined;
+  }
+}
+
+const replyLength = (name: string, key: 'minReplyLength' | 'maxReplyLength') => kw<UdpCheck>(name, 1, 1, '<0..65535>', (c, st, cx) => {
+  const v = cx.uint(st, 0, 0, 65535);
+  if (v !== undefined) c[key] = v;
+});
+
+export const UDP_CHECK = keywordTable<UdpCheck>('UDP_CHECK', [
+  ...connectionKeywords<UdpCheck>(),
+  kw('payload', 1, Infinity, '<HEX_STR>', (c, st, cx) => {
+    const v = hexArgument(st, cx, false, 'payload');
+    if (v !== undefined) c.payload = v;
+  }),
+  kw('require_reply', 0, Infinity, '[<HEX_STR>]', (c, st, cx) => {
+    c.requireReply = true;
+    if (st.args.length === 0) return;
+    const v = hexArgument(st, cx, true, 'require_reply');
+    if (v !== undefined) c.replyPattern = v;
+  }),
+  replyLength('min_reply_length', 'minReplyLength'),
+  replyLength('max_reply_length', 'maxReplyLength'),
+]);
+
+const DNS_QUERY_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] as const;
+
+export const DNS_CHECK = keywordTable<DnsCheck>('DNS_CHECK', [
+  ...connectionKeywords<DnsCheck>(),
+  kw('type', 1, 1, DNS_QUERY_TYPES.join('|'), (c, st, cx) => {
+    const v = cx.oneOf(st, 0, DNS_QUERY_TYPES, true);
+    if (v) c.queryType = v;
+  }),
+  kw('name', 1, 1, '<STRING>', (c, st, cx) => {
+    const tok = arg(st, 0);
+    const labels = tok.text === '.' ? [] : tok.text.replace(/\.$/, '').split('.');
+    if (tok.text.length > 253 || labels.some((l) => l.length < 1 || l.length > 63)) cx.error(tok, `name expects a domain name (labels of 1..63 characters) or \`.\`, not \`${tok.text}\``);
+    else c.name = tok.text;
+  }),
+]);
+
+export const PING_CHECK = keywordTable<PingCheck>('PING_CHECK', connectionKeywords<PingCheck>());
+
+/** Checker types keepalived has and lvskit does not, with why. */
+export const UNSUPPORTED_CHECKERS = [
+  { name: 'FILE_CHECK', reason: 'lvskit reads no track_file blocks yet, which FILE_CHECK names; the real server would go unchecked' },
+  { name: 'BFD_CHECK', reason: `lvskit has no BFD; ${CHECKERS_UNSUPPORTED.replace('lvskit has no such checker; ', '')}` },
+] as const;

@@ -1,9 +1,9 @@
 // layer: config (pure)
 // job: keyword tables of virtual_server_group, virtual_server and real_server (checkers come from checkers.ts).
 import type { Token } from '../lexer.js';
-import type { CheckDefaults, Checker, HttpCheck, RealServer, VirtualServer, VirtualServerGroup, VirtualServerGroupEntry } from '../model.js';
+import type { CheckDefaults, Checker, HttpCheck, RealServer, SmtpCheck, VirtualServer, VirtualServerGroup, VirtualServerGroupEntry } from '../model.js';
 import { parseAddress } from '../values.js';
-import { HTTP_GET, MISC_CHECK, SSL_GET, TCP_CHECK, UNSUPPORTED_CHECKERS, CHECKERS_UNSUPPORTED } from './checkers.js';
+import { DNS_CHECK, HTTP_GET, MISC_CHECK, PING_CHECK, SMTP_CHECK, SSL_GET, TCP_CHECK, UDP_CHECK, UNSUPPORTED_CHECKERS } from './checkers.js';
 import { forwardingMethod } from './common.js';
 import { arg, flag, keywordTable, kw, unsupported, type BuildContext, type Keyword, type KeywordTable, type ListSpec, type Statement } from './types.js';
 
@@ -140,8 +140,12 @@ export const REAL_SERVER = keywordTable<RealServer>('real_server', [
   checkerKeyword<HttpCheck>('HTTP_GET', HTTP_GET, () => ({ type: 'HTTP_GET', urls: [] })),
   checkerKeyword<HttpCheck>('SSL_GET', SSL_GET, () => ({ type: 'SSL_GET', urls: [] })),
   checkerKeyword('MISC_CHECK', MISC_CHECK, () => ({ type: 'MISC_CHECK' })),
+  checkerKeyword<SmtpCheck>('SMTP_CHECK', SMTP_CHECK, () => ({ type: 'SMTP_CHECK', hosts: [] })),
+  checkerKeyword('UDP_CHECK', UDP_CHECK, () => ({ type: 'UDP_CHECK' })),
+  checkerKeyword('DNS_CHECK', DNS_CHECK, () => ({ type: 'DNS_CHECK' })),
+  checkerKeyword('PING_CHECK', PING_CHECK, () => ({ type: 'PING_CHECK' })),
 ], [
-  ...unsupported('error', CHECKERS_UNSUPPORTED, ...UNSUPPORTED_CHECKERS),
+  ...UNSUPPORTED_CHECKERS.flatMap((u) => unsupported('error', u.reason, u.name)),
   ...unsupported('ignored', 'lvskit has no SNMP agent', 'snmp_name'),
 ]);
 

@@ -1,8 +1,8 @@
 // layer: config (pure, SSL files through the injectable reader)
-// job: TCP_CHECK / HTTP_GET / SSL_GET / MISC_CHECK → src/check's CheckSpec, with keepalived's per-checker defaults; what the checkers cannot do is a located diagnostic.
-import type { CheckSpec, ConnectSpec, HttpCheckSpec, HttpUrlSpec, MiscCheckSpec, TimingSpec } from '../../check/types.js';
+// job: TCP_CHECK / HTTP_GET / SSL_GET / MISC_CHECK / SMTP_CHECK / UDP_CHECK / DNS_CHECK / PING_CHECK → src/check's CheckSpec, with keepalived's per-checker defaults; what the checkers cannot do is a located diagnostic.
+import type { CheckSpec, ConnectSpec, DnsCheckSpec, HttpCheckSpec, HttpUrlSpec, MiscCheckSpec, PingCheckSpec, SmtpCheckSpec, TimingSpec, UdpCheckSpec } from '../../check/types.js';
 import type { SourceLocation } from '../../config/diagnostics.js';
-import type { Checker, GlobalDefs, HttpCheck, HttpUrl, KeepalivedConfig, MiscCheck, RealServer, VirtualServer } from '../../config/model.js';
+import type { Checker, CheckerCommon, DnsCheck, GlobalDefs, HttpCheck, HttpUrl, KeepalivedConfig, MiscCheck, PingCheck, RealServer, SmtpCheck, UdpCheck, VirtualServer } from '../../config/model.js';
 import type { ConfigReader } from '../../config/reader.js';
 import { scriptUser, type ConversionLog } from './common.js';
 
@@ -10,6 +10,8 @@ import { scriptUser, type ConversionLog } from './common.js';
 export const DEFAULT_DELAY_LOOP_MS = 60_000;
 /** keepalived's delay_before_retry default for HTTP_GET and SSL_GET (1 s for the others, src/check's own default). */
 export const HTTP_DELAY_BEFORE_RETRY_MS = 3_000;
+/** keepalived's retry default for DNS_CHECK (DNS_DEFAULT_RETRY). */
+export const DNS_DEFAULT_RETRY = 3;
 /** Largest SSL ca / certificate / key file read. */
 const MAX_PEM_BYTES = 1 << 20;
 
@@ -30,7 +32,7 @@ export interface CheckerContext {
 type Timed = 'delayLoopMs' | 'retry' | 'delayBeforeRetryMs' | 'warmupMs';
 
 /** A setting given on the checker, else the real server, else the virtual server. */
-function inherited<K extends Timed | 'connectTimeoutMs'>(vs: VirtualServer, rs: RealServer, c: Checker, key: K): number | undefined {
+function inherited<K extends Timed | 'connectTimeoutMs'>(vs: VirtualServer, rs: RealServer, c: CheckerCommon, key: K): number | undefined {
   return c[key] ?? rs[key] ?? vs[key];
 }
 
@@ -39,11 +41,12 @@ function inherited<K extends Timed | 'connectTimeoutMs'>(vs: VirtualServer, rs: 
  * delay_before_retry 3 s for HTTP_GET/SSL_GET, retry 0 for MISC_CHECK, and warmup up to
  * delay_loop (keepalived spreads first checks over delay_loop unless `warmup 0`).
  */
-function timing(vs: VirtualServer, rs: RealServer, c: Checker): TimingSpec {
+function timing(vs: VirtualServer, rs: RealServer, c: CheckerCommon & { type: Checker['type'] }): TimingSpec {
   const t: TimingSpec = {};
   if (c.delayLoopMs !== undefined) t.delayLoopMs = c.delayLoopMs;
   if (c.retry !== undefined) t.retry = c.retry;
   else if (c.type === 'MISC_CHECK' && inherited(vs, rs, c, 'retry') === undefined) t.retry = 0;
+  else if (c.type === 'DNS_CHECK' && inherited(vs, rs, c, 'retry') === undefined) t.retry = DNS_DEFAULT_RETRY;
   if (c.delayBeforeRetryMs !== undefined) t.delayBeforeRetryMs = c.delayBeforeRetryMs;
   else if ((c.type === 'HTTP_GET' || c.type === 'SSL_GET') && inherited(vs, rs, c, 'delayBeforeRetryMs') === undefined) t.delayBeforeRetryMs = HTTP_DELAY_BEFORE_RETRY_MS;
   if (c.warmupMs !== undefined) t.warmupMs = c.warmupMs;
@@ -52,7 +55,7 @@ function timing(vs: VirtualServer, rs: RealServer, c: Checker): TimingSpec {
   return t;
 }
 
-function connection(cx: CheckerContext, c: Checker, what: string): ConnectSpec {
+function connection(cx: CheckerContext, c: CheckerCommon, what: string): ConnectSpec {
   const out: ConnectSpec = {};
   if (c.connectIp !== undefined) out.connectIp = c.connectIp;
   if (c.connectPort !== undefined) out.connectPort = c.connectPort;
@@ -137,16 +140,81 @@ function miscCheck(cx: CheckerContext, c: MiscCheck, what: string, g: GlobalDefs
   return spec;
 }
 
-/** One checker as src/check takes it (undefined when the model lacks what it needs; config validation said so). */
-export function checkerSpec(cx: CheckerContext, vs: VirtualServer, rs: RealServer, c: Checker): CheckSpec | undefined {
-  const what = `${c.type} of real_server ${rs.address}`;
-  const t = timing(vs, rs, c);
-  if (c.type === 'TCP_CHECK') return { kind: 'TCP_CHECK', ...connection(cx, c, what), ...t };
-  if (c.type === 'MISC_CHECK') {
-    const spec = miscCheck(cx, c, what, cx.config.globalDefs);
-    return spec ? { ...spec, ...t } : undefined;
+/** A host block over its SMTP_CHECK: the block's own settings, else the checker's. */
+function smtpHost(c: SmtpCheck, h: CheckerCommon): CheckerCommon & { type: 'SMTP_CHECK' } {
+  const out: CheckerCommon & { type: 'SMTP_CHECK' } = { type: 'SMTP_CHECK', location: h.location };
+  for (const [k, v] of Object.entries(c)) if (v !== undefined && k !== 'hosts' && k !== 'heloName' && k !== 'type' && k !== 'location') (out as unknown as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/**
+ * SMTP_CHECK as keepalived 2.2 expands it (check_smtp.c): each `host { }` is a checker of its own
+ * (the SMTP_CHECK's settings under the block's); the SMTP_CHECK itself is one more only when it
+ * names a connection of its own (connect_ip, connect_port, bindto, bind_port) or has no host block.
+ */
+function smtpChecks(cx: CheckerContext, vs: VirtualServer, rs: RealServer, c: SmtpCheck, what: string): { spec: SmtpCheckSpec; location: CheckerCommon['location'] }[] {
+  const own = c.connectIp !== undefined || c.connectPort !== undefined || c.bindTo !== undefined || c.bindPort !== undefined;
+  const blocks: (CheckerCommon & { type: 'SMTP_CHECK' })[] = [...(own || c.hosts.length === 0 ? [{ ...c, type: 'SMTP_CHECK' as const }] : []), ...c.hosts.map((h) => smtpHost(c, h))];
+  return blocks.map((b) => {
+    const spec: SmtpCheckSpec = { kind: 'SMTP_CHECK', ...connection(cx, b, what), ...timing(vs, rs, b) };
+    if (c.heloName !== undefined) spec.heloName = c.heloName;
+    return { spec, location: b.location };
+  });
+}
+
+function udpCheck(cx: CheckerContext, c: UdpCheck, what: string): UdpCheckSpec {
+  const spec: UdpCheckSpec = { kind: 'UDP_CHECK', ...connection(cx, c, what) };
+  if (c.payload !== undefined) spec.payloadHex = c.payload;
+  if (c.requireReply !== undefined) spec.requireReply = c.requireReply;
+  if (c.replyPattern !== undefined) spec.replyHex = c.replyPattern;
+  if (c.minReplyLength !== undefined) spec.minReplyBytes = c.minReplyLength;
+  if (c.maxReplyLength !== undefined) spec.maxReplyBytes = c.maxReplyLength;
+  if (!c.requireReply && (c.minReplyLength !== undefined || c.maxReplyLength !== undefined)) {
+    cx.log.warning(c.location, `${what}: min_reply_length / max_reply_length without require_reply are not checked (silence is success)`);
   }
-  return { ...httpCheck(cx, c, what), ...t };
+  return spec;
+}
+
+function dnsCheck(cx: CheckerContext, c: DnsCheck, what: string): DnsCheckSpec {
+  const spec: DnsCheckSpec = { kind: 'DNS_CHECK', ...connection(cx, c, what) };
+  if (c.queryType !== undefined) spec.type = c.queryType;
+  if (c.name !== undefined) spec.name = c.name;
+  return spec;
+}
+
+function pingCheck(cx: CheckerContext, c: PingCheck, what: string): PingCheckSpec {
+  const { connectIp, bindTo, connectTimeoutMs } = connection(cx, c, what);
+  const spec: PingCheckSpec = { kind: 'PING_CHECK' };
+  if (connectIp !== undefined) spec.connectIp = connectIp;
+  if (bindTo !== undefined) spec.bindTo = bindTo;
+  if (connectTimeoutMs !== undefined) spec.connectTimeoutMs = connectTimeoutMs;
+  if (c.connectPort !== undefined || c.bindPort !== undefined) cx.log.warning(c.location, `${what}: connect_port / bind_port mean nothing to an ICMP echo; ignored`);
+  return spec;
+}
+
+/**
+ * The checkers one checker block stands for, as src/check takes them, each with the line it came
+ * from (an SMTP_CHECK with host blocks is several). Empty when the model lacks what it needs
+ * (config validation said so).
+ */
+export function checkerSpecs(cx: CheckerContext, vs: VirtualServer, rs: RealServer, c: Checker): { spec: CheckSpec; location: CheckerCommon['location'] }[] {
+  const what = `${c.type} of real_server ${rs.address}`;
+  if (c.type === 'SMTP_CHECK') return smtpChecks(cx, vs, rs, c, what);
+  const t = timing(vs, rs, c);
+  const one = (spec: CheckSpec | undefined) => (spec ? [{ spec, location: c.location }] : []);
+  switch (c.type) {
+    case 'TCP_CHECK': return one({ kind: 'TCP_CHECK', ...connection(cx, c, what), ...t });
+    case 'MISC_CHECK': {
+      const spec = miscCheck(cx, c, what, cx.config.globalDefs);
+      return one(spec ? { ...spec, ...t } : undefined);
+    }
+    case 'UDP_CHECK': return one({ ...udpCheck(cx, c, what), ...t });
+    case 'DNS_CHECK': return one({ ...dnsCheck(cx, c, what), ...t });
+    case 'PING_CHECK': return one({ ...pingCheck(cx, c, what), ...t });
+    case 'HTTP_GET':
+    case 'SSL_GET': return one({ ...httpCheck(cx, c, what), ...t });
+  }
 }
 
 /** `user:x:uid:gid:...` lines of /etc/passwd and `group:x:gid:...` of /etc/group → a UserLookup. */

@@ -6,7 +6,7 @@ import { validateVirtualServer } from '../../check/validate.js';
 import type { ServiceKey, VirtualService } from '../../ipvs/model.js';
 import type { CheckDefaults, KeepalivedConfig, RealServer } from '../../config/model.js';
 import { fileSystemReader, type ConfigReader } from '../../config/reader.js';
-import { checkerSpec, type CheckerContext, type UserLookup } from './checkers.js';
+import { checkerSpecs, type CheckerContext, type UserLookup } from './checkers.js';
 import { ConversionLog, forwardingOf, memoized, scriptArgv, type ConversionMemo, type ConversionResult } from './common.js';
 import { quorumOf, realServerDestination, sorryDestination } from './destinations.js';
 import { declaredServices, type DeclaredService } from './services.js';
@@ -75,11 +75,11 @@ function realServerSpec(cx: CheckerContext, svc: DeclaredService, rs: RealServer
   if (rs.smtpAlert) log.warning(rs.location, `real_server ${rs.address}: smtp_alert: lvskit sends no e-mail (use notify_up / notify_down)`);
   const checkers = [];
   for (const c of rs.checkers) {
-    const spec = checkerSpec(cx, svc.vs, rs, c);
-    if (!spec) continue;
-    log.at(`${f}.checkers[${checkers.length}]`, c.location, c.type);
-    if (c.type === 'HTTP_GET' || c.type === 'SSL_GET') c.urls.forEach((u, i) => log.at(`${f}.checkers[${checkers.length}].urls[${i}]`, u.location));
-    checkers.push(spec);
+    for (const { spec, location } of checkerSpecs(cx, svc.vs, rs, c)) {
+      log.at(`${f}.checkers[${checkers.length}]`, location, c.type);
+      if (c.type === 'HTTP_GET' || c.type === 'SSL_GET') c.urls.forEach((u, i) => log.at(`${f}.checkers[${checkers.length}].urls[${i}]`, u.location));
+      checkers.push(spec);
+    }
   }
   if (checkers.length > 0) spec.checkers = checkers;
   return spec;

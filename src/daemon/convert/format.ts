@@ -68,7 +68,7 @@ export function formatVrrpConversion(c: VrrpConversion): string {
 }
 
 function checkerLine(c: CheckConfig, alpha: boolean): string {
-  const target = c.kind === 'MISC_CHECK' ? c.argv.join(' ') : `${c.connectIp.includes(':') ? `[${c.connectIp}]` : c.connectIp}:${c.connectPort}`;
+  const target = c.kind === 'MISC_CHECK' ? c.argv.join(' ') : c.kind === 'PING_CHECK' ? c.connectIp : `${c.connectIp.includes(':') ? `[${c.connectIp}]` : c.connectIp}:${c.connectPort}`;
   let text = `${c.kind} ${target} every ${seconds(c.delayLoopMs)}`;
   if (c.kind !== 'MISC_CHECK') text += `, connect timeout ${seconds(c.connectTimeoutMs)}`;
   else text += `, timeout ${seconds(c.timeoutMs)}${c.dynamic ? ', dynamic' : ''}${c.uid !== undefined ? `, uid ${c.uid}` : ''}`;
@@ -76,6 +76,12 @@ function checkerLine(c: CheckConfig, alpha: boolean): string {
   if (c.kind === 'HTTP_GET' || c.kind === 'SSL_GET') {
     text += c.urls.map((u) => `; GET ${u.path} ${u.statusCodes.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)).join(',')}${u.digest ? ` md5 ${u.digest}` : ''}`).join('');
     if (c.virtualhost) text += `; Host ${c.virtualhost}`;
+  }
+  if (c.kind === 'SMTP_CHECK') text += `; HELO ${c.heloName}`;
+  if (c.kind === 'DNS_CHECK') text += `; ${c.type} ${c.name}`;
+  if (c.kind === 'UDP_CHECK') {
+    text += `; payload ${c.payloadHex ?? 'random'}`;
+    if (c.requireReply) text += `; reply required, ${c.minReplyBytes}..${c.maxReplyBytes} bytes${c.replyHex ? ` matching ${c.replyHex}` : ''}`;
   }
   return text;
 }
