@@ -103,9 +103,14 @@ export class Trackers extends EventEmitter<TrackersEvents> {
     this.#last = JSON.stringify(this.tracking());
   }
 
-  /** Settles when every script has its first result (a hung one: at its timeout). */
+  /**
+   * Settles when every script some instance tracks unweighted (a failure is a FAULT) has its first
+   * result (a hung one: at its timeout). keepalived holds such an instance in INIT until then; a
+   * weighted script's first result only moves the priority later.
+   */
   async ready(): Promise<void> {
-    await Promise.all([...this.#scripts.values()].map((t) => t.firstResult()));
+    const unweighted = new Set(Object.values(this.#config.instances).flat().filter((u) => u.kind === 'script' && u.weight === 0).map((u) => u.name));
+    await Promise.all([...this.#scripts.values()].filter((t) => unweighted.has(t.spec.name)).map((t) => t.firstResult()));
   }
 
   #reading(kind: 'script' | 'file', name: string): TrackerReading | undefined {
