@@ -5,9 +5,12 @@ import path from 'node:path';
 
 /** Why a script is not run; undefined when it may run. */
 export interface ScriptRefusal {
-  reason: 'not-found' | 'not-executable' | 'insecure';
+  reason: 'not-found' | 'not-executable' | 'insecure' | 'needs-shell';
   message: string;
 }
+
+/** A `</path` script: keepalived hands it to /bin/sh -c (it tests that a file opens); lvskit runs no shell. */
+export const SHELL_REFUSAL = 'a script starting with `</` is run by keepalived through /bin/sh -c; lvskit runs scripts without a shell (use a program, e.g. `nc -z 127.0.0.1 80` or `test -r FILE`)';
 
 /** What the check reads of the file system (fs's own, or a fake in tests). */
 export interface SecurityFs {
@@ -68,6 +71,7 @@ export function unsafePathPart(file: string, fsys: SecurityFs = realFs): string 
 export function scriptRefusal(argv0: string, options: { security: boolean; uid?: number; gid?: number }, fsys: SecurityFs = realFs): ScriptRefusal | undefined {
   const uid = options.uid ?? 0;
   const gid = options.gid ?? 0;
+  if (/^<\s*\//.test(argv0)) return { reason: 'needs-shell', message: SHELL_REFUSAL };
   const file = argv0.includes('/') ? path.resolve(argv0) : searchPath(argv0, fsys);
   if (file === undefined) return { reason: 'not-found', message: `${argv0} is not found on PATH` };
   let real: string;

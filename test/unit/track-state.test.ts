@@ -98,6 +98,7 @@ test('script security (keepalived\'s rule): missing, not executable, and — wit
   };
   const on = { security: true };
   t.is(scriptRefusal('/opt/ok.sh', on, fsys), undefined);
+  t.like(scriptRefusal('</dev/tcp/127.0.0.1/80', on, fsys), { reason: 'needs-shell' }, 'keepalived runs `</…` through a shell; lvskit runs none');
   t.like(scriptRefusal('/opt/gone.sh', on, fsys), { reason: 'not-found' });
   t.like(scriptRefusal('/opt/noexec.sh', on, fsys), { reason: 'not-executable' });
   t.regex(scriptRefusal('/opt/world.sh', on, fsys)?.message ?? '', /\(\/opt\/world\.sh is writable by everyone\)/);

@@ -1,6 +1,7 @@
 // layer: config (pure)
 // job: vrrp_script / track_file and the track_script / track_file entries of instances and sync groups → the trackers' TrackingConfig, with keepalived's defaults and weight rules.
 import type { GlobalDefs, KeepalivedConfig, TrackedScript, VrrpScript } from '../../config/model.js';
+import { SHELL_REFUSAL } from '../../track/security.js';
 import type { TrackerUse, TrackFileSpec, TrackingConfig, TrackScriptSpec } from '../../track/types.js';
 import type { UserLookup } from './checkers.js';
 import { scriptUser, type ConversionLog } from './common.js';
@@ -21,6 +22,7 @@ function userIds(log: ConversionLog, s: VrrpScript, g: GlobalDefs, users: UserLo
 
 function scriptSpec(log: ConversionLog, s: VrrpScript, g: GlobalDefs, users: UserLookup | undefined): TrackScriptSpec | undefined {
   if (!s.script) return undefined; // config validation reports it
+  if (/^<\s*\//.test(s.script.argv[0] ?? '')) log.warning(s.location, `vrrp_script ${s.name}: ${SHELL_REFUSAL}; it is disabled`);
   const ids = userIds(log, s, g, users);
   if (!ids) return undefined;
   const intervalMs = Math.max(1, Math.round(s.intervalMs ?? DEFAULT_SCRIPT_INTERVAL_MS));
