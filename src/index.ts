@@ -10,6 +10,7 @@ export * as ipvs from './ipvs/index.js';
 export * as ipset from './ipset/index.js';
 export * as check from './check/index.js';
 export * as vrrp from './vrrp/index.js';
+export * as track from './track/index.js';
 export * as config from './config/index.js';
 export * as conns from './conns/index.js';
 export * as autoban from './autoban/index.js';

@@ -21,14 +21,28 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
 }
 
+/** The effective priority, and with trackers, how it was made: `90 (100 -10)`, `100 (100, FAULT)`. */
+function priorityText(i: BalancerStatus['instances'][number]): string {
+  const t = i.tracking;
+  if (!t || i.basePriority === undefined || (!t.fault && t.weight === 0)) return String(i.priority);
+  const parts = [t.weight !== 0 ? `${t.weight > 0 ? '+' : ''}${t.weight}` : '', t.fault ? 'FAULT' : ''].filter(Boolean).join(', ');
+  return `${i.priority} (${i.basePriority} ${parts})`;
+}
+
 /** The status as an operator reads it: instances, services with real servers, bans. */
 export function formatStatus(s: BalancerStatus, nowMs = Date.now()): string {
   const lines = [`lvskit pid ${s.pid}, ${s.config}, up ${duration(nowMs - s.startedAtMs)}, ${s.reloads} reload(s)${s.reloadFailures ? `, ${s.reloadFailures} refused` : ''}`];
   if (s.instances.length > 0) {
     lines.push('', 'VRRP');
     lines.push(...table([['INSTANCE', 'STATE', 'PRIO', 'VRID', 'INTERFACE', 'MASTER SEEN', 'VIPS'],
-      ...s.instances.map((i) => [i.name, i.state, String(i.priority), String(i.vrid), i.interface,
+      ...s.instances.map((i) => [i.name, i.state, priorityText(i), String(i.vrid), i.interface,
         i.master ? `${i.master.address} (${i.master.priority})` : i.state === 'MASTER' ? '(this)' : '-', i.vips.join(' ')])]).map((l) => `  ${l}`));
+  }
+  if (s.trackers && s.trackers.length > 0) {
+    lines.push('', 'TRACKERS');
+    lines.push(...table([['TRACKER', 'STATE', 'VALUE', 'WHY'],
+      ...s.trackers.map((t) => [`${t.kind === 'script' ? 'vrrp_script' : 'track_file'} ${t.name}`, t.state.toUpperCase(),
+        t.value === undefined ? '-' : String(t.value), t.reason ?? ''])]).map((l) => `  ${l}`));
   }
   for (const svc of s.services) {
     lines.push('', `${svc.name}${svc.scheduler ? ` ${svc.scheduler}` : ''}${svc.present ? '' : ' (NOT IN THE KERNEL)'}${svc.quorumUp === false ? ' quorum LOST' : ''}`);

@@ -4,7 +4,7 @@
 import type {
   AutobanConfig, CheckDefaults, Checker, CheckerCommon, ForwardingMethod, GlobalDefs, HttpUrl, KeepalivedConfig, RealServer,
   ScriptCommand, TrackedInterface, TrackedScript, VirtualIpAddress, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpNotify,
-  VrrpScript, VrrpSyncGroup,
+  VrrpScript, VrrpSyncGroup, TrackFile,
 } from './model.js';
 import { msToSecondsText } from './values.js';
 
@@ -77,6 +77,7 @@ export function dumpConfig(config: KeepalivedConfig): string {
     });
   }
   for (const s of config.vrrpScripts) w.block(['vrrp_script', word(s.name)], () => vrrpScript(w, s));
+  for (const f of config.trackFiles ?? []) w.block(['track_file', word(f.name)], () => trackFile(w, f));
   for (const vi of config.vrrpInstances) w.block(['vrrp_instance', word(vi.name)], () => vrrpInstance(w, vi));
   for (const sg of config.vrrpSyncGroups) w.block(['vrrp_sync_group', word(sg.name)], () => syncGroup(w, sg));
   for (const vg of config.virtualServerGroups) w.block(['virtual_server_group', word(vg.name)], () => serverGroup(w, vg));
@@ -146,6 +147,12 @@ function vrrpScript(w: Writer, s: VrrpScript): void {
   w.flag('init_fail', s.initFail);
 }
 
+function trackFile(w: Writer, f: TrackFile): void {
+  if (f.file !== undefined) w.line('file', word(f.file));
+  if (f.weight !== undefined) w.line('weight', f.weight, f.weightReverse ? 'reverse' : undefined);
+  if (f.initFile) w.line('init_file', f.initFile.value, f.initFile.overwrite ? 'overwrite' : undefined);
+}
+
 function tracked(w: Writer, keyword: string, list: readonly (TrackedInterface | TrackedScript)[]): void {
   if (list.length === 0) return;
   w.block([keyword], () => {
@@ -169,6 +176,7 @@ function syncGroup(w: Writer, g: VrrpSyncGroup): void {
   if (g.group.length > 0) w.block(['group'], () => g.group.forEach((m) => w.line(word(m.name))));
   tracked(w, 'track_interface', g.trackInterfaces);
   tracked(w, 'track_script', g.trackScripts);
+  tracked(w, 'track_file', g.trackFiles ?? []);
   notify(w, g);
   w.flag('smtp_alert', g.smtpAlert);
   w.flag('global_tracking', g.globalTracking);
@@ -204,6 +212,7 @@ function vrrpInstance(w: Writer, vi: VrrpInstance): void {
   if (vi.virtualIpAddressesExcluded.length > 0) w.block(['virtual_ipaddress_excluded'], () => vi.virtualIpAddressesExcluded.forEach((v) => w.line(...vip(v))));
   tracked(w, 'track_interface', vi.trackInterfaces);
   tracked(w, 'track_script', vi.trackScripts);
+  tracked(w, 'track_file', vi.trackFiles ?? []);
   w.flag('dont_track_primary', vi.dontTrackPrimary);
   w.opt('unicast_src_ip', vi.sourceAddress);
   w.opt('mcast_dst_ip', vi.mcastDestination);

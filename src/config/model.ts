@@ -122,6 +122,21 @@ export interface TrackedScript {
   location: SourceLocation;
 }
 
+/** A top-level `track_file NAME { file PATH  weight N [reverse]  init_file [VALUE] [overwrite] }` (old name `vrrp_track_file`). */
+export interface TrackFile {
+  name: string;
+  file?: string;
+  /** keepalived's default 1: the instance's priority moves by the file's value. */
+  weight?: number;
+  weightReverse?: boolean;
+  /** `init_file`: the file is written with `value` (default 0) when missing, or at every start with `overwrite`. */
+  initFile?: { value: number; overwrite: boolean };
+  location: SourceLocation;
+}
+
+/** A `track_file` entry of an instance or sync group: `NAME [weight -254..254 [reverse|noreverse]]`. */
+export type TrackedFile = TrackedScript;
+
 /** Notify scripts shared by instances and sync groups. */
 export interface VrrpNotify {
   notify?: ScriptCommand;
@@ -137,6 +152,7 @@ export interface VrrpSyncGroup extends VrrpNotify {
   group: { name: string; location: SourceLocation }[];
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
+  trackFiles?: TrackedFile[];
   smtpAlert?: boolean;
   globalTracking?: boolean;
   syncGroupTrackingWeight?: boolean;
@@ -199,6 +215,7 @@ export interface VrrpInstance extends VrrpNotify {
   virtualIpAddressesExcluded: VirtualIpAddress[];
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
+  trackFiles?: TrackedFile[];
   dontTrackPrimary?: boolean;
   /** `mcast_src_ip` or `unicast_src_ip` (one address, two names in keepalived). */
   sourceAddress?: string;
@@ -459,6 +476,8 @@ export interface AutobanConfig {
 export interface KeepalivedConfig {
   globalDefs: GlobalDefs;
   vrrpScripts: VrrpScript[];
+  /** `track_file` blocks (absent in a model made before they were read). */
+  trackFiles?: TrackFile[];
   vrrpSyncGroups: VrrpSyncGroup[];
   vrrpInstances: VrrpInstance[];
   virtualServerGroups: VirtualServerGroup[];

@@ -59,6 +59,7 @@ function validateInstances(config: KeepalivedConfig, diags: Diagnostics): Map<st
     for (const t of vi.trackScripts) {
       if (!scripts.has(t.name)) diags.error('undefined-reference', t.location, `${name} tracks vrrp_script \`${t.name}\`, which is not defined`);
     }
+    trackedFiles(config, name, vi.trackFiles, diags);
     for (const t of vi.trackInterfaces) {
       if (t.name === vi.interface) diags.warning('conflict', t.location, `${name} tracks its own interface ${t.name}, which it always does; keepalived ignores this entry`);
       else if (t.name.includes(':')) diags.warning('conflict', t.location, `${t.name} is an address label, not an interface; it cannot be tracked (keepalived: "tracked interface ${t.name} doesn't exist")`);
@@ -117,6 +118,7 @@ function validateSyncGroups(config: KeepalivedConfig, instances: Map<string, Vrr
     for (const t of g.trackScripts) {
       if (!scripts.has(t.name)) diags.error('undefined-reference', t.location, `vrrp_sync_group ${g.name} tracks vrrp_script \`${t.name}\`, which is not defined`);
     }
+    trackedFiles(config, `vrrp_sync_group ${g.name}`, g.trackFiles, diags);
   }
 }
 
@@ -124,6 +126,21 @@ function validateScripts(config: KeepalivedConfig, diags: Diagnostics): void {
   uniqueByName(config.vrrpScripts, 'vrrp_script', diags);
   for (const s of config.vrrpScripts) {
     if (!s.script) diags.error('missing-setting', s.location, `vrrp_script ${s.name} has no script`);
+  }
+  uniqueByName(config.trackFiles ?? [], 'track_file', diags);
+  for (const f of config.trackFiles ?? []) {
+    if (f.file === undefined) diags.error('missing-setting', f.location, `track_file ${f.name} has no file`);
+  }
+}
+
+/** An instance's or sync group's track_file entries: each names a track_file, once. */
+function trackedFiles(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics): void {
+  const files = new Set((config.trackFiles ?? []).map((f) => f.name));
+  const seen = new Set<string>();
+  for (const t of entries ?? []) {
+    if (!files.has(t.name)) diags.error('undefined-reference', t.location, `${owner} tracks track_file \`${t.name}\`, which is not defined`);
+    else if (seen.has(t.name)) diags.error('conflict', t.location, `${owner} tracks track_file ${t.name} twice`);
+    seen.add(t.name);
   }
 }
 

@@ -19,6 +19,7 @@ import { balancerStatus } from './status.js';
 import { openVrrp, type VrrpHost, type VrrpIsolation } from './vrrp-host.js';
 import { locatedConfigError } from './located.js';
 import { logEvent } from './describe.js';
+import { NO_TRACKING, Trackers } from '../track/runner.js';
 
 /** Where the configuration comes from, and how the balancer runs. */
 export type BalancerOptions = ConfigSource & {
@@ -78,6 +79,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   readonly #table: IpvsTable;
   #checks?: HealthChecks<ServiceKey>;
   #autoban?: AutobanSide;
+  readonly #trackers = new Trackers();
   #chain: Promise<unknown> = Promise.resolve();
   #startedAtMs = 0;
   #reloads = 0;
@@ -95,6 +97,14 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#table = new IpvsTable(options.netns);
     vrrp.on('event', (e) => this.#emit({ source: 'vrrp', ...e }));
     vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error, fatal: true }));
+    this.#trackers.on('event', (e) => this.#emit({ source: 'track', ...e }));
+    this.#trackers.on('change', (tracking) => { void this.#sendTracking(tracking); });
+  }
+
+  /** The trackers' FAULT and weight per instance, to the VRRP side (a failure there is the VRRP side's end, reported by its 'failed'). */
+  async #sendTracking(tracking = this.#trackers.tracking()): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    await this.#vrrp.track(tracking).catch(() => undefined);
   }
 
   /** Read and validate the configuration, run the preflight hook, open the VRRP side (sockets, links checked). Nothing in the kernel changes. */
@@ -135,6 +145,11 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     const began = performance.now();
     const d = this.#desired;
     const resume = this.#options.restartFile ? takeRestartNote(this.#options.restartFile, d.instances) : [];
+    // Trackers first: scripts run at once, files are read; instances start once each script has its first result.
+    this.#trackers.configure(d.tracking ?? NO_TRACKING);
+    this.#trackers.start();
+    await this.#sendTracking();
+    const tracked = this.#trackers.ready();
     if (resume.length > 0) await this.#vrrp.start(resume);
     const autoban = d.autoban ? await AutobanSide.open(d.autoban, this.#options.netns) : undefined;
     let ipvsOps = 0;
@@ -145,6 +160,8 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
       throw error;
     }
     if (autoban) await this.#startAutoban(autoban);
+    await tracked;
+    await this.#sendTracking();
     if (resume.length === 0) await this.#vrrp.start([]);
     if (this.#state !== 'open') return; // stopped while starting
     this.#state = 'running';
@@ -224,6 +241,10 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     return {
       desired: this.#desired, vrrp: this.#vrrp, table: this.#table, netns: this.#options.netns,
       checks: () => this.#openChecks(), autoban: this.#autoban,
+      retrack: async (tracking) => {
+        this.#trackers.configure(tracking ?? NO_TRACKING);
+        await this.#sendTracking();
+      },
       setDesired: (d) => { this.#desired = d; },
       setAutoban: async (side) => {
         if (this.#autoban?.netlinkStats) this.#ipsetRetired.push(this.#autoban.netlinkStats);
@@ -238,7 +259,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     const table = this.#desired.services.length > 0 ? await this.#table.client.dumpTable() : [];
     return balancerStatus({
       desired: this.#desired, instances: await this.#vrrp.status(), table, health: this.#checks?.status(),
-      autoban: this.#autoban?.status(), startedAtMs: this.#startedAtMs, reloads: this.#reloads, reloadFailures: this.#reloadFailures,
+      autoban: this.#autoban?.status(), trackers: this.#trackers.status(), tracking: this.#trackers.tracking(), startedAtMs: this.#startedAtMs, reloads: this.#reloads, reloadFailures: this.#reloadFailures,
     });
   }
 
@@ -271,6 +292,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     await this.#starting?.catch(() => undefined);
     await this.#chain.catch(() => undefined);
     const restart = mode === 'restart';
+    this.#trackers.stop();
     if (restart) {
       // The adverts go on until everything else has stopped: the gap a successor must close is as short as can be.
       await this.#checks?.shutdown({ omega: false });

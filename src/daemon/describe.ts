@@ -1,7 +1,8 @@
 // layer: daemon (composition)
 // job: each Balancer event as one log line: a level, a sentence an operator reads, and the event's facts as fields (for JSON logs).
 import type { HealthCheckEvent } from '../check/events.js';
-import { formatDiagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, formatLocation } from '../config/diagnostics.js';
+import type { TrackerEvent } from '../track/types.js';
 import { describeOp } from '../ipvs/format.js';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
 import type { BalancerLogger } from './balancer.js';
@@ -83,6 +84,14 @@ export function reloadSummary(r: ReloadResult): string {
   return `${r.dryRun ? 'reload (dry run) would do' : 'reloaded'}: ${parts.join('; ')} in ${r.durationMs.toFixed(1)} ms${phases && !r.dryRun ? ` (ms from the start: ${phases})` : ''}`;
 }
 
+function trackLine(e: TrackerEvent): LogLine {
+  const at = e.location ? `${formatLocation(e.location)}: ` : '';
+  if (e.type === 'tracker-error') return { level: 'error', message: `${at}${e.message}` };
+  const what = e.kind === 'script' ? `vrrp_script ${e.name}` : `track_file ${e.name}`;
+  if (e.kind === 'file') return { level: 'info', message: `${what}: value ${e.value}` };
+  return { level: e.state === 'ok' ? 'info' : 'warn', message: `${e.state === 'disabled' ? at : ''}${what}: ${e.state.toUpperCase()}${e.reason ? ` (${e.reason})` : ''}` };
+}
+
 function daemonLine(e: DaemonEvent): LogLine {
   switch (e.type) {
     case 'started': return { level: 'info', message: `started (pid ${e.pid}) from ${e.config}: ${e.instances.length} VRRP instance(s)${e.resumed.length ? ` (${e.resumed.join(', ')} resumed as MASTER)` : ''}, ${e.services} service(s), ${e.ipvsOps} IPVS operation(s) in ${e.durationMs.toFixed(0)} ms` };
@@ -102,6 +111,7 @@ export function describeEvent(e: BalancerEvent): LogLine {
     case 'vrrp': return vrrpLine(e);
     case 'checks': return checksLine(e);
     case 'autoban': return autobanLine(e);
+    case 'track': return trackLine(e);
     case 'daemon': return daemonLine(e);
   }
 }

@@ -12,6 +12,7 @@ import { loadConfig, type ParseOptions } from '../config/index.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { serviceKeyOf, serviceName, type ServiceKey, type ServiceSettings, type SyncDaemon, type Timeouts, type VirtualService } from '../ipvs/model.js';
 import { validateServices } from '../ipvs/validate.js';
+import type { TrackingConfig } from '../track/types.js';
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
 import { convertConfig, passwdLookup, syncDaemonOf, type AutobanSettings, type SyncDaemonSettings } from './convert.js';
@@ -47,6 +48,8 @@ export interface DesiredState {
   instances: VrrpInstanceConfig[];
   syncGroups: VrrpSyncGroupConfig[];
   syncDaemon?: SyncDaemonSettings;
+  /** vrrp_script / track_file trackers and what each instance tracks (none: nothing tracked). */
+  tracking?: TrackingConfig;
   /** The IPVS table at start: every service with the real servers it holds before any check ran. */
   services: VirtualService[];
   /** The health checks, one per service, `id` = the service's name (`TCP 10.0.0.1:80`). */
@@ -123,6 +126,7 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
   return {
     source: file, files, instances: c.vrrp.instances, syncGroups: c.vrrp.syncGroups,
     ...(c.vrrp.syncDaemon ? { syncDaemon: c.vrrp.syncDaemon } : {}),
+    ...(c.vrrp.tracking.scripts.length + c.vrrp.tracking.files.length > 0 ? { tracking: c.vrrp.tracking } : {}),
     services: [...c.ipvs.services], virtualServers: c.checks.virtualServers, daemons: c.ipvs.daemons,
     ...(c.ipvs.timeouts ? { timeouts: c.ipvs.timeouts } : {}), flush: c.ipvs.flush,
     ...(c.ipvs.flushOnStop ? { flushOnStop: c.ipvs.flushOnStop } : {}),

@@ -5,6 +5,7 @@ import type { AutobanRound } from '../autoban/runner.js';
 import type { HealthCheckEvent, RealServerStatus } from '../check/events.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 import type { Op } from '../ipvs/plan.js';
+import type { InstanceTracking, TrackerEvent, TrackerStatus } from '../track/types.js';
 import type { InstanceStatus, VrrpRunnerEvent } from '../vrrp/events.js';
 import type { VrrpReconfigureResult } from '../vrrp/reconfigure.js';
 import type { AutobanStatus } from './autoban-side.js';
@@ -63,6 +64,7 @@ export type BalancerEvent =
   | ({ source: 'vrrp' } & VrrpRunnerEvent)
   | ({ source: 'checks' } & HealthCheckEvent)
   | ({ source: 'autoban' } & AutobanBalancerEvent)
+  | ({ source: 'track' } & TrackerEvent)
   | ({ source: 'daemon' } & DaemonEvent);
 
 /**
@@ -140,7 +142,10 @@ export interface BalancerStatus {
   startedAtMs: number;
   reloads: number;
   reloadFailures: number;
-  instances: (InstanceStatus & { vips: string[] })[];
+  /** Each instance; `priority` is the effective one, `basePriority` the configured one, `tracking` the trackers' part (vrrp_script, track_file). */
+  instances: (InstanceStatus & { vips: string[]; basePriority?: number; tracking?: InstanceTracking })[];
   services: ServiceView[];
   autoban?: AutobanStatus;
+  /** vrrp_script and track_file trackers: each one's state (or value). */
+  trackers?: TrackerStatus[];
 }

@@ -14,6 +14,7 @@ import { diffChecks, sameJson } from './reload-diff.js';
 import { diffInstances, summarizeDiff, type VrrpReconfigureResult } from '../vrrp/reconfigure.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
 import type { VrrpHost } from './vrrp-side.js';
+import type { TrackingConfig } from '../track/types.js';
 
 /** What a reload works on: the balancer's parts and setters for what it replaces. */
 export interface BalancerParts {
@@ -24,6 +25,8 @@ export interface BalancerParts {
   /** The health checks (created at first use). */
   checks(): HealthChecks<ServiceKey>;
   autoban: AutobanSide | undefined;
+  /** Apply the new trackers (unchanged ones keep their state) and send the VRRP side the tracking that follows. */
+  retrack(tracking: TrackingConfig | undefined): Promise<void>;
   setDesired(desired: DesiredState): void;
   /** Stop using the current autoban (already stopped by the reload) and start `side`, if any. */
   setAutoban(side: AutobanSide | undefined): Promise<void>;
@@ -92,6 +95,7 @@ async function reloadHeld(parts: BalancerParts, source: ConfigSource, dryRun: bo
   } catch (error) {
     throw locatedConfigError(after, error);
   }
+  await parts.retrack(after.tracking);
   mark('vrrp');
   result.checkOps = await applyIpvsAndChecks(parts, before, after, services, new Set(checks.changed.map((c) => c.id)), () => {
     mark('applied');

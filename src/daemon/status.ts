@@ -3,6 +3,7 @@
 import type { HealthStatus } from '../check/events.js';
 import { destinationKey } from '../check/sink.js';
 import { serviceName, type DestinationState, type ServiceState, type Stats } from '../ipvs/model.js';
+import type { InstanceTracking, TrackerStatus } from '../track/types.js';
 import type { InstanceStatus } from '../vrrp/events.js';
 import type { VirtualAddressConfig } from '../vrrp/instance.js';
 import type { AutobanStatus } from './autoban-side.js';
@@ -15,6 +16,9 @@ export interface StatusParts {
   table: readonly ServiceState[];
   health?: HealthStatus;
   autoban?: AutobanStatus;
+  trackers?: TrackerStatus[];
+  /** The trackers' FAULT and weight per instance. */
+  tracking?: Record<string, InstanceTracking>;
   startedAtMs: number;
   reloads: number;
   reloadFailures: number;
@@ -65,10 +69,16 @@ function serviceView(parts: StatusParts, name: string, kernel: ServiceState | un
 export function balancerStatus(parts: StatusParts): BalancerStatus {
   const table = new Map(parts.table.map((s) => [serviceName(s), s]));
   const vipsOf = new Map(parts.desired.instances.map((i) => [i.name, i.virtualAddresses.map(vipText)]));
+  const baseOf = new Map(parts.desired.instances.map((i) => [i.name, i.priority ?? 100]));
   return {
     pid: process.pid, config: parts.desired.source, startedAtMs: parts.startedAtMs, reloads: parts.reloads, reloadFailures: parts.reloadFailures,
-    instances: parts.instances.map((s) => ({ ...s, vips: vipsOf.get(s.name) ?? [] })),
+    instances: parts.instances.map((s) => {
+      const tracking = parts.tracking?.[s.name];
+      const base = baseOf.get(s.name);
+      return { ...s, vips: vipsOf.get(s.name) ?? [], ...(base !== undefined ? { basePriority: base } : {}), ...(tracking ? { tracking } : {}) };
+    }),
     services: parts.desired.services.map((s) => serviceView(parts, serviceName(s), table.get(serviceName(s)))),
     ...(parts.autoban ? { autoban: parts.autoban } : {}),
+    ...(parts.trackers && parts.trackers.length > 0 ? { trackers: parts.trackers } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // job: open the VRRP side of a balancer in a worker thread (the default: VRRP timing isolated from the rest) or inline, behind one VrrpHost interface.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import type { InstanceTracking } from '../track/types.js';
 import type { InstanceStatus, VrrpRunnerEvent } from '../vrrp/events.js';
 import type { VrrpReconfigureResult } from '../vrrp/reconfigure.js';
 import { VrrpSide, type VrrpHost, type VrrpHostEvents, type VrrpInput, type VrrpSideOptions } from './vrrp-side.js';
@@ -96,6 +97,7 @@ class WorkerVrrp extends EventEmitter<VrrpHostEvents> implements VrrpHost {
   reconfigure(input: VrrpInput): Promise<VrrpReconfigureResult> { return this.#call('reconfigure', { input }); }
   status(): Promise<InstanceStatus[]> { return this.#call('status'); }
   releaseOnSignal(signals: readonly NodeJS.Signals[]): Promise<void> { return this.#call('releaseOnSignal', { signals: [...signals] }); }
+  track(tracking: Record<string, InstanceTracking>): Promise<void> { return this.#call('track', { tracking }); }
 
   async stop(release: boolean): Promise<void> {
     try {

@@ -1,6 +1,7 @@
 // layer: daemon (composition)
 // job: the VRRP side of a balancer, wherever it runs (a worker thread, or inline): the VrrpRunner and the IPVS sync daemon its states drive.
 import { EventEmitter } from 'node:events';
+import type { InstanceTracking } from '../track/types.js';
 import type { InstanceStatus, VrrpRunnerEvent } from '../vrrp/events.js';
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.js';
 import type { VrrpReconfigureResult } from '../vrrp/reconfigure.js';
@@ -32,6 +33,8 @@ export interface VrrpHost extends EventEmitter<VrrpHostEvents> {
   releaseOnSignal(signals: readonly NodeJS.Signals[]): Promise<void>;
   /** `release`: priority 0 and the VIPs removed (the graceful stop); otherwise VIPs and sync daemon stay, nothing is sent. */
   stop(release: boolean): Promise<void>;
+  /** The trackers' FAULT and weight per instance (VrrpRunner.setTracking); kept for a runner opened later. */
+  track(tracking: Record<string, InstanceTracking>): Promise<void>;
 }
 
 export interface VrrpHostEvents {
@@ -54,6 +57,7 @@ export class VrrpSide extends EventEmitter<VrrpHostEvents> implements VrrpHost {
   #runner: VrrpRunner | undefined;
   #started = false;
   #signals: readonly NodeJS.Signals[] = [];
+  #tracking: Record<string, InstanceTracking> = {};
 
   private constructor(private readonly options: VrrpSideOptions, private readonly daemon: SyncDaemonControl) {
     super();
@@ -103,6 +107,7 @@ export class VrrpSide extends EventEmitter<VrrpHostEvents> implements VrrpHost {
     if (input.instances.length === 0) return { added: [], removed: [], replaced: [], changed: [], unchanged: [] };
     const fresh = await this.#openRunner(input);
     this.#runner = fresh;
+    fresh.setTracking(this.#tracking);
     if (this.#signals.length > 0) fresh.releaseOnSignal(this.#signals);
     if (this.#started) fresh.start();
     return { added: input.instances.map((i) => i.name), removed: [], replaced: [], changed: [], unchanged: [] };
@@ -115,6 +120,11 @@ export class VrrpSide extends EventEmitter<VrrpHostEvents> implements VrrpHost {
   async releaseOnSignal(signals: readonly NodeJS.Signals[]): Promise<void> {
     this.#signals = signals;
     this.#runner?.releaseOnSignal(signals);
+  }
+
+  async track(tracking: Record<string, InstanceTracking>): Promise<void> {
+    this.#tracking = tracking;
+    this.#runner?.setTracking(tracking);
   }
 
   async stop(release: boolean): Promise<void> {

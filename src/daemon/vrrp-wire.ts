@@ -1,5 +1,6 @@
 // layer: daemon (composition)
 // job: what crosses between the balancer and its VRRP worker thread: its start data, requests, replies, events; errors as plain objects that become errors again with their facts.
+import type { InstanceTracking } from '../track/types.js';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
 import type { VrrpInput, VrrpSideOptions } from './vrrp-side.js';
 
@@ -11,6 +12,7 @@ export type VrrpRequest = { id: number } & (
   | { op: 'reconfigure'; input: VrrpInput }
   | { op: 'status' }
   | { op: 'releaseOnSignal'; signals: NodeJS.Signals[] }
+  | { op: 'track'; tracking: Record<string, InstanceTracking> }
   | { op: 'stop'; release: boolean });
 
 export type VrrpWorkerMessage =

@@ -19,6 +19,7 @@ async function handle(side: VrrpSide, request: VrrpRequest): Promise<unknown> {
     case 'reconfigure': return side.reconfigure(request.input);
     case 'status': return side.status();
     case 'releaseOnSignal': return side.releaseOnSignal(request.signals);
+    case 'track': return side.track(request.tracking);
     case 'stop': return side.stop(request.release);
   }
 }

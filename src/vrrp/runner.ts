@@ -84,6 +84,8 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   readonly #groups = new Map<string, Group>();
   readonly #groupOf = new Map<string, Group>();
   readonly #ownTrack = new Map<string, { fault: boolean; weight: number }>();
+  /** FAULT and weight from trackers outside the runner (vrrp_script, track_file), by instance. */
+  #external: Record<string, { fault: boolean; weight: number }> = {};
   readonly #clock: Clock;
   readonly #hooks: VrrpHooks;
   readonly #netns: string | undefined;
@@ -261,8 +263,12 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   /** Each instance's tracking from the current links; a sync group shares its members' faults. */
   #retrack(initial = false): void {
     if (this.#stopped || (!this.#started && !initial)) return;
-    const links = [...this.#watcher!.links().values()];
-    for (const driver of this.#drivers.values()) this.#ownTrack.set(driver.name, trackingStatus(driver.config.track, links));
+    const linkStates = [...this.#watcher!.links().values()];
+    for (const driver of this.#drivers.values()) {
+      const links = trackingStatus(driver.config.track, linkStates);
+      const ext = this.#external[driver.name];
+      this.#ownTrack.set(driver.name, ext ? { fault: links.fault || ext.fault, weight: links.weight + ext.weight } : links);
+    }
     for (const driver of this.#drivers.values()) {
       const own = this.#ownTrack.get(driver.name)!;
       const group = this.#groupOf.get(driver.name);
@@ -270,6 +276,16 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
       const m = driver.machine;
       if (initial || m.fault !== fault || m.trackWeight !== own.weight) driver.handle({ type: 'track', fault, weight: own.weight });
     }
+  }
+
+  /**
+   * Tracking from outside the runner (keepalived's vrrp_script and track_file, run by src/track):
+   * per instance a FAULT and a weight, added to its track_interface state. Replaces what was set
+   * before; an instance not named has none. Applied at once once started (else at start()).
+   */
+  setTracking(tracking: Readonly<Record<string, { fault: boolean; weight: number }>>): void {
+    this.#external = { ...tracking };
+    this.#retrack();
   }
 
   #dispatch(channel: VrrpChannel, input: ChannelInput): void {

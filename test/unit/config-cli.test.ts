@@ -90,12 +90,12 @@ test('config show prints what lvskit would do with the operator\'s files; check 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-plan-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const tracked = path.join(dir, 'keepalived.conf');
-  fs.writeFileSync(tracked, 'vrrp_script chk {\n  script "/bin/true"\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 7\n' +
-    '  virtual_ipaddress {\n    10.0.0.7\n  }\n  track_script {\n    chk\n  }\n}\n');
+  fs.writeFileSync(tracked, '\n\n\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 7\n' +
+    '  virtual_ipaddress {\n    10.0.0.7\n  }\n  virtual_ipaddress_excluded {\n    10.0.0.8\n  }\n}\n');
   t.is(lvskit('check', '-f', tracked).status, 0);
   const planned = lvskit('check', '--plan', '-f', tracked);
   t.is(planned.status, 1);
-  t.is(planned.stderr, `${tracked}:11:5: error: vrrp_instance VI_1: track_script chk is not run by lvskit's VRRP; the instance would not react to it\n` +
+  t.is(planned.stderr, `${tracked}:11:5: error: vrrp_instance VI_1: virtual_ipaddress_excluded is not carried by lvskit's VRRP; those addresses would never be added on MASTER\n` +
     `${tracked}: 1 error, 0 warnings; 1 file read\n`);
 });
 

@@ -31,7 +31,7 @@ for (const form of ['one-line', 'multi-line']) {
   });
 }
 
-test('the layout: @lb1 / @lb2 lines pick priorities, global lvs_sync_daemon drives VI_1 with id 51; track_script is an error at its line', (t) => {
+test('the layout: @lb1 / @lb2 lines pick priorities, global lvs_sync_daemon drives VI_1 with id 51; its track_script becomes a tracker', (t) => {
   const lb1 = convertVrrp(loadConfig(fixture('layout', 'keepalived.conf'), { configId: 'lb1' }).config);
   const lb2 = convertVrrp(loadConfig(fixture('layout', 'keepalived.conf'), { configId: 'lb2' }).config);
   t.deepEqual(lb1.instances.map((i) => [i.name, i.priority]), [['VI_1', 150], ['VI_2', 100]]);
@@ -43,10 +43,10 @@ test('the layout: @lb1 / @lb2 lines pick priorities, global lvs_sync_daemon driv
   });
   t.is(lb1.instances[1]!.lvsSyncDaemonInterface, undefined);
   t.deepEqual(lb1.syncDaemon, { interface: 'eth0', instance: 'VI_1', syncId: 51 });
-  t.deepEqual(messages(lb1.diagnostics), [
-    `${fixture('layout', 'keepalived.conf')}:34:9: error: vrrp_instance VI_1: track_script chk_eth1 is not run by lvskit's VRRP; the instance would not react to it`,
-  ]);
-  t.false(lb1.ok);
+  t.deepEqual(messages(lb1.diagnostics), []);
+  t.true(lb1.ok);
+  t.like(lb1.tracking.scripts[0], { name: 'chk_eth1', argv: ['/usr/bin/test', '-e', '/sys/class/net/eth1'], intervalMs: 2000, timeoutMs: 2000, rise: 2, fall: 2, initFail: false });
+  t.deepEqual(lb1.tracking.instances, { VI_1: [{ kind: 'script', name: 'chk_eth1', weight: 0, reverse: false }] });
 });
 
 test('every converted keyword, and global_defs defaults (vrrp_version, vrrp_garp_master_*, default_interface)', (t) => {
@@ -284,10 +284,10 @@ vrrp_instance VI_A {
     'keepalived.conf:16:5: error: vrrp_instance VI_A: track_interface eth1 reverse: lvskit\'s VRRP has no reversed tracking (a positive weight adds while up, a negative one subtracts while down)',
     'keepalived.conf:8:1: warning: vrrp_instance VI_A notify_master runs as lvskit\'s own user, not as nobody (only MISC_CHECK scripts change user)',
     'keepalived.conf:25:5: error: vrrp_instance VI_A: virtual_ipaddress_excluded is not carried by lvskit\'s VRRP; those addresses would never be added on MASTER',
-    'keepalived.conf:19:5: error: vrrp_instance VI_A: track_script chk is not run by lvskit\'s VRRP; the instance would not react to it',
     'keepalived.conf:8:1: error: vrrp_instance VI_A: adverts to multicast group 224.0.0.20 (vrrp_mcast_group4) are not supported; lvskit\'s VRRP uses 224.0.0.18',
     'keepalived.conf:8:1: warning: vrrp_instance VI_A: unicast_ttl 64: lvskit\'s VRRP sends every advert with TTL 255',
     'keepalived.conf:8:1: warning: vrrp_instance VI_A: smtp_alert: lvskit sends no e-mail (use the notify scripts)',
+    'keepalived.conf:5:1: error: vrrp_script chk: no user nobody to run the script as',
   ]);
   t.false(c.ok);
 });

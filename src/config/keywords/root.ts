@@ -1,12 +1,12 @@
 // layer: config (pure)
 // job: keyword table of the top level: the blocks a configuration is made of.
-import type { AutobanConfig, KeepalivedConfig, SslContext, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
+import type { AutobanConfig, KeepalivedConfig, SslContext, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
 import { SSL } from './checkers.js';
 import { GLOBAL_DEFS } from './global.js';
 import { LVSKIT_AUTOBAN } from './lvskit.js';
 import { VIRTUAL_SERVER, VSG_ENTRIES, virtualServerKey } from './lvs.js';
 import { arg, keywordTable, kw, TOP_LEVEL, unsupported } from './types.js';
-import { VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from './vrrp.js';
+import { TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from './vrrp.js';
 
 export const ROOT = keywordTable<KeepalivedConfig>(TOP_LEVEL, [
   kw('global_defs', 0, 0, '{ ... }', (c, st, cx) => cx.block(st, GLOBAL_DEFS, c.globalDefs), { block: 'required' }),
@@ -15,6 +15,11 @@ export const ROOT = keywordTable<KeepalivedConfig>(TOP_LEVEL, [
     cx.block(st, VRRP_SCRIPT, s);
     c.vrrpScripts.push(s);
   }, { block: 'required' }),
+  kw('track_file', 1, 1, '<NAME> { file PATH  weight N [reverse]  init_file [VALUE] [overwrite] }', (c, st, cx) => {
+    const f: TrackFile = { name: arg(st, 0).text, location: cx.loc(st.keyword) };
+    cx.block(st, TRACK_FILE, f);
+    (c.trackFiles ??= []).push(f);
+  }, { block: 'required', aliases: ['vrrp_track_file'] }),
   kw('vrrp_sync_group', 1, 1, '<NAME> { ... }', (c, st, cx) => {
     const g: VrrpSyncGroup = { name: arg(st, 0).text, group: [], trackInterfaces: [], trackScripts: [], location: cx.loc(st.keyword) };
     cx.block(st, VRRP_SYNC_GROUP, g);
@@ -60,7 +65,7 @@ export const ROOT = keywordTable<KeepalivedConfig>(TOP_LEVEL, [
 ], [
   ...unsupported('error', 'lvskit configures no static addresses, routes or rules; configure them with the system\'s network setup',
     'static_ipaddress', 'static_routes', 'static_rules'),
-  ...unsupported('error', 'lvskit tracks interfaces and scripts only', 'track_file', 'vrrp_track_file', 'vrrp_track_process', 'bfd_instance'),
+  ...unsupported('error', 'lvskit tracks interfaces, scripts and files only', 'track_process', 'vrrp_track_process', 'bfd_instance'),
   ...unsupported('ignored', 'only used with static addresses, routes and rules', 'track_group'),
   ...unsupported('ignored', 'interface polling and gratuitous ARP pacing per interface group are not provided',
     'linkbeat_interfaces', 'garp_group', 'interface_up_down_delays', 'linkbeat_use_polling'),

@@ -1,8 +1,8 @@
 // layer: config (pure)
 // job: keyword tables of vrrp_script, vrrp_sync_group and vrrp_instance (with authentication and the address lists).
-import type { VirtualIpAddress, VrrpAuthentication, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
+import type { TrackFile, VirtualIpAddress, VrrpAuthentication, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
 import { parseAddress } from '../values.js';
-import { notifyKeywords, trackInterfaceSpec, trackScriptSpec } from './common.js';
+import { notifyKeywords, trackFileSpec, trackInterfaceSpec, trackScriptSpec } from './common.js';
 import { arg, flag, keywordTable, kw, unsupported, type BuildContext, type ListEntry, type ListSpec } from './types.js';
 
 export const VRRP_SCRIPT = keywordTable<VrrpScript>('vrrp_script', [
@@ -38,24 +38,46 @@ export const VRRP_SCRIPT = keywordTable<VrrpScript>('vrrp_script', [
   flag('init_fail', (s, v) => { s.initFail = v; }),
 ]);
 
+export const TRACK_FILE = keywordTable<TrackFile>('track_file', [
+  kw('file', 1, 1, '<PATH>', (f, st) => { f.file = arg(st, 0).text; }),
+  kw('weight', 1, 2, '<-254..254> [reverse]', (f, st, cx) => {
+    const v = cx.int(st, 0, -254, 254);
+    if (v !== undefined) f.weight = v;
+    if (st.args[1]) f.weightReverse = cx.oneOf(st, 1, ['reverse'] as const) === 'reverse';
+  }),
+  kw('init_file', 0, 2, '[VALUE] [overwrite]', (f, st, cx) => {
+    const init = { value: 0, overwrite: false };
+    for (const [i, a] of st.args.entries()) {
+      if (a.text === 'overwrite') init.overwrite = true;
+      else {
+        const v = cx.int(st, i, -254, 254);
+        if (v === undefined) return;
+        init.value = v;
+      }
+    }
+    f.initFile = init;
+  }),
+]);
+
 const SYNC_MEMBERS: ListSpec<VrrpSyncGroup> = {
   name: 'group',
   options: {},
   entry: (g, e, cx) => g.group.push({ name: e.head.text, location: cx.loc(e.head) }),
 };
 
-const TRACKING_UNSUPPORTED = 'lvskit tracks interfaces and scripts only; a tracked object it ignored would never put the instance in FAULT';
+const TRACKING_UNSUPPORTED = 'lvskit tracks interfaces, scripts and files only; a tracked object it ignored would never put the instance in FAULT';
 
 export const VRRP_SYNC_GROUP = keywordTable<VrrpSyncGroup>('vrrp_sync_group', [
   kw('group', 0, 0, '{ VRRP_INSTANCE ... }', (g, st, cx) => cx.list(st, SYNC_MEMBERS, g), { block: 'required' }),
   kw('track_interface', 0, 0, '{ IF [weight N [reverse]] ... }', (g, st, cx) => cx.list(st, trackInterfaceSpec<VrrpSyncGroup>(), g), { block: 'required' }),
   kw('track_script', 0, 0, '{ SCRIPT [weight N [reverse|noreverse]] ... }', (g, st, cx) => cx.list(st, trackScriptSpec<VrrpSyncGroup>(), g), { block: 'required' }),
+  kw('track_file', 0, 0, '{ NAME [weight -254..254 [reverse|noreverse]] ... }', (g, st, cx) => cx.list(st, trackFileSpec<VrrpSyncGroup>(), g), { block: 'required' }),
   ...notifyKeywords<VrrpSyncGroup>(),
   flag('smtp_alert', (g, v) => { g.smtpAlert = v; }),
   flag('global_tracking', (g, v) => { g.globalTracking = v; }, { deprecated: '`global_tracking` is deprecated by keepalived: track on the vrrp_sync_group instead' }),
   flag('sync_group_tracking_weight', (g, v) => { g.syncGroupTrackingWeight = v; }),
 ], [
-  ...unsupported('error', TRACKING_UNSUPPORTED, 'track_file', 'track_process', 'track_bfd'),
+  ...unsupported('error', TRACKING_UNSUPPORTED, 'track_process', 'track_bfd'),
   ...unsupported('ignored', 'FIFO notifications and DELETED notifies are not provided', 'notify_priority_changes', 'notify_deleted'),
 ]);
 
@@ -203,6 +225,7 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
     (vi, st, cx) => cx.list(st, vipSpec('virtual_ipaddress_excluded', 'virtualIpAddressesExcluded'), vi), { block: 'required' }),
   kw('track_interface', 0, 0, '{ IF [weight -253..253 [reverse]] ... }', (vi, st, cx) => cx.list(st, trackInterfaceSpec<VrrpInstance>(), vi), { block: 'required' }),
   kw('track_script', 0, 0, '{ SCRIPT [weight -253..253 [reverse|noreverse]] ... }', (vi, st, cx) => cx.list(st, trackScriptSpec<VrrpInstance>(), vi), { block: 'required' }),
+  kw('track_file', 0, 0, '{ NAME [weight -254..254 [reverse|noreverse]] ... }', (vi, st, cx) => cx.list(st, trackFileSpec<VrrpInstance>(), vi), { block: 'required' }),
   flag('dont_track_primary', (vi, v) => { vi.dontTrackPrimary = v; }),
   sourceAddress('mcast_src_ip'),
   sourceAddress('unicast_src_ip'),
@@ -259,7 +282,7 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
 ], [
   ...unsupported('error', 'lvskit has no VMAC/IPVLAN interfaces or VRFs yet; the addresses would be on a different interface than keepalived puts them',
     'use_vmac', 'use_vmac_addr', 'vmac_xmit_base', 'use_ipvlan', 'vrf'),
-  ...unsupported('error', TRACKING_UNSUPPORTED, 'track_file', 'track_process', 'track_bfd'),
+  ...unsupported('error', TRACKING_UNSUPPORTED, 'track_process', 'track_bfd'),
   ...unsupported('error', 'lvskit adds no routes or rules on state changes; traffic that needs them would be lost', 'virtual_routes', 'virtual_rules'),
   ...unsupported('ignored', 'notification channels and socket tuning lvskit does not provide',
     'notify_priority_changes', 'notify_deleted', 'kernel_rx_buf_size', 'linkbeat_use_polling', 'old_unicast_checksum', 'garp_extra_if'),

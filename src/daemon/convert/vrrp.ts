@@ -8,7 +8,10 @@ import { validateVrrpConfig } from '../../vrrp/validate.js';
 import type { SourceLocation } from '../../config/diagnostics.js';
 import type { GlobalDefs, KeepalivedConfig, TrackedInterface, VirtualIpAddress, VrrpInstance, VrrpNotify, VrrpSyncGroup } from '../../config/model.js';
 import { ConversionLog, scriptArgv, type ConversionResult } from './common.js';
+import type { TrackingConfig } from '../../track/types.js';
+import type { UserLookup } from './checkers.js';
 import { syncDaemonSettings, type SyncDaemonSettings } from './sync-daemon.js';
+import { convertTracking } from './tracking.js';
 import { broadcastOf, DEFAULT_INTERFACE, scopeOf } from './vips.js';
 
 export interface VrrpConversion extends ConversionResult {
@@ -18,11 +21,15 @@ export interface VrrpConversion extends ConversionResult {
   syncGroups: VrrpSyncGroupConfig[];
   /** The IPVS sync daemon and the instance that drives it: what the runner's `syncDaemon` hook should start and stop (see syncDaemonActions). */
   syncDaemon?: SyncDaemonSettings;
+  /** vrrp_script and track_file trackers, and what each instance tracks (src/track's Trackers). */
+  tracking: TrackingConfig;
 }
 
 export interface VrrpConvertOptions {
   /** Run VRRP's own validateVrrpConfig on the result and report its refusals at their config location (default true). */
   validate?: boolean;
+  /** Users of vrrp_script `user` / script_user by name (default: only root and numeric ids are known). */
+  users?: UserLookup;
 }
 
 const NOTIFY_KEYS = [['notify', 'notify'], ['notifyMaster', 'master'], ['notifyBackup', 'backup'], ['notifyFault', 'fault'], ['notifyStop', 'stop']] as const;
@@ -92,7 +99,6 @@ function unsupported(log: ConversionLog, vi: VrrpInstance, g: GlobalDefs, family
   if (vi.virtualIpAddressesExcluded.length > 0) {
     log.error(vi.virtualIpAddressesExcluded[0]!.location, `${name}: virtual_ipaddress_excluded is not carried by lvskit's VRRP; those addresses would never be added on MASTER`);
   }
-  for (const t of vi.trackScripts) log.error(t.location, `${name}: track_script ${t.name} is not run by lvskit's VRRP; the instance would not react to it`);
   const mcast = vi.mcastDestination ?? (family === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6);
   const rfcGroup = family === 4 ? VRRP_GROUP_IPV4 : VRRP_GROUP_IPV6;
   if (mcast !== undefined && mcast !== rfcGroup && vi.unicastPeers.length === 0) {
@@ -204,7 +210,6 @@ function syncGroupConfig(log: ConversionLog, config: KeepalivedConfig, group: Vr
   const out: VrrpSyncGroupConfig = { name: group.name, members: group.group.map((m) => m.name) };
   const notify = notifyScripts(log, group, config.globalDefs, `vrrp_sync_group ${group.name}`);
   if (notify) out.notify = notify;
-  for (const t of group.trackScripts) log.error(t.location, `vrrp_sync_group ${group.name}: track_script ${t.name} is not run by lvskit's VRRP; the group would not react to it`);
   if (group.smtpAlert) log.warning(group.location, `vrrp_sync_group ${group.name}: smtp_alert: lvskit sends no e-mail (use the notify scripts)`);
   return out;
 }
@@ -240,5 +245,6 @@ export function convertVrrp(config: KeepalivedConfig, options: VrrpConvertOption
       log.refused('VRRP', error, first.location);
     }
   }
-  return { instances, syncGroups, ...(daemon ? { syncDaemon: daemon } : {}), ...log.result() };
+  const tracking = convertTracking(log, config, options.users);
+  return { instances, syncGroups, ...(daemon ? { syncDaemon: daemon } : {}), tracking, ...log.result() };
 }

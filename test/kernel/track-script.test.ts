@@ -1,0 +1,193 @@
+// layer: tests (kernel tier, root)
+// job: track_script under `lvskit run` against a real keepalived 2.2.7: a failing script lowers lvskit's effective priority below keepalived's (itself raised by its own script), keepalived takes the VIP, the adverts carry what both agree on; bad scripts are located events and the daemon runs on.
+import test from 'ava';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { daemonFiles, logged, startDaemon } from '../helpers/daemon-procs.js';
+import { kernelTierUnavailable, run } from '../helpers/netns.js';
+import { addressesOn, createVrrpLab, type Balancer, type Seen } from '../helpers/vrrp-lab.js';
+import { keepalivedEntered, startKeepalived } from '../helpers/vrrp-procs.js';
+
+process.env.LVSKIT_NETNS_PREFIX ??= 'tra';
+const unavailable = kernelTierUnavailable() ?? (await run(['keepalived', '--version']).then(() => undefined, () => 'keepalived is not installed'));
+if (unavailable) console.warn(`SKIPPING kernel tier (track-script): ${unavailable}`);
+const ktest = unavailable && process.env.CI !== 'true' ? test.serial.skip : test.serial;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const advert = (vrid: number, src: string, priority: number) => (x: Seen): boolean =>
+  x.kind === 'vrrp' && x.vrid === vrid && x.src === src && x.priority === priority;
+
+ktest('track_script moves the VIP between lvskit and keepalived: a failing script lowers lvskit 150 → 90 below keepalived\'s 110 + 20; it recovers and preempts back', async (t) => {
+  const lab = await createVrrpLab(t, 2);
+  const [lb1, lb2] = lab.balancers as [Balancer, Balancer];
+  const vip = `${lab.net4}.100`;
+  const files = daemonFiles(t, {});
+  const flag = path.join(files.dir, 'healthy');
+  writeFileSync(flag, '');
+  files.write('keepalived.conf', `vrrp_script chk_service {
+  script "/usr/bin/test -e ${flag}"
+  interval 1
+  weight -60
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 61
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    ${vip}/32 dev eth0 label eth0:1
+  }
+  track_script {
+    chk_service
+  }
+}
+`);
+  const lvskit = startDaemon(t, lb1.ns, files);
+  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 10_000);
+  await lab.waitFor(advert(61, lb1.ipv4, 150), 3000);
+  const keepalived = startKeepalived(t, lb2.ns, `global_defs {
+  router_id lvskit-track
+  enable_script_security
+  script_user root
+}
+vrrp_script chk_true {
+  script /bin/true
+  interval 1
+  weight 20
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 61
+  priority 110
+  advert_int 1
+  virtual_ipaddress {
+    ${vip}/32 dev eth0 label eth0:1
+  }
+  track_script {
+    chk_true
+  }
+}
+`);
+  await keepalived.waitFor(keepalivedEntered('VI_1', 'BACKUP'), 6000, true);
+  await sleep(4500); // past keepalived's Master_Down_Interval: lvskit's 150 holds it back
+  t.false(keepalived.lines.some(keepalivedEntered('VI_1', 'MASTER')), 'keepalived (130) stays BACKUP under lvskit\'s 150');
+  const s1 = await lvskit.status();
+  t.like(s1.instances[0], { name: 'VI_1', state: 'MASTER', priority: 150, basePriority: 150, tracking: { fault: false, weight: 0 } });
+  t.like(s1.trackers?.[0], { kind: 'script', name: 'chk_service', state: 'ok' });
+
+  // The service fails: lvskit's adverts carry 150 − 60 = 90, keepalived (110 + 20) preempts.
+  const failed = performance.now();
+  rmSync(flag);
+  await lab.waitFor(advert(61, lb1.ipv4, 90), 5000, failed);
+  await keepalived.waitFor(keepalivedEntered('VI_1', 'MASTER'), 6000, true);
+  const kaAdvert = await lab.waitFor(advert(61, lb2.ipv4, 130), 3000, failed);
+  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'BACKUP' && j.reason === 'higher-priority'), 3000, true);
+  t.log(`keepalived advertised 130 ${(kaAdvert.atMs - failed).toFixed(0)} ms after the script began to fail`);
+  await sleep(300);
+  t.true((await addressesOn(lb2.ns)).includes(vip), 'keepalived holds the VIP');
+  t.false((await addressesOn(lb1.ns)).includes(vip), 'lvskit released it');
+  const s2 = await lvskit.status();
+  t.like(s2.instances[0], { state: 'BACKUP', priority: 90, basePriority: 150, tracking: { fault: false, weight: -60 }, master: { address: lb2.ipv4, priority: 130 } });
+  t.like(s2.trackers?.[0], { state: 'failed', reason: 'exited with 1' });
+  const shown = await lvskit.cli('status');
+  t.regex(shown.stdout, /VI_1\s+BACKUP\s+90 \(150 -60\)/);
+  t.regex(shown.stdout, /vrrp_script chk_service\s+FAILED\s+-\s+exited with 1/);
+
+  // A reload of the same file: the script keeps its state (a restarted one would report its first result again).
+  const reloading = performance.now();
+  lvskit.child.kill('SIGHUP');
+  await lvskit.waitFor(logged('daemon', 'reloaded'), 10_000, false);
+  await sleep(2500);
+  t.false(lvskit.lines.some((l) => l.atMs > reloading && l.json?.source === 'track'), 'no tracker event: the unchanged script kept its state');
+  t.like((await lvskit.status()).instances[0], { state: 'BACKUP', priority: 90 });
+  await lab.waitFor(advert(61, lb2.ipv4, 130), 3000, performance.now());
+
+  // It recovers: 150 again, lvskit preempts and keepalived yields.
+  const healed = performance.now();
+  writeFileSync(flag, '');
+  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 6000, false);
+  await lab.waitFor(advert(61, lb1.ipv4, 150), 3000, healed);
+  await keepalived.waitFor((l) => keepalivedEntered('VI_1', 'BACKUP')(l) && l.atMs > healed, 3000, true);
+  // Every advert either sent carried its side's effective priority: 150 or 90 from lvskit, 130 from keepalived.
+  const priorities = new Set(lab.adverts(61).map((x) => `${x.src === lb1.ipv4 ? 'lvskit' : 'keepalived'} ${x.priority}`));
+  t.deepEqual([...priorities].sort(), ['keepalived 130', 'lvskit 150', 'lvskit 90']);
+});
+
+ktest('bad scripts under enable_script_security — missing, not executable, writable by others, hanging — are located events; the daemon runs on', async (t) => {
+  const lab = await createVrrpLab(t, 1);
+  const [lb] = lab.balancers as [Balancer];
+  const files = daemonFiles(t, {});
+  const bin = path.join(files.dir, 'bin');
+  mkdirSync(bin);
+  chmodSync(files.dir, 0o755);
+  const script = (name: string, mode: number): string => {
+    const p = path.join(bin, name);
+    writeFileSync(p, '#!/bin/sh\nexit 0\n');
+    chmodSync(p, mode);
+    return p;
+  };
+  const noexec = script('noexec.sh', 0o644);
+  const open = script('open.sh', 0o757);
+  files.write('keepalived.conf', `global_defs {
+  enable_script_security
+}
+vrrp_script missing {
+  script "${path.join(bin, 'missing.sh')}"
+}
+vrrp_script noexec {
+  script "${noexec}"
+}
+vrrp_script open {
+  script "${open}"
+}
+vrrp_script hang {
+  script "/bin/sleep 31.25"
+  interval 2
+  timeout 1
+  weight -25
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 62
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    ${lab.net4}.101/32 dev eth0
+  }
+  track_script {
+    missing
+    noexec
+    open
+    hang
+  }
+}
+`);
+  const lvskit = startDaemon(t, lb.ns, files);
+  await lvskit.waitFor(logged('daemon', 'started'), 15_000);
+  const disabled = (line: number, why: RegExp) => lvskit.lines.find((l) => l.json?.source === 'track' && l.json.type === 'tracker-error' &&
+    (l.json.location as { line?: number } | undefined)?.line === line && why.test(String(l.json.message)));
+  t.truthy(disabled(4, /vrrp_script missing disabled: .*missing\.sh cannot be accessed \(ENOENT\)/), 'missing: at its vrrp_script line');
+  t.truthy(disabled(7, /vrrp_script noexec disabled: .*noexec\.sh is not executable/), 'not executable');
+  t.truthy(disabled(10, /vrrp_script open disabled: .*open\.sh could be changed by a non-root user \(.*open\.sh is writable by everyone\)/), 'writable by others');
+  t.truthy(lvskit.lines.find((l) => /keepalived\.conf:4:1: vrrp_script missing disabled/.test(l.text)), 'the log line names file:line:col');
+  const hung = await lvskit.waitFor(logged('track', 'tracker', (j) => j.name === 'hang' && j.state === 'failed'), 5000, true);
+  t.regex(String(hung.json!.reason), /still running after 1000 ms: process group killed/);
+  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 10_000, true);
+  await lab.waitFor(advert(62, lb.ipv4, 75), 3000);
+  const s = await lvskit.status();
+  t.like(s.instances[0], { state: 'MASTER', priority: 75, tracking: { fault: false, weight: -25 } }, 'the disabled scripts are not tracked (keepalived drops them); the hung one weighs -25');
+  t.deepEqual(s.trackers?.map((x) => `${x.name} ${x.state}`), ['missing disabled', 'noexec disabled', 'open disabled', 'hang failed']);
+  const hanging = async (): Promise<string[]> => (await run(['pgrep', '-f', 'sleep 31.25']).catch(() => '')).split('\n').filter(Boolean);
+  for (let i = 0; i < 12; i++) {
+    t.true((await hanging()).length <= 1, 'each hung run is killed at its timeout, before the next starts');
+    await sleep(250);
+  }
+  t.is(lvskit.child.exitCode, null, 'the daemon runs on');
+  lvskit.kill('SIGTERM');
+  await lvskit.exited;
+  t.deepEqual(await hanging(), [], 'a run in flight is killed when the daemon stops');
+});
