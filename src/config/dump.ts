@@ -2,7 +2,7 @@
 // job: the model → canonical keepalived.conf text (multi-line, one keyword per line, fixed order) that reads back
 //      to the same model.
 import type {
-  AutobanConfig, CheckDefaults, Checker, CheckerCommon, ForwardingMethod, GlobalDefs, HttpUrl, KeepalivedConfig, RealServer,
+  AutobanConfig, CheckDefaults, ConfigRoute, ConfigRule, Checker, CheckerCommon, ForwardingMethod, GlobalDefs, HttpUrl, KeepalivedConfig, RealServer,
   ScriptCommand, TrackedInterface, TrackedScript, VirtualIpAddress, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpNotify,
   VrrpScript, VrrpSyncGroup,
 } from './model.js';
@@ -76,6 +76,9 @@ export function dumpConfig(config: KeepalivedConfig): string {
       w.opt('key', s.key);
     });
   }
+  if (config.staticIpAddresses) w.block(['static_ipaddress'], () => config.staticIpAddresses!.forEach((v) => w.line(...vip(v))));
+  if (config.staticRoutes) w.block(['static_routes'], () => config.staticRoutes!.forEach((r) => w.line(...routeWords(r))));
+  if (config.staticRules) w.block(['static_rules'], () => config.staticRules!.forEach((r) => w.line(...ruleWords(r))));
   for (const s of config.vrrpScripts) w.block(['vrrp_script', word(s.name)], () => vrrpScript(w, s));
   for (const vi of config.vrrpInstances) w.block(['vrrp_instance', word(vi.name)], () => vrrpInstance(w, vi));
   for (const sg of config.vrrpSyncGroups) w.block(['vrrp_sync_group', word(sg.name)], () => syncGroup(w, sg));
@@ -189,6 +192,49 @@ function vip(v: VirtualIpAddress): Word[] {
   ];
 }
 
+/** A route line as keepalived reads it; the protocol only with no_track (a tracked route always has keepalived's). */
+function routeWords(r: ConfigRoute): Word[] {
+  return [
+    r.family === 6 && r.prefixLength === 0 ? 'inet6' : undefined,
+    ...(r.prefsrc !== undefined ? ['src', r.prefsrc] : []),
+    r.type !== undefined && r.type !== 'unicast' ? r.type : undefined,
+    `${r.dst}/${r.prefixLength}`,
+    ...(r.via !== undefined ? ['via', r.via] : []),
+    ...(r.dev !== undefined ? ['dev', word(r.dev)] : []),
+    'table', r.table,
+    ...(r.metric !== undefined ? ['metric', r.metric] : []),
+    ...(r.scope !== undefined ? ['scope', r.scope] : []),
+    ...(r.tos !== undefined ? ['tos', r.tos] : []),
+    ...(r.from !== undefined ? ['from', `${r.from}/${r.fromLength}`] : []),
+    r.onlink ? 'onlink' : undefined,
+    ...(r.noTrack && r.protocol !== undefined ? ['protocol', r.protocol] : []),
+    r.addMode, r.noTrack ? 'no_track' : undefined,
+    ...(r.nexthops ?? []).flatMap((nh) => [
+      'nexthop', ...(nh.via !== undefined ? ['via', nh.via] : []), ...(nh.dev !== undefined ? ['dev', word(nh.dev)] : []),
+      ...(nh.weight !== undefined ? ['weight', nh.weight] : []), nh.onlink ? 'onlink' : undefined,
+    ]),
+  ];
+}
+
+/** A rule line as keepalived reads it, with its preference always written. */
+function ruleWords(r: ConfigRule): Word[] {
+  const action = r.action ?? 'table';
+  return [
+    r.family === 6 && r.from === undefined && r.to === undefined ? 'inet6' : undefined,
+    ...(r.from !== undefined ? ['from', `${r.from}/${r.fromLength}`] : []),
+    ...(r.to !== undefined ? ['to', `${r.to}/${r.toLength}`] : []),
+    r.invert ? 'not' : undefined,
+    ...(action === 'table' ? ['table', r.table ?? 254] : action === 'goto' ? ['goto', r.goto] : [action]),
+    'preference', r.priority,
+    ...(r.tos !== undefined ? ['tos', r.tos] : []),
+    ...(r.fwmark !== undefined ? ['fwmark', r.fwmask !== undefined ? `${r.fwmark}/${r.fwmask}` : r.fwmark] : []),
+    ...(r.iif !== undefined ? ['iif', word(r.iif)] : []),
+    ...(r.oif !== undefined ? ['oif', word(r.oif)] : []),
+    ...(r.noTrack && r.protocol !== undefined ? ['protocol', r.protocol] : []),
+    r.noTrack ? 'no_track' : undefined,
+  ];
+}
+
 function vrrpInstance(w: Writer, vi: VrrpInstance): void {
   w.opt('state', vi.state);
   w.opt('interface', vi.interface);
@@ -202,6 +248,8 @@ function vrrpInstance(w: Writer, vi: VrrpInstance): void {
   if (auth) w.block(['authentication'], () => { w.opt('auth_type', auth.type); w.opt('auth_pass', auth.password); });
   if (vi.virtualIpAddresses.length > 0) w.block(['virtual_ipaddress'], () => vi.virtualIpAddresses.forEach((v) => w.line(...vip(v))));
   if (vi.virtualIpAddressesExcluded.length > 0) w.block(['virtual_ipaddress_excluded'], () => vi.virtualIpAddressesExcluded.forEach((v) => w.line(...vip(v))));
+  if (vi.virtualRoutes) w.block(['virtual_routes'], () => vi.virtualRoutes!.forEach((r) => w.line(...routeWords(r))));
+  if (vi.virtualRules) w.block(['virtual_rules'], () => vi.virtualRules!.forEach((r) => w.line(...ruleWords(r))));
   tracked(w, 'track_interface', vi.trackInterfaces);
   tracked(w, 'track_script', vi.trackScripts);
   w.flag('dont_track_primary', vi.dontTrackPrimary);

@@ -16,6 +16,7 @@ import { adoptedTable, IpvsTable, ownership } from './ipvs-table.js';
 import { reloadBalancer, type BalancerParts } from './reload.js';
 import { resumeWindowMs, takeRestartNote, writeRestartNote } from './restart-state.js';
 import { balancerStatus } from './status.js';
+import { StaticNet } from './static-net.js';
 import { openVrrp, type VrrpHost, type VrrpIsolation } from './vrrp-host.js';
 import { locatedConfigError } from './located.js';
 import { logEvent } from './describe.js';
@@ -76,6 +77,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   readonly #options: BalancerOptions;
   readonly #vrrp: VrrpHost;
   readonly #table: IpvsTable;
+  readonly #staticNet: StaticNet;
   #checks?: HealthChecks<ServiceKey>;
   #autoban?: AutobanSide;
   #chain: Promise<unknown> = Promise.resolve();
@@ -93,6 +95,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#desired = desired;
     this.#vrrp = vrrp;
     this.#table = new IpvsTable(options.netns);
+    this.#staticNet = new StaticNet(options.netns, (e) => this.#emit({ source: 'vrrp', ...e }));
     vrrp.on('event', (e) => this.#emit({ source: 'vrrp', ...e }));
     vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error, fatal: true }));
   }
@@ -136,6 +139,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     const d = this.#desired;
     const resume = this.#options.restartFile ? takeRestartNote(this.#options.restartFile, d.instances) : [];
     if (resume.length > 0) await this.#vrrp.start(resume);
+    await this.#staticNet.start(d.staticNet);
     const autoban = d.autoban ? await AutobanSide.open(d.autoban, this.#options.netns) : undefined;
     let ipvsOps = 0;
     try {
@@ -222,7 +226,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
 
   #parts(): BalancerParts {
     return {
-      desired: this.#desired, vrrp: this.#vrrp, table: this.#table, netns: this.#options.netns,
+      desired: this.#desired, vrrp: this.#vrrp, table: this.#table, netns: this.#options.netns, staticNet: this.#staticNet,
       checks: () => this.#openChecks(), autoban: this.#autoban,
       setDesired: (d) => { this.#desired = d; },
       setAutoban: async (side) => {
@@ -282,6 +286,8 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
       await this.#checks?.shutdown();
       await this.#autoban?.stop();
     }
+    if (!restart) await this.#staticNet.release(this.#desired.staticNet);
+    this.#staticNet.close();
     if (!restart && this.#options.releaseIpvs !== false) {
       await this.#table.release(this.#desired);
       await this.#table.ensureDaemons([], this.#desired.daemons);

@@ -24,6 +24,7 @@ function vrrpLine(e: VrrpRunnerEvent): LogLine {
     case 'group-transition': return { level: 'info', message: `group ${e.group}: ${e.to}` };
     case 'drop': return { level: 'warn', message: `${e.instance ?? e.interface}: advert from ${e.src ?? '?'} dropped: ${e.message} [${e.reason}]` };
     case 'vip': return { level: e.error ? 'error' : 'info', message: `${e.instance}: ${e.op} ${e.address}/${e.prefixLength} dev ${e.dev}${e.label ? ` label ${e.label}` : ''}${errorText(e)}` };
+    case 'net': return { level: e.error ? 'error' : 'info', message: `${e.owner}: ${e.op} ${e.kind} ${e.what}${errorText(e)}` };
     case 'announce': return { level: e.error ? 'error' : 'debug', message: `${e.instance}: ${e.count} × ${e.kind === 'garp' ? 'gratuitous ARP' : 'unsolicited NA'} for ${e.address} on ${e.dev}${errorText(e)}` };
     case 'sync-daemon': return { level: e.error ? 'error' : 'info', message: `${e.instance}: IPVS sync daemon ${e.role === 'stop' ? 'stopped' : `${e.role} on ${e.interface}`}${errorText(e)}` };
     case 'script': return { level: e.error || e.timedOut || e.exitCode ? 'warn' : 'info', message: `${e.owner}: ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}` };

@@ -13,6 +13,7 @@ import type { KeepalivedConfig } from '../config/model.js';
 import { serviceKeyOf, serviceName, type ServiceKey, type ServiceSettings, type SyncDaemon, type Timeouts, type VirtualService } from '../ipvs/model.js';
 import { validateServices } from '../ipvs/validate.js';
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.js';
+import type { NetSet } from '../vrrp/net-plan.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
 import { convertConfig, passwdLookup, syncDaemonOf, type AutobanSettings, type SyncDaemonSettings } from './convert.js';
 import type { ConversionMemo } from './convert/common.js';
@@ -35,6 +36,8 @@ export interface BalancerSpec {
   flush?: boolean;
   /** The autoban (see src/autoban): ipset, threshold, whitelist, static_blacklist. */
   autoban?: AutobanSettings;
+  /** Addresses, routes and rules added at start and removed at a graceful stop (keepalived's static_* blocks). */
+  staticNet?: NetSet;
 }
 
 /** Everything a balancer runs, validated: the same shape whether it came from a file or from code. */
@@ -56,6 +59,8 @@ export interface DesiredState {
   flush: boolean;
   flushOnStop?: 'all' | 'vs';
   autoban?: AutobanSettings;
+  /** static_ipaddress / static_routes / static_rules. */
+  staticNet?: NetSet;
   /** Warnings of the reading and the conversion (errors throw). */
   warnings: Diagnostic[];
   /** Where a VRRP field (`instances[0].interface`) was written, for refusals found later (a missing link). */
@@ -124,7 +129,7 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
     services: [...c.ipvs.services], virtualServers: c.checks.virtualServers, daemons: c.ipvs.daemons,
     ...(c.ipvs.timeouts ? { timeouts: c.ipvs.timeouts } : {}), flush: c.ipvs.flush,
     ...(c.ipvs.flushOnStop ? { flushOnStop: c.ipvs.flushOnStop } : {}),
-    ...(c.autoban.settings ? { autoban: c.autoban.settings } : {}),
+    ...(c.autoban.settings ? { autoban: c.autoban.settings } : {}), ...(c.net.set ? { staticNet: c.net.set } : {}),
     warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => vrrp.locate(field), explainVrrp: (error) => vrrp.explain(error),
     memo: { checks: c.checks.memo, ipvs: c.ipvs.memo }, config,
   };
@@ -178,7 +183,8 @@ export function desiredFromSpec(spec: BalancerSpec): DesiredState {
   const driven = instances.map((i) => (d && i.name === d.instance ? { ...i, lvsSyncDaemonInterface: d.interface } : i));
   return {
     source: '(spec)', files: [], instances: driven, syncGroups, ...(d ? { syncDaemon: d } : {}), services: [...services], virtualServers, daemons,
-    ...(spec.timeouts ? { timeouts: spec.timeouts } : {}), flush: spec.flush === true, ...(spec.autoban ? { autoban: spec.autoban } : {}), warnings: [],
+    ...(spec.timeouts ? { timeouts: spec.timeouts } : {}), flush: spec.flush === true, ...(spec.autoban ? { autoban: spec.autoban } : {}),
+    ...(spec.staticNet ? { staticNet: spec.staticNet } : {}), warnings: [],
   };
 }
 
