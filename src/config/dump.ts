@@ -90,6 +90,15 @@ export function dumpConfig(config: KeepalivedConfig): string {
 
 function globalDefs(w: Writer, g: GlobalDefs): void {
   w.opt('router_id', g.routerId);
+  for (const [kw, f] of [['notify_fifo', g.notifyFifo], ['vrrp_notify_fifo', g.vrrpNotifyFifo]] as const) {
+    if (!f) continue;
+    if (f.path !== '') w.line(kw, word(f.path), f.user === undefined ? undefined : word(f.user), f.group === undefined ? undefined : word(f.group));
+    w.script(`${kw}_script`, f.script);
+  }
+  w.script('startup_script', g.startupScript);
+  if (g.startupScriptTimeoutMs !== undefined) w.line('startup_script_timeout', g.startupScriptTimeoutMs / 1000);
+  w.script('shutdown_script', g.shutdownScript);
+  if (g.shutdownScriptTimeoutMs !== undefined) w.line('shutdown_script_timeout', g.shutdownScriptTimeoutMs / 1000);
   if (g.notificationEmail.length > 0) w.block(['notification_email'], () => g.notificationEmail.forEach((e) => w.line(word(e))));
   w.opt('notification_email_from', g.notificationEmailFrom);
   if (g.smtpServer) w.line('smtp_server', word(g.smtpServer.host), g.smtpServer.port);

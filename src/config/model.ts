@@ -48,8 +48,26 @@ export interface LvsTimeouts {
   udpSeconds?: number;
 }
 
+/** `notify_fifo` / `vrrp_notify_fifo`: where VRRP state lines are written, and the script started to read them. */
+export interface NotifyFifoConfig {
+  path: string;
+  /** Owner of the FIFO when lvskit creates it (as written; not applied). */
+  user?: string;
+  group?: string;
+  /** `*_notify_fifo_script`: started once with the FIFO's path as its last argument. */
+  script?: ScriptCommand;
+  location: SourceLocation;
+}
+
 export interface GlobalDefs {
   routerId?: string;
+  notifyFifo?: NotifyFifoConfig;
+  vrrpNotifyFifo?: NotifyFifoConfig;
+  /** `startup_script` / `shutdown_script` and their timeouts (keepalived's default 10 s). */
+  startupScript?: ScriptCommand;
+  startupScriptTimeoutMs?: number;
+  shutdownScript?: ScriptCommand;
+  shutdownScriptTimeoutMs?: number;
   notificationEmail: string[];
   notificationEmailFrom?: string;
   smtpServer?: SmtpServer;

@@ -16,6 +16,7 @@ import { adoptedTable, IpvsTable, ownership } from './ipvs-table.js';
 import { reloadBalancer, type BalancerParts } from './reload.js';
 import { resumeWindowMs, takeRestartNote, writeRestartNote } from './restart-state.js';
 import { balancerStatus } from './status.js';
+import { NotifyFifos, runStartStopScript } from './notify-fifo.js';
 import { StaticNet } from './static-net.js';
 import { openVrrp, type VrrpHost, type VrrpIsolation } from './vrrp-host.js';
 import { locatedConfigError } from './located.js';
@@ -78,6 +79,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   readonly #vrrp: VrrpHost;
   readonly #table: IpvsTable;
   readonly #staticNet: StaticNet;
+  #fifos: NotifyFifos | undefined;
   #checks?: HealthChecks<ServiceKey>;
   #autoban?: AutobanSide;
   #chain: Promise<unknown> = Promise.resolve();
@@ -96,7 +98,10 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#vrrp = vrrp;
     this.#table = new IpvsTable(options.netns);
     this.#staticNet = new StaticNet(options.netns, (e) => this.#emit({ source: 'vrrp', ...e }));
-    vrrp.on('event', (e) => this.#emit({ source: 'vrrp', ...e }));
+    vrrp.on('event', (e) => {
+      this.#fifos?.write(e);
+      this.#emit({ source: 'vrrp', ...e });
+    });
     vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error, fatal: true }));
   }
 
@@ -138,6 +143,10 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     const began = performance.now();
     const d = this.#desired;
     const resume = this.#options.restartFile ? takeRestartNote(this.#options.restartFile, d.instances) : [];
+    if (d.notify?.startup) await this.#runScript('startup', d.notify.startup);
+    if (d.notify && d.notify.fifos.length > 0) {
+      this.#fifos = NotifyFifos.open(d.notify, d.syncGroups, (message, error) => this.#emit({ source: 'daemon', type: 'error', message, error }));
+    }
     if (resume.length > 0) await this.#vrrp.start(resume);
     await this.#staticNet.start(d.staticNet);
     const autoban = d.autoban ? await AutobanSide.open(d.autoban, this.#options.netns) : undefined;
@@ -286,6 +295,8 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
       await this.#checks?.shutdown();
       await this.#autoban?.stop();
     }
+    await this.#fifos?.close();
+    this.#fifos = undefined;
     if (!restart) await this.#staticNet.release(this.#desired.staticNet);
     this.#staticNet.close();
     if (!restart && this.#options.releaseIpvs !== false) {
@@ -293,9 +304,16 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
       await this.#table.ensureDaemons([], this.#desired.daemons);
     }
     this.#table.close();
+    if (!restart && this.#desired.notify?.shutdown) await this.#runScript('shutdown', this.#desired.notify.shutdown);
     this.#state = 'stopped';
     this.#emit({ source: 'daemon', type: 'stopped', mode });
     this.emit('close');
+  }
+
+  /** startup_script / shutdown_script, reported as a `script` event. */
+  async #runScript(which: 'startup' | 'shutdown', script: { argv: string[]; timeoutMs: number }): Promise<void> {
+    const outcome = await runStartStopScript(script);
+    this.#emit({ source: 'daemon', type: 'script', which, argv: script.argv, ...outcome });
   }
 
   async #noteMasters(file: string): Promise<void> {

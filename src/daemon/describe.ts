@@ -93,6 +93,7 @@ function daemonLine(e: DaemonEvent): LogLine {
     case 'ipvs-applied': return { level: 'info', message: `IPVS (${e.reason}): ${e.ops.length} operation(s)${e.ops.length <= 5 ? `: ${e.ops.map(describeOp).join('; ')}` : ''}` };
     case 'stopping': return { level: 'info', message: `stopping (${e.mode})` };
     case 'stopped': return { level: 'info', message: `stopped (${e.mode})` };
+    case 'script': return { level: e.error || e.timedOut || e.exitCode ? 'warn' : 'info', message: `${e.which} script ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}` };
     case 'error': return { level: 'error', message: e.message };
   }
 }

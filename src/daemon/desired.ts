@@ -17,6 +17,7 @@ import type { NetSet } from '../vrrp/net-plan.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
 import { convertConfig, passwdLookup, syncDaemonOf, type AutobanSettings, type SyncDaemonSettings } from './convert.js';
 import type { ConversionMemo } from './convert/common.js';
+import type { NotifySettings } from './convert/notify.js';
 
 /** A virtual service written in code: its health-checked real servers (src/check's spec) and its IPVS settings. */
 export interface BalancedService extends VirtualServerSpec<ServiceKey>, Partial<ServiceSettings> {}
@@ -61,6 +62,8 @@ export interface DesiredState {
   autoban?: AutobanSettings;
   /** static_ipaddress / static_routes / static_rules. */
   staticNet?: NetSet;
+  /** notify_fifo / vrrp_notify_fifo and their scripts, startup_script / shutdown_script. */
+  notify?: NotifySettings;
   /** Warnings of the reading and the conversion (errors throw). */
   warnings: Diagnostic[];
   /** Where a VRRP field (`instances[0].interface`) was written, for refusals found later (a missing link). */
@@ -130,6 +133,7 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
     ...(c.ipvs.timeouts ? { timeouts: c.ipvs.timeouts } : {}), flush: c.ipvs.flush,
     ...(c.ipvs.flushOnStop ? { flushOnStop: c.ipvs.flushOnStop } : {}),
     ...(c.autoban.settings ? { autoban: c.autoban.settings } : {}), ...(c.net.set ? { staticNet: c.net.set } : {}),
+    ...(c.notify.settings ? { notify: c.notify.settings } : {}),
     warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => vrrp.locate(field), explainVrrp: (error) => vrrp.explain(error),
     memo: { checks: c.checks.memo, ipvs: c.ipvs.memo }, config,
   };
