@@ -6,7 +6,8 @@ import { GLOBAL_DEFS } from './global.js';
 import { LVSKIT_AUTOBAN } from './lvskit.js';
 import { VIRTUAL_SERVER, VSG_ENTRIES, virtualServerKey } from './lvs.js';
 import { arg, keywordTable, kw, TOP_LEVEL, unsupported } from './types.js';
-import { routeBlock, ruleBlock } from './routes.js';
+import { routeBlock } from './routes.js';
+import { ruleBlock } from './rules.js';
 import { STATIC_ADDRESSES, VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from './vrrp.js';
 
 export const ROOT = keywordTable<KeepalivedConfig>(TOP_LEVEL, [

@@ -3,7 +3,8 @@
 import type { VirtualIpAddress, VrrpAuthentication, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
 import { parseAddress } from '../values.js';
 import { notifyKeywords, trackInterfaceSpec, trackScriptSpec } from './common.js';
-import { routeBlock, ruleBlock } from './routes.js';
+import { routeBlock } from './routes.js';
+import { ruleBlock } from './rules.js';
 import { arg, flag, keywordTable, kw, unsupported, type BuildContext, type ListEntry, type ListSpec } from './types.js';
 
 export const VRRP_SCRIPT = keywordTable<VrrpScript>('vrrp_script', [
