@@ -10,7 +10,7 @@ const unavailable = kernelTierUnavailable();
 if (unavailable) console.warn(`SKIPPING kernel tier (routes): ${unavailable}`);
 const ktest = unavailable && process.env.CI !== 'true' ? test.serial.skip : test.serial;
 
-function conf(o: { net4: string; priority: number; staticMetric?: number }): string {
+function conf(o: { net4: string; priority: number; staticMetric?: number; virtualMetric?: number; unreachable?: boolean }): string {
   return `global_defs {
   router_id lb
 }
@@ -20,7 +20,7 @@ static_ipaddress {
 static_routes {
   10.200.0.0/16 via ${o.net4}.254 dev eth0 table 100 metric ${o.staticMetric ?? 5}
   blackhole 10.201.0.0/16 table 100
-}
+${o.unreachable ? '  10.202.0.0/16 via 192.0.2.1 table 100\n' : ''}}
 static_rules {
   from 192.168.77.0/24 table 100 preference 1000
 }
@@ -34,7 +34,7 @@ vrrp_instance VI_1 {
     ${o.net4}.100/32 dev eth0
   }
   virtual_routes {
-    src ${o.net4}.100 10.210.0.0/16 via ${o.net4}.254 dev eth0 table 200
+    src ${o.net4}.100 10.210.0.0/16 via ${o.net4}.254 dev eth0 table 200${o.virtualMetric !== undefined ? ` metric ${o.virtualMetric}` : ''}
     10.211.0.0/16 table 200 nexthop via ${o.net4}.253 dev eth0 weight 1 nexthop via ${o.net4}.254 dev eth0 weight 3
   }
   virtual_rules {
@@ -77,7 +77,7 @@ ktest('static routes, rules and addresses at start, reload and stop; virtual rou
   const lab = await createVrrpLab(t, 2);
   const [b1, b2] = [lab.balancers[0]!, lab.balancers[1]!];
   const net4 = lab.net4;
-  const f1 = daemonFiles(t, { 'keepalived.conf': conf({ net4, priority: 150 }) });
+  const f1 = daemonFiles(t, { 'keepalived.conf': conf({ net4, priority: 150, unreachable: true }) });
   const f2 = daemonFiles(t, { 'keepalived.conf': conf({ net4, priority: 100 }) });
 
   // lb1 alone: MASTER, with the static set and the virtual one.
@@ -89,6 +89,18 @@ ktest('static routes, rules and addresses at start, reload and stop; virtual rou
   t.true(r1.includes(STATIC_RULE), r1);
   t.true(r1.includes(VIRTUAL_RULES), r1);
   t.regex(await text(b1.ns, 'addr', 'show', 'dev', 'eth1'), /inet 192\.168\.77\.1\/24 .*eth1:7/);
+  // A route the kernel refuses (its gateway is unreachable) is an error event; the daemon goes on.
+  const refused = await lb1.waitFor(logged('vrrp', 'net', (j) => j.op === 'add' && String(j.what).startsWith('10.202.0.0/16') && j.error !== undefined), 5000, true);
+  t.regex(refused.text, /static: add route 10\.202\.0\.0\/16 via 192\.0\.2\.1 table 100 failed: /);
+  t.is((await lb1.status()).instances[0]?.state, 'MASTER');
+
+  // A MASTER's reload that changes a virtual route: the old one removed, the new one added, the rest kept.
+  f1.write('keepalived.conf', conf({ net4, priority: 150, unreachable: true, virtualMetric: 7 }));
+  t.is((await lb1.cli('reload')).code, 0);
+  t.regex(await eventually(t, () => routes(b1.ns, 200), (s) => s.includes('metric 7')), new RegExp(`^10\\.210\\.0\\.0/16 via ${net4.replace(/\./g, '\\.')}\\.254 dev eth0 proto keepalived src ${net4.replace(/\./g, '\\.')}\\.100 metric 7 \n10\\.211`));
+  f1.write('keepalived.conf', conf({ net4, priority: 150 }));
+  t.is((await lb1.cli('reload')).code, 0);
+  t.is(await eventually(t, () => routes(b1.ns, 200), (s) => !s.includes('metric 7')), VIRTUAL_ROUTES(net4));
 
   // lb2 as BACKUP: the static set only.
   const lb2 = startDaemon(t, b2.ns, f2);
