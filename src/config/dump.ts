@@ -90,7 +90,7 @@ export function dumpConfig(config: KeepalivedConfig): string {
 
 function globalDefs(w: Writer, g: GlobalDefs): void {
   w.opt('router_id', g.routerId);
-  for (const [kw, f] of [['notify_fifo', g.notifyFifo], ['vrrp_notify_fifo', g.vrrpNotifyFifo]] as const) {
+  for (const [kw, f] of [['notify_fifo', g.notifyFifo], ['vrrp_notify_fifo', g.vrrpNotifyFifo], ['lvs_notify_fifo', g.lvsNotifyFifo]] as const) {
     if (!f) continue;
     if (f.path !== '') w.line(kw, word(f.path), f.user === undefined ? undefined : word(f.user), f.group === undefined ? undefined : word(f.group));
     w.script(`${kw}_script`, f.script);

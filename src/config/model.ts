@@ -63,6 +63,7 @@ export interface GlobalDefs {
   routerId?: string;
   notifyFifo?: NotifyFifoConfig;
   vrrpNotifyFifo?: NotifyFifoConfig;
+  lvsNotifyFifo?: NotifyFifoConfig;
   /** `startup_script` / `shutdown_script` and their timeouts (keepalived's default 10 s). */
   startupScript?: ScriptCommand;
   startupScriptTimeoutMs?: number;

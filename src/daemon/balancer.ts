@@ -177,6 +177,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     if (ops.length > 0) this.#emit({ source: 'daemon', type: 'ipvs-applied', ops, reason: 'start' });
     const checks = this.#openChecks();
     const present = new Map(adopted.services.map((s) => [serviceName(s), s.destinations ?? []]));
+    this.#fifos?.writeStart(d.virtualServers.map((v) => v.service));
     for (const spec of d.virtualServers) {
       const name = serviceName(spec.service);
       await checks.add(spec, { present: present.get(name) ?? [], startDown: adopted.presumedDown.get(name) ?? new Set() });
@@ -188,7 +189,11 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     if (this.#checks) return this.#checks;
     const checks = new HealthChecks<ServiceKey>({ sink: ipvsSink(this.#table.client) });
     for (const name of CHECK_EVENTS) {
-      checks.on(name, (e: object) => this.#emit({ source: 'checks', type: name, ...e } as BalancerEvent));
+      checks.on(name, (e: object) => {
+        const event = { type: name, ...e } as HealthCheckEvent;
+        this.#fifos?.writeChecks(event, (vs) => this.#desired.virtualServers.find((v) => v.id === vs)?.service);
+        this.#emit({ source: 'checks', ...event } as BalancerEvent);
+      });
     }
     checks.on('attempt', (e) => this.emit('attempt', e));
     checks.on('attempt-failed', (e) => this.emit('attempt-failed', e));

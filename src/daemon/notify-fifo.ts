@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { runProgram } from '../check/process.js';
 import { AttemptAbort } from '../check/signal.js';
+import type { HealthCheckEvent } from '../check/events.js';
+import { isFwmarkKey, type ServiceKey } from '../ipvs/model.js';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
 import type { NotifySettings } from './convert/notify.js';
 
@@ -16,6 +18,34 @@ export function instanceLine(name: string, state: string, priority: number): str
 /** The line keepalived 2.2.7 writes for a sync group's new state (always priority 0). */
 export function groupLine(name: string, state: string): string {
   return `GROUP "${name}" ${state} 0\n`;
+}
+
+/** A virtual server as keepalived's checker names it: `[10.0.0.1]:tcp:80`, `FWM 7`. */
+export function vsName(key: ServiceKey): string {
+  return isFwmarkKey(key) ? `FWM ${key.fwmark}` : `[${key.address}]:${key.protocol}:${key.port}`;
+}
+
+/** A real server as keepalived's checker names it: `[10.0.1.1]:tcp:80`; `[10.0.1.1]:none:0` in a fwmark service. */
+export function rsName(key: ServiceKey, rs: string): string {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(rs);
+  const [address, port] = m ? [m[1], m[2]] : [rs, '0'];
+  return `[${address}]:${isFwmarkKey(key) ? 'none' : key.protocol}:${port}`;
+}
+
+/**
+ * Health-check events → keepalived's LVS lines: `RS [10.0.1.1]:tcp:80 [10.0.0.1]:tcp:80 DOWN` when
+ * a real server goes UP or DOWN, `VS [10.0.0.1]:tcp:80 UP` when a virtual server's quorum is gained
+ * or lost. `service` finds a virtual server's key by its id.
+ */
+export function lvsLines(e: HealthCheckEvent, service: (vs: string) => ServiceKey | undefined): string[] {
+  if (e.type !== 'real-server' && e.type !== 'quorum') return [];
+  const key = service(e.vs);
+  if (!key) return [];
+  if (e.type === 'real-server' && (e.event.type === 'up' || e.event.type === 'down')) {
+    return [`RS ${rsName(key, e.rs)} ${vsName(key)} ${e.event.type === 'up' ? 'UP' : 'DOWN'}\n`];
+  }
+  if (e.type === 'quorum') return [`VS ${vsName(key)} ${e.up ? 'UP' : 'DOWN'}\n`];
+  return [];
 }
 
 /**
@@ -48,6 +78,7 @@ export class FifoLines {
 /** One open FIFO and its reader script. */
 interface OpenFifo {
   path: string;
+  carries: ReadonlyArray<'vrrp' | 'lvs'>;
   fd: number;
   created: boolean;
   script?: { abort: AttemptAbort; done: Promise<unknown> };
@@ -77,7 +108,7 @@ export class NotifyFifos {
           throw Object.assign(new Error(`notify_fifo ${f.path}: exists and is not a FIFO`), { code: 'EEXIST', path: f.path });
         }
         const fd = fs.openSync(f.path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-        const open: OpenFifo = { path: f.path, fd, created };
+        const open: OpenFifo = { path: f.path, carries: f.carries, fd, created };
         n.#fifos.push(open);
         if (f.script) {
           const abort = new AttemptAbort();
@@ -94,12 +125,26 @@ export class NotifyFifos {
     return n;
   }
 
-  /** Write the lines of a VRRP event to every FIFO. */
+  /** Write the lines of a VRRP event to the FIFOs that carry VRRP lines. */
   write(e: VrrpRunnerEvent): void {
-    const lines = this.#lines.lines(e);
+    this.#put('vrrp', this.#lines.lines(e));
+  }
+
+  /** Write the lines of a health-check event to the FIFOs that carry LVS lines. */
+  writeChecks(e: HealthCheckEvent, service: (vs: string) => ServiceKey | undefined): void {
+    this.#put('lvs', lvsLines(e, service));
+  }
+
+  /** keepalived's checker starts with every virtual server UP. */
+  writeStart(services: readonly ServiceKey[]): void {
+    this.#put('lvs', services.map((k) => `VS ${vsName(k)} UP\n`));
+  }
+
+  #put(kind: 'vrrp' | 'lvs', lines: string[]): void {
     if (lines.length === 0) return;
     const text = lines.join('');
     for (const f of this.#fifos) {
+      if (!f.carries.includes(kind)) continue;
       try {
         fs.writeSync(f.fd, text);
       } catch (error) {

@@ -101,7 +101,7 @@ const mcastGroup = (name: string, key: 'vrrpMcastGroup4' | 'vrrpMcastGroup6', fa
 const IGNORED_TUNING = 'process, scheduling, buffer or start-up tuning of keepalived\'s own processes';
 const IGNORED_NOTIFY = 'SNMP, D-Bus and FIFO notification channels are not provided';
 
-const fifo = (name: string, key: 'notifyFifo' | 'vrrpNotifyFifo') => kw<GlobalDefs>(name, 1, 3, '<PATH> [<USER> [<GROUP>]]', (g, st, cx) => {
+const fifo = (name: string, key: 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo') => kw<GlobalDefs>(name, 1, 3, '<PATH> [<USER> [<GROUP>]]', (g, st, cx) => {
   const f: NotifyFifoConfig = { ...g[key], path: arg(st, 0).text, location: cx.loc(st.keyword) };
   if (st.args[1]) f.user = st.args[1].text;
   if (st.args[2]) f.group = st.args[2].text;
@@ -109,7 +109,7 @@ const fifo = (name: string, key: 'notifyFifo' | 'vrrpNotifyFifo') => kw<GlobalDe
 });
 
 /** The script of a FIFO; it may come before the FIFO's own line (the path is filled in then). */
-const fifoScript = (name: string, key: 'notifyFifo' | 'vrrpNotifyFifo') => kw<GlobalDefs>(name, 1, Infinity, '<SCRIPT>|"<SCRIPT ARGS>" [user [group]]', (g, st, cx) => {
+const fifoScript = (name: string, key: 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo') => kw<GlobalDefs>(name, 1, Infinity, '<SCRIPT>|"<SCRIPT ARGS>" [user [group]]', (g, st, cx) => {
   const s = cx.script(st, 0);
   if (s) g[key] = { path: g[key]?.path ?? '', location: g[key]?.location ?? cx.loc(st.keyword), ...g[key], script: s };
 });
@@ -130,6 +130,8 @@ export const GLOBAL_DEFS = keywordTable<GlobalDefs>('global_defs', [
   fifoScript('notify_fifo_script', 'notifyFifo'),
   fifo('vrrp_notify_fifo', 'vrrpNotifyFifo'),
   fifoScript('vrrp_notify_fifo_script', 'vrrpNotifyFifo'),
+  fifo('lvs_notify_fifo', 'lvsNotifyFifo'),
+  fifoScript('lvs_notify_fifo_script', 'lvsNotifyFifo'),
   startStopScript('startup_script', 'startupScript'),
   scriptTimeout('startup_script_timeout', 'startupScriptTimeoutMs'),
   startStopScript('shutdown_script', 'shutdownScript'),
@@ -212,8 +214,6 @@ export const GLOBAL_DEFS = keywordTable<GlobalDefs>('global_defs', [
   ...unsupported('ignored', IGNORED_NOTIFY,
     'snmp_socket', 'enable_snmp_vrrp', 'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
     'enable_snmp_keepalived', 'enable_traps', 'enable_dbus', 'dbus_service_name'),
-  ...unsupported('ignored', 'the checker\'s RS/VS FIFO lines are not written (notify_fifo and vrrp_notify_fifo carry the VRRP lines)',
-    'lvs_notify_fifo', 'lvs_notify_fifo_script'),
   ...unsupported('error', 'lvskit manages no nftables or iptables rules (no_accept filtering, VMAC IGMP handling, virtual server group fwmarks)',
     'nftables', 'nftables_priority', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs', 'nftables_ipvs_priority',
     'nftables_ipvs_start_fwmark', 'vrrp_iptables', 'vrrp_ipsets'),

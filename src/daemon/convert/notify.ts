@@ -7,8 +7,8 @@ import type { KeepalivedConfig, NotifyFifoConfig, ScriptCommand } from '../../co
 export const DEFAULT_START_STOP_SCRIPT_TIMEOUT_MS = 10_000;
 
 export interface NotifySettings {
-  /** FIFOs the VRRP state lines are written to (one per distinct path). */
-  fifos: Array<{ path: string; script?: string[] }>;
+  /** FIFOs and what each carries: VRRP state lines, the checker's RS/VS lines, or both (one entry per distinct path). */
+  fifos: Array<{ path: string; carries: Array<'vrrp' | 'lvs'>; script?: string[] }>;
   startup?: { argv: string[]; timeoutMs: number };
   shutdown?: { argv: string[]; timeoutMs: number };
 }
@@ -31,15 +31,20 @@ export function convertNotify(config: KeepalivedConfig): NotifyConversion {
   const g = config.globalDefs;
   const diagnostics: Diagnostic[] = [];
   const fifos: NotifySettings['fifos'] = [];
-  for (const [name, f] of [['notify_fifo', g.notifyFifo], ['vrrp_notify_fifo', g.vrrpNotifyFifo]] as const) {
+  const kinds = { notify_fifo: ['vrrp', 'lvs'], vrrp_notify_fifo: ['vrrp'], lvs_notify_fifo: ['lvs'] } as const;
+  for (const [name, f] of [['notify_fifo', g.notifyFifo], ['vrrp_notify_fifo', g.vrrpNotifyFifo], ['lvs_notify_fifo', g.lvsNotifyFifo]] as const) {
     if (!f) continue;
     if (f.path === '') {
       diagnostics.push({ severity: 'error', code: 'missing-setting', location: f.location, message: `${name}_script without ${name}: there is no FIFO for it to read` });
       continue;
     }
     userIgnored(f.script, `${name}_script`, f.location, diagnostics);
-    if (fifos.some((x) => x.path === f.path)) continue; // keepalived writes each line once to a FIFO named twice
-    fifos.push({ path: f.path, ...(f.script ? { script: [...f.script.argv] } : {}) });
+    const same = fifos.find((x) => x.path === f.path);
+    if (same) { // one FIFO named twice gets each line once
+      for (const k of kinds[name]) if (!same.carries.includes(k)) same.carries.push(k);
+      continue;
+    }
+    fifos.push({ path: f.path, carries: [...kinds[name]], ...(f.script ? { script: [...f.script.argv] } : {}) });
   }
   const settings: NotifySettings = { fifos };
   if (g.startupScript) settings.startup = { argv: [...g.startupScript.argv], timeoutMs: g.startupScriptTimeoutMs ?? DEFAULT_START_STOP_SCRIPT_TIMEOUT_MS };
