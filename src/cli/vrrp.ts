@@ -55,6 +55,7 @@ function describe(e: VrrpRunnerEvent): string {
     case 'group-transition': return `group ${e.group}: ${e.to}`;
     case 'drop': return `${e.instance ?? e.interface}: dropped from ${e.src ?? '?'}: ${e.message} [${e.reason}]`;
     case 'vip': return `${e.instance}: ${e.op} ${e.address}/${e.prefixLength} dev ${e.dev}${e.label ? ` label ${e.label}` : ''}${e.error ? ` failed: ${e.error.message}` : ''}`;
+    case 'net': return `${e.owner}: ${e.op} ${e.kind} ${e.what}${e.error ? ` failed: ${e.error.message}` : ''}`;
     case 'announce': return `${e.instance}: ${e.count} × ${e.kind === 'garp' ? 'gratuitous ARP' : 'unsolicited NA'} for ${e.address} on ${e.dev}${e.error ? ` failed: ${e.error.message}` : ''}`;
     case 'sync-daemon': return `${e.instance}: sync daemon ${e.role} on ${e.interface} (syncid ${e.syncId})${e.handled ? '' : ' — no IPVS client wired here; not done'}${e.error ? ` failed: ${e.error.message}` : ''}`;
     case 'script': return `${e.owner}: ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}`;

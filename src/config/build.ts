@@ -7,6 +7,7 @@ import type { AddressFamily, ScriptCommand } from './model.js';
 import type { ConfigNode } from './parser.js';
 import type { BuildContext, KeywordTable, ListEntry, ListSpec, Statement } from './keywords/types.js';
 import { TOP_LEVEL } from './keywords/types.js';
+import { systemRouteTables } from './rt-tables.js';
 import { parseAddress, parseAddressPrefix, parseBool, parseInteger, parseSeconds, secondsToMs } from './values.js';
 
 const quote = (s: string): string => `\`${s}\``;
@@ -15,7 +16,15 @@ const quote = (s: string): string => `\`${s}\``;
 export class Builder implements BuildContext {
   private lastCompatLine = '';
 
-  constructor(private readonly diags: Diagnostics) {}
+  #routeTables: ReadonlyMap<string, number> | undefined;
+
+  /** `routeTables`: table names for routes and rules (default: the system's, read on first use). */
+  constructor(private readonly diags: Diagnostics, private readonly loadRouteTables: () => ReadonlyMap<string, number> = systemRouteTables) {}
+
+  routeTables(): ReadonlyMap<string, number> {
+    this.#routeTables ??= this.loadRouteTables();
+    return this.#routeTables;
+  }
 
   /** Reads `nodes` (the contents of one block) into `target` with `table`. */
   readNodes<T>(nodes: readonly ConfigNode[], table: KeywordTable<T>, target: T): void {

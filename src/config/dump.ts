@@ -6,14 +6,8 @@ import type {
   ScriptCommand, TrackedInterface, TrackedScript, VirtualIpAddress, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpNotify,
   VrrpScript, VrrpSyncGroup, TrackFile,
 } from './model.js';
+import { routeWords, ruleWords, word, type Word } from './dump-net.js';
 import { msToSecondsText } from './values.js';
-
-type Word = string | number | undefined;
-
-/** A word as the lexer reads it back: quoted when it holds blanks, comment starts or braces, is empty, or could start a directive. */
-function word(w: string): string {
-  return w === '' || /[\s#!{}"]/.test(w) || /^[@$~]/.test(w) || /^include[rmwba]?$/.test(w) ? `"${w}"` : w;
-}
 
 const CONTROL_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\v': '\\v', '\f': '\\f' };
 
@@ -76,6 +70,9 @@ export function dumpConfig(config: KeepalivedConfig): string {
       w.opt('key', s.key);
     });
   }
+  if (config.staticIpAddresses) w.block(['static_ipaddress'], () => config.staticIpAddresses!.forEach((v) => w.line(...vip(v))));
+  if (config.staticRoutes) w.block(['static_routes'], () => config.staticRoutes!.forEach((r) => w.line(...routeWords(r))));
+  if (config.staticRules) w.block(['static_rules'], () => config.staticRules!.forEach((r) => w.line(...ruleWords(r))));
   for (const s of config.vrrpScripts) w.block(['vrrp_script', word(s.name)], () => vrrpScript(w, s));
   for (const f of config.trackFiles ?? []) w.block(['track_file', word(f.name)], () => trackFile(w, f));
   for (const vi of config.vrrpInstances) w.block(['vrrp_instance', word(vi.name)], () => vrrpInstance(w, vi));
@@ -88,6 +85,15 @@ export function dumpConfig(config: KeepalivedConfig): string {
 
 function globalDefs(w: Writer, g: GlobalDefs): void {
   w.opt('router_id', g.routerId);
+  for (const [kw, f] of [['notify_fifo', g.notifyFifo], ['vrrp_notify_fifo', g.vrrpNotifyFifo], ['lvs_notify_fifo', g.lvsNotifyFifo]] as const) {
+    if (!f) continue;
+    if (f.path !== '') w.line(kw, word(f.path), f.user === undefined ? undefined : word(f.user), f.group === undefined ? undefined : word(f.group));
+    w.script(`${kw}_script`, f.script);
+  }
+  w.script('startup_script', g.startupScript);
+  if (g.startupScriptTimeoutMs !== undefined) w.line('startup_script_timeout', g.startupScriptTimeoutMs / 1000);
+  w.script('shutdown_script', g.shutdownScript);
+  if (g.shutdownScriptTimeoutMs !== undefined) w.line('shutdown_script_timeout', g.shutdownScriptTimeoutMs / 1000);
   if (g.notificationEmail.length > 0) w.block(['notification_email'], () => g.notificationEmail.forEach((e) => w.line(word(e))));
   w.opt('notification_email_from', g.notificationEmailFrom);
   if (g.smtpServer) w.line('smtp_server', word(g.smtpServer.host), g.smtpServer.port);
@@ -210,6 +216,8 @@ function vrrpInstance(w: Writer, vi: VrrpInstance): void {
   if (auth) w.block(['authentication'], () => { w.opt('auth_type', auth.type); w.opt('auth_pass', auth.password); });
   if (vi.virtualIpAddresses.length > 0) w.block(['virtual_ipaddress'], () => vi.virtualIpAddresses.forEach((v) => w.line(...vip(v))));
   if (vi.virtualIpAddressesExcluded.length > 0) w.block(['virtual_ipaddress_excluded'], () => vi.virtualIpAddressesExcluded.forEach((v) => w.line(...vip(v))));
+  if (vi.virtualRoutes) w.block(['virtual_routes'], () => vi.virtualRoutes!.forEach((r) => w.line(...routeWords(r))));
+  if (vi.virtualRules) w.block(['virtual_rules'], () => vi.virtualRules!.forEach((r) => w.line(...ruleWords(r))));
   tracked(w, 'track_interface', vi.trackInterfaces);
   tracked(w, 'track_script', vi.trackScripts);
   tracked(w, 'track_file', vi.trackFiles ?? []);

@@ -9,6 +9,7 @@ import { TreeParser } from './parser.js';
 import { preprocess } from './preprocess.js';
 import { fileSystemReader, memoryReader, type ConfigReader } from './reader.js';
 import { validateConfig } from './validate.js';
+import { BUILTIN_ROUTE_TABLES } from './rt-tables.js';
 
 export interface ParseOptions {
   /** The config id `@ID` lines are selected by (keepalived's `-i`; keepalived defaults it to the host name's first label). */
@@ -24,6 +25,8 @@ export interface ParseOptions {
   validate?: boolean;
   /** Most diagnostics kept (default 1000; more are counted). */
   maxDiagnostics?: number;
+  /** Routing-table names for `table NAME` (default: /etc/iproute2/rt_tables and the built-ins, read when a name is used). */
+  routeTables?: ReadonlyMap<string, number>;
 }
 
 export interface ParseResult {
@@ -46,7 +49,8 @@ export function loadConfig(file: string, options: ParseOptions = {}): ParseResul
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const reader = options.reader ?? fileSystemReader();
   const config = emptyConfig();
-  const builder = new Builder(diags);
+  const tables = options.routeTables;
+  const builder = tables ? new Builder(diags, () => new Map([...BUILTIN_ROUTE_TABLES, ...tables])) : new Builder(diags);
   // Each top-level block is built as soon as it is complete: memory stays bounded by the largest block.
   const parser = new TreeParser(diags, limits.maxBlockDepth, (node) => builder.readNodes([node], ROOT, config));
   const pre = preprocess(file, reader, {

@@ -3,6 +3,8 @@
 //
 // Times are milliseconds (keepalived's seconds with micro-second resolution, so values may be fractional);
 // every object read from a block carries the `location` of its keyword.
+import type { Nexthop, RouteSpec } from '../rtnl/route.js';
+import type { RuleSpec } from '../rtnl/rule.js';
 import type { SourceLocation } from './diagnostics.js';
 
 export type { SourceLocation } from './diagnostics.js';
@@ -46,8 +48,27 @@ export interface LvsTimeouts {
   udpSeconds?: number;
 }
 
+/** `notify_fifo` / `vrrp_notify_fifo`: where VRRP state lines are written, and the script started to read them. */
+export interface NotifyFifoConfig {
+  path: string;
+  /** Owner of the FIFO when lvskit creates it (as written; not applied). */
+  user?: string;
+  group?: string;
+  /** `*_notify_fifo_script`: started once with the FIFO's path as its last argument. */
+  script?: ScriptCommand;
+  location: SourceLocation;
+}
+
 export interface GlobalDefs {
   routerId?: string;
+  notifyFifo?: NotifyFifoConfig;
+  vrrpNotifyFifo?: NotifyFifoConfig;
+  lvsNotifyFifo?: NotifyFifoConfig;
+  /** `startup_script` / `shutdown_script` and their timeouts (keepalived's default 10 s). */
+  startupScript?: ScriptCommand;
+  startupScriptTimeoutMs?: number;
+  shutdownScript?: ScriptCommand;
+  shutdownScriptTimeoutMs?: number;
   notificationEmail: string[];
   notificationEmailFrom?: string;
   smtpServer?: SmtpServer;
@@ -213,6 +234,10 @@ export interface VrrpInstance extends VrrpNotify {
   authentication?: VrrpAuthentication;
   virtualIpAddresses: VirtualIpAddress[];
   virtualIpAddressesExcluded: VirtualIpAddress[];
+  /** `virtual_routes`: added on becoming MASTER, removed on leaving it. */
+  virtualRoutes?: ConfigRoute[];
+  /** `virtual_rules`: added on becoming MASTER, removed on leaving it. */
+  virtualRules?: ConfigRule[];
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
   trackFiles?: TrackedFile[];
@@ -473,8 +498,36 @@ export interface AutobanConfig {
 }
 
 /** A whole configuration: every block of the main file and its includes, in file order. */
+/**
+ * A `static_routes` / `virtual_routes` entry, in rtnetlink's terms (src/rtnl/route.ts) with links
+ * by name. `protocol` is keepalived's (18) unless `no_track` and another is given.
+ */
+export interface ConfigRoute extends Omit<RouteSpec, 'ifindex' | 'nexthops'> {
+  table: number;
+  /** `dev IF` / `oif IF`. */
+  dev?: string;
+  nexthops?: Array<Omit<Nexthop, 'ifindex'> & { dev?: string }>;
+  /** `prepend` (keepalived's default), `add` or `append`. */
+  addMode?: 'prepend' | 'add' | 'append';
+  noTrack?: boolean;
+  location: SourceLocation;
+}
+
+/** A `static_rules` / `virtual_rules` entry; `priority` is always set (keepalived numbers rules without one down from 16384). */
+export interface ConfigRule extends RuleSpec {
+  priority: number;
+  noTrack?: boolean;
+  location: SourceLocation;
+}
+
 export interface KeepalivedConfig {
   globalDefs: GlobalDefs;
+  /** `static_ipaddress`: added at start, kept through VRRP state changes. */
+  staticIpAddresses?: VirtualIpAddress[];
+  /** `static_routes`. */
+  staticRoutes?: ConfigRoute[];
+  /** `static_rules`. */
+  staticRules?: ConfigRule[];
   vrrpScripts: VrrpScript[];
   /** `track_file` blocks (absent in a model made before they were read). */
   trackFiles?: TrackFile[];

@@ -16,6 +16,8 @@ import { adoptedTable, IpvsTable, ownership } from './ipvs-table.js';
 import { reloadBalancer, type BalancerParts } from './reload.js';
 import { resumeWindowMs, takeRestartNote, writeRestartNote } from './restart-state.js';
 import { balancerStatus } from './status.js';
+import { NotifyFifos, runStartStopScript } from './notify-fifo.js';
+import { StaticNet } from './static-net.js';
 import { openVrrp, type VrrpHost, type VrrpIsolation } from './vrrp-host.js';
 import { locatedConfigError } from './located.js';
 import { logEvent } from './describe.js';
@@ -77,6 +79,8 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   readonly #options: BalancerOptions;
   readonly #vrrp: VrrpHost;
   readonly #table: IpvsTable;
+  readonly #staticNet: StaticNet;
+  #fifos: NotifyFifos | undefined;
   #checks?: HealthChecks<ServiceKey>;
   #autoban?: AutobanSide;
   readonly #trackers = new Trackers();
@@ -95,7 +99,11 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#desired = desired;
     this.#vrrp = vrrp;
     this.#table = new IpvsTable(options.netns);
-    vrrp.on('event', (e) => this.#emit({ source: 'vrrp', ...e }));
+    this.#staticNet = new StaticNet(options.netns, (e) => this.#emit({ source: 'vrrp', ...e }));
+    vrrp.on('event', (e) => {
+      this.#fifos?.write(e);
+      this.#emit({ source: 'vrrp', ...e });
+    });
     vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error, fatal: true }));
     this.#trackers.on('event', (e) => this.#emit({ source: 'track', ...e }));
     this.#trackers.on('change', (tracking) => { void this.#sendTracking(tracking); });
@@ -145,12 +153,17 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     const began = performance.now();
     const d = this.#desired;
     const resume = this.#options.restartFile ? takeRestartNote(this.#options.restartFile, d.instances) : [];
+    if (d.notify?.startup) await this.#runScript('startup', d.notify.startup);
+    if (d.notify && d.notify.fifos.length > 0) {
+      this.#fifos = NotifyFifos.open(d.notify, d.syncGroups, (message, error) => this.#emit({ source: 'daemon', type: 'error', message, error }));
+    }
     // Trackers first: scripts run at once, files are read; instances start once each script has its first result.
     this.#trackers.configure(d.tracking ?? NO_TRACKING);
     this.#trackers.start();
     await this.#sendTracking();
     const tracked = this.#trackers.ready();
     if (resume.length > 0) await this.#vrrp.start(resume);
+    await this.#staticNet.start(d.staticNet);
     const autoban = d.autoban ? await AutobanSide.open(d.autoban, this.#options.netns) : undefined;
     let ipvsOps = 0;
     try {
@@ -181,6 +194,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     if (ops.length > 0) this.#emit({ source: 'daemon', type: 'ipvs-applied', ops, reason: 'start' });
     const checks = this.#openChecks();
     const present = new Map(adopted.services.map((s) => [serviceName(s), s.destinations ?? []]));
+    this.#fifos?.writeStart(d.virtualServers.map((v) => v.service));
     for (const spec of d.virtualServers) {
       const name = serviceName(spec.service);
       await checks.add(spec, { present: present.get(name) ?? [], startDown: adopted.presumedDown.get(name) ?? new Set() });
@@ -192,7 +206,11 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     if (this.#checks) return this.#checks;
     const checks = new HealthChecks<ServiceKey>({ sink: ipvsSink(this.#table.client) });
     for (const name of CHECK_EVENTS) {
-      checks.on(name, (e: object) => this.#emit({ source: 'checks', type: name, ...e } as BalancerEvent));
+      checks.on(name, (e: object) => {
+        const event = { type: name, ...e } as HealthCheckEvent;
+        this.#fifos?.writeChecks(event, (vs) => this.#desired.virtualServers.find((v) => v.id === vs)?.service);
+        this.#emit({ source: 'checks', ...event } as BalancerEvent);
+      });
     }
     checks.on('attempt', (e) => this.emit('attempt', e));
     checks.on('attempt-failed', (e) => this.emit('attempt-failed', e));
@@ -239,7 +257,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
 
   #parts(): BalancerParts {
     return {
-      desired: this.#desired, vrrp: this.#vrrp, table: this.#table, netns: this.#options.netns,
+      desired: this.#desired, vrrp: this.#vrrp, table: this.#table, netns: this.#options.netns, staticNet: this.#staticNet,
       checks: () => this.#openChecks(), autoban: this.#autoban,
       retrack: async (tracking) => {
         this.#trackers.configure(tracking ?? NO_TRACKING);
@@ -304,14 +322,25 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
       await this.#checks?.shutdown();
       await this.#autoban?.stop();
     }
+    await this.#fifos?.close();
+    this.#fifos = undefined;
+    if (!restart) await this.#staticNet.release(this.#desired.staticNet);
+    this.#staticNet.close();
     if (!restart && this.#options.releaseIpvs !== false) {
       await this.#table.release(this.#desired);
       await this.#table.ensureDaemons([], this.#desired.daemons);
     }
     this.#table.close();
+    if (!restart && this.#desired.notify?.shutdown) await this.#runScript('shutdown', this.#desired.notify.shutdown);
     this.#state = 'stopped';
     this.#emit({ source: 'daemon', type: 'stopped', mode });
     this.emit('close');
+  }
+
+  /** startup_script / shutdown_script, reported as a `script` event. */
+  async #runScript(which: 'startup' | 'shutdown', script: { argv: string[]; timeoutMs: number }): Promise<void> {
+    const outcome = await runStartStopScript(script);
+    this.#emit({ source: 'daemon', type: 'script', which, argv: script.argv, ...outcome });
   }
 
   async #noteMasters(file: string): Promise<void> {

@@ -25,6 +25,7 @@ function vrrpLine(e: VrrpRunnerEvent): LogLine {
     case 'group-transition': return { level: 'info', message: `group ${e.group}: ${e.to}` };
     case 'drop': return { level: 'warn', message: `${e.instance ?? e.interface}: advert from ${e.src ?? '?'} dropped: ${e.message} [${e.reason}]` };
     case 'vip': return { level: e.error ? 'error' : 'info', message: `${e.instance}: ${e.op} ${e.address}/${e.prefixLength} dev ${e.dev}${e.label ? ` label ${e.label}` : ''}${errorText(e)}` };
+    case 'net': return { level: e.error ? 'error' : 'info', message: `${e.owner}: ${e.op} ${e.kind} ${e.what}${errorText(e)}` };
     case 'announce': return { level: e.error ? 'error' : 'debug', message: `${e.instance}: ${e.count} × ${e.kind === 'garp' ? 'gratuitous ARP' : 'unsolicited NA'} for ${e.address} on ${e.dev}${errorText(e)}` };
     case 'sync-daemon': return { level: e.error ? 'error' : 'info', message: `${e.instance}: IPVS sync daemon ${e.role === 'stop' ? 'stopped' : `${e.role} on ${e.interface}`}${errorText(e)}` };
     case 'script': return { level: e.error || e.timedOut || e.exitCode ? 'warn' : 'info', message: `${e.owner}: ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}` };
@@ -101,6 +102,7 @@ function daemonLine(e: DaemonEvent): LogLine {
     case 'ipvs-applied': return { level: 'info', message: `IPVS (${e.reason}): ${e.ops.length} operation(s)${e.ops.length <= 5 ? `: ${e.ops.map(describeOp).join('; ')}` : ''}` };
     case 'stopping': return { level: 'info', message: `stopping (${e.mode})` };
     case 'stopped': return { level: 'info', message: `stopped (${e.mode})` };
+    case 'script': return { level: e.error || e.timedOut || e.exitCode ? 'warn' : 'info', message: `${e.which} script ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}` };
     case 'error': return { level: 'error', message: e.message };
   }
 }

@@ -14,10 +14,12 @@ import { serviceKeyOf, serviceName, type ServiceKey, type ServiceSettings, type 
 import { validateServices } from '../ipvs/validate.js';
 import type { TrackingConfig } from '../track/types.js';
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from '../vrrp/instance.js';
+import type { NetSet } from '../vrrp/net-plan.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
 import { convertConfig, passwdLookup, syncDaemonOf, type AutobanSettings, type SyncDaemonSettings } from './convert.js';
 import type { ConversionMemo } from './convert/common.js';
 import { liveStat, scriptSecurityFindings } from './script-security.js';
+import type { NotifySettings } from './convert/notify.js';
 
 /** A virtual service written in code: its health-checked real servers (src/check's spec) and its IPVS settings. */
 export interface BalancedService extends VirtualServerSpec<ServiceKey>, Partial<ServiceSettings> {}
@@ -37,6 +39,8 @@ export interface BalancerSpec {
   flush?: boolean;
   /** The autoban (see src/autoban): ipset, threshold, whitelist, static_blacklist. */
   autoban?: AutobanSettings;
+  /** Addresses, routes and rules added at start and removed at a graceful stop (keepalived's static_* blocks). */
+  staticNet?: NetSet;
 }
 
 /** Everything a balancer runs, validated: the same shape whether it came from a file or from code. */
@@ -60,6 +64,10 @@ export interface DesiredState {
   flush: boolean;
   flushOnStop?: 'all' | 'vs';
   autoban?: AutobanSettings;
+  /** static_ipaddress / static_routes / static_rules. */
+  staticNet?: NetSet;
+  /** notify_fifo / vrrp_notify_fifo and their scripts, startup_script / shutdown_script. */
+  notify?: NotifySettings;
   /** Warnings of the reading and the conversion (errors throw). */
   warnings: Diagnostic[];
   /** Where a VRRP field (`instances[0].interface`) was written, for refusals found later (a missing link). */
@@ -130,7 +138,8 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
     services: [...c.ipvs.services], virtualServers: c.checks.virtualServers, daemons: c.ipvs.daemons,
     ...(c.ipvs.timeouts ? { timeouts: c.ipvs.timeouts } : {}), flush: c.ipvs.flush,
     ...(c.ipvs.flushOnStop ? { flushOnStop: c.ipvs.flushOnStop } : {}),
-    ...(c.autoban.settings ? { autoban: c.autoban.settings } : {}),
+    ...(c.autoban.settings ? { autoban: c.autoban.settings } : {}), ...(c.net.set ? { staticNet: c.net.set } : {}),
+    ...(c.notify.settings ? { notify: c.notify.settings } : {}),
     warnings: all.filter((d) => d.severity === 'warning'), locateVrrp: (field) => vrrp.locate(field), explainVrrp: (error) => vrrp.explain(error),
     memo: { checks: c.checks.memo, ipvs: c.ipvs.memo }, config,
   };
@@ -184,7 +193,8 @@ export function desiredFromSpec(spec: BalancerSpec): DesiredState {
   const driven = instances.map((i) => (d && i.name === d.instance ? { ...i, lvsSyncDaemonInterface: d.interface } : i));
   return {
     source: '(spec)', files: [], instances: driven, syncGroups, ...(d ? { syncDaemon: d } : {}), services: [...services], virtualServers, daemons,
-    ...(spec.timeouts ? { timeouts: spec.timeouts } : {}), flush: spec.flush === true, ...(spec.autoban ? { autoban: spec.autoban } : {}), warnings: [],
+    ...(spec.timeouts ? { timeouts: spec.timeouts } : {}), flush: spec.flush === true, ...(spec.autoban ? { autoban: spec.autoban } : {}),
+    ...(spec.staticNet ? { staticNet: spec.staticNet } : {}), warnings: [],
   };
 }
 

@@ -52,6 +52,8 @@ export type DaemonEvent =
   | { type: 'ipvs-applied'; ops: Op[]; reason: 'start' | 'reload' }
   | { type: 'stopping'; mode: StopMode }
   | { type: 'stopped'; mode: StopMode }
+  /** startup_script / shutdown_script finished (or could not start: `error`). */
+  | { type: 'script'; which: 'startup' | 'shutdown'; argv: string[]; exitCode: number | null; signal: string | null; timedOut: boolean; error?: Error }
   /** `fatal`: the balancer cannot go on (its VRRP thread died): stop it. */
   | { type: 'error'; message: string; error?: Error; fatal?: boolean };
 

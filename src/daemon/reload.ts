@@ -11,6 +11,7 @@ import type { ReloadResult } from './events.js';
 import { IpvsTable, presentByService, serviceOps, type ServicePlan } from './ipvs-table.js';
 import { locatedConfigError } from './located.js';
 import { diffChecks, sameJson } from './reload-diff.js';
+import type { StaticNet } from './static-net.js';
 import { diffInstances, summarizeDiff, type VrrpReconfigureResult } from '../vrrp/reconfigure.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
 import type { VrrpHost } from './vrrp-side.js';
@@ -27,6 +28,8 @@ export interface BalancerParts {
   autoban: AutobanSide | undefined;
   /** Apply the new trackers (unchanged ones keep their state) and send the VRRP side the tracking that follows. */
   retrack(tracking: TrackingConfig | undefined): Promise<void>;
+  /** static_ipaddress / static_routes / static_rules. */
+  staticNet: StaticNet;
   setDesired(desired: DesiredState): void;
   /** Stop using the current autoban (already stopped by the reload) and start `side`, if any. */
   setAutoban(side: AutobanSide | undefined): Promise<void>;
@@ -96,6 +99,7 @@ async function reloadHeld(parts: BalancerParts, source: ConfigSource, dryRun: bo
     throw locatedConfigError(after, error);
   }
   await parts.retrack(after.tracking);
+  await parts.staticNet.reload(before.staticNet, after.staticNet);
   mark('vrrp');
   result.checkOps = await applyIpvsAndChecks(parts, before, after, services, new Set(checks.changed.map((c) => c.id)), () => {
     mark('applied');

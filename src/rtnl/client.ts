@@ -1,11 +1,16 @@
 // layer: kernel client (rtnetlink)
-// job: one-line methods over the link and address codecs: list links, list/add/delete addresses.
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js';
+// job: one-line methods over the link, address, route and rule codecs: list links; list/add/delete addresses, routes and rules.
+import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js';
 import type { NetlinkEngine } from '../netlink/engine.js';
 import { openNetlink, type NetlinkSocketOptions } from '../netlink/socket.js';
 import { decodeAddress, encodeAddressDump, encodeAddressRequest, validateAddressSpec, type Address, type AddressSpec } from './address.js';
-import { NETLINK_ROUTE, RTM_DELADDR, RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK } from './constants.js';
+import {
+  NETLINK_ROUTE, RTM_DELADDR, RTM_DELROUTE, RTM_DELRULE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR, RTM_NEWLINK,
+  RTM_NEWROUTE, RTM_NEWRULE,
+} from './constants.js';
 import { decodeLink, encodeGetLink, encodeIfInfoMsg, type Link } from './link.js';
+import { decodeRoute, encodeRouteDump, encodeRouteRequest, type Nexthop, type Route, type RouteSpec } from './route.js';
+import { decodeRule, encodeRuleDump, encodeRuleRequest, type RuleSpec } from './rule.js';
 import { LinkWatcher } from './watch.js';
 
 /** Where to open rtnetlink sockets. */
@@ -16,6 +21,16 @@ export interface RtnlOptions {
 
 /** An address to add or delete, on a link given by index or by name (`dev`). */
 export type AddressTarget = Omit<AddressSpec, 'ifindex'> & ({ ifindex: number } | { dev: string });
+
+/** A route to add or delete, whose links may be given by name (`dev`) instead of index. */
+export type RouteTarget = Omit<RouteSpec, 'nexthops'> & { dev?: string; nexthops?: Array<Nexthop & { dev?: string }> };
+
+/** How a new route meets an existing one of the same key: keepalived's default `prepend` (NLM_F_CREATE), `add` (fails with EEXIST), `append`, `replace`. */
+export type RouteAddMode = 'prepend' | 'add' | 'append' | 'replace';
+
+const ROUTE_ADD_FLAGS: Record<RouteAddMode, number> = {
+  prepend: NLM_F_CREATE, add: NLM_F_CREATE | NLM_F_EXCL, append: NLM_F_CREATE | NLM_F_APPEND, replace: NLM_F_CREATE | NLM_F_REPLACE,
+};
 
 /**
  * rtnetlink client: links and addresses (IPv4 with labels, IPv6). Kernel refusals reject with
@@ -81,6 +96,52 @@ export class RtnlClient {
     await this.engine.request({ type: RTM_DELADDR, payload: encodeAddressRequest(spec), op: 'RTM_DELADDR' });
   }
 
+  /** Routes of every table (or of one table and/or family). */
+  async listRoutes(filter: { family?: 4 | 6; table?: number } = {}): Promise<Route[]> {
+    const replies = await this.engine.request({ type: RTM_GETROUTE, dump: true, payload: encodeRouteDump(filter.family), op: 'RTM_GETROUTE' });
+    const out: Route[] = [];
+    for (const m of replies) {
+      if (m.header.type !== RTM_NEWROUTE) continue;
+      const r = decodeRoute(m.payload);
+      if (r && (filter.table === undefined || r.table === filter.table)) out.push(r);
+    }
+    return out;
+  }
+
+  /** Add a route (`ip route prepend|add|append|replace ...`, default prepend as keepalived). */
+  async addRoute(target: RouteTarget, mode: RouteAddMode = 'prepend'): Promise<void> {
+    const spec = await this.resolveRoute(target);
+    await this.engine.request({ type: RTM_NEWROUTE, flags: ROUTE_ADD_FLAGS[mode], payload: encodeRouteRequest(spec, 'add'), op: 'RTM_NEWROUTE' });
+  }
+
+  /** Delete a route; rejects with ESRCH when there is none that matches. */
+  async deleteRoute(target: RouteTarget): Promise<void> {
+    const spec = await this.resolveRoute(target);
+    await this.engine.request({ type: RTM_DELROUTE, payload: encodeRouteRequest(spec, 'delete'), op: 'RTM_DELROUTE' });
+  }
+
+  /** Policy-routing rules of one family (or both). */
+  async listRules(family?: 4 | 6): Promise<RuleSpec[]> {
+    const replies = await this.engine.request({ type: RTM_GETRULE, dump: true, payload: encodeRuleDump(family), op: 'RTM_GETRULE' });
+    const out: RuleSpec[] = [];
+    for (const m of replies) {
+      if (m.header.type !== RTM_NEWRULE) continue;
+      const r = decodeRule(m.payload);
+      if (r && (family === undefined || r.family === family)) out.push(r);
+    }
+    return out;
+  }
+
+  /** Add a rule (`ip rule add ...`); rejects with EEXIST when the same rule is there (NLM_F_EXCL). */
+  async addRule(spec: RuleSpec): Promise<void> {
+    await this.engine.request({ type: RTM_NEWRULE, flags: NLM_F_CREATE | NLM_F_EXCL, payload: encodeRuleRequest(spec), op: 'RTM_NEWRULE' });
+  }
+
+  /** Delete a rule; rejects with ENOENT when none matches. */
+  async deleteRule(spec: RuleSpec): Promise<void> {
+    await this.engine.request({ type: RTM_DELRULE, payload: encodeRuleRequest(spec), op: 'RTM_DELRULE' });
+  }
+
   /**
    * Watch link changes (RTNLGRP_LINK) on a socket of its own. The watcher emits `change` for
    * every RTM_NEWLINK/DELLINK and `up`/`down` when a link's running state flips.
@@ -92,6 +153,17 @@ export class RtnlClient {
   /** Close the socket; requests in flight reject with RequestCancelledError. */
   close(): void {
     this.engine.close();
+  }
+
+  /** Fill in link indexes from names (`dev`, a nexthop's `dev`). */
+  private async resolveRoute(target: RouteTarget): Promise<RouteSpec> {
+    const { dev, nexthops, ...rest } = target;
+    const spec: RouteSpec = { ...rest };
+    if (dev !== undefined) spec.ifindex = (await this.getLink(dev)).index;
+    if (nexthops) {
+      spec.nexthops = await Promise.all(nexthops.map(async ({ dev: d, ...nh }) => (d !== undefined ? { ...nh, ifindex: (await this.getLink(d)).index } : nh)));
+    }
+    return spec;
   }
 
   /** Fill in `ifindex` from `dev`, and check label rules against the link's name. */

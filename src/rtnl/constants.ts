@@ -75,3 +75,62 @@ export const AF_INET6 = 10;
 
 /** IFNAMSIZ - 1: the longest interface name or address label. */
 export const IFNAME_MAX = 15;
+
+/** Route and rule message types (enum in linux/rtnetlink.h). */
+export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
+export const RTM_GETROUTE = 26;
+export const RTM_NEWRULE = 32;
+export const RTM_DELRULE = 33;
+export const RTM_GETRULE = 34;
+
+/** Route attributes (enum rtattr_type_t). */
+export const RTA_DST = 1;
+export const RTA_SRC = 2;
+export const RTA_IIF = 3;
+export const RTA_OIF = 4;
+export const RTA_GATEWAY = 5;
+export const RTA_PRIORITY = 6;
+export const RTA_PREFSRC = 7;
+export const RTA_METRICS = 8;
+export const RTA_MULTIPATH = 9;
+export const RTA_FLOW = 11;
+export const RTA_TABLE = 15;
+
+/** Route types (RTN_*), by value. */
+export const ROUTE_TYPES = ['unspec', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat'] as const;
+export type RouteType = (typeof ROUTE_TYPES)[number];
+
+/** Route origins (RTPROT_*): `boot` is what `ip route add` sets; `keepalived` what keepalived 2 sets on its routes and rules. */
+export const RTPROT_BOOT = 3;
+export const RTPROT_STATIC = 4;
+export const RTPROT_KEEPALIVED = 18;
+
+/** Reserved routing tables (RT_TABLE_*). */
+export const RT_TABLE_UNSPEC = 0;
+export const RT_TABLE_DEFAULT = 253;
+export const RT_TABLE_MAIN = 254;
+export const RT_TABLE_LOCAL = 255;
+
+/** struct rtnexthop flags (RTNH_F_*). */
+export const RTNH_F_ONLINK = 4;
+
+/** Rule attributes (enum in linux/fib_rules.h). */
+export const FRA_DST = 1;
+export const FRA_SRC = 2;
+export const FRA_IIFNAME = 3;
+export const FRA_GOTO = 4;
+export const FRA_PRIORITY = 6;
+export const FRA_FWMARK = 10;
+export const FRA_FLOW = 11;
+export const FRA_TABLE = 15;
+export const FRA_FWMASK = 16;
+export const FRA_OIFNAME = 17;
+export const FRA_PROTOCOL = 21;
+
+/** Rule actions (FR_ACT_*), by name. */
+export const RULE_ACTIONS = { table: 1, goto: 2, nop: 3, blackhole: 6, unreachable: 7, prohibit: 8 } as const;
+export type RuleAction = keyof typeof RULE_ACTIONS;
+
+/** fib_rule_hdr flags: FIB_RULE_INVERT (`not`). */
+export const FIB_RULE_INVERT = 0x2;

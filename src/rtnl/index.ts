@@ -5,3 +5,5 @@ export * from './link.js';
 export * from './address.js';
 export * from './client.js';
 export * from './watch.js';
+export * from './route.js';
+export * from './rule.js';

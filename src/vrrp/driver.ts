@@ -12,8 +12,10 @@ import type { ResolvedInstance, ResolvedVip } from './instance.js';
 import { runScript, scriptsFor } from './notify.js';
 import { encodeAdvertisement } from './packet.js';
 import { checkAdvertisement, emptyDropCounters, type ReceivedDatagram, type ReceivePolicy } from './receive.js';
+import { applyNetSteps } from './net-apply.js';
+import { reloadSteps, stateChangeSteps, type NetSet, type NetStep } from './net-plan.js';
 import { advertContentChanged, vipDifference } from './reconfigure.js';
-import { createMachine, step, type Machine, type MachineConfig, type StepResult, type TimerName, type VrrpAction, type VrrpEvent } from './state.js';
+import { createMachine, step, type Machine, type MachineConfig, type StepResult, type TimerName, type VrrpAction, type VrrpEvent, type VrrpStateName } from './state.js';
 
 /** What a driver needs from the runner. */
 export interface DriverDeps {
@@ -44,6 +46,11 @@ export function receivePolicy(r: ResolvedInstance, unicast: boolean): ReceivePol
     family: r.family, version: r.version, vrid: r.vrid, advertIntervalCs: r.advertIntervalCs,
     addresses: r.vips.map((v) => v.address), unicast, ...(r.authData ? { authData: r.authData } : {}),
   };
+}
+
+/** An instance's virtual routes and rules. */
+function netSet(r: ResolvedInstance): NetSet {
+  return { routes: r.routes ?? [], rules: r.rules ?? [] };
 }
 
 export class InstanceDriver {
@@ -81,8 +88,9 @@ export class InstanceDriver {
   /** Step the machine (at `atMs`, default now; or `stepped`, taken from this machine before) and carry out what it returns. */
   handle(event: VrrpEvent, atMs = this.#deps.clock.now(), stepped = step(this.#machine, event, atMs)): void {
     const { machine, actions } = stepped;
+    const from = this.#machine.state;
     this.#machine = machine;
-    for (const action of actions) this.#execute(action);
+    for (const action of actions) this.#execute(action, from);
     if (this.#armRelease) this.#syncRelease();
   }
 
@@ -131,7 +139,10 @@ export class InstanceDriver {
     this.#policy = receivePolicy(next, this.#policy.unicast);
     this.#adverts.clear();
     this.#prepareAdverts();
-    if (this.#machine.state === 'MASTER') this.#applyVipDifference(prev.vips, next.vips);
+    if (this.#machine.state === 'MASTER') {
+      this.#applyVipDifference(prev.vips, next.vips);
+      this.#applyNet(reloadSteps(netSet(prev), netSet(next)));
+    }
     this.#disarmRelease();
     this.handle({ type: 'reconfigure', config: machineConfig(next, this.channel.source), advertChanged: advertContentChanged(prev, next) });
   }
@@ -165,14 +176,19 @@ export class InstanceDriver {
    * Carry out one action. Queued work takes the VIPs (and the sync daemon's interface) of the
    * settings it was asked under: a reconfigure that follows does not change what it acts on.
    */
-  #execute(a: VrrpAction): void {
+  #execute(a: VrrpAction, from: VrrpStateName): void {
     const vips = this.#config.vips;
     switch (a.type) {
       case 'send-advert': return this.#sendAdvert(a.priority);
       case 'set-timer': return this.#setTimer(a.timer, a.atMs);
       case 'clear-timer': return this.#clearTimer(a.timer);
-      case 'add-vips': return this.#enqueue(() => this.#vips('add', vips));
-      case 'remove-vips': return this.#enqueue(() => this.#vips('remove', vips));
+      // virtual_routes / virtual_rules: after the VIPs on becoming MASTER, before them on leaving it.
+      case 'add-vips':
+        this.#enqueue(() => this.#vips('add', vips));
+        return this.#applyNet(stateChangeSteps(from, this.#machine.state, netSet(this.#config)));
+      case 'remove-vips':
+        this.#applyNet(stateChangeSteps(from, this.#machine.state, netSet(this.#config)));
+        return this.#enqueue(() => this.#vips('remove', vips));
       case 'announce': return this.#enqueue(() => this.#announce(a.repeat, vips));
       case 'block-vips': return this.#enqueue(() => this.#blockVips(a.block, vips));
       case 'sync-daemon': {
@@ -297,6 +313,11 @@ export class InstanceDriver {
     if (handle === undefined) return;
     this.#deps.clock.clearTimer(handle);
     this.#timers.delete(timer);
+  }
+
+  /** Routes and rules, queued with the VIP work (in the order the machine asked). */
+  #applyNet(steps: NetStep[]): void {
+    if (steps.length > 0) this.#enqueue(() => applyNetSteps(this.#deps.rtnl, steps, this.name, this.#deps.emit));
   }
 
   #enqueue(work: () => Promise<void>): void {

@@ -46,6 +46,18 @@ export interface VipEvent {
   error?: Error;
 }
 
+/** A route, rule or static address was added or removed (or that failed: `error`). */
+export interface NetEvent {
+  type: 'net';
+  /** The instance whose virtual_routes/virtual_rules these are, or `static`. */
+  owner: string;
+  op: 'add' | 'remove';
+  kind: 'route' | 'rule' | 'address';
+  /** In `ip route` / `ip rule` / `ip addr` words. */
+  what: string;
+  error?: Error;
+}
+
 /** A round of gratuitous ARPs / unsolicited NAs was sent for a VIP. */
 export interface AnnounceEvent {
   type: 'announce';
@@ -101,7 +113,7 @@ export interface ReconfigureEvent extends VrrpReconfigureResult {
 }
 
 export type VrrpRunnerEvent =
-  | TransitionEvent | GroupTransitionEvent | DropEvent | VipEvent | AnnounceEvent | SyncDaemonEvent | ScriptEvent | WarningEvent
+  | TransitionEvent | GroupTransitionEvent | DropEvent | VipEvent | NetEvent | AnnounceEvent | SyncDaemonEvent | ScriptEvent | WarningEvent
   | ReconfigureEvent;
 
 /** The runner's typed events, one name per kind. */
@@ -110,6 +122,7 @@ export interface VrrpRunnerEvents {
   'group-transition': [GroupTransitionEvent];
   drop: [DropEvent];
   vip: [VipEvent];
+  net: [NetEvent];
   announce: [AnnounceEvent];
   'sync-daemon': [SyncDaemonEvent];
   script: [ScriptEvent];
@@ -119,7 +132,7 @@ export interface VrrpRunnerEvents {
 }
 
 /** Names of all events an iterator follows. */
-export const RUNNER_EVENT_NAMES = ['transition', 'group-transition', 'drop', 'vip', 'announce', 'sync-daemon', 'script', 'warning', 'reconfigure'] as const;
+export const RUNNER_EVENT_NAMES = ['transition', 'group-transition', 'drop', 'vip', 'net', 'announce', 'sync-daemon', 'script', 'warning', 'reconfigure'] as const;
 
 /** Hooks for work lvskit's VRRP does not do itself. */
 export interface VrrpHooks {

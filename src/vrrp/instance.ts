@@ -1,6 +1,8 @@
 // layer: behaviour (vrrp)
 // job: the typed configuration of a VRRP instance and sync group (keepalived's vrrp_instance / vrrp_sync_group), and its resolved form.
 import type { Scope } from '../rtnl/constants.js';
+import type { RuleSpec } from '../rtnl/rule.js';
+import type { RouteEntry } from './net-plan.js';
 import type { IpFamily, VrrpVersion } from './packet.js';
 
 /** A virtual address: `123.30.175.40`, `123.30.175.40/32`, or with its device and label (`dev eth1 label eth1:2`). */
@@ -78,6 +80,10 @@ export interface VrrpInstanceConfig {
   /** `lvs_sync_daemon_interface`: drive the IPVS sync daemon on this interface (through the runner's hook). */
   lvsSyncDaemonInterface?: string;
   notify?: NotifyScripts;
+  /** keepalived `virtual_routes`: added on becoming MASTER (after the VIPs), removed on leaving it (before them). */
+  virtualRoutes?: RouteEntry[];
+  /** keepalived `virtual_rules`: added on becoming MASTER (after the routes), removed on leaving it (first). */
+  virtualRules?: RuleSpec[];
 }
 
 /** keepalived `vrrp_sync_group`: its members change state together. */
@@ -120,4 +126,7 @@ export interface ResolvedInstance {
   garp: { masterDelayMs: number; masterRepeat: number; masterRefreshMs: number; masterRefreshRepeat: number };
   lvsSyncDaemonInterface?: string;
   notify: NotifyScripts;
+  /** Absent when none are configured. */
+  routes?: RouteEntry[];
+  rules?: RuleSpec[];
 }

@@ -1,6 +1,9 @@
 // layer: behaviour (vrrp)
 // job: check instance and sync-group settings before anything is sent; every refusal names its field.
 import { SCOPES } from '../rtnl/constants.js';
+import { validateRouteSpec } from '../rtnl/route.js';
+import { validateRuleSpec } from '../rtnl/rule.js';
+import type { RouteEntry } from './net-plan.js';
 import { addressFamily, parseAddressWithPrefix } from './address.js';
 import { GARP_DEFAULTS, PRIORITY_OWNER, V2_MAX_ADVERT_INTERVAL_S, V3_MAX_ADVERT_INTERVAL_CS } from './constants.js';
 import type {
@@ -177,7 +180,26 @@ export function validateInstance(c: VrrpInstanceConfig, path = c?.name ?? 'insta
   }
   if (c.unicastSourceAddress !== undefined) out.unicastSourceAddress = address(`${f}.unicastSourceAddress`, c.unicastSourceAddress, family);
   if (c.lvsSyncDaemonInterface !== undefined) out.lvsSyncDaemonInterface = ifname(`${f}.lvsSyncDaemonInterface`, c.lvsSyncDaemonInterface);
+  if (c.virtualRoutes && c.virtualRoutes.length > 0) out.routes = c.virtualRoutes.map((r, i) => checked(`${f}.virtualRoutes[${i}]`, r, validateRoute));
+  if (c.virtualRules && c.virtualRules.length > 0) out.rules = c.virtualRules.map((r, i) => checked(`${f}.virtualRules[${i}]`, r, validateRuleSpec));
   return out;
+}
+
+/** A route's fields checked as the codec checks them (links by name are resolved when it is added). */
+function validateRoute(r: RouteEntry): void {
+  const { dev: _dev, nexthops, addMode: _mode, ...rest } = r;
+  validateRouteSpec({ ...rest, ...(nexthops ? { nexthops: nexthops.map(({ dev: _d, ...nh }) => nh) } : {}) });
+}
+
+/** A codec's TypeError/RangeError as a VrrpConfigError naming the field; the value copied (the caller's object is not kept). */
+function checked<T>(field: string, value: T, validate: (v: T) => void): T {
+  try {
+    validate(value);
+  } catch (error) {
+    const m = /^([\w.[\]]+): (.*)$/s.exec((error as Error).message);
+    throw new VrrpConfigError(m ? `${field}.${m[1]}` : field, m ? (m[2] as string) : (error as Error).message);
+  }
+  return structuredClone(value);
 }
 
 /**

@@ -389,7 +389,7 @@ test('unknown keywords are warnings (with a suggestion), errors with strict; the
 test('keepalived keywords lvskit does not implement: an error when behaviour would differ, a warning when harmless', (t) => {
   const r = parse([
     'global_defs {', '  enable_snmp_vrrp', '  vrrp_iptables', '}',
-    'static_routes {', '  10.0.0.0/8 via 192.0.2.1', '}',
+    'bfd_instance b {', '  neighbor_ip 192.0.2.1', '}',
     'vrrp_instance A {', '  interface eth0', '  virtual_router_id 1', '  use_vmac', '  virtual_ipaddress {', '    10.0.0.1', '  }',
     '  kernel_rx_buf_size 1', '}',
     'virtual_server 10.0.0.1 53 {', '  protocol UDP', '  real_server 10.0.1.1 53 {', '    FILE_CHECK {', '      track_file f', '    }', '  }', '}',
@@ -397,7 +397,7 @@ test('keepalived keywords lvskit does not implement: an error when behaviour wou
   t.deepEqual(messages(r), [
     "keepalived.conf:2:3: warning: `enable_snmp_vrrp` is ignored by lvskit (SNMP, D-Bus and FIFO notification channels are not provided)",
     'keepalived.conf:3:3: error: `vrrp_iptables` is not supported by lvskit (lvskit manages no nftables or iptables rules (no_accept filtering, VMAC IGMP handling, virtual server group fwmarks))',
-    "keepalived.conf:5:1: error: `static_routes` is not supported by lvskit (lvskit configures no static addresses, routes or rules; configure them with the system's network setup)",
+    'keepalived.conf:5:1: error: `bfd_instance` is not supported by lvskit (lvskit tracks interfaces and scripts only)',
     'keepalived.conf:11:3: error: `use_vmac` is not supported by lvskit (lvskit has no VMAC/IPVLAN interfaces or VRFs yet; the addresses would be on a different interface than keepalived puts them)',
     'keepalived.conf:15:3: warning: `kernel_rx_buf_size` is ignored by lvskit (notification channels and socket tuning lvskit does not provide)',
     'keepalived.conf:20:5: error: `FILE_CHECK` is not supported by lvskit (lvskit reads no track_file blocks yet, which FILE_CHECK names; the real server would go unchecked)',

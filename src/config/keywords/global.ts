@@ -1,6 +1,6 @@
 // layer: config (pure)
 // job: keyword table of `global_defs` (and the lvs_sync_daemon / lvs_timeouts argument forms).
-import type { GlobalDefs, LvsSyncDaemon, LvsTimeouts } from '../model.js';
+import type { GlobalDefs, LvsSyncDaemon, LvsTimeouts, NotifyFifoConfig } from '../model.js';
 import { arg, flag, keywordTable, kw, unsupported, type BuildContext, type ListSpec, type Statement } from './types.js';
 
 const notificationEmail: ListSpec<GlobalDefs> = {
@@ -101,8 +101,41 @@ const mcastGroup = (name: string, key: 'vrrpMcastGroup4' | 'vrrpMcastGroup6', fa
 const IGNORED_TUNING = 'process, scheduling, buffer or start-up tuning of keepalived\'s own processes';
 const IGNORED_NOTIFY = 'SNMP, D-Bus and FIFO notification channels are not provided';
 
+const fifo = (name: string, key: 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo') => kw<GlobalDefs>(name, 1, 3, '<PATH> [<USER> [<GROUP>]]', (g, st, cx) => {
+  const f: NotifyFifoConfig = { ...g[key], path: arg(st, 0).text, location: cx.loc(st.keyword) };
+  if (st.args[1]) f.user = st.args[1].text;
+  if (st.args[2]) f.group = st.args[2].text;
+  g[key] = f;
+});
+
+/** The script of a FIFO; it may come before the FIFO's own line (the path is filled in then). */
+const fifoScript = (name: string, key: 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo') => kw<GlobalDefs>(name, 1, Infinity, '<SCRIPT>|"<SCRIPT ARGS>" [user [group]]', (g, st, cx) => {
+  const s = cx.script(st, 0);
+  if (s) g[key] = { path: g[key]?.path ?? '', location: g[key]?.location ?? cx.loc(st.keyword), ...g[key], script: s };
+});
+
+const startStopScript = (name: string, key: 'startupScript' | 'shutdownScript') => kw<GlobalDefs>(name, 1, Infinity, '<SCRIPT>|"<SCRIPT ARGS>" [user [group]]', (g, st, cx) => {
+  const s = cx.script(st, 0);
+  if (s) g[key] = s;
+});
+
+const scriptTimeout = (name: string, key: 'startupScriptTimeoutMs' | 'shutdownScriptTimeoutMs') => kw<GlobalDefs>(name, 1, 1, '<SECONDS 1..1000>', (g, st, cx) => {
+  const v = cx.uint(st, 0, 1, 1000);
+  if (v !== undefined) g[key] = v * 1000;
+});
+
 export const GLOBAL_DEFS = keywordTable<GlobalDefs>('global_defs', [
   text('router_id', 'routerId'),
+  fifo('notify_fifo', 'notifyFifo'),
+  fifoScript('notify_fifo_script', 'notifyFifo'),
+  fifo('vrrp_notify_fifo', 'vrrpNotifyFifo'),
+  fifoScript('vrrp_notify_fifo_script', 'vrrpNotifyFifo'),
+  fifo('lvs_notify_fifo', 'lvsNotifyFifo'),
+  fifoScript('lvs_notify_fifo_script', 'lvsNotifyFifo'),
+  startStopScript('startup_script', 'startupScript'),
+  scriptTimeout('startup_script_timeout', 'startupScriptTimeoutMs'),
+  startStopScript('shutdown_script', 'shutdownScript'),
+  scriptTimeout('shutdown_script_timeout', 'shutdownScriptTimeoutMs'),
   kw('notification_email', 0, 0, '{ ADDRESS ... }', (g, st, cx) => cx.list(st, notificationEmail, g), { block: 'required' }),
   text('notification_email_from', 'notificationEmailFrom'),
   kw('smtp_server', 1, 2, '<HOST> [<PORT>]', (g, st, cx) => {
@@ -180,10 +213,7 @@ export const GLOBAL_DEFS = keywordTable<GlobalDefs>('global_defs', [
     'fifo_write_vrrp_states_on_reload', 'disable_local_igmp', 'vrrp_garp_extra_if', 'vmac_prefix', 'vmac_addr_prefix'),
   ...unsupported('ignored', IGNORED_NOTIFY,
     'snmp_socket', 'enable_snmp_vrrp', 'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
-    'enable_snmp_keepalived', 'enable_traps', 'enable_dbus', 'dbus_service_name', 'notify_fifo', 'notify_fifo_script',
-    'vrrp_notify_fifo', 'vrrp_notify_fifo_script', 'lvs_notify_fifo', 'lvs_notify_fifo_script'),
-  ...unsupported('error', 'lvskit runs no start-up or shut-down scripts; run them from the service manager',
-    'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout'),
+    'enable_snmp_keepalived', 'enable_traps', 'enable_dbus', 'dbus_service_name'),
   ...unsupported('error', 'lvskit manages no nftables or iptables rules (no_accept filtering, VMAC IGMP handling, virtual server group fwmarks)',
     'nftables', 'nftables_priority', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs', 'nftables_ipvs_priority',
     'nftables_ipvs_start_fwmark', 'vrrp_iptables', 'vrrp_ipsets'),

@@ -6,7 +6,9 @@ import { GLOBAL_DEFS } from './global.js';
 import { LVSKIT_AUTOBAN } from './lvskit.js';
 import { VIRTUAL_SERVER, VSG_ENTRIES, virtualServerKey } from './lvs.js';
 import { arg, keywordTable, kw, TOP_LEVEL, unsupported } from './types.js';
-import { TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from './vrrp.js';
+import { routeBlock } from './routes.js';
+import { ruleBlock } from './rules.js';
+import { STATIC_ADDRESSES, TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from './vrrp.js';
 
 export const ROOT = keywordTable<KeepalivedConfig>(TOP_LEVEL, [
   kw('global_defs', 0, 0, '{ ... }', (c, st, cx) => cx.block(st, GLOBAL_DEFS, c.globalDefs), { block: 'required' }),
@@ -60,11 +62,16 @@ export const ROOT = keywordTable<KeepalivedConfig>(TOP_LEVEL, [
   ...['include', 'includer', 'includem', 'includew', 'includeb', 'includea'].map((name) => kw<KeepalivedConfig>(name, 0, Infinity, '<FILE|PATTERN>', (c, st, cx) => {
     cx.error(st.keyword, `\`${name}\` takes exactly one file name or pattern (quote a name with blanks); line ignored`, 'missing-argument');
   })),
+  kw('static_ipaddress', 0, 0, '{ ADDR[/LEN] dev IF [label L] [scope S] [brd B] ... }', (c, st, cx) => {
+    const list = c.staticIpAddresses ?? [];
+    cx.list(st, STATIC_ADDRESSES, list);
+    c.staticIpAddresses = list;
+  }, { block: 'required' }),
+  routeBlock<KeepalivedConfig>('static_routes', (c, routes) => { c.staticRoutes = [...(c.staticRoutes ?? []), ...routes]; }),
+  ruleBlock<KeepalivedConfig>('static_rules', (c, rules) => { c.staticRules = [...(c.staticRules ?? []), ...rules]; }),
   kw('net_namespace', 1, 1, '<NAME>', (c, st) => { c.globalDefs.netNamespace = arg(st, 0).text; }),
   kw('net_namespace_ipvs', 0, 1, '[<NAME>]', (c, st) => { c.globalDefs.netNamespaceIpvs = st.args[0]?.text ?? ''; }),
 ], [
-  ...unsupported('error', 'lvskit configures no static addresses, routes or rules; configure them with the system\'s network setup',
-    'static_ipaddress', 'static_routes', 'static_rules'),
   ...unsupported('error', 'lvskit tracks interfaces, scripts and files only', 'track_process', 'vrrp_track_process', 'bfd_instance'),
   ...unsupported('ignored', 'only used with static addresses, routes and rules', 'track_group'),
   ...unsupported('ignored', 'interface polling and gratuitous ARP pacing per interface group are not provided',

@@ -111,6 +111,8 @@ export interface BuildContext {
   /** An entry option's single argument, by option name (last one wins). */
   option(e: ListEntry, name: string): Token | undefined;
   hasOption(e: ListEntry, name: string): boolean;
+  /** Routing-table names (`table NAME` of routes and rules), read when first asked for. */
+  routeTables(): ReadonlyMap<string, number>;
 }
 
 /** Shorthand for a table entry. */

@@ -3,6 +3,8 @@
 import type { TrackFile, VirtualIpAddress, VrrpAuthentication, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
 import { parseAddress } from '../values.js';
 import { notifyKeywords, trackFileSpec, trackInterfaceSpec, trackScriptSpec } from './common.js';
+import { routeBlock } from './routes.js';
+import { ruleBlock } from './rules.js';
 import { arg, flag, keywordTable, kw, unsupported, type BuildContext, type ListEntry, type ListSpec } from './types.js';
 
 export const VRRP_SCRIPT = keywordTable<VrrpScript>('vrrp_script', [
@@ -143,6 +145,18 @@ function virtualIp(e: ListEntry, cx: BuildContext): VirtualIpAddress | undefined
 
 const looksLikeAddress = (w: { text: string }): boolean => /^[0-9a-fA-F:.]+(\/\d+)?$/.test(w.text) && /[.:]/.test(w.text);
 
+/** `static_ipaddress { ADDR[/LEN] dev IF ... }`: the virtual_ipaddress syntax; each address needs its `dev` (there is no instance interface). */
+export const STATIC_ADDRESSES: ListSpec<VirtualIpAddress[]> = {
+  name: 'static_ipaddress',
+  options: VIP_OPTIONS,
+  canStart: looksLikeAddress,
+  entry: (list, e, cx) => {
+    const v = virtualIp(e, cx);
+    if (v && v.device === undefined) cx.error(e.head, `static_ipaddress ${e.head.text}: needs \`dev IF\` (a static address belongs to no instance interface)`, 'missing-argument');
+    else if (v) list.push(v);
+  },
+};
+
 const vipSpec = (name: string, key: 'virtualIpAddresses' | 'virtualIpAddressesExcluded'): ListSpec<VrrpInstance> => ({
   name,
   options: VIP_OPTIONS,
@@ -223,6 +237,8 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
     (vi, st, cx) => cx.list(st, vipSpec('virtual_ipaddress', 'virtualIpAddresses'), vi), { block: 'required' }),
   kw('virtual_ipaddress_excluded', 0, 0, '{ ADDR[/LEN] [dev IF] ... }',
     (vi, st, cx) => cx.list(st, vipSpec('virtual_ipaddress_excluded', 'virtualIpAddressesExcluded'), vi), { block: 'required' }),
+  routeBlock<VrrpInstance>('virtual_routes', (vi, routes) => { vi.virtualRoutes = [...(vi.virtualRoutes ?? []), ...routes]; }),
+  ruleBlock<VrrpInstance>('virtual_rules', (vi, rules) => { vi.virtualRules = [...(vi.virtualRules ?? []), ...rules]; }),
   kw('track_interface', 0, 0, '{ IF [weight -253..253 [reverse]] ... }', (vi, st, cx) => cx.list(st, trackInterfaceSpec<VrrpInstance>(), vi), { block: 'required' }),
   kw('track_script', 0, 0, '{ SCRIPT [weight -253..253 [reverse|noreverse]] ... }', (vi, st, cx) => cx.list(st, trackScriptSpec<VrrpInstance>(), vi), { block: 'required' }),
   kw('track_file', 0, 0, '{ NAME [weight -254..254 [reverse|noreverse]] ... }', (vi, st, cx) => cx.list(st, trackFileSpec<VrrpInstance>(), vi), { block: 'required' }),
@@ -283,7 +299,6 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
   ...unsupported('error', 'lvskit has no VMAC/IPVLAN interfaces or VRFs yet; the addresses would be on a different interface than keepalived puts them',
     'use_vmac', 'use_vmac_addr', 'vmac_xmit_base', 'use_ipvlan', 'vrf'),
   ...unsupported('error', TRACKING_UNSUPPORTED, 'track_process', 'track_bfd'),
-  ...unsupported('error', 'lvskit adds no routes or rules on state changes; traffic that needs them would be lost', 'virtual_routes', 'virtual_rules'),
   ...unsupported('ignored', 'notification channels and socket tuning lvskit does not provide',
     'notify_priority_changes', 'notify_deleted', 'kernel_rx_buf_size', 'linkbeat_use_polling', 'old_unicast_checksum', 'garp_extra_if'),
 ], { keepsLocations: true });

@@ -12,6 +12,7 @@ import type { TrackingConfig } from '../../track/types.js';
 import type { UserLookup } from './checkers.js';
 import { syncDaemonSettings, type SyncDaemonSettings } from './sync-daemon.js';
 import { convertTracking } from './tracking.js';
+import { routeEntry, ruleEntry } from './net.js';
 import { broadcastOf, DEFAULT_INTERFACE, scopeOf } from './vips.js';
 
 export interface VrrpConversion extends ConversionResult {
@@ -198,6 +199,14 @@ function instanceConfig(log: ConversionLog, config: KeepalivedConfig, vi: VrrpIn
   ] as const;
   for (const [key, value] of garp) if (value !== undefined) c[key] = Math.round(value);
   if (daemon?.instance === vi.name) c.lvsSyncDaemonInterface = daemon.interface;
+  if (vi.virtualRoutes && vi.virtualRoutes.length > 0) {
+    vi.virtualRoutes.forEach((r, i) => log.at(`${f}.virtualRoutes[${i}]`, r.location));
+    c.virtualRoutes = vi.virtualRoutes.map(routeEntry);
+  }
+  if (vi.virtualRules && vi.virtualRules.length > 0) {
+    vi.virtualRules.forEach((r, i) => log.at(`${f}.virtualRules[${i}]`, r.location));
+    c.virtualRules = vi.virtualRules.map(ruleEntry);
+  }
   const notify = notifyScripts(log, vi, g, name);
   if (notify) c.notify = notify;
   unsupported(log, vi, g, family);
