@@ -208,6 +208,6 @@ export const PING_CHECK = keywordTable<PingCheck>('PING_CHECK', connectionKeywor
 
 /** Checker types keepalived has and lvskit does not, with why. */
 export const UNSUPPORTED_CHECKERS = [
-  { name: 'FILE_CHECK', reason: 'lvskit reads no track_file blocks yet, which FILE_CHECK names; the real server would go unchecked' },
+  { name: 'FILE_CHECK', reason: 'lvskit has no FILE_CHECK yet (the track_file blocks it names are read for VRRP only); the real server would go unchecked' },
   { name: 'BFD_CHECK', reason: `lvskit has no BFD; ${CHECKERS_UNSUPPORTED.replace('lvskit has no such checker; ', '')}` },
 ] as const;
