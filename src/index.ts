@@ -1,5 +1,10 @@
 // layer: public API
 // job: what `import ... from 'lvskit'` offers: the objects an embedder uses, their options, results and errors; each layer's wider surface is a subpath (`lvskit/ipvs`, ...).
+/**
+ * The top level of lvskit: the objects an embedder uses (Balancer, the kernel clients, the runners, loadConfig and the conversions), their options, results and errors. Each layer's wider surface is a subpath.
+ *
+ * @module lvskit
+ */
 
 // The whole configuration run as one object (what `lvskit run` is).
 export {

@@ -7,6 +7,7 @@ import type { SourceLocation } from './diagnostics.js';
 
 export type { SourceLocation } from './diagnostics.js';
 
+/** IPv4 or IPv6. */
 export type AddressFamily = 4 | 6;
 
 /** A script to run: keepalived splits the command on unquoted spaces (single quotes keep spaces). */
@@ -46,6 +47,7 @@ export interface LvsTimeouts {
   udpSeconds?: number;
 }
 
+/** The `global_defs` block. */
 export interface GlobalDefs {
   routerId?: string;
   notificationEmail: string[];
@@ -91,6 +93,7 @@ export interface GlobalDefs {
   netNamespaceIpvs?: string;
 }
 
+/** A `vrrp_script` block. */
 export interface VrrpScript {
   name: string;
   script?: ScriptCommand;
@@ -132,6 +135,7 @@ export interface VrrpNotify {
   notifyMasterRxLowerPri?: ScriptCommand;
 }
 
+/** A `vrrp_sync_group` block. */
 export interface VrrpSyncGroup extends VrrpNotify {
   name: string;
   group: { name: string; location: SourceLocation }[];
@@ -168,6 +172,7 @@ export interface VirtualIpAddress {
   location: SourceLocation;
 }
 
+/** One address of a `unicast_peer` block. */
 export interface UnicastPeer {
   address: string;
   minTtl?: number;
@@ -175,14 +180,17 @@ export interface UnicastPeer {
   location: SourceLocation;
 }
 
+/** A VRRP instance's configured `state`. */
 export type VrrpState = 'MASTER' | 'BACKUP';
 
+/** A VRRP instance's `authentication` block. */
 export interface VrrpAuthentication {
   type: 'PASS' | 'AH';
   /** Only the first 8 characters are used (keepalived truncates). */
   password?: string;
 }
 
+/** A `vrrp_instance` block. */
 export interface VrrpInstance extends VrrpNotify {
   name: string;
   state?: VrrpState;
@@ -242,12 +250,14 @@ export type VirtualServerGroupEntry =
   | { kind: 'address'; address: string; family: AddressFamily; rangeEnd?: string; prefixLength?: number; port?: number; location: SourceLocation }
   | { kind: 'fwmark'; fwmark: number; family?: AddressFamily; location: SourceLocation };
 
+/** A `virtual_server_group` block. */
 export interface VirtualServerGroup {
   name: string;
   entries: VirtualServerGroupEntry[];
   location: SourceLocation;
 }
 
+/** `lb_kind`: the IPVS forwarding method. */
 export type LvsMethod = 'NAT' | 'DR' | 'TUN';
 
 /** `lvs_method TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]` (only `kind` for NAT and DR). */
@@ -258,6 +268,7 @@ export interface ForwardingMethod {
   tunnelChecksum?: 'nocsum' | 'csum' | 'remcsum';
 }
 
+/** A virtual server's `protocol`. */
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
 /** Options every checker shares (MISC_CHECK has only those from `alpha` on). */
@@ -278,6 +289,7 @@ export interface CheckerCommon {
   location: SourceLocation;
 }
 
+/** A `url` block of an HTTP checker. */
 export interface HttpUrl {
   path?: string;
   digest?: string;
@@ -292,10 +304,12 @@ export interface HttpUrl {
   location: SourceLocation;
 }
 
+/** A `TCP_CHECK` block. */
 export interface TcpCheck extends CheckerCommon {
   type: 'TCP_CHECK';
 }
 
+/** An `HTTP_GET` or `SSL_GET` block. */
 export interface HttpCheck extends CheckerCommon {
   type: 'HTTP_GET' | 'SSL_GET';
   urls: HttpUrl[];
@@ -306,6 +320,7 @@ export interface HttpCheck extends CheckerCommon {
   enableSni?: boolean;
 }
 
+/** A `MISC_CHECK` block. */
 export interface MiscCheck extends CheckerCommon {
   type: 'MISC_CHECK';
   path?: ScriptCommand;
@@ -315,6 +330,7 @@ export interface MiscCheck extends CheckerCommon {
   group?: string;
 }
 
+/** One health checker of a real server (TCP_CHECK, HTTP_GET/SSL_GET, MISC_CHECK). */
 export type Checker = TcpCheck | HttpCheck | MiscCheck;
 
 /** Settings a virtual server passes down to its real servers, and a real server to its checkers. */
@@ -330,6 +346,7 @@ export interface CheckDefaults {
   virtualhost?: string;
 }
 
+/** A `real_server` block. */
 export interface RealServer extends CheckDefaults {
   address: string;
   family: AddressFamily;
@@ -351,12 +368,14 @@ export type VirtualServerKey =
   | { kind: 'fwmark'; fwmark: number }
   | { kind: 'group'; group: string };
 
+/** A virtual server's `sorry_server`. */
 export interface SorryServer {
   address: string;
   family: AddressFamily;
   port?: number;
 }
 
+/** A `virtual_server` block (by address and port, fwmark, or group). */
 export interface VirtualServer extends CheckDefaults {
   key: VirtualServerKey;
   scheduler?: string;

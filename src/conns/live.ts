@@ -8,6 +8,7 @@ import { ConnTracker, type TrackerOptions } from './tracker.js';
 /** Which half of the sync stream to follow: what this host sends (master) or receives (backup). */
 export type SyncRole = 'master' | 'backup';
 
+/** Options of `LiveConnTable.open()`: the sync stream to follow and the tracker's threshold. */
 export interface LiveTableOptions extends SyncStreamOptions, Omit<TrackerOptions, 'clock'> {
   /**
    * Default both: a balancer that is master for some services and backup for others holds both

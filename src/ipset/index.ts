@@ -1,5 +1,10 @@
 // layer: kernel client (ipset)
 // job: the public surface of the ipset client (`lvskit/ipset`), re-exported from its files; the message codecs stay internal.
+/**
+ * The ipset client over nfnetlink: sets and entries, bulk loads, atomic replace, the static blacklist file and its firewall check.
+ *
+ * @module lvskit/ipset
+ */
 export * from './constants.js';
 export * from './errors.js';
 export * from './entry.js';

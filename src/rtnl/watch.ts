@@ -14,6 +14,7 @@ export interface LinkChange {
   previous?: Link;
 }
 
+/** Events of a `LinkWatcher`: every link change, a link up or down, a notification that did not decode. */
 export interface LinkWatcherEvents {
   /** Every RTM_NEWLINK / RTM_DELLINK after the initial snapshot. */
   change: [change: LinkChange];

@@ -46,6 +46,7 @@ export function receivePolicy(r: ResolvedInstance, unicast: boolean): ReceivePol
   };
 }
 
+/** Drives one VRRP instance: feeds its state machine with adverts and timers, and carries out its actions. */
 export class InstanceDriver {
   readonly channel: VrrpChannel;
   #config: ResolvedInstance;

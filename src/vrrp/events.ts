@@ -67,6 +67,7 @@ export interface SyncDaemonRequest {
   syncId: number;
 }
 
+/** A sync-daemon request as reported, and whether a hook handled it. */
 export interface SyncDaemonEvent extends SyncDaemonRequest {
   type: 'sync-daemon';
   /** False when no hook was given: nothing was done. */
@@ -100,6 +101,7 @@ export interface ReconfigureEvent extends VrrpReconfigureResult {
   atMs: number;
 }
 
+/** Any event of a `VrrpRunner`, with its `type`. */
 export type VrrpRunnerEvent =
   | TransitionEvent | GroupTransitionEvent | DropEvent | VipEvent | AnnounceEvent | SyncDaemonEvent | ScriptEvent | WarningEvent
   | ReconfigureEvent;

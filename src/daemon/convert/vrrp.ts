@@ -11,6 +11,7 @@ import { ConversionLog, scriptArgv, type ConversionResult } from './common.js';
 import { syncDaemonSettings, type SyncDaemonSettings } from './sync-daemon.js';
 import { broadcastOf, DEFAULT_INTERFACE, scopeOf } from './vips.js';
 
+/** The VRRP instances and sync groups of a configuration as `VrrpRunner` input, with diagnostics. */
 export interface VrrpConversion extends ConversionResult {
   /** VrrpRunner's `instances`, in file order. */
   instances: VrrpInstanceConfig[];
@@ -20,6 +21,7 @@ export interface VrrpConversion extends ConversionResult {
   syncDaemon?: SyncDaemonSettings;
 }
 
+/** Options of `convertVrrp()`. */
 export interface VrrpConvertOptions {
   /** Run VRRP's own validateVrrpConfig on the result and report its refusals at their config location (default true). */
   validate?: boolean;
