@@ -47,7 +47,11 @@ export class LiveConnTable {
     return this;
   }
 
+  /** Close the sync streams' sockets (which until then keep the process alive, unless `unref()`). */
   close(): void {
     for (const s of this.streams.values()) s.close();
   }
+
+  /** `using live = await LiveConnTable.open(...)`: closed when the scope ends. */
+  [Symbol.dispose](): void { this.close(); }
 }
