@@ -47,6 +47,6 @@ test('a program: keepalived.conf text → IPVS services → the plan from an emp
   t.deepEqual(ops.map((o) => o.kind), ['add-service', 'add-destination']);
 });
 
-test('kernel errors are ErrnoError instances', (t) => {
+test('NetlinkError, what kernel refusals reject with, is an ErrnoError', (t) => {
   t.true(NetlinkError.prototype instanceof ErrnoError);
 });
