@@ -5,7 +5,8 @@
 //   node dist/examples/balancer.js settings.json
 //   settings.json: { "interface": "eth0", "vip": "10.0.0.100", "priority": 150, "port": 80, "realServers": ["10.0.1.1", "10.0.1.2"] }
 import fs from 'node:fs';
-import { Balancer, daemon, type BalancerSpec } from 'lvskit';
+import { Balancer, type BalancerSpec } from 'lvskit';
+import * as daemon from 'lvskit/daemon';
 
 /** The program's own settings (here a small JSON file; lvskit does not care where they come from). */
 interface Settings { interface: string; vip: string; priority: number; port: number; realServers: string[]; netns?: string }

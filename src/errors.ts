@@ -1,5 +1,10 @@
 // layer: shared (all layers)
 // job: the one error vocabulary of lvskit: errno-carrying errors from syscalls and the kernel.
+/**
+ * The error vocabulary shared by every layer: errno-carrying errors from syscalls and the kernel.
+ *
+ * @module lvskit/errors
+ */
 import { constants } from 'node:os';
 
 const errnoNames = new Map<number, string>();

@@ -17,7 +17,9 @@ export interface AutobanPolicyConfig {
   dryRun: boolean;
 }
 
+/** ESTABLISHED connections from one client above which it is banned, unless configured (`threshold`). */
 export const DEFAULT_THRESHOLD = 100;
+/** Most new bans per minute unless configured (`max_bans_per_minute`). */
 export const DEFAULT_MAX_BANS_PER_MINUTE = 60;
 /** Bans without an end, as the old script's static_blacklist (and `lvskit_autoban` without `ban_timeout`). */
 export const DEFAULT_BAN_TIMEOUT_SEC = 0;
@@ -40,6 +42,7 @@ export interface BanRecord {
   dryRun: boolean;
 }
 
+/** The autoban's state between evaluations: the bans in force and the recent ban times the rate limit counts. */
 export interface AutobanState {
   bans: ReadonlyMap<string, BanRecord>;
   /** Times of the new bans of the last 60 seconds. */
@@ -57,12 +60,14 @@ export interface BanAction {
   count: number;
 }
 
+/** What one evaluation decided about one client: banned, spared by the whitelist, held back by the rate limit, or a ban expired. */
 export type AutobanEvent =
   | { type: 'ban'; address: string; count: number; untilMs: number | undefined; dryRun: boolean }
   | { type: 'whitelisted'; address: string; count: number; range: string }
   | { type: 'rate-limited'; address: string; count: number; maxBansPerMinute: number }
   | { type: 'expired'; address: string; dryRun: boolean };
 
+/** The result of `evaluate()`: the next state, the bans to add or remove, and the events to report. */
 export interface Decision {
   state: AutobanState;
   actions: BanAction[];
@@ -71,6 +76,7 @@ export interface Decision {
 
 const MINUTE_MS = 60_000;
 
+/** The state before the first evaluation: no bans. */
 export function initialState(): AutobanState {
   return { bans: new Map(), recentBansMs: [], noted: new Map() };
 }

@@ -20,6 +20,7 @@ export interface BlacklistFiles {
   write(file: string, text: string): Promise<void>;
 }
 
+/** What an `AutobanRunner` needs: its policy, where counts come from (`source`), where bans go (`sink`), and the blacklist files. */
 export interface AutobanRunnerOptions {
   policy?: Partial<AutobanPolicyConfig>;
   source: CountSource;
@@ -33,6 +34,7 @@ export interface AutobanRunnerOptions {
   files?: BlacklistFiles;
 }
 
+/** Running totals of an `AutobanRunner`: rounds, bans (and dry-run bans), refused bans, clients spared. */
 export interface AutobanCounters {
   rounds: number;
   /** Bans put in force (dry runs not included). */
@@ -63,6 +65,7 @@ export interface AutobanRound {
   reportedAtMs: number;
 }
 
+/** Events of an `AutobanRunner` (its `on()` names and their arguments). */
 export interface AutobanEvents {
   /** A ban in force (after the sink took it), or decided in a dry run. */
   ban: [ban: { address: string; count: number; untilMs: number | undefined; dryRun: boolean; atMs: number }];

@@ -58,7 +58,11 @@ export class IpsetBanSink implements BanSink {
     await this.client.add(target.name, target.hasTimeout ? { address, timeoutSec } : { address }, { exist: true });
   }
 
+  /** Close the ipset client it opened (not one it was given). */
   close(): void {
     if (this.ownsClient) this.client.close();
   }
+
+  /** `using sink = await IpsetBanSink.open(...)`: closed when the scope ends. */
+  [Symbol.dispose](): void { this.close(); }
 }

@@ -22,6 +22,7 @@ export interface QuorumChange {
   threshold: number;
 }
 
+/** The sorry server was put in or taken out of the service (keepalived's `sorry_server`). */
 export interface SorryServerChange {
   vs: string;
   active: boolean;
@@ -85,6 +86,7 @@ export interface AttemptFailure {
   retrying: boolean;
 }
 
+/** Events of `HealthChecks` (its `on()` names and their arguments). */
 export interface HealthCheckEvents {
   'real-server': [RealServerChange];
   quorum: [QuorumChange];
@@ -102,6 +104,7 @@ export interface HealthCheckEvents {
   close: [];
 }
 
+/** Names of the `HealthChecks` events that `events()` follows. */
 export const HEALTH_CHECK_EVENT_NAMES = [
   'real-server', 'quorum', 'sorry-server', 'applied', 'sink-error', 'replaced', 'attempt', 'overdue', 'recovered', 'script',
 ] as const satisfies readonly (keyof HealthCheckEvents)[];
@@ -110,6 +113,7 @@ type Named = (typeof HEALTH_CHECK_EVENT_NAMES)[number];
 /** Any event, tagged with its name (what `events()` yields). */
 export type HealthCheckEvent = { [K in Named]: { type: K } & HealthCheckEvents[K][0] }[Named];
 
+/** One checker's state as `HealthChecks.status()` reports it. */
 export interface CheckerStatus {
   kind: CheckKind;
   /** The shared check's key (equal keys: one probe). */
@@ -122,6 +126,7 @@ export interface CheckerStatus {
   last?: CheckResult;
 }
 
+/** One real server's state in `HealthStatus`: up or down, weight, and why. */
 export interface RealServerStatus {
   id: string;
   up: boolean;
@@ -133,6 +138,7 @@ export interface RealServerStatus {
   checkers: CheckerStatus[];
 }
 
+/** One virtual server's state in `HealthStatus`: quorum, sorry server, real servers. */
 export interface VirtualServerStatus {
   id: string;
   quorumUp: boolean;
@@ -144,6 +150,7 @@ export interface VirtualServerStatus {
   realServers: RealServerStatus[];
 }
 
+/** The state of every virtual server (with its real servers and checkers) and of the scheduler, as `HealthChecks.status()` returns it. */
 export interface HealthStatus {
   virtualServers: VirtualServerStatus[];
   scheduler: SchedulerStats;

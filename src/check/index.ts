@@ -1,5 +1,10 @@
 // layer: behaviour (check)
 // job: the public surface of the health checks: checkers, scheduler, sharing, real/virtual server state, sink, validation, runner.
+/**
+ * Health checks: TCP, HTTP/SSL and MISC checkers, the scheduler, real and virtual server state, the IPVS sink, the HealthChecks runner.
+ *
+ * @module lvskit/check
+ */
 export * from './types.js';
 export * from './clock.js';
 export * from './signal.js';

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { AttemptSignal } from './signal.js';
 
+/** How a MISC_CHECK program is run: argv, timeout, user and group, environment. */
 export interface ProgramOptions {
   /** Program and arguments; argv[0] is run directly (PATH is searched), never through a shell. */
   argv: readonly string[];

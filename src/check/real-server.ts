@@ -22,6 +22,7 @@ export interface RealServerHealth {
   downReason?: { checker: string; failure?: CheckFailure };
 }
 
+/** What the real-server state machine reports: up, down (with the failing checker), or a new weight. */
 export type RealServerEvent =
   | { type: 'up' }
   | { type: 'down'; checker: string; failure?: CheckFailure }

@@ -11,6 +11,7 @@ export interface CheckerState {
   weight: number | undefined;
 }
 
+/** A checker's state before its first attempt: no verdict yet. */
 export const INITIAL_CHECKER_STATE: CheckerState = { up: undefined, retryIt: 0, weight: undefined };
 
 /** What follows an attempt. `verdict` is present when `up` or the dynamic weight changed. */

@@ -32,6 +32,7 @@ export interface HealthChecksOptions<S> extends SchedulerOptions {
   probeFor?: (config: CheckConfig) => Probe;
 }
 
+/** Options of `HealthChecks.add()`: what the kernel already holds, so only the difference is applied. */
 export interface AddOptions {
   /** What the kernel already holds for this service (default: nothing); only the difference is applied. */
   present?: SinkDestination[];
@@ -42,6 +43,7 @@ export interface AddOptions {
   startDown?: ReadonlySet<string>;
 }
 
+/** Options of `HealthChecks.replace()`: what the kernel already holds. */
 export interface ReplaceOptions {
   /** What the kernel holds for this service now (a fresh dump): taken as applied first, as `reconcile()` does. */
   present?: SinkDestination[];

@@ -42,13 +42,16 @@ export interface OverdueReport {
   lateMs: number;
 }
 
+/** Events of the check scheduler: a check overdue, and back on time. */
 export interface SchedulerEvents {
   overdue: [OverdueReport];
   recovered: [OverdueReport];
 }
 
+/** Where a check is in its cycle: waiting for its time, queued for a slot, or running. */
 export type JobPhase = 'waiting' | 'queued' | 'running';
 
+/** Options of the check scheduler: clock, random source, attempts in flight, jitter. */
 export interface SchedulerOptions {
   clock?: Clock;
   random?: Random;

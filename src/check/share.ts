@@ -24,6 +24,7 @@ export function checkKey(config: CheckConfig): string {
   return `${config.kind} ${canonicalJson(config)}`;
 }
 
+/** Called with the report of each attempt of a shared check. */
 export type AttemptListener = (report: AttemptReport) => void;
 
 /** A subscriber's handle on a shared check. */

@@ -17,6 +17,7 @@ export interface CheckDefaultsSpec {
   inhibitOnFailure?: boolean;
 }
 
+/** A real server as `HealthChecks.add()` takes it: address, port, weight, checkers, notify scripts. */
 export interface RealServerSpec extends CheckDefaultsSpec {
   address: string;
   /** Default: the virtual server's `port`. */
@@ -35,6 +36,7 @@ export interface RealServerSpec extends CheckDefaultsSpec {
   notifyDown?: string[];
 }
 
+/** The server that takes traffic when no real server is up (keepalived's `sorry_server`). */
 export interface SorryServerSpec {
   address: string;
   /** Default: the virtual server's `port`. */
@@ -72,12 +74,14 @@ export interface ResolvedChecker {
   alpha: boolean;
 }
 
+/** A real server with its defaults applied and checkers resolved, as the runner holds it. */
 export interface ResolvedRealServer extends PoolMember {
   checkers: ResolvedChecker[];
   notifyUp?: string[];
   notifyDown?: string[];
 }
 
+/** A virtual server with its defaults applied, as the runner holds it. */
 export interface ResolvedVirtualServer<S> {
   id: string;
   service: S;

@@ -23,6 +23,7 @@ export function connectFailure(error: unknown, target: ConnectTarget): CheckFail
   return failure;
 }
 
+/** The failure a connect that did not complete within `connectTimeoutMs` reports. */
 export function connectTimeoutFailure(target: ConnectTarget): CheckFailure {
   return {
     ok: false, reason: 'connect-timeout',

@@ -4,6 +4,7 @@ import type { AttemptSignal } from './signal.js';
 
 /** The checker keywords lvskit runs (keepalived's names). */
 export const CHECK_KINDS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'UDP_CHECK', 'DNS_CHECK', 'PING_CHECK'] as const;
+/** The checker kinds lvskit runs, with keepalived's names. */
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 /** When a checker runs and how it decides (keepalived's names in the doc comments). */
@@ -161,10 +162,12 @@ export interface ConnectSpec {
   connectTimeoutMs?: number;
 }
 
+/** A TCP_CHECK as given: the server is up when a TCP connect succeeds. */
 export interface TcpCheckSpec extends TimingSpec, ConnectSpec {
   kind: 'TCP_CHECK';
 }
 
+/** One URL of an HTTP checker: path, expected status codes, optional MD5 digest of the body. */
 export interface HttpUrlSpec {
   /** Default `/`. */
   path?: string;
@@ -173,6 +176,7 @@ export interface HttpUrlSpec {
   virtualhost?: string;
 }
 
+/** An HTTP_GET or SSL_GET checker as given: URLs with expected status and digest, TLS options. */
 export interface HttpCheckSpec extends TimingSpec, ConnectSpec {
   kind: 'HTTP_GET' | 'SSL_GET';
   urls: HttpUrlSpec[];
@@ -187,6 +191,7 @@ export interface HttpCheckSpec extends TimingSpec, ConnectSpec {
   attemptTimeoutMs?: number;
 }
 
+/** A MISC_CHECK as given: a program whose exit status is the verdict (and weight, when dynamic). */
 export interface MiscCheckSpec extends TimingSpec {
   kind: 'MISC_CHECK';
   argv: string[];

@@ -8,6 +8,7 @@ export interface SourceLocation {
   column: number;
 }
 
+/** An error stops the configuration from being used; a warning does not (unless `strict`). */
 export type Severity = 'error' | 'warning';
 
 /** What kind of problem a diagnostic reports; stable, for tools and tests. */
@@ -30,6 +31,7 @@ export interface RelatedLocation {
   location: SourceLocation;
 }
 
+/** One error or warning about a configuration, at its file:line:column. */
 export interface Diagnostic {
   severity: Severity;
   code: DiagnosticCode;

@@ -19,6 +19,7 @@ export interface ConfigLimits {
   maxBlockDepth: number;
 }
 
+/** The default bounds on includes, nesting and size when reading a configuration. */
 export const DEFAULT_LIMITS: ConfigLimits = {
   maxFileBytes: 64 << 20,
   maxTotalBytes: 256 << 20,

@@ -1,5 +1,10 @@
 // layer: config (pure core, file access through an injectable reader)
 // job: the public entry points: read a keepalived.conf (and its includes) into the typed model with diagnostics.
+/**
+ * keepalived.conf: read a file and its includes into a typed model with diagnostics at file:line:column; write it back canonically.
+ *
+ * @module lvskit/config
+ */
 import { Builder } from './build.js';
 import { ConfigError, Diagnostics, promoteWarnings, type Diagnostic } from './diagnostics.js';
 import { DEFAULT_LIMITS, type ConfigLimits } from './includes.js';
@@ -11,6 +16,7 @@ import { fileSystemReader, memoryReader, type ConfigReader } from './reader.js';
 import { validateConfig } from './validate.js';
 import { BUILTIN_ROUTE_TABLES } from './rt-tables.js';
 
+/** Options of `loadConfig()` and `parseConfigText()`. */
 export interface ParseOptions {
   /** The config id `@ID` lines are selected by (keepalived's `-i`; keepalived defaults it to the host name's first label). */
   configId?: string;
@@ -29,6 +35,7 @@ export interface ParseOptions {
   routeTables?: ReadonlyMap<string, number>;
 }
 
+/** What `loadConfig()` returns: the model, every diagnostic, and the files read. */
 export interface ParseResult {
   config: KeepalivedConfig;
   /** In the order found: reading and syntax first, then the cross-checks. */

@@ -9,6 +9,7 @@ import type { SourceLocation } from './diagnostics.js';
 
 export type { SourceLocation } from './diagnostics.js';
 
+/** IPv4 or IPv6. */
 export type AddressFamily = 4 | 6;
 
 /** A script to run: keepalived splits the command on unquoted spaces (single quotes keep spaces). */
@@ -59,6 +60,7 @@ export interface NotifyFifoConfig {
   location: SourceLocation;
 }
 
+/** The `global_defs` block. */
 export interface GlobalDefs {
   routerId?: string;
   notifyFifo?: NotifyFifoConfig;
@@ -112,6 +114,7 @@ export interface GlobalDefs {
   netNamespaceIpvs?: string;
 }
 
+/** A `vrrp_script` block. */
 export interface VrrpScript {
   name: string;
   script?: ScriptCommand;
@@ -168,6 +171,7 @@ export interface VrrpNotify {
   notifyMasterRxLowerPri?: ScriptCommand;
 }
 
+/** A `vrrp_sync_group` block. */
 export interface VrrpSyncGroup extends VrrpNotify {
   name: string;
   group: { name: string; location: SourceLocation }[];
@@ -205,6 +209,7 @@ export interface VirtualIpAddress {
   location: SourceLocation;
 }
 
+/** One address of a `unicast_peer` block. */
 export interface UnicastPeer {
   address: string;
   minTtl?: number;
@@ -212,14 +217,17 @@ export interface UnicastPeer {
   location: SourceLocation;
 }
 
+/** A VRRP instance's configured `state`. */
 export type VrrpState = 'MASTER' | 'BACKUP';
 
+/** A VRRP instance's `authentication` block. */
 export interface VrrpAuthentication {
   type: 'PASS' | 'AH';
   /** Only the first 8 characters are used (keepalived truncates). */
   password?: string;
 }
 
+/** A `vrrp_instance` block. */
 export interface VrrpInstance extends VrrpNotify {
   name: string;
   state?: VrrpState;
@@ -284,12 +292,14 @@ export type VirtualServerGroupEntry =
   | { kind: 'address'; address: string; family: AddressFamily; rangeEnd?: string; prefixLength?: number; port?: number; location: SourceLocation }
   | { kind: 'fwmark'; fwmark: number; family?: AddressFamily; location: SourceLocation };
 
+/** A `virtual_server_group` block. */
 export interface VirtualServerGroup {
   name: string;
   entries: VirtualServerGroupEntry[];
   location: SourceLocation;
 }
 
+/** `lb_kind`: the IPVS forwarding method. */
 export type LvsMethod = 'NAT' | 'DR' | 'TUN';
 
 /** `lvs_method TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]` (only `kind` for NAT and DR). */
@@ -300,6 +310,7 @@ export interface ForwardingMethod {
   tunnelChecksum?: 'nocsum' | 'csum' | 'remcsum';
 }
 
+/** A virtual server's `protocol`. */
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
 /** Options every checker shares (MISC_CHECK has only those from `alpha` on). */
@@ -320,6 +331,7 @@ export interface CheckerCommon {
   location: SourceLocation;
 }
 
+/** A `url` block of an HTTP checker. */
 export interface HttpUrl {
   path?: string;
   digest?: string;
@@ -334,10 +346,12 @@ export interface HttpUrl {
   location: SourceLocation;
 }
 
+/** A `TCP_CHECK` block. */
 export interface TcpCheck extends CheckerCommon {
   type: 'TCP_CHECK';
 }
 
+/** An `HTTP_GET` or `SSL_GET` block. */
 export interface HttpCheck extends CheckerCommon {
   type: 'HTTP_GET' | 'SSL_GET';
   urls: HttpUrl[];
@@ -348,6 +362,7 @@ export interface HttpCheck extends CheckerCommon {
   enableSni?: boolean;
 }
 
+/** A `MISC_CHECK` block. */
 export interface MiscCheck extends CheckerCommon {
   type: 'MISC_CHECK';
   path?: ScriptCommand;
@@ -387,6 +402,7 @@ export interface PingCheck extends CheckerCommon {
   type: 'PING_CHECK';
 }
 
+/** One health checker of a real server (TCP_CHECK, HTTP_GET/SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK). */
 export type Checker = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | UdpCheck | DnsCheck | PingCheck;
 
 /** Settings a virtual server passes down to its real servers, and a real server to its checkers. */
@@ -402,6 +418,7 @@ export interface CheckDefaults {
   virtualhost?: string;
 }
 
+/** A `real_server` block. */
 export interface RealServer extends CheckDefaults {
   address: string;
   family: AddressFamily;
@@ -423,12 +440,14 @@ export type VirtualServerKey =
   | { kind: 'fwmark'; fwmark: number }
   | { kind: 'group'; group: string };
 
+/** A virtual server's `sorry_server`. */
 export interface SorryServer {
   address: string;
   family: AddressFamily;
   port?: number;
 }
 
+/** A `virtual_server` block (by address and port, fwmark, or group). */
 export interface VirtualServer extends CheckDefaults {
   key: VirtualServerKey;
   scheduler?: string;

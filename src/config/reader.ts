@@ -3,8 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** The kind of a path a `ConfigReader` found. */
 export type FileKind = 'file' | 'directory' | 'other';
 
+/** What a `ConfigReader` tells about a path. */
 export interface ConfigFileStat {
   kind: FileKind;
   sizeBytes: number;

@@ -26,12 +26,19 @@ export const IP_VS_CONN_F_ONE_PACKET = 0x2000;
 
 /** IPPROTO_* numbers IPVS knows, and the names `ip_vs_proto_name()` prints for them. */
 export const IPPROTO_IP = 0;
+/** IPPROTO_ICMP: IP protocol number of ICMP. */
 export const IPPROTO_ICMP = 1;
+/** IPPROTO_TCP: IP protocol number of TCP. */
 export const IPPROTO_TCP = 6;
+/** IPPROTO_UDP: IP protocol number of UDP. */
 export const IPPROTO_UDP = 17;
+/** IPPROTO_ESP: IP protocol number of ESP. */
 export const IPPROTO_ESP = 50;
+/** IPPROTO_AH: IP protocol number of AH. */
 export const IPPROTO_AH = 51;
+/** IPPROTO_ICMPV6: IP protocol number of ICMPv6. */
 export const IPPROTO_ICMPV6 = 58;
+/** IPPROTO_SCTP: IP protocol number of SCTP. */
 export const IPPROTO_SCTP = 132;
 
 /** The protocol column of /proc/net/ip_vs_conn for a protocol number (`ip_vs_proto_name()`). */

@@ -4,6 +4,7 @@ import type { ConnTableRow } from './rows.js';
 
 /** ipvsadm's title and column header for `-c`. */
 export const CONNECTION_TITLE = 'IPVS connection entries';
+/** ipvsadm's column header for `-lnc`. */
 export const CONNECTION_HEADER = 'pro expire state       source             virtual            destination';
 
 function hostPort(family: 4 | 6, address: string, port: number): string {

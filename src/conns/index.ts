@@ -1,5 +1,10 @@
 // layer: kernel client (IPVS connections)
 // job: the public surface of the connection-table scanners and the sync-stream tracker.
+/**
+ * The IPVS connection table: the procfs scanner and row reader, and the sync-stream tracker that counts connections per client live.
+ *
+ * @module lvskit/conns
+ */
 export * from './constants.js';
 export * from './errors.js';
 export * from './procfs.js';

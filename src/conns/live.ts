@@ -8,6 +8,7 @@ import { ConnTracker, type TrackerOptions } from './tracker.js';
 /** Which half of the sync stream to follow: what this host sends (master) or receives (backup). */
 export type SyncRole = 'master' | 'backup';
 
+/** Options of `LiveConnTable.open()`: the sync stream to follow and the tracker's threshold. */
 export interface LiveTableOptions extends SyncStreamOptions, Omit<TrackerOptions, 'clock'> {
   /**
    * Default both: a balancer that is master for some services and backup for others holds both
@@ -46,7 +47,11 @@ export class LiveConnTable {
     return this;
   }
 
+  /** Close the sync streams' sockets (which until then keep the process alive, unless `unref()`). */
   close(): void {
     for (const s of this.streams.values()) s.close();
   }
+
+  /** `using live = await LiveConnTable.open(...)`: closed when the scope ends. */
+  [Symbol.dispose](): void { this.close(); }
 }

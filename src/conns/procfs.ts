@@ -24,6 +24,7 @@ export interface ConnTableSource {
   binding?: ConnScanBinding;
 }
 
+/** Options of `scanConnections()`: which table, the threshold, the states counted, how many top clients. */
 export interface ScanOptions extends ConnTableSource {
   /** States counted per client, by the kernel's names; the first ranks clients. Default `['ESTABLISHED']`. */
   states?: string[];
@@ -77,6 +78,7 @@ export interface MalformedLines {
   examples: { line: number; problem: string; text: string }[];
 }
 
+/** What `scanConnections()` found: clients over the threshold, the top clients, counts by state, malformed lines. */
 export interface ConnScanResult {
   file: string;
   netns?: string;

@@ -30,6 +30,7 @@ export interface ConnTableRow {
   peData?: string;
 }
 
+/** Options of `readConnections()`: which table and how many rows per batch. */
 export interface ReadRowsOptions extends ConnTableSource {
   /** Rows parsed per worker-thread round trip; default 4096. */
   batchRows?: number;

@@ -7,6 +7,7 @@ import { interfaceIndex } from './sync-receiver.js';
 import { syncCaptureFilter, type BpfConstants } from './sync-filter.js';
 import { SyncStream, syncDefaults, type SyncStreamOptions } from './sync-source.js';
 
+/** Options of `SyncCapture.open()`: the interface whose outgoing sync packets are captured (on the master). */
 export interface SyncCaptureOptions extends SyncStreamOptions {
   /** Capture datagrams in both directions (default: only outgoing, i.e. this host's own master stream). */
   bothDirections?: boolean;

@@ -8,6 +8,7 @@ import {
   SyncDecodeError, type SyncConn, type SyncConnRejection, type SyncMessage, type SyncSeq,
 } from './sync-message.js';
 
+/** Options of the sync-message decoder. */
 export interface DecodeSyncOptions {
   /** Accept only this sync id; 0 or absent accepts any (as a backup started with sync id 0 does). */
   syncId?: number;
@@ -161,6 +162,7 @@ function decodeV0(buf: Buffer, syncId: number): SyncMessage {
   return message;
 }
 
+/** Options of the sync-message encoder. */
 export interface EncodeSyncOptions {
   /** Protocol version: 1 (default) or 0 (IPv4 only, no timeouts, no PE data). */
   version?: 0 | 1;

@@ -10,6 +10,7 @@ export type BpfConstants = Record<
   number
 >;
 
+/** What the packet filter for captured sync traffic matches: sync ports, group address, direction. */
 export interface SyncFilterSpec {
   /** First sync port (the daemon's mcast port, 8848 by default). */
   port: number;

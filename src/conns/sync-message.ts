@@ -19,10 +19,13 @@ export const SYNC_SEQ_OPTION_BYTES = 24;
 export const STYPE_F_INET6 = 1;
 /** SVER_SHIFT / SVER_MASK: a v1 connection's ver_size is 4 bits of version and 12 bits of size. */
 export const SVER_SHIFT = 12;
+/** SVER_MASK: the size bits of a v1 connection's ver_size. */
 export const SVER_MASK = 0x0fff;
 /** IPVS_OPT_SEQ_DATA, IPVS_OPT_PE_DATA, IPVS_OPT_PE_NAME: v1 option types. */
 export const IPVS_OPT_SEQ_DATA = 1;
+/** IPVS_OPT_PE_DATA: a v1 option carrying persistence-engine data. */
 export const IPVS_OPT_PE_DATA = 2;
+/** IPVS_OPT_PE_NAME: a v1 option carrying the persistence engine's name. */
 export const IPVS_OPT_PE_NAME = 3;
 /** IPVS_OPT_F_PARAM: an option type with this bit set may be skipped when unknown; without it, it is mandatory. */
 export const IPVS_OPT_F_PARAM = 1 << (7 - 1);

@@ -8,6 +8,7 @@ import { SyncStream, syncDefaults, type SyncStreamOptions } from './sync-source.
 
 const IPPROTO_UDP = 17;
 
+/** Options of `SyncReceiver.open()`: the interface and multicast group whose sync messages are received (on a backup). */
 export interface SyncReceiverOptions extends SyncStreamOptions {
   /** SO_RCVBUF per socket; default 4 MiB (forced past net.core.rmem_max), so a burst of sync traffic is not lost. */
   receiveBufferBytes?: number;

@@ -27,6 +27,7 @@ export interface SyncStreamOptions {
 /** Why a captured or received datagram was not decoded, beyond the protocol's own reasons. */
 export type SyncStreamDropReason = SyncDropReason | 'not-sync' | 'capture-truncated';
 
+/** Running totals of a sync stream: messages, connections, drops by reason. */
 export interface SyncStreamCounters {
   datagrams: number;
   messages: number;
@@ -48,6 +49,7 @@ export interface SyncMessageInfo {
   port?: number;
 }
 
+/** Events of a sync stream (its `on()` names and their arguments). */
 export interface SyncStreamEvents {
   message: [message: SyncMessage, info: SyncMessageInfo];
   drop: [reason: SyncStreamDropReason, detail: string];

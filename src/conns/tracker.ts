@@ -7,6 +7,7 @@ import { ExpiryWheel } from './expiry-wheel.js';
 import type { ClientCount, ServiceKey } from './procfs.js';
 import type { SyncConn, SyncMessage } from './sync-message.js';
 
+/** Options of a `ConnTracker`: the state counted, the threshold, per-service counting, how many entries it holds. */
 export interface TrackerOptions {
   /** The state counted per client, by the kernel's name. Default `ESTABLISHED` (TCP and SCTP). */
   countState?: string;
@@ -30,6 +31,7 @@ export interface ThresholdCrossing {
   atMs: number;
 }
 
+/** Events of a `ConnTracker`: a client crossed the threshold, up or down. */
 export interface TrackerEvents {
   over: [crossing: ThresholdCrossing];
   under: [crossing: ThresholdCrossing];

@@ -19,6 +19,7 @@ export interface BanStatus {
   count: number;
 }
 
+/** The autoban's part of the daemon's status: its set, source, bans and counters. */
 export interface AutobanStatus {
   set: string;
   source: 'sync' | 'procfs';

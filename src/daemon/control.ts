@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Diagnostic } from '../config/diagnostics.js';
 import type { StopMode } from './events.js';
 
+/** A request on the daemon's control socket (`lvskit status`, `reload`, `stop`, `events`). */
 export type ControlRequest =
   | { command: 'status' }
   /** The daemon's last events (RecentEvent[], oldest first), at most `last` of them. */
@@ -13,6 +14,7 @@ export type ControlRequest =
   | { command: 'reload'; dryRun?: boolean }
   | { command: 'stop'; mode?: StopMode };
 
+/** The daemon's answer to a `ControlRequest`. */
 export type ControlResponse =
   | { ok: true; result: unknown }
   | { ok: false; error: { name: string; message: string; diagnostics?: Diagnostic[] } };

@@ -8,8 +8,10 @@ import type { VrrpRunnerEvent } from '../vrrp/events.js';
 import type { BalancerLogger } from './balancer.js';
 import type { AutobanBalancerEvent, BalancerEvent, DaemonEvent, ReloadResult } from './events.js';
 
+/** The level of a daemon log line. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** A daemon event as one log line: its level and message. */
 export interface LogLine {
   level: LogLevel;
   message: string;

@@ -44,6 +44,7 @@ export interface ReloadResult {
   phasesMs?: Partial<Record<'loaded' | 'planned' | 'vrrp' | 'applied' | 'drift', number>>;
 }
 
+/** Events of the daemon itself: started, reloaded, reload failed, configuration warnings, IPVS applied, stopping, stopped, errors. */
 export type DaemonEvent =
   | { type: 'started'; pid: number; config: string; instances: string[]; services: number; ipvsOps: number; resumed: string[]; durationMs: number }
   | { type: 'reloaded'; result: ReloadResult }
@@ -126,6 +127,7 @@ export interface RealServerView extends Partial<RealServerStatus> {
   traffic?: TrafficView;
 }
 
+/** One virtual service in the daemon's status: kernel state, real servers, traffic. */
 export interface ServiceView {
   name: string;
   scheduler?: string;

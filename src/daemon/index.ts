@@ -1,5 +1,10 @@
 // layer: daemon (composition)
 // job: the daemon layer's entry: Balancer (a whole configuration run as one object), its options, events and status; the conversions from keepalived.conf; the control socket.
+/**
+ * The daemon layer: Balancer (a whole configuration run as one object), its options, events and status; the conversions from keepalived.conf; the control socket; preflight checks.
+ *
+ * @module lvskit/daemon
+ */
 export { Balancer, type BalancerOptions, type BalancerLogger } from './balancer.js';
 export { loadDesired, desiredFromSpec, startDestinationsOf, defaultConfigId, type BalancerSpec, type BalancedService, type DesiredState, type ConfigSource } from './desired.js';
 export type {

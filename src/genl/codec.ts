@@ -17,17 +17,25 @@ export const CTRL_VERSION = 0;
 
 /** CTRL_ATTR_* (enum in linux/genetlink.h). */
 export const CTRL_ATTR_FAMILY_ID = 1;
+/** CTRL_ATTR_FAMILY_NAME: the family's name. */
 export const CTRL_ATTR_FAMILY_NAME = 2;
+/** CTRL_ATTR_VERSION: the family's version. */
 export const CTRL_ATTR_VERSION = 3;
+/** CTRL_ATTR_HDRSIZE: the family's user header size. */
 export const CTRL_ATTR_HDRSIZE = 4;
+/** CTRL_ATTR_MAXATTR: the family's highest attribute number. */
 export const CTRL_ATTR_MAXATTR = 5;
+/** CTRL_ATTR_OPS: the family's operations (nested). */
 export const CTRL_ATTR_OPS = 6;
+/** CTRL_ATTR_MCAST_GROUPS: the family's multicast groups (nested). */
 export const CTRL_ATTR_MCAST_GROUPS = 7;
 /** CTRL_ATTR_OP_* (nested in CTRL_ATTR_OPS). */
 export const CTRL_ATTR_OP_ID = 1;
+/** CTRL_ATTR_OP_FLAGS: an operation's flags. */
 export const CTRL_ATTR_OP_FLAGS = 2;
 /** CTRL_ATTR_MCAST_GRP_* (nested in CTRL_ATTR_MCAST_GROUPS). */
 export const CTRL_ATTR_MCAST_GRP_NAME = 1;
+/** CTRL_ATTR_MCAST_GRP_ID: a multicast group's id. */
 export const CTRL_ATTR_MCAST_GRP_ID = 2;
 
 /** struct genlmsghdr. */

@@ -256,10 +256,13 @@ export class IpsetClient {
     return this.engine.stats;
   }
 
-  /** Close the socket; requests in flight reject with RequestCancelledError. */
+  /** Close the socket; requests in flight reject with RequestCancelledError. Until then its socket keeps the process alive, also after a failed call. */
   close(): void {
     this.engine.close();
   }
+
+  /** `using ipset = await IpsetClient.open()`: closed when the scope ends. */
+  [Symbol.dispose](): void { this.close(); }
 
   private async bulk(cmd: number, name: string, entries: Iterable<IpsetEntry | string>, options: BulkOptions): Promise<BulkResult> {
     const target = await this.header(name);

@@ -15,6 +15,7 @@ export type OpStatus =
   /** After the failing one, carried out, then undone by apply. */
   | 'reverted';
 
+/** One op of an applied plan and what became of it. */
 export interface OpResult {
   op: Op;
   status: OpStatus;
@@ -82,6 +83,7 @@ function asDestination(d: Extract<Op, { kind: 'delete-destination' }>['destinati
   return d as Extract<Op, { kind: 'add-destination' }>['destination'];
 }
 
+/** Options of `apply()`: a progress callback as the operations are sent. */
 export interface ApplyOptions {
   /**
    * Called as the operations are written into datagrams (every 256, and once at the end with

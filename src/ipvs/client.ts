@@ -361,10 +361,14 @@ export class IpvsClient {
     return addEngineStats([this.genl.engine.stats, ...this.dumpers.map((d) => d.engine.stats)]);
   }
 
+  /** Close the sockets; requests in flight reject with RequestCancelledError. Until then its socket keeps the process alive, also after a failed call. */
   close(): void {
     for (const d of this.dumpers) d.close();
     this.genl.close();
   }
+
+  /** `using ipvs = IpvsClient.open()`: closed when the scope ends. */
+  [Symbol.dispose](): void { this.close(); }
 }
 
 /** The services' identities, sorted, as one string (duplicates kept). */

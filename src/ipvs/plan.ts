@@ -26,6 +26,7 @@ export interface Ownership {
   destination?(service: ServiceKey, destination: PlannedDestination): boolean;
 }
 
+/** Options of `plan()`: which entries of the current table lvskit owns and may remove. */
 export interface PlanOptions {
   /** Default: everything in the table is ours (the desired table is the whole truth). */
   owns?: Ownership;

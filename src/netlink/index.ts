@@ -1,5 +1,10 @@
 // layer: netlink (codec + request engine)
 // job: the public surface of the netlink layer, re-exported from its files.
+/**
+ * The netlink layer: message and attribute codecs, policies, the request/ack/dump engine and its socket transport.
+ *
+ * @module lvskit/netlink
+ */
 export * from './constants.js';
 export * from './errors.js';
 export * from './attr.js';

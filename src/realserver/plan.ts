@@ -14,6 +14,7 @@ export const LOOPBACK = 'lo';
  */
 export const ARP_SYSCTLS = { arp_ignore: 1, arp_announce: 2 } as const;
 
+/** The name of an ARP sysctl a DR real server needs. */
 export type ArpSysctl = keyof typeof ARP_SYSCTLS;
 
 /** A link as the planner needs it. */
@@ -48,6 +49,7 @@ export interface RealServerWanted {
   interfaces?: string[];
 }
 
+/** One change the real-server planner makes: a sysctl set, a VIP added or removed. */
 export type RealServerChange =
   | { kind: 'set-sysctl'; name: string; from: number | undefined; to: number }
   | { kind: 'add-address'; address: string; family: 4 | 6; prefixLength: number; label?: string }

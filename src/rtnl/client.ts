@@ -150,7 +150,7 @@ export class RtnlClient {
     return LinkWatcher.start(this.options);
   }
 
-  /** Close the socket; requests in flight reject with RequestCancelledError. */
+  /** Close the socket; requests in flight reject with RequestCancelledError. Until then its socket keeps the process alive, also after a failed call. */
   close(): void {
     this.engine.close();
   }
@@ -165,6 +165,8 @@ export class RtnlClient {
     }
     return spec;
   }
+  /** `using rtnl = RtnlClient.open()`: closed when the scope ends. */
+  [Symbol.dispose](): void { this.close(); }
 
   /** Fill in `ifindex` from `dev`, and check label rules against the link's name. */
   private async resolve(target: AddressTarget): Promise<AddressSpec> {

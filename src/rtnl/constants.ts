@@ -42,30 +42,46 @@ export const IFA_FLAGS = 8;
 
 /** Address flags (IFA_F_*). */
 export const IFA_F_SECONDARY = 0x01;
+/** IFA_F_NODAD: no duplicate address detection (IPv6). */
 export const IFA_F_NODAD = 0x02;
+/** IFA_F_DADFAILED: duplicate address detection failed. */
 export const IFA_F_DADFAILED = 0x08;
+/** IFA_F_DEPRECATED: the address is deprecated (IPv6). */
 export const IFA_F_DEPRECATED = 0x20;
+/** IFA_F_TENTATIVE: duplicate address detection has not finished (IPv6). */
 export const IFA_F_TENTATIVE = 0x40;
+/** IFA_F_PERMANENT: a configured address, not one from autoconfiguration. */
 export const IFA_F_PERMANENT = 0x80;
+/** IFA_F_NOPREFIXROUTE: no prefix route is added for the address. */
 export const IFA_F_NOPREFIXROUTE = 0x200;
 
 /** Interface flags (IFF_* in linux/if.h). */
 export const IFF_UP = 0x1;
+/** IFF_BROADCAST: the link has a broadcast address. */
 export const IFF_BROADCAST = 0x2;
+/** IFF_LOOPBACK: a loopback link. */
 export const IFF_LOOPBACK = 0x8;
+/** IFF_POINTOPOINT: a point-to-point link. */
 export const IFF_POINTOPOINT = 0x10;
+/** IFF_RUNNING: the link is operationally up. */
 export const IFF_RUNNING = 0x40;
+/** IFF_NOARP: no ARP on the link. */
 export const IFF_NOARP = 0x80;
+/** IFF_PROMISC: the link receives all packets. */
 export const IFF_PROMISC = 0x100;
+/** IFF_MULTICAST: the link supports multicast. */
 export const IFF_MULTICAST = 0x1000;
+/** IFF_LOWER_UP: the driver reports carrier. */
 export const IFF_LOWER_UP = 0x10000;
 
 /** RFC 2863 operational states (IF_OPER_* in linux/if.h), by value. */
 export const OPER_STATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'] as const;
+/** A link's operational state (RFC 2863, as `ip link` prints it). */
 export type OperState = (typeof OPER_STATES)[number];
 
 /** Address scopes (RT_SCOPE_*). */
 export const SCOPES = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
+/** An address's scope (`ip addr ... scope`). */
 export type Scope = keyof typeof SCOPES;
 
 /** Address families as the kernel numbers them. */

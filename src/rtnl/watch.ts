@@ -14,6 +14,7 @@ export interface LinkChange {
   previous?: Link;
 }
 
+/** Events of a `LinkWatcher`: every link change, a link up or down, a notification that did not decode. */
 export interface LinkWatcherEvents {
   /** Every RTM_NEWLINK / RTM_DELLINK after the initial snapshot. */
   change: [change: LinkChange];
@@ -75,12 +76,16 @@ export class LinkWatcher extends EventEmitter<LinkWatcherEvents> {
   unref(): void { this.engine.unref(); }
   ref(): void { this.engine.ref(); }
 
+  /** Stop watching and close the socket (which until then keeps the process alive, unless `unref()`). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.engine.close();
     this.emit('close');
   }
+
+  /** `using watcher = await rtnl.watchLinks()`: closed when the scope ends. */
+  [Symbol.dispose](): void { this.close(); }
 
   private onNotification(msg: NlMessage): void {
     if (msg.header.type !== RTM_NEWLINK && msg.header.type !== RTM_DELLINK) return;

@@ -5,7 +5,9 @@ import { internetChecksum } from './packet.js';
 
 /** Ethertypes and codes, network order on the wire. */
 export const ETHERTYPE_IPV4 = 0x0800;
+/** ETHERTYPE_ARP: the Ethernet type of ARP. */
 export const ETHERTYPE_ARP = 0x0806;
+/** ETHERTYPE_IPV6: the Ethernet type of IPv6. */
 export const ETHERTYPE_IPV6 = 0x86dd;
 const ARPHRD_ETHER = 1;
 const ARPOP_REQUEST = 1;

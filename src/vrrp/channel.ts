@@ -10,6 +10,7 @@ import { encodeIpv4Header, type IpFamily } from './packet.js';
 import { readDatagram, type DropReason, type ReceivedDatagram } from './receive.js';
 import { sameAddress } from './address.js';
 
+/** Options of a VRRP channel: the interface, family, advert source, unicast mode and namespace its sockets use. */
 export interface ChannelOptions {
   netns?: string;
   family: IpFamily;

@@ -53,6 +53,7 @@ function netSet(r: ResolvedInstance): NetSet {
   return { routes: r.routes ?? [], rules: r.rules ?? [] };
 }
 
+/** Drives one VRRP instance: feeds its state machine with adverts and timers, and carries out its actions. */
 export class InstanceDriver {
   readonly channel: VrrpChannel;
   #config: ResolvedInstance;

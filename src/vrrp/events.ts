@@ -79,6 +79,7 @@ export interface SyncDaemonRequest {
   syncId: number;
 }
 
+/** A sync-daemon request as reported, and whether a hook handled it. */
 export interface SyncDaemonEvent extends SyncDaemonRequest {
   type: 'sync-daemon';
   /** False when no hook was given: nothing was done. */
@@ -112,6 +113,7 @@ export interface ReconfigureEvent extends VrrpReconfigureResult {
   atMs: number;
 }
 
+/** Any event of a `VrrpRunner`, with its `type`. */
 export type VrrpRunnerEvent =
   | TransitionEvent | GroupTransitionEvent | DropEvent | VipEvent | NetEvent | AnnounceEvent | SyncDaemonEvent | ScriptEvent | WarningEvent
   | ReconfigureEvent;

@@ -1,5 +1,10 @@
 // layer: behaviour (vrrp)
 // job: the public surface of lvskit's VRRP: codec, receive checks, the pure machine, sync groups, frames, validation, the runner.
+/**
+ * VRRP (RFC 3768/5798) as keepalived runs it: the advert codec, receive checks, the pure state machine, sync groups, tracking, gratuitous ARP, the runner.
+ *
+ * @module lvskit/vrrp
+ */
 export * from './constants.js';
 export * from './packet.js';
 export * from './receive.js';

@@ -3,6 +3,7 @@
 import { PRIORITY_OWNER } from './constants.js';
 import type { VrrpVersion } from './packet.js';
 
+/** A VRRP instance's state (RFC 5798 §6.4, plus keepalived's FAULT). */
 export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
 /** The state a notification reports: a machine state, or STOP when the instance shuts down (keepalived's notify_stop). */
 export type NotifyState = VrrpStateName | 'STOP';
@@ -73,6 +74,7 @@ export interface AdvertEvent {
   advertIntervalCs: number;
 }
 
+/** What the VRRP state machine reacts to: start, adverts, timers, priority changes, shutdown. */
 export type VrrpEvent =
   /**
    * Initialize (RFC 5798 §6.4.1). `resume: 'MASTER'`: this instance continues a MASTER that a
@@ -98,6 +100,7 @@ export type VrrpEvent =
    */
   | { type: 'shutdown'; release?: boolean };
 
+/** What the VRRP state machine asks its driver to do. */
 export type VrrpAction =
   | { type: 'send-advert'; priority: number }
   | { type: 'add-vips' }
@@ -113,6 +116,7 @@ export type VrrpAction =
   | { type: 'notify'; from: VrrpStateName; to: NotifyState; reason: TransitionReason; priority: number }
   | { type: 'warning'; message: string };
 
+/** What one step of the VRRP state machine returns: the next machine and the actions to carry out. */
 export interface StepResult {
   machine: Machine;
   actions: VrrpAction[];

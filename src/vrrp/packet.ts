@@ -6,7 +6,9 @@ import {
   VRRP_TYPE_ADVERTISEMENT,
 } from './constants.js';
 
+/** VRRP version 2 (RFC 3768) or 3 (RFC 5798). */
 export type VrrpVersion = 2 | 3;
+/** IPv4 or IPv6. */
 export type IpFamily = 4 | 6;
 
 /** One VRRP ADVERTISEMENT as it is on the wire (RFC 3768 §5.1, RFC 5798 §5.1). */

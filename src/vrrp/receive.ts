@@ -12,7 +12,9 @@ export const DROP_REASONS = [
   'truncated', 'length', 'ip-header', 'ttl', 'version', 'type', 'vrid', 'checksum', 'auth-type', 'auth',
   'address-count', 'address-list', 'interval',
 ] as const;
+/** Why a received advert was dropped. */
 export type DropReason = (typeof DROP_REASONS)[number];
+/** Dropped adverts counted by reason. */
 export type DropCounters = Record<DropReason, number>;
 
 /** A zeroed counter per reason. */
@@ -46,6 +48,7 @@ export interface ReceivedDatagram {
   ttl: number;
 }
 
+/** The verdict on a received advert: accepted, or dropped with the reason. */
 export type CheckResult =
   | { ok: true; advert: Advertisement }
   | { ok: false; reason: DropReason; message: string; advert?: Advertisement };

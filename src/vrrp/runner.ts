@@ -23,6 +23,7 @@ import { groupFault, groupState, syncReactions } from './sync-group.js';
 import { trackingStatus } from './tracking.js';
 import { validateVrrpConfig, VrrpConfigError } from './validate.js';
 
+/** Options of `VrrpRunner.open()`: instances, sync groups, namespace, hooks. */
 export interface VrrpRunnerOptions {
   instances: VrrpInstanceConfig[];
   syncGroups?: VrrpSyncGroupConfig[];

@@ -17,6 +17,7 @@ export interface AutobanSettings {
   sync?: { interface: string; syncId?: number; port?: number; group?: string };
 }
 
+/** The `lvskit_autoban` block as the autoban runner's settings, with diagnostics. */
 export interface AutobanConversion {
   /** Absent when the configuration has no usable lvskit_autoban block. */
   settings?: AutobanSettings;

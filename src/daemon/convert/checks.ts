@@ -11,6 +11,7 @@ import { ConversionLog, forwardingOf, memoized, scriptArgv, type ConversionMemo,
 import { quorumOf, realServerDestination, sorryDestination } from './destinations.js';
 import { declaredServices, type DeclaredService } from './services.js';
 
+/** The virtual servers of a configuration as `HealthChecks` specs, with diagnostics. */
 export interface HealthCheckConversion extends ConversionResult {
   /** HealthChecks.add() input, one per IPVS service (a virtual_server_group gives several; identical checks are shared at run time). */
   virtualServers: VirtualServerSpec<ServiceKey>[];
@@ -18,6 +19,7 @@ export interface HealthCheckConversion extends ConversionResult {
   memo: ConversionMemo<VirtualServerSpec<ServiceKey>>;
 }
 
+/** Options of `convertHealthChecks()`. */
 export interface HealthCheckConvertOptions {
   /** Run src/check's validateVirtualServer on each and report its refusals at their config location (default true). */
   validate?: boolean;

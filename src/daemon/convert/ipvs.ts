@@ -17,6 +17,7 @@ export const DEFAULT_SCHEDULER: Scheduler = 'wlc';
 /** keepalived's persistence timeout for a bare `persistence_timeout` or a service without a port. */
 export const DEFAULT_PERSISTENCE_S = 360;
 
+/** The virtual servers of a configuration as the IPVS table for `plan()`, with diagnostics. */
 export interface IpvsConversion extends ConversionResult {
   /**
    * The desired table for plan(): every service with the real servers it holds at start (see
@@ -38,6 +39,7 @@ export interface IpvsConversion extends ConversionResult {
   memo: ConversionMemo<VirtualService>;
 }
 
+/** Options of `convertIpvs()`. */
 export interface IpvsConvertOptions {
   /** Run src/ipvs's validators on the result and report their refusals at their config location (default true). */
   validate?: boolean;

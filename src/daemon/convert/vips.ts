@@ -29,6 +29,7 @@ export interface VipAddress {
   excluded: boolean;
 }
 
+/** A VRRP instance's virtual addresses as rtnetlink address specs. */
 export interface VipConversion {
   addresses: VipAddress[];
   /** What could not be converted (unknown interface, options the rtnl client lacks), with the entry's location. */

@@ -15,6 +15,7 @@ import { convertTracking } from './tracking.js';
 import { routeEntry, ruleEntry } from './net.js';
 import { broadcastOf, DEFAULT_INTERFACE, scopeOf } from './vips.js';
 
+/** The VRRP instances and sync groups of a configuration as `VrrpRunner` input, with diagnostics. */
 export interface VrrpConversion extends ConversionResult {
   /** VrrpRunner's `instances`, in file order. */
   instances: VrrpInstanceConfig[];
@@ -26,6 +27,7 @@ export interface VrrpConversion extends ConversionResult {
   tracking: TrackingConfig;
 }
 
+/** Options of `convertVrrp()`. */
 export interface VrrpConvertOptions {
   /** Run VRRP's own validateVrrpConfig on the result and report its refusals at their config location (default true). */
   validate?: boolean;
