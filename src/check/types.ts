@@ -121,6 +121,7 @@ export interface UdpCheckConfig extends CheckTiming, ConnectTarget {
 
 /** DNS query types DNS_CHECK sends (keepalived's list) and their numbers (RFC 1035, RFC 3596). */
 export const DNS_TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28 } as const;
+/** A DNS_CHECK query type (keepalived's `type`). */
 export type DnsType = keyof typeof DNS_TYPES;
 
 /** `DNS_CHECK`: one query over UDP; a reply with the query's id and RCODE NOERROR is success. */
@@ -204,11 +205,13 @@ export interface MiscCheckSpec extends TimingSpec {
   maxOutputBytes?: number;
 }
 
+/** SMTP_CHECK: connect, 220 greeting, HELO → 250, QUIT. */
 export interface SmtpCheckSpec extends TimingSpec, ConnectSpec {
   kind: 'SMTP_CHECK';
   heloName?: string;
 }
 
+/** UDP_CHECK: a payload sent on a connected socket; ICMP errors fail it; a reply required and matched if asked. */
 export interface UdpCheckSpec extends TimingSpec, ConnectSpec {
   kind: 'UDP_CHECK';
   payloadHex?: string;
@@ -218,12 +221,14 @@ export interface UdpCheckSpec extends TimingSpec, ConnectSpec {
   maxReplyBytes?: number;
 }
 
+/** DNS_CHECK: one query over UDP; the reply must carry its id and RCODE NOERROR. */
 export interface DnsCheckSpec extends TimingSpec, ConnectSpec {
   kind: 'DNS_CHECK';
   type?: DnsType;
   name?: string;
 }
 
+/** PING_CHECK: one ICMP/ICMPv6 echo per attempt over a raw socket. */
 export interface PingCheckSpec extends TimingSpec {
   kind: 'PING_CHECK';
   connectIp?: string;

@@ -375,12 +375,14 @@ export interface MiscCheck extends CheckerCommon {
 /** An SMTP_CHECK `host { }` block (keepalived 2.2 makes each one a checker of its own). */
 export type SmtpHost = CheckerCommon;
 
+/** An SMTP_CHECK block: 220 greeting, HELO → 250, QUIT. */
 export interface SmtpCheck extends CheckerCommon {
   type: 'SMTP_CHECK';
   heloName?: string;
   hosts: SmtpHost[];
 }
 
+/** A UDP_CHECK block: a datagram sent, a reply optionally required and matched. */
 export interface UdpCheck extends CheckerCommon {
   type: 'UDP_CHECK';
   /** `payload` as lowercase hex. */
@@ -392,12 +394,14 @@ export interface UdpCheck extends CheckerCommon {
   maxReplyLength?: number;
 }
 
+/** A DNS_CHECK block: one query, the reply's id and RCODE checked. */
 export interface DnsCheck extends CheckerCommon {
   type: 'DNS_CHECK';
   queryType?: 'A' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'AAAA';
   name?: string;
 }
 
+/** A PING_CHECK block: one ICMP or ICMPv6 echo per attempt. */
 export interface PingCheck extends CheckerCommon {
   type: 'PING_CHECK';
 }
@@ -539,6 +543,7 @@ export interface ConfigRule extends RuleSpec {
   location: SourceLocation;
 }
 
+/** A whole keepalived.conf as lvskit reads it: global_defs, VRRP, virtual servers, routes and rules, the autoban extension. */
 export interface KeepalivedConfig {
   globalDefs: GlobalDefs;
   /** `static_ipaddress`: added at start, kept through VRRP state changes. */

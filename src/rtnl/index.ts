@@ -15,5 +15,5 @@ export { formatMac, type Link } from './link.js';
 export { validateAddressSpec, type Address, type AddressSpec } from './address.js';
 export * from './client.js';
 export * from './watch.js';
-export * from './route.js';
-export * from './rule.js';
+export { validateRouteSpec, type RouteSpec, type Route, type Nexthop } from './route.js';
+export { validateRuleSpec, type RuleSpec } from './rule.js';

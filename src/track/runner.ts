@@ -8,6 +8,7 @@ import type { scriptRefusal } from './security.js';
 import { instanceTracking, type TrackerReading } from './state.js';
 import type { InstanceTracking, TrackerEvent, TrackerStatus, TrackFileSpec, TrackingConfig, TrackScriptSpec } from './types.js';
 
+/** How `Trackers` runs scripts and watches files (clock, program runner, script security). */
 export interface TrackersOptions {
   clock?: Clock;
   /** How scripts run (default runProgram). */
@@ -16,6 +17,7 @@ export interface TrackersOptions {
   refusal?: typeof scriptRefusal;
 }
 
+/** What `Trackers` emits: tracker state changes and errors, and each instance's new tracking. */
 export interface TrackersEvents {
   event: [TrackerEvent];
   /** Some instance's tracking changed: every instance's, by name. */

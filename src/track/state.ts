@@ -16,6 +16,7 @@ export function initialCounter(spec: Pick<TrackScriptSpec, 'rise' | 'initFail'>)
   return spec.initFail ? { result: 0, init: false } : { result: spec.rise - 1, init: true };
 }
 
+/** A vrrp_script's state from its rise/fall counter: `init` until its first result decides, then `ok` or `failed`. */
 export function counterState(c: ScriptCounter, spec: Pick<TrackScriptSpec, 'rise'>): Exclude<ScriptState, 'disabled'> {
   if (c.init) return 'init';
   return c.result >= spec.rise ? 'ok' : 'failed';

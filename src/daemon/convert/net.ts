@@ -41,6 +41,7 @@ function staticAddress(a: VirtualIpAddress, diagnostics: Diagnostic[]): AddressT
   return out;
 }
 
+/** static_ipaddress, static_routes and static_rules converted for rtnetlink, with located diagnostics. */
 export interface StaticNetConversion {
   /** Undefined when the configuration has none of the three blocks. */
   set?: NetSet;

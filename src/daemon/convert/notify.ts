@@ -6,6 +6,7 @@ import type { KeepalivedConfig, NotifyFifoConfig, ScriptCommand } from '../../co
 /** keepalived's startup_script_timeout / shutdown_script_timeout default. */
 export const DEFAULT_START_STOP_SCRIPT_TIMEOUT_MS = 10_000;
 
+/** The notify FIFOs and start-up/shut-down scripts of a configuration, ready to run. */
 export interface NotifySettings {
   /** FIFOs and what each carries: VRRP state lines, the checker's RS/VS lines, or both (one entry per distinct path). */
   fifos: Array<{ path: string; carries: Array<'vrrp' | 'lvs'>; script?: string[] }>;
@@ -13,6 +14,7 @@ export interface NotifySettings {
   shutdown?: { argv: string[]; timeoutMs: number };
 }
 
+/** The result of `convertNotify`: the settings (if any) and located diagnostics. */
 export interface NotifyConversion {
   /** Undefined when the configuration has none of these keywords. */
   settings?: NotifySettings;
@@ -27,6 +29,7 @@ function userIgnored(s: ScriptCommand | undefined, what: string, at: NotifyFifoC
   }
 }
 
+/** global_defs' notify_fifo, vrrp_notify_fifo, lvs_notify_fifo, startup_script and shutdown_script → NotifySettings. */
 export function convertNotify(config: KeepalivedConfig): NotifyConversion {
   const g = config.globalDefs;
   const diagnostics: Diagnostic[] = [];
