@@ -23,7 +23,7 @@ export const FUZZ_RUNS = positiveInt(process.env['LVSKIT_FUZZ_RUNS'], 10_000);
  */
 export function fuzz<Ts extends [unknown, ...unknown[]]>(
   t: ExecutionContext, target: string, arbitraries: { [K in keyof Ts]: fc.Arbitrary<Ts[K]> },
-  predicate: (...args: Ts) => void, options: { examples?: Ts[]; scale?: number } = {},
+  predicate: (...args: Ts) => void, options: { examples?: NoInfer<Ts>[]; scale?: number } = {},
 ): void {
   const seedText = process.env['LVSKIT_FUZZ_SEED'];
   const numRuns = Math.max(1, Math.round(FUZZ_RUNS * (options.scale ?? 1)));
