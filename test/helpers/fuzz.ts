@@ -18,7 +18,7 @@ export const FUZZ_RUNS = positiveInt(process.env['LVSKIT_FUZZ_RUNS'], 10_000);
 
 /**
  * Run one fuzz target: `property` checked on FUZZ_RUNS generated inputs (× `scale`, for slow targets whose
- * inputs are whole files), after the `examples` (regression inputs of bugs found, replayed first every time).
+ * inputs are whole files; not in the campaign), after the `examples` (regression inputs of bugs found, replayed first every time).
  * LVSKIT_FUZZ_SEED replays a failure's seed; LVSKIT_FUZZ_REPORT names a file that gets one JSON line per target.
  */
 export function fuzz<Ts extends [unknown, ...unknown[]]>(
@@ -26,7 +26,9 @@ export function fuzz<Ts extends [unknown, ...unknown[]]>(
   predicate: (...args: Ts) => void, options: { examples?: NoInfer<Ts>[]; scale?: number } = {},
 ): void {
   const seedText = process.env['LVSKIT_FUZZ_SEED'];
-  const numRuns = Math.max(1, Math.round(FUZZ_RUNS * (options.scale ?? 1)));
+  // The long campaign (LVSKIT_FUZZ_CAMPAIGN=1) gives every target the full budget, slow ones included.
+  const scale = process.env['LVSKIT_FUZZ_CAMPAIGN'] === '1' ? 1 : options.scale ?? 1;
+  const numRuns = Math.max(1, Math.round(FUZZ_RUNS * scale));
   const started = performance.now();
   const property = fc.property(...(arbitraries as unknown as [fc.Arbitrary<unknown>]), predicate as (...a: unknown[]) => void);
   const details = fc.check(property, {
