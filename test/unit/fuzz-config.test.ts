@@ -144,7 +144,7 @@ test('generated configurations: no throw, diagnostics located, the dump reads ba
     checkLocated(text, result);
     checkDumpRoundTrip(result);
   }, {
-    scale: 0.2,
+    scale: 0.1,
     examples: [
       // Found by this target: `word in table` saw prototype keys, so `lvs_sync_daemon IF VI toString` threw a TypeError.
       ['global_defs {\n    lvs_sync_daemon . toString id 0\n}\n'],
@@ -161,12 +161,15 @@ test('damaged configurations: no throw, diagnostics located, the dump reads back
     checkDumpRoundTrip(result);
     onlyThrows(() => loadConfigOrThrow('keepalived.conf', { reader: memoryReader({ ...INCLUDED, 'keepalived.conf': text }), configId: 'lb1' }), ConfigError);
   }, {
-    scale: 0.2,
+    scale: 0.1,
     examples: [
       // Found by this target: a refused `weight` in a vrrp_script left `weightReverse: false` in the model, which its dump
       // cannot say (and an empty lvs_timeouts left `{}`): the model read back from the dump differed.
       ['vrrp_script s {\n    script /bin/true\n    weight     fall 1\n}\n'],
       ['global_defs {\n    lvs_timeouts bogus 5\n}\n'],
+      // Found by this target: a one-word script command holding a control character (here NUL, from `\000`) was dumped
+      // unquoted and raw, so the dump was no text file any more.
+      ['vrrp_instance V {\n    interface eth0\n    virtual_router_id 1\n    notify_master "\\000/x.sh"\n}\n'],
     ],
   });
 });
