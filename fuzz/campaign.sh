@@ -8,7 +8,8 @@
 #
 # TARGET-FILTER (a substring) picks TypeScript test files (fuzz-netlink …) and native harnesses (conn_line …).
 # A finding stops nothing: it is written down (TypeScript: the failing seed and input; native: the artifact under
-# fuzz/artifacts/) and the script exits 1 at the end.
+# fuzz/artifacts/) and the script exits 1 at the end. Once fixed, a native input goes to fuzz/regressions/<target>/
+# (replayed by every run, never merged away); a TypeScript one becomes an `examples` entry of its target.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,7 +57,9 @@ if [ "$only" != "ts" ]; then
     log=$(mktemp)
     echo "campaign: $target at $native_runs executions (time limit: ${native_max_s} s, 0 = none)"
     started=$(date +%s)
-    nice -n 19 "$harness" "$work" "fuzz/corpus/$target" "-runs=$native_runs" "-max_total_time=$native_max_s" \
+    regressions=()
+    [ -d "fuzz/regressions/$target" ] && regressions=("fuzz/regressions/$target")
+    nice -n 19 "$harness" "$work" "fuzz/corpus/$target" "${regressions[@]}" "-runs=$native_runs" "-max_total_time=$native_max_s" \
       -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 "-artifact_prefix=fuzz/artifacts/$target-" >"$log" 2>&1
     code=$?
     elapsed=$(( $(date +%s) - started ))

@@ -28,7 +28,8 @@ export function fuzz<Ts extends [unknown, ...unknown[]]>(
   const seedText = process.env['LVSKIT_FUZZ_SEED'];
   // The long campaign (LVSKIT_FUZZ_CAMPAIGN=1) gives every target the full budget, slow ones included.
   const scale = process.env['LVSKIT_FUZZ_CAMPAIGN'] === '1' ? 1 : options.scale ?? 1;
-  const numRuns = Math.max(1, Math.round(FUZZ_RUNS * scale));
+  // fast-check counts the examples among numRuns: add them, so that every one runs whatever the budget.
+  const numRuns = Math.max(1, Math.round(FUZZ_RUNS * scale)) + (options.examples?.length ?? 0);
   const started = performance.now();
   const property = fc.property(...(arbitraries as unknown as [fc.Arbitrary<unknown>]), predicate as (...a: unknown[]) => void);
   const details = fc.check(property, {

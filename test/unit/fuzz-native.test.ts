@@ -1,6 +1,6 @@
 // layer: tests (unit, fuzz)
-// job: build the libFuzzer harnesses of fuzz/ (clang, ASan, UBSan) and run each for a short budget from its seed corpus,
-//      which replays every kept regression input first. No clang: skipped with its reason, a failure under CI=true.
+// job: build the libFuzzer harnesses of fuzz/ (clang, ASan, UBSan) and run each for a short budget from its seed corpus
+//      and its regression inputs (fuzz/regressions/<target>/, every input that once crashed it), which run first. No clang: skipped with its reason, a failure under CI=true.
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -63,8 +63,10 @@ test.serial('the native harnesses build with libFuzzer, ASan and UBSan, and each
     try {
       const runs = Math.max(100, Math.round(FUZZ_RUNS * share));
       const started = performance.now();
-      // New inputs go to the temporary directory (first); the kept corpus (second) is only read.
-      const r = await run(path.join(fuzzDir, 'build', target), [fresh, path.join(fuzzDir, 'corpus', target), `-runs=${runs}`, '-timeout=10', '-rss_limit_mb=4096', `-artifact_prefix=${fresh}/`], fuzzDir, 10 * 60_000);
+      // New inputs go to the temporary directory (first); the kept corpus and the regression inputs are only read.
+      const regressions = path.join(fuzzDir, 'regressions', target);
+      const seeds = [path.join(fuzzDir, 'corpus', target), ...(fs.existsSync(regressions) ? [regressions] : [])];
+      const r = await run(path.join(fuzzDir, 'build', target), [fresh, ...seeds, `-runs=${runs}`, '-timeout=10', '-rss_limit_mb=4096', `-artifact_prefix=${fresh}/`], fuzzDir, 10 * 60_000);
       const ms = Math.round(performance.now() - started);
       if (r.code !== 0) {
         const artifacts = fs.readdirSync(fresh).filter((f) => /^(crash|leak|timeout|oom)-/.test(f));
