@@ -4,9 +4,10 @@
 #      one process at a time at nice 19; new native inputs merged into fuzz/corpus/<target> (kept minimal); one JSON
 #      line per target in the report, and a summary table at the end.
 #
-#   fuzz/campaign.sh [--ts-runs N] [--native-runs N] [--native-max-s S] [--only ts|native] [--report FILE] [TARGET-FILTER]
+#   fuzz/campaign.sh [--ts-runs N] [--native-runs N] [--native-max-s S] [--only ts|native] [--match TITLE]... [--report FILE] [TARGET-FILTER]
 #
-# TARGET-FILTER (a substring) picks TypeScript test files (fuzz-netlink …) and native harnesses (conn_line …).
+# TARGET-FILTER (a substring) picks TypeScript test files (fuzz-netlink …) and native harnesses (conn_line …);
+# --match (ava's title pattern, e.g. '*garbage*') picks tests within the files.
 # A finding stops nothing: it is written down (TypeScript: the failing seed and input; native: the artifact under
 # fuzz/artifacts/) and the script exits 1 at the end. Once fixed, a native input goes to fuzz/regressions/<target>/
 # (replayed by every run, never merged away); a TypeScript one becomes an `examples` entry of its target.
@@ -19,6 +20,7 @@ native_max_s=0
 only=""
 report="fuzz/campaign-report.jsonl"
 filter=""
+match=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --ts-runs) ts_runs="$2"; shift 2 ;;
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
     --native-max-s) native_max_s="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --report) report="$2"; shift 2 ;;
+    --match) match+=(--match "$2"); shift 2 ;;
     -*) echo "campaign: unknown option $1" >&2; exit 2 ;;
     *) filter="$1"; shift ;;
   esac
@@ -42,7 +45,7 @@ if [ "$only" != "native" ]; then
     [ -n "$filter" ] && [[ "$file" != *"$filter"* ]] && continue
     echo "campaign: $file at $ts_runs inputs per target"
     if ! LVSKIT_FUZZ_RUNS="$ts_runs" LVSKIT_FUZZ_CAMPAIGN=1 LVSKIT_FUZZ_REPORT="$report" \
-      nice -n 19 node node_modules/ava/entrypoints/cli.mjs --serial --concurrency 1 --timeout 48h "$file"; then
+      nice -n 19 node node_modules/ava/entrypoints/cli.mjs --serial --concurrency 1 --timeout 48h "${match[@]}" "$file"; then
       findings=$((findings + 1))
     fi
   done
