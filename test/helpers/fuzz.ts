@@ -37,16 +37,36 @@ export function fuzz<Ts extends [unknown, ...unknown[]]>(
     examples: (options.examples ?? []) as unknown as [unknown][],
     ...(seedText ? { seed: Number(seedText) } : {}),
   });
-  const elapsedMs = performance.now() - started;
-  const report = process.env['LVSKIT_FUZZ_REPORT'];
-  if (report) {
-    fs.appendFileSync(report, `${JSON.stringify({ target, runs: details.numRuns, failed: details.failed, seed: details.seed, elapsedMs: Math.round(elapsedMs) })}\n`);
+  report(t, target, details, performance.now() - started);
+}
+
+/** fuzz() for a property that awaits (an engine driven through a fake transport). */
+export async function fuzzAsync<Ts extends [unknown, ...unknown[]]>(
+  t: ExecutionContext, target: string, arbitraries: { [K in keyof Ts]: fc.Arbitrary<Ts[K]> },
+  predicate: (...args: Ts) => Promise<void>, options: { examples?: NoInfer<Ts>[]; scale?: number } = {},
+): Promise<void> {
+  const seedText = process.env['LVSKIT_FUZZ_SEED'];
+  const scale = process.env['LVSKIT_FUZZ_CAMPAIGN'] === '1' ? 1 : options.scale ?? 1;
+  const numRuns = Math.max(1, Math.round(FUZZ_RUNS * scale)) + (options.examples?.length ?? 0);
+  const started = performance.now();
+  const property = fc.asyncProperty(...(arbitraries as unknown as [fc.Arbitrary<unknown>]), predicate as (...a: unknown[]) => Promise<void>);
+  const details = await fc.check(property, {
+    numRuns, examples: (options.examples ?? []) as unknown as [unknown][], ...(seedText ? { seed: Number(seedText) } : {}),
+  });
+  report(t, target, details, performance.now() - started);
+}
+
+function report<T>(t: ExecutionContext, target: string, details: fc.RunDetails<T>, elapsedMs: number): void {
+  const file = process.env['LVSKIT_FUZZ_REPORT'];
+  if (file) {
+    fs.appendFileSync(file, `${JSON.stringify({ target, runs: details.numRuns, failed: details.failed, seed: details.seed, elapsedMs: Math.round(elapsedMs) })}\n`);
   }
   if (details.failed) {
     const cause = details.errorInstance instanceof Error ? `${details.errorInstance.message}\n${details.errorInstance.stack ?? ''}` : String(details.errorInstance);
     t.fail(`${target}: ${fc.defaultReportMessage(details)}\n${cause}`);
+  } else {
+    t.pass();
   }
-  else t.pass();
   t.log(`${target}: ${details.numRuns} inputs in ${Math.round(elapsedMs)} ms (seed ${details.seed})`);
 }
 
