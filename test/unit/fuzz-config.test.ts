@@ -39,6 +39,7 @@ const vip = fc.oneof(
   fc.tuple(ipv4Arb, fc.option(int(0, 32), { nil: undefined }), word, fc.option(word, { nil: undefined }))
     .map(([a, p, dev, label]) => `${a}${p !== undefined ? `/${p}` : ''} dev ${dev}${label !== undefined ? ` label ${dev}:${label.slice(0, 4)}` : ''}`),
   ipv6.map((a) => `${a} dev eth0`),
+  ipv6.map((a) => `${a}%eth0 dev eth0`),
 );
 
 const vrrpInstance = fc.tuple(word, fc.constantFrom('MASTER', 'BACKUP', 'EQUAL'), word, int(1, 255), int(1, 255), val(fc.constantFrom('1', '2', '0.5', '3')))
@@ -150,6 +151,10 @@ test('generated configurations: no throw, diagnostics located, the dump reads ba
       ['global_defs {\n    lvs_sync_daemon . toString id 0\n}\n'],
       ['global_defs {\n    lvs_timeouts toString 5 constructor 1\n}\n'],
       ['vrrp_instance V {\n    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1 toString\n        10.0.0.2 scope __proto__\n    }\n}\n'],
+      // Found by config.damaged: an IPv6 address with a zone (node:net's isIPv6 accepts `fe80::1%eth0`) made the reader
+      // throw a TypeError from the address encoder, in virtual_ipaddress and real_server alike.
+      ['vrrp_instance V {\n    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        fe80::1%eth0 dev eth0\n    }\n}\n'],
+      ['virtual_server 10.0.0.1 80 {\n    real_server ::%3657:2df:61ad:1e:26.254.112.167 52426 {\n        weight 1\n    }\n}\n'],
     ],
   });
 });
