@@ -68,9 +68,9 @@ if [ "$only" != "ts" ]; then
     elapsed=$(( $(date +%s) - started ))
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1)
     [ "$code" -ne 0 ] && findings=$((findings + 1)) && tail -n 40 "$log"
-    # Keep the corpus small: the minimal set of old and new inputs that covers what they cover together.
+    # Keep the corpus small: the minimal set of old and new inputs (cut to 1 KiB) that covers what they cover together.
     merged=$(mktemp -d)
-    "$harness" -merge=1 "$merged" "fuzz/corpus/$target" "$work" >/dev/null 2>&1 \
+    "$harness" -merge=1 -max_len=1024 "$merged" "fuzz/corpus/$target" "$work" >/dev/null 2>&1 \
       && rm -rf "fuzz/corpus/$target" && mv "$merged" "fuzz/corpus/$target" && chmod 755 "fuzz/corpus/$target"
     echo "{\"target\":\"native.$target\",\"runs\":${runs:-0},\"failed\":$([ "$code" -ne 0 ] && echo true || echo false),\"elapsedMs\":$((elapsed * 1000)),\"corpusFiles\":$(ls "fuzz/corpus/$target" | wc -l)}" >>"$report"
     rm -rf "$work" "$log"
