@@ -26,6 +26,7 @@
         "native/huge_memory.cc",
         "native/netns.cc",
         "native/recv.cc",
+        "native/recv_control.cc",
         "native/signal_send.cc",
         "native/sockaddr.cc",
         "native/socket.cc",

@@ -28,59 +28,6 @@ bool ReadCmsg(const cmsghdr* cmsg, T* out) {
   return true;
 }
 
-void ReadIpCmsg(const cmsghdr* cmsg, Received* out) {
-  if (cmsg->cmsg_type == IP_PKTINFO) {
-    in_pktinfo info;
-    if (!ReadCmsg(cmsg, &info)) return;
-    out->ifindex = info.ipi_ifindex;
-    out->dstFamily = AF_INET;
-    memcpy(out->dst, &info.ipi_addr, sizeof(info.ipi_addr));
-  } else if (cmsg->cmsg_type == IP_TTL) {
-    int ttl;
-    if (ReadCmsg(cmsg, &ttl)) out->ttl = ttl;
-  }
-}
-
-void ReadIpv6Cmsg(const cmsghdr* cmsg, Received* out) {
-  if (cmsg->cmsg_type == IPV6_PKTINFO) {
-    in6_pktinfo info;
-    if (!ReadCmsg(cmsg, &info)) return;
-    out->ifindex = static_cast<int>(info.ipi6_ifindex);
-    out->dstFamily = AF_INET6;
-    memcpy(out->dst, &info.ipi6_addr, sizeof(info.ipi6_addr));
-  } else if (cmsg->cmsg_type == IPV6_HOPLIMIT) {
-    int hops;
-    if (ReadCmsg(cmsg, &hops)) out->ttl = hops;
-  }
-}
-
-int64_t Nanoseconds(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
-
-/** SCM_TIMESTAMPNS (CLOCK_REALTIME) as CLOCK_MONOTONIC: now on the monotonic clock, less how long ago it was. */
-void ReadTimestamp(const cmsghdr* cmsg, Received* out) {
-  timespec stamp;
-  if (!ReadCmsg(cmsg, &stamp)) return;
-  timespec real;
-  timespec mono;
-  clock_gettime(CLOCK_REALTIME, &real);
-  clock_gettime(CLOCK_MONOTONIC, &mono);
-  int64_t ago = Nanoseconds(real) - Nanoseconds(stamp);
-  if (ago < 0) ago = 0;  // the wall clock stepped back since: the datagram is at most as old as now
-  out->receivedMonoNs = Nanoseconds(mono) - ago;
-}
-
-void ReadControl(msghdr* msg, Received* out) {
-  for (cmsghdr* cmsg = CMSG_FIRSTHDR(msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(msg, cmsg)) {
-    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_TIMESTAMPNS) {
-      ReadTimestamp(cmsg, out);
-    } else if (cmsg->cmsg_level == SOL_IP) {
-      ReadIpCmsg(cmsg, out);
-    } else if (cmsg->cmsg_level == SOL_IPV6) {
-      ReadIpv6Cmsg(cmsg, out);
-    }
-  }
-}
-
 }  // namespace
 
 int ReceiveOne(int fd, uint8_t* into, size_t capacity, Received* out) {
@@ -95,14 +42,7 @@ int ReceiveOne(int fd, uint8_t* into, size_t capacity, Received* out) {
   msg.msg_controllen = sizeof(control);
   const ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
   if (n < 0) return errno;
-  out->length = static_cast<size_t>(n);
-  out->truncated = (msg.msg_flags & MSG_TRUNC) != 0;
-  out->fromLength = msg.msg_namelen;
-  ReadControl(&msg, out);
-  const size_t ifindexEnd = offsetof(sockaddr_ll, sll_ifindex) + sizeof(int);
-  if (out->from.ss_family == AF_PACKET && out->fromLength >= ifindexEnd) {
-    out->ifindex = reinterpret_cast<const sockaddr_ll&>(out->from).sll_ifindex;
-  }
+  DescribeReceived(msg, static_cast<size_t>(n), out);
   return 0;
 }
 

@@ -254,7 +254,7 @@ export class Builder implements BuildContext {
       const maxPositional = spec.positional?.(head) ?? 0;
       while (i < words.length) {
         const w = words[i] as Token;
-        const count = w.quoted ? undefined : spec.options[w.text];
+        const count = w.quoted || !Object.hasOwn(spec.options, w.text) ? undefined : spec.options[w.text];
         if (count !== undefined) {
           const args = words.slice(i + 1, i + 1 + count);
           if (args.length < count) this.error(w, `${spec.name}: option ${quote(w.text)} needs ${count} argument${count === 1 ? '' : 's'}`, 'missing-argument');

@@ -13,7 +13,8 @@ const CONTROL_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r'
 
 /** A script command: quoted (with escapes, as keepalived's script reader undoes them) unless it is one plain word. */
 function scriptWord(command: string): string {
-  if (/^[^\s#!{}"'\\$@~]+$/.test(command) && !/^include[rmwba]?$/.test(command)) return command;
+  // eslint-disable-next-line no-control-regex
+  if (/^[^\s#!{}"'\\$@~\x00-\x1f\x7f]+$/.test(command) && !/^include[rmwba]?$/.test(command)) return command; // controls only escaped
   const escaped = command.replace(/[\\"\x00-\x1f\x7f]/g, (c) => CONTROL_ESCAPES[c] ?? (c === '\\' || c === '"' ? `\\${c}` : `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`));
   return `"${escaped}"`;
 }

@@ -88,7 +88,8 @@ function isPlainIPv4(text: string): boolean {
 /** An IPv4 or IPv6 address; IPv6 is returned in RFC 5952 form so that equal addresses compare equal. */
 export function parseAddress(text: string): { address: string; family: AddressFamily } | undefined {
   if (isPlainIPv4(text) || isIPv4(text)) return { address: text, family: 4 };
-  if (isIPv6(text)) return { address: formatIPv6(encodeIPv6(text)), family: 6 };
+  // node:net accepts a zone (`fe80::1%eth0`); keepalived's inet_pton does not, and neither do the kernel's address attributes.
+  if (isIPv6(text) && !text.includes('%')) return { address: formatIPv6(encodeIPv6(text)), family: 6 };
   return undefined;
 }
 

@@ -43,7 +43,10 @@ function decodeV1(buf: Buffer, syncId: number): SyncMessage {
   let next = SYNC_HEADER_V1_BYTES;
   for (let i = 0; i < count; i++) {
     const p = next;
-    if (p + SYNC_CONN_V4_BYTES > buf.length) throw new SyncDecodeError('truncated', p, `connection ${i} of ${count} cut short`);
+    if (p + SYNC_CONN_V4_BYTES > buf.length) {
+      // The previous connection's padding may already reach past the end: the offset stays inside the datagram.
+      throw new SyncDecodeError('truncated', Math.min(p, buf.length), `connection ${i} of ${count} cut short`);
+    }
     const verSize = buf.readUInt16BE(p + 2);
     const size = verSize & SVER_MASK;
     const end = p + size;
@@ -94,7 +97,7 @@ function decodeConnV1(buf: Buffer, p: number, end: number, message: SyncMessage)
         conn.outSeq = readSeq(buf, data + 12);
         break;
       case IPVS_OPT_PE_DATA:
-        if (plen > IP_VS_PEDATA_MAXLEN || conn.peData) throw new SyncDecodeError('bad-option', o, 'persistence-engine data repeated');
+        if (plen > IP_VS_PEDATA_MAXLEN || conn.peData) throw new SyncDecodeError('bad-option', o, `persistence-engine data of ${plen} bytes${conn.peData ? ', repeated' : ''}`);
         conn.peData = Buffer.from(buf.subarray(data, data + plen));
         break;
       case IPVS_OPT_PE_NAME:

@@ -106,6 +106,17 @@ function validatePersistence(field: string, input: unknown, family: Family): Per
   return out;
 }
 
+/**
+ * The name the kernel's reply decodes to: under sh and mh, the raw bits `flag-1` and `flag-2` are that
+ * scheduler's `-fallback` and `-port` (so a desired service compares equal to the one read back).
+ */
+function schedulersName(flag: SchedulerFlag, scheduler: string): SchedulerFlag {
+  if (scheduler !== 'sh' && scheduler !== 'mh') return flag;
+  if (flag === 'flag-1') return `${scheduler}-fallback`;
+  if (flag === 'flag-2') return `${scheduler}-port`;
+  return flag;
+}
+
 /** Service settings, checked and canonical (flags in kernel bit order, defaults filled in). */
 export function validateServiceSettings(input: unknown, key: ServiceKey, field = 'service'): ServiceSettings {
   const s = object(field, input);
@@ -116,7 +127,7 @@ export function validateServiceSettings(input: unknown, key: ServiceKey, field =
       const flag = oneOf(field, `schedulerFlags[${i}]`, f, SCHEDULER_FLAGS, 'scheduler flag');
       const owner = flag.startsWith('sh-') ? 'sh' : flag.startsWith('mh-') ? 'mh' : undefined;
       if (owner && owner !== out.scheduler) fail(`${field}.schedulerFlags[${i}]`, `${flag} is a flag of the ${owner} scheduler, not ${out.scheduler}`, f);
-      return flag;
+      return schedulersName(flag, out.scheduler);
     });
     const unique = [...new Set(flags)].sort((a, b) => FLAG_ORDER[a] - FLAG_ORDER[b]);
     if (unique.length !== new Set(unique.map((f) => FLAG_ORDER[f])).size) fail(`${field}.schedulerFlags`, 'the same flag bit is named twice', flags);

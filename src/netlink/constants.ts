@@ -10,6 +10,8 @@ export const NLMSG_HDRLEN = 16;
 
 /** NLMSG_ALIGN(len): `len` rounded up to the next multiple of NLMSG_ALIGNTO. */
 export function nlmsgAlign(length: number): number {
+  // nlmsg_len is a u32: from 2^31 on, the bit trick's 32-bit arithmetic would wrap to a negative number.
+  if (length > 0x7ffffff0) return Math.ceil(length / NLMSG_ALIGNTO) * NLMSG_ALIGNTO;
   return (length + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
 }
 

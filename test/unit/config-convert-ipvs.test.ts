@@ -79,7 +79,7 @@ virtual_server 10.0.0.1 5060 {
   const c = convertIpvs(r.config);
   t.deepEqual(c.diagnostics, []);
   t.deepEqual([...c.services], [
-    { fwmark: 5, family: 6, scheduler: 'sh', schedulerFlags: ['flag-1', 'sh-port'], persistence: { timeoutS: 360, prefixLength: 64 },
+    { fwmark: 5, family: 6, scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port'], persistence: { timeoutS: 360, prefixLength: 64 },
       destinations: [{ address: '2001:db8::1', port: 80, forward: 'tun', weight: 3, upperThreshold: 100, lowerThreshold: 10,
         tunnel: { type: 'gue', port: 6080, checksum: 'none' } }] },
     { protocol: 'udp', address: '10.0.0.1', port: 5060, scheduler: 'rr', onePacket: true,

@@ -18,7 +18,7 @@ function lvsSyncDaemon(st: Statement, cx: BuildContext): LvsSyncDaemon {
   const numeric = { id: ['syncId', 0, 255], maxlen: ['maxLength', 1, 65507], port: ['port', 1, 65535], ttl: ['ttl', 1, 255] } as const;
   for (let i = 1; i < st.args.length; i++) {
     const word = arg(st, i).text;
-    if (word in numeric) {
+    if (Object.hasOwn(numeric, word)) { // own keys only: `toString` and the like are unknown options
       const [key, min, max] = numeric[word as keyof typeof numeric];
       const v = cx.uint(st, ++i, min, max);
       if (v !== undefined) d[key] = v;
@@ -45,7 +45,7 @@ function lvsTimeouts(st: Statement, cx: BuildContext): LvsTimeouts {
   const keys = { tcp: 'tcpSeconds', tcpfin: 'tcpFinSeconds', udp: 'udpSeconds' } as const;
   for (let i = 0; i < st.args.length; i += 2) {
     const word = arg(st, i).text;
-    const key = keys[word as keyof typeof keys];
+    const key = Object.hasOwn(keys, word) ? keys[word as keyof typeof keys] : undefined;
     if (!key) {
       cx.error(arg(st, i), `lvs_timeouts: unknown protocol \`${word}\` (tcp, tcpfin, udp)`);
       continue;
@@ -188,7 +188,10 @@ export const GLOBAL_DEFS = keywordTable<GlobalDefs>('global_defs', [
   flag('enable_script_security', (g, v) => { g.enableScriptSecurity = v; }),
   kw('lvs_sync_daemon', 1, 13, '<IF> [[inst] <VRRP_INSTANCE>] [id 0..255] [maxlen 1..65507] [port 1..65535] [ttl 1..255] [group <ADDR>]',
     (g, st, cx) => { g.lvsSyncDaemon = lvsSyncDaemon(st, cx); }),
-  kw('lvs_timeouts', 2, 6, '[tcp <S>] [tcpfin <S>] [udp <S>]', (g, st, cx) => { g.lvsTimeouts = lvsTimeouts(st, cx); }),
+  kw('lvs_timeouts', 2, 6, '[tcp <S>] [tcpfin <S>] [udp <S>]', (g, st, cx) => {
+    const t = lvsTimeouts(st, cx);
+    if (Object.keys(t).length > 0) g.lvsTimeouts = t; // nothing valid: an error was reported, and no empty setting is kept
+  }),
   flag('lvs_flush', (g, v) => { g.lvsFlush = v; }),
   kw('lvs_flush_on_stop', 0, 1, '[VS]', (g, st, cx) => {
     if (!st.args[0]) g.lvsFlushOnStop = 'all';

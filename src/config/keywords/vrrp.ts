@@ -23,7 +23,8 @@ export const VRRP_SCRIPT = keywordTable<VrrpScript>('vrrp_script', [
   kw('weight', 1, 2, '<-253..253> [reverse]', (s, st, cx) => {
     const v = cx.int(st, 0, -253, 253);
     if (v !== undefined) s.weight = v;
-    if (st.args[1]) s.weightReverse = cx.oneOf(st, 1, ['reverse'] as const) === 'reverse';
+    // Only a valid `weight N reverse` sets it: a refused weight or word leaves nothing behind (the dump has no place for it).
+    if (st.args[1] && cx.oneOf(st, 1, ['reverse'] as const) === 'reverse' && v !== undefined) s.weightReverse = true;
   }),
   kw('rise', 1, 1, '<1..>', (s, st, cx) => {
     const v = cx.uint(st, 0, 1, 2 ** 31 - 1);

@@ -83,7 +83,7 @@ export function vipAddressSpecs(config: KeepalivedConfig, instance: VrrpInstance
 /** A scope by name; undefined for none, null for a number without a name. */
 export function scopeOf(scope: string | undefined): Scope | undefined | null {
   if (scope === undefined) return undefined;
-  if (scope in SCOPES) return scope as Scope;
+  if (Object.hasOwn(SCOPES, scope)) return scope as Scope;
   const byNumber = (Object.entries(SCOPES) as [Scope, number][]).find(([, n]) => String(n) === scope);
   return byNumber ? byNumber[0] : null;
 }
