@@ -128,7 +128,7 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
   const users = passwdLookup(readText('/etc/passwd'), readText('/etc/group'));
   const c = convertConfig(config, { users, memo: previous?.memo ?? {} });
   const all = [...diagnostics, ...c.diagnostics, ...scriptSecurityFindings(config, files, liveStat)];
-  if (all.some((d) => d.code === 'script-security')) throw new ConfigError(all);
+  if (all.some((d) => d.code === 'script-security' && d.severity === 'error')) throw new ConfigError(all);
   if (!c.ok) throw new ConfigError(all);
   const vrrp = c.vrrp; // the closures below hold the VRRP conversion only, not every conversion's locations
   return {

@@ -51,6 +51,8 @@ interface FoundScript {
   script: ScriptCommand;
   location: SourceLocation;
   asRoot: boolean;
+  /** A vrrp_script: the trackers disable it at run time (keepalived's rule), so it is a warning here. */
+  tracker: boolean;
 }
 
 const isScript = (v: unknown): v is ScriptCommand =>
@@ -63,10 +65,10 @@ const isScript = (v: unknown): v is ScriptCommand =>
 function scriptsOf(config: KeepalivedConfig): FoundScript[] {
   const out: FoundScript[] = [];
   const root = (u: string | undefined): boolean => u === undefined || u === 'root' || u === '0';
-  const walk = (value: unknown, location: SourceLocation | undefined): void => {
+  const walk = (value: unknown, location: SourceLocation | undefined, tracker = false): void => {
     if (typeof value !== 'object' || value === null) return;
     if (Array.isArray(value)) {
-      for (const v of value) walk(v, location);
+      for (const v of value) walk(v, location, tracker);
       return;
     }
     const object = value as Record<string, unknown>;
@@ -76,9 +78,9 @@ function scriptsOf(config: KeepalivedConfig): FoundScript[] {
       if (key === 'location') continue;
       if (isScript(v)) {
         const who = isMisc ? scriptUser({ user: (object['user'] as string | undefined) ?? v.user, group: (object['group'] as string | undefined) ?? v.group }, config.globalDefs) : {};
-        out.push({ script: v, location: here ?? fileLocation('(config)'), asRoot: !isMisc || root(who.user) || who.group === 'root' || who.group === '0' });
+        out.push({ script: v, location: here ?? fileLocation('(config)'), asRoot: !isMisc || root(who.user) || who.group === 'root' || who.group === '0', tracker });
       } else {
-        walk(v, here);
+        walk(v, here, tracker || (value === config && key === 'vrrpScripts'));
       }
     }
   };
@@ -95,7 +97,8 @@ function setIdRoot(st: PathFacts | undefined): boolean {
  * With `enable_script_security`: one error per script that runs as root (or is set-id root) and
  * could be changed by someone else, and per configuration file read (`files`) that could be.
  * keepalived disables such a script and runs on; lvskit refuses the configuration, so that nothing
- * starts half-checked. Without the keyword: nothing.
+ * starts half-checked — except a vrrp_script, which the trackers disable at run time with a located
+ * event as keepalived does (the instances tracking it run on): a warning here. Without the keyword: nothing.
  */
 export function scriptSecurityFindings(config: KeepalivedConfig, files: readonly string[], stat: StatPath): Diagnostic[] {
   if (config.globalDefs.enableScriptSecurity !== true) return [];
@@ -108,8 +111,11 @@ export function scriptSecurityFindings(config: KeepalivedConfig, files: readonly
     const why = whyInsecure(program, stat);
     if (why === undefined || seen.has(`${program}@${f.location.file}:${f.location.line}`)) continue;
     seen.add(`${program}@${f.location.file}:${f.location.line}`);
-    out.push({ severity: 'error', code: 'script-security', location: f.location,
-      message: `enable_script_security: script ${program} would run as root, and ${why}; refused. Fix: chown root and chmod go-w along the path` });
+    out.push(f.tracker
+      ? { severity: 'warning', code: 'script-security', location: f.location,
+        message: `enable_script_security: vrrp_script ${program} would run as root, and ${why}; it will be disabled when lvskit runs (as keepalived does). Fix: chown root and chmod go-w along the path` }
+      : { severity: 'error', code: 'script-security', location: f.location,
+        message: `enable_script_security: script ${program} would run as root, and ${why}; refused. Fix: chown root and chmod go-w along the path` });
   }
   for (const file of files) {
     const why = whyInsecure(file, stat);
