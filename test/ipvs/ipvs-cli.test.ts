@@ -94,7 +94,23 @@ test('`lvskit ipvs list --stats|--rate|--exact`, one service (-t, -f), and -c pr
   await same(['-t', '10.0.0.1:80', '--stats'], ['-Ln', '-t', '10.0.0.1:80', '--stats']);
   await same(['-u', '[2001:db8::1]:53'], ['-Ln', '-u', '[2001:db8::1]:53']);
   await same(['-f', '7'], ['-Ln', '-f', '7']);
-  await same(['-c'], ['-Lnc']);
+  // -c: the expiry counts down each second and a process start in the guest can take longer than
+  // that, so lvskit's listing must match ipvsadm's read just before and just after it in every other
+  // column, and each expiry must lie between the two readings.
+  const before = await x.ipvsadm('-Lnc');
+  const conns = await lvskit('ipvs', 'list', '-n', x.ns.name, '-c');
+  const after = await x.ipvsadm('-Lnc');
+  t.is(conns.code, 0, conns.stderr);
+  const expiry = /^(\S+ +)(\d+):(\d+)( .*)$/;
+  const split = (text: string): { rest: string; secs: number }[] => text.split('\n').map((line) => {
+    const m = expiry.exec(line);
+    return m ? { rest: `${m[1]}--:--${m[4]}`, secs: Number(m[2]) * 60 + Number(m[3]) } : { rest: line, secs: -1 };
+  });
+  const [b, o, a] = [split(before), split(conns.stdout), split(after)];
+  t.deepEqual(o.map((l) => l.rest), b.map((l) => l.rest), 'lvskit ipvs list -c vs ipvsadm -Lnc, expiry aside');
+  t.deepEqual(a.map((l) => l.rest), b.map((l) => l.rest), 'the connections did not change meanwhile');
+  t.true(o.length > 2 && o.every((l, i) => (a[i]?.secs ?? 0) <= l.secs && l.secs <= (b[i]?.secs ?? 0)),
+    `each expiry between ipvsadm's readings before and after:\n${before}\n${conns.stdout}\n${after}`);
   // As ipvsadm: a service that is not there is an error; -c lists every connection, with no service filter.
   const missing = await lvskit('ipvs', 'list', '-n', x.ns.name, '-t', '10.9.9.9:80');
   t.is(missing.code, 1);
