@@ -83,6 +83,10 @@ export class DemoLab {
   async #configure(): Promise<void> {
     for (const lb of BALANCERS) {
       await this.exec(lb, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.conf.eth0.rp_filter=0']);
+      // Where IPVS is loaded already: a new connection landing on an entry still held for a real
+      // server of weight 0 is scheduled again instead of reaching the dead server (a DR balancer
+      // holds closed connections in FIN_WAIT, and a client port is now and then reused).
+      await this.exec(lb, ['sh', '-c', 'test ! -e /proc/sys/net/ipv4/vs/expire_nodest_conn || sysctl -qw net.ipv4.vs.expire_nodest_conn=1']);
       fs.mkdirSync(path.join(this.configDir(lb), 'services'), { recursive: true });
       fs.mkdirSync(path.dirname(this.controlSocket(lb)), { recursive: true });
     }

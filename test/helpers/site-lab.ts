@@ -98,6 +98,12 @@ export class SiteLab {
     for (const lb of BALANCERS) {
       // rp_filter off (the operator's notes: without it balancing does not work); forwarding on.
       await this.exec(lb, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.conf.eth0.rp_filter=0']);
+      // For both daemons alike: a new connection that lands on an IPVS entry still held (FIN_WAIT:
+      // a DR balancer sees only the client's side) for a real server whose weight is 0 is scheduled
+      // again rather than sent there (ip_vs_core.c, conn_reuse_mode with expire_nodest_conn). Without
+      // it a reused client port now and then reaches the dead server in either variant: a kernel
+      // effect, not the daemon's, which made the "no request reaches rs2" checks flaky.
+      await this.exec(lb, ['sysctl', '-qw', 'net.ipv4.vs.expire_nodest_conn=1']);
       // The autoban firewall: a set whose members' packets are dropped before IPVS sees them.
       await this.exec(lb, ['ipset', 'create', site.autoban.ipset, 'hash:ip', 'timeout', '0']);
       await this.#dropFromSet(lb);
