@@ -40,16 +40,20 @@ export const livePathFs: PathFs = {
   realpath: (p) => fs.realpathSync(p),
 };
 
-/** stat(2) through `fsys`: what `p` names once its links are followed; undefined when it (or a link's target) is not there. */
-export function statPath(p: string, fsys: PathFs = livePathFs): PathFacts | undefined {
-  let real: string;
+/** `p`'s real path; undefined when it (or a link's target) is not there. */
+function realOf(p: string, fsys: PathFs): string | undefined {
   try {
-    real = fsys.realpath(p);
+    return fsys.realpath(p);
   } catch (error) {
     if (absent(error)) return undefined;
     throw error;
   }
-  return fsys.lstat(real);
+}
+
+/** stat(2) through `fsys`: what `p` names once its links are followed; undefined when it (or a link's target) is not there. */
+export function statPath(p: string, fsys: PathFs = livePathFs): PathFacts | undefined {
+  const real = realOf(p, fsys);
+  return real === undefined ? undefined : fsys.lstat(real);
 }
 
 /** A set-user-id root or set-group-id root program: it runs with root's rights whoever starts it (keepalived checks those too). */
@@ -94,12 +98,6 @@ export function unsafePathPart(file: string, fsys: PathFs = livePathFs): string 
   const absolute = path.resolve(file);
   const fault = walk(absolute, fsys);
   if (fault !== undefined) return fault;
-  let real: string;
-  try {
-    real = fsys.realpath(absolute);
-  } catch (error) {
-    if (absent(error)) return undefined;
-    throw error;
-  }
-  return real !== absolute ? walk(real, fsys) : undefined;
+  const real = realOf(absolute, fsys);
+  return real !== undefined && real !== absolute ? walk(real, fsys) : undefined;
 }
