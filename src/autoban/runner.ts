@@ -2,7 +2,7 @@
 // job: AutobanRunner: read counts from a source, decide with the policy, put bans into the ipset, keep static_blacklist in step.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
-import { writeFileAtomic } from '../ipset/blacklist-file.js';
+import { writeFileAtomic } from '../safe-file.js';
 import { parseBanLines, renderBlacklist } from './blacklist.js';
 import { RangeList } from './cidr.js';
 import {
@@ -80,7 +80,7 @@ const defaultFiles: BlacklistFiles = {
     if (error.code === 'ENOENT') return '';
     throw error;
   }),
-  write: (file, text) => writeFileAtomic(file, text),
+  write: (file, text) => writeFileAtomic(file, text, 0o644),
 };
 
 /**

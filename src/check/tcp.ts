@@ -2,6 +2,7 @@
 // job: TCP_CHECK: connect (from bindto/bind_port) within connect_timeout; established = success; the socket is closed at once.
 import net from 'node:net';
 import { errnoCode } from '../errors.js';
+import { runAttempt } from './attempt.js';
 import { abortedFailure, type CheckFailure, type CheckResult, type ConnectTarget, type TcpCheckConfig } from './types.js';
 import type { AttemptSignal } from './signal.js';
 
@@ -50,20 +51,18 @@ export function connectOptions(target: ConnectTarget): net.TcpNetConnectOpts {
  * attempt's deadline (the scheduler aborts the signal with `'deadline'`, which is `connect-timeout` here).
  */
 export function probeTcp(config: TcpCheckConfig, signal: AttemptSignal): Promise<CheckResult> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(abortedFailure(signal, 'connect-timeout'));
+  return runAttempt<CheckResult>(signal, {
+    aborted: () => (signal.reason === 'deadline' ? connectTimeoutFailure(config) : abortedFailure(signal)),
+    alreadyAborted: () => abortedFailure(signal, 'connect-timeout'),
+  }, (attempt) => {
     const socket = net.connect(connectOptions(config));
-    const finish = (result: CheckResult): void => {
-      signal.removeEventListener('abort', onAbort);
-      socket.removeListener('connect', onConnect);
-      socket.destroy();
-      resolve(result);
-    };
-    const onAbort = (): void => finish(signal.reason === 'deadline' ? connectTimeoutFailure(config) : abortedFailure(signal));
-    const onConnect = (): void => finish({ ok: true });
+    const onConnect = (): void => attempt.finish({ ok: true });
     socket.once('connect', onConnect);
     // After destroy() no further 'error' can matter; keep one listener so none is ever unhandled.
-    socket.on('error', (error) => finish(connectFailure(error, config)));
-    signal.addEventListener('abort', onAbort, { once: true });
+    socket.on('error', (error) => attempt.finish(connectFailure(error, config)));
+    return () => {
+      socket.removeListener('connect', onConnect);
+      socket.destroy();
+    };
   });
 }

@@ -155,8 +155,8 @@ export function registerConfigCommands(program: Command): void {
       if (opts.dump) process.stdout.write((await import('../config/dump.js')).dumpConfig(result.config));
       const preflight = opts.preflight && result.ok ? (await (await import('../daemon/preflight-live.js')).preflight(result.config)).diagnostics : [];
       // enable_script_security, as lvskit run applies it (the files' owners and modes, read now).
-      const { liveStat, scriptSecurityFindings } = await import('../daemon/script-security.js');
-      const security = result.ok ? scriptSecurityFindings(result.config, result.files, liveStat) : [];
+      const { scriptSecurityFindings } = await import('../daemon/script-security.js');
+      const security = result.ok ? scriptSecurityFindings(result.config, result.files) : [];
       report(result, opts.file, [...(opts.plan ? (await convert(result))?.diagnostics ?? [] : []), ...security, ...preflight], opts.strict === true);
     });
 

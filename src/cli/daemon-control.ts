@@ -70,6 +70,7 @@ export function formatReload(r: ReloadResult): string {
   for (const id of r.checks.added) lines.push(`  checks of ${id}: started`);
   for (const id of r.checks.removed) lines.push(`  checks of ${id}: stopped`);
   for (const c of r.checks.changed) lines.push(`  ${c.id}: ${c.changes.join(', ')}`);
+  for (const c of r.net) lines.push(`  ${c.owner}: ${c.op} ${c.kind} ${c.what}${c.deferred ? ' (not MASTER: when it becomes MASTER)' : ''}`);
   for (const d of r.warnings) lines.push(formatDiagnostic(d));
   return lines.join('\n');
 }

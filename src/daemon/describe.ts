@@ -83,6 +83,10 @@ export function reloadSummary(r: ReloadResult): string {
     `checks ${r.checks.added.length} added, ${r.checks.removed.length} removed, ${r.checks.changed.length} changed, ${r.checks.unchanged} unchanged`,
     `autoban ${r.autoban}`,
   ];
+  if (r.net.length > 0) {
+    const count = (op: 'add' | 'remove'): number => r.net.filter((c) => c.op === op).length;
+    parts.splice(3, 0, `addresses/routes/rules ${count('remove')} removed, ${count('add')} added`);
+  }
   const phases = Object.entries(r.phasesMs ?? {}).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
   return `${r.dryRun ? 'reload (dry run) would do' : 'reloaded'}: ${parts.join('; ')} in ${r.durationMs.toFixed(1)} ms${phases && !r.dryRun ? ` (ms from the start: ${phases})` : ''}`;
 }

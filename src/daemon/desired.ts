@@ -18,7 +18,7 @@ import type { NetSet } from '../vrrp/net-plan.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
 import { convertConfig, passwdLookup, syncDaemonOf, type AutobanSettings, type SyncDaemonSettings } from './convert.js';
 import type { ConversionMemo } from './convert/common.js';
-import { liveStat, scriptSecurityFindings } from './script-security.js';
+import { scriptSecurityFindings } from './script-security.js';
 import type { NotifySettings } from './convert/notify.js';
 
 /** A virtual service written in code: its health-checked real servers (src/check's spec) and its IPVS settings. */
@@ -127,7 +127,7 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
   }
   const users = passwdLookup(readText('/etc/passwd'), readText('/etc/group'));
   const c = convertConfig(config, { users, memo: previous?.memo ?? {} });
-  const all = [...diagnostics, ...c.diagnostics, ...scriptSecurityFindings(config, files, liveStat)];
+  const all = [...diagnostics, ...c.diagnostics, ...scriptSecurityFindings(config, files)];
   if (all.some((d) => d.code === 'script-security' && d.severity === 'error')) throw new ConfigError(all);
   if (!c.ok) throw new ConfigError(all);
   const vrrp = c.vrrp; // the closures below hold the VRRP conversion only, not every conversion's locations

@@ -18,6 +18,21 @@ export interface ChecksReload {
   unchanged: number;
 }
 
+/**
+ * An address, route or rule a reload removes or adds (static_ipaddress / static_routes /
+ * static_rules, or an instance's virtual_routes / virtual_rules), named as its `net` event names it.
+ */
+export interface NetReloadChange {
+  /** `static`, or the vrrp_instance whose virtual routes and rules these are. */
+  owner: string;
+  op: 'add' | 'remove';
+  kind: 'route' | 'rule' | 'address';
+  /** In `ip route` / `ip rule` / `ip addr` words. */
+  what: string;
+  /** A virtual route or rule of an instance that is not MASTER: the kernel is not touched now; the instance holds it for when it becomes MASTER. */
+  deferred?: boolean;
+}
+
 /** What a reload changed (or, with dryRun, would change). */
 export interface ReloadResult {
   dryRun: boolean;
@@ -28,6 +43,8 @@ export interface ReloadResult {
   checks: ChecksReload;
   /** IPVS operations the health checks made (weights, real servers added/removed), counted. */
   checkOps: number;
+  /** Static addresses, routes and rules, then the virtual routes and rules of instances changed in place: removals first, as applied. */
+  net: NetReloadChange[];
   /** The autoban was restarted with new settings, started, stopped, or left alone. */
   autoban: 'unchanged' | 'restarted' | 'started' | 'stopped';
   /** lvs_timeouts or the always-on sync daemons changed. */

@@ -1,8 +1,14 @@
 // layer: daemon (composition, pure)
-// job: what a reload would change in the health checks, from the two configurations alone: services added, removed, changed (and how).
+// job: what a reload would change, from the two configurations alone: in the health checks (services added, removed, changed,
+//      and how), in the static and virtual addresses, routes and rules.
 import type { VirtualServerSpec } from '../check/spec.js';
 import type { ServiceKey } from '../ipvs/model.js';
-import type { ChecksReload } from './events.js';
+import { describeStep, reloadSteps, virtualNetSet, type NetSet } from '../vrrp/net-plan.js';
+import { diffInstances, type InstanceChange, type InstanceDiff } from '../vrrp/reconfigure.js';
+import { validateVrrpConfig } from '../vrrp/validate.js';
+import type { DesiredState } from './desired.js';
+import type { ChecksReload, NetReloadChange } from './events.js';
+import { STATIC_OWNER } from './static-net.js';
 
 /** JSON with object keys sorted: equal settings, equal text. */
 export function canonicalJson(value: unknown): string {
@@ -70,5 +76,30 @@ export function diffChecks(before: readonly VirtualServerSpec<ServiceKey>[], aft
     }
   }
   out.removed.push(...had.keys());
+  return out;
+}
+
+/** What VRRP would do: the runner's own classification of the resolved instances. */
+export function diffVrrp(before: Pick<DesiredState, 'instances' | 'syncGroups'>, after: Pick<DesiredState, 'instances' | 'syncGroups'>): InstanceDiff {
+  const resolved = (d: Pick<DesiredState, 'instances' | 'syncGroups'>) => (d.instances.length > 0 ? validateVrrpConfig(d.instances, d.syncGroups).instances : []);
+  return diffInstances(resolved(before), resolved(after));
+}
+
+/**
+ * The addresses, routes and rules a reload removes and adds, in the order it applies them: the
+ * static set's difference, then each instance changed in place, its virtual routes and rules
+ * (`deferred` unless `isMaster(name)`: only a MASTER holds them in the kernel). Instances added,
+ * removed or replaced are not listed here: they take or drop their whole set with their state.
+ */
+export function diffNet(before: NetSet | undefined, after: NetSet | undefined, changed: readonly InstanceChange[],
+  isMaster: (instance: string) => boolean): NetReloadChange[] {
+  const out: NetReloadChange[] = reloadSteps(before ?? {}, after ?? {})
+    .map((step) => ({ owner: STATIC_OWNER, op: step.op, kind: step.kind, what: describeStep(step) }));
+  for (const c of changed) {
+    const master = isMaster(c.next.name);
+    for (const step of reloadSteps(virtualNetSet(c.prev), virtualNetSet(c.next))) {
+      out.push({ owner: c.next.name, op: step.op, kind: step.kind, what: describeStep(step), ...(master ? {} : { deferred: true }) });
+    }
+  }
   return out;
 }

@@ -10,10 +10,9 @@ import { checksByService, loadDesired, type ConfigSource, type DesiredState } fr
 import type { ReloadResult } from './events.js';
 import { IpvsTable, presentByService, serviceOps, type ServicePlan } from './ipvs-table.js';
 import { locatedConfigError } from './located.js';
-import { diffChecks, sameJson } from './reload-diff.js';
+import { diffChecks, diffNet, diffVrrp, sameJson } from './reload-diff.js';
 import type { StaticNet } from './static-net.js';
-import { diffInstances, summarizeDiff, type VrrpReconfigureResult } from '../vrrp/reconfigure.js';
-import { validateVrrpConfig } from '../vrrp/validate.js';
+import { summarizeDiff, type InstanceDiff } from '../vrrp/reconfigure.js';
 import type { VrrpHost } from './vrrp-side.js';
 import type { TrackingConfig } from '../track/types.js';
 
@@ -35,10 +34,11 @@ export interface BalancerParts {
   setAutoban(side: AutobanSide | undefined): Promise<void>;
 }
 
-/** What VRRP would do (a dry run): the runner's own classification of the resolved instances. */
-function vrrpDiff(before: DesiredState, after: DesiredState): VrrpReconfigureResult {
-  const resolved = (d: DesiredState) => (d.instances.length > 0 ? validateVrrpConfig(d.instances, d.syncGroups).instances : []);
-  return summarizeDiff(diffInstances(resolved(before), resolved(after)));
+/** The static set's difference and that of the virtual routes and rules of instances changed in place (asking VRRP which are MASTER only if some changed). */
+async function netDiff(parts: BalancerParts, before: DesiredState, after: DesiredState, vrrp: InstanceDiff): Promise<ReloadResult['net']> {
+  const changed = vrrp.changed.filter((c) => c.fields.includes('routes') || c.fields.includes('rules'));
+  const masters = new Set(changed.length > 0 ? (await parts.vrrp.status()).filter((i) => i.state === 'MASTER').map((i) => i.name) : []);
+  return diffNet(before.staticNet, after.staticNet, changed, (name) => masters.has(name));
 }
 
 /**
@@ -86,10 +86,12 @@ async function reloadHeld(parts: BalancerParts, source: ConfigSource, dryRun: bo
   const current = usesIpvs ? await parts.table.services() : [];
   const services = serviceOps(current, before, after);
   mark('planned');
+  const vrrp = diffVrrp(before, after);
+  const net = await netDiff(parts, before, after, vrrp);
   const autobanChange = autobanKey(before.autoban) === autobanKey(after.autoban) ? 'unchanged'
     : !before.autoban ? 'started' : !after.autoban ? 'stopped' : 'restarted';
   const result: ReloadResult = {
-    dryRun, vrrp: vrrpDiff(before, after), ipvs: services.ops, checks, checkOps: 0, autoban: autobanChange,
+    dryRun, vrrp: summarizeDiff(vrrp), ipvs: services.ops, checks, checkOps: 0, net, autoban: autobanChange,
     timeouts: !sameJson(before.timeouts, after.timeouts), daemons: !sameJson(before.daemons, after.daemons), warnings: after.warnings, durationMs: 0, phasesMs,
   };
   if (dryRun) return { ...result, durationMs: performance.now() - began };

@@ -1,13 +1,9 @@
 // layer: kernel client (ipset)
-// job: the `static_blacklist` file: one address or CIDR per line, `#` comments; parsed with file:line:column, written atomically.
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+// job: the `static_blacklist` file: one address or CIDR per line, `#` comments; parsed with file:line:column, written atomically (src/safe-file.ts).
 import fs from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
-import { constants } from 'node:os';
-import path from 'node:path';
 import { encodeAddress, formatIPv4, formatIPv6 } from '../bytes.js';
-import { ErrnoError } from '../errors.js';
+import { writeFileAtomic } from '../safe-file.js';
 import { entryMismatch, formatEntry, toWireEntry, type IpsetEntry, type IpsetMember } from './entry.js';
 
 /** One address or network from the file, normalized (network address, RFC 5952 IPv6). */
@@ -130,44 +126,9 @@ export function formatBlacklist(entries: Iterable<IpsetEntry | IpsetMember>, hea
 }
 
 /**
- * Write `data` to `file` atomically: a temporary file in the same directory (O_CREAT|O_EXCL|
- * O_NOFOLLOW, mode 0644 whatever the umask), fsync, rename over `file`, fsync the directory.
- * A `file` that is a symbolic link is refused (ELOOP) rather than replaced or followed.
+ * Write a blacklist file atomically with mode 0644, never through a symbolic link (safe-file's
+ * writeFileAtomic: temporary file, fsync, rename, directory fsync; a link at `file` refused with ELOOP).
  */
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
-  const dir = path.dirname(file);
-  const existing = await fs.lstat(file).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  if (existing?.isSymbolicLink()) {
-    throw new ErrnoError(constants.errno.ELOOP, 'open', `${file} is a symbolic link; refusing to write through or replace it`);
-  }
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
-  const handle = await fs.open(temp, flags, 0o644);
-  try {
-    try {
-      await handle.writeFile(data);
-      await handle.chmod(0o644);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, file);
-  } catch (err) {
-    await fs.unlink(temp).catch(() => undefined); // the write's own error is the one to report
-    throw err;
-  }
-  const dirHandle = await fs.open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
-}
-
-/** Write a blacklist file atomically (see writeFileAtomic). */
 export function writeBlacklistFile(file: string, entries: Iterable<IpsetEntry | IpsetMember>, header: readonly string[] = []): Promise<void> {
-  return writeFileAtomic(file, formatBlacklist(entries, header));
+  return writeFileAtomic(file, formatBlacklist(entries, header), 0o644);
 }

@@ -13,7 +13,7 @@ import { runScript, scriptsFor } from './notify.js';
 import { encodeAdvertisement } from './packet.js';
 import { checkAdvertisement, emptyDropCounters, type ReceivedDatagram, type ReceivePolicy } from './receive.js';
 import { applyNetSteps } from './net-apply.js';
-import { reloadSteps, stateChangeSteps, type NetSet, type NetStep } from './net-plan.js';
+import { reloadSteps, stateChangeSteps, virtualNetSet, type NetStep } from './net-plan.js';
 import { advertContentChanged, vipDifference } from './reconfigure.js';
 import { createMachine, step, type Machine, type MachineConfig, type StepResult, type TimerName, type VrrpAction, type VrrpEvent, type VrrpStateName } from './state.js';
 
@@ -46,11 +46,6 @@ export function receivePolicy(r: ResolvedInstance, unicast: boolean): ReceivePol
     family: r.family, version: r.version, vrid: r.vrid, advertIntervalCs: r.advertIntervalCs,
     addresses: r.vips.map((v) => v.address), unicast, ...(r.authData ? { authData: r.authData } : {}),
   };
-}
-
-/** An instance's virtual routes and rules. */
-function netSet(r: ResolvedInstance): NetSet {
-  return { routes: r.routes ?? [], rules: r.rules ?? [] };
 }
 
 /** Drives one VRRP instance: feeds its state machine with adverts and timers, and carries out its actions. */
@@ -142,7 +137,7 @@ export class InstanceDriver {
     this.#prepareAdverts();
     if (this.#machine.state === 'MASTER') {
       this.#applyVipDifference(prev.vips, next.vips);
-      this.#applyNet(reloadSteps(netSet(prev), netSet(next)));
+      this.#applyNet(reloadSteps(virtualNetSet(prev), virtualNetSet(next)));
     }
     this.#disarmRelease();
     this.handle({ type: 'reconfigure', config: machineConfig(next, this.channel.source), advertChanged: advertContentChanged(prev, next) });
@@ -186,9 +181,9 @@ export class InstanceDriver {
       // virtual_routes / virtual_rules: after the VIPs on becoming MASTER, before them on leaving it.
       case 'add-vips':
         this.#enqueue(() => this.#vips('add', vips));
-        return this.#applyNet(stateChangeSteps(from, this.#machine.state, netSet(this.#config)));
+        return this.#applyNet(stateChangeSteps(from, this.#machine.state, virtualNetSet(this.#config)));
       case 'remove-vips':
-        this.#applyNet(stateChangeSteps(from, this.#machine.state, netSet(this.#config)));
+        this.#applyNet(stateChangeSteps(from, this.#machine.state, virtualNetSet(this.#config)));
         return this.#enqueue(() => this.#vips('remove', vips));
       case 'announce': return this.#enqueue(() => this.#announce(a.repeat, vips));
       case 'block-vips': return this.#enqueue(() => this.#blockVips(a.block, vips));

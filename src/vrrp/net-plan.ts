@@ -20,6 +20,11 @@ export type NetStep =
   | { op: 'add' | 'remove'; kind: 'route'; item: RouteEntry }
   | { op: 'add' | 'remove'; kind: 'rule'; item: RuleSpec };
 
+/** An instance's virtual_routes and virtual_rules as a set (its resolved `routes` and `rules`). */
+export function virtualNetSet(r: { routes?: RouteEntry[]; rules?: RuleSpec[] }): NetSet {
+  return { routes: r.routes ?? [], rules: r.rules ?? [] };
+}
+
 const adds = (set: NetSet): NetStep[] => [
   ...(set.addresses ?? []).map((item) => ({ op: 'add', kind: 'address', item }) as const),
   ...(set.routes ?? []).map((item) => ({ op: 'add', kind: 'route', item }) as const),

@@ -1,6 +1,7 @@
 // layer: tests (kernel tier, root)
 // job: `lvskit run` with static_ipaddress/static_routes/static_rules and virtual_routes/virtual_rules on two balancers: what
-//      `ip route show table …`, `ip rule` and `ip addr` see at start, on MASTER, on leaving MASTER, after a reload and after a stop.
+//      `ip route show table …`, `ip rule` and `ip addr` see at start, on MASTER, on leaving MASTER, after a reload (and a dry run
+//      of one: printed, nothing changed) and after a stop.
 import test from 'ava';
 import { daemonFiles, logged, startDaemon, type Daemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable, type Netns } from '../helpers/netns.js';
@@ -93,6 +94,34 @@ ktest('static routes, rules and addresses at start, reload and stop; virtual rou
   const refused = await lb1.waitFor(logged('vrrp', 'net', (j) => j.op === 'add' && String(j.what).startsWith('10.202.0.0/16') && j.error !== undefined), 5000, true);
   t.regex(refused.text, /static: add route 10\.202\.0\.0\/16 via 192\.0\.2\.1 table 100 failed: /);
   t.is((await lb1.status()).instances[0]?.state, 'MASTER');
+
+  // `reload --dry-run` with a static route, the static address, a static rule and a virtual route changed: each change
+  // printed, nothing changed in the kernel.
+  const kernel = async (): Promise<string[]> => Promise.all([routes(b1.ns, 100), routes(b1.ns, 200), rules(b1.ns), text(b1.ns, 'addr', 'show')]);
+  const beforeDry = await kernel();
+  f1.write('keepalived.conf', conf({ net4, priority: 150, unreachable: true, staticMetric: 9, virtualMetric: 7 }).replace('192.168.77.1/24', '192.168.77.2/24')
+    .replace('preference 1000', 'preference 1001'));
+  const dry = await lb1.cli('reload', '--dry-run');
+  t.is(dry.code, 0, dry.stderr);
+  t.regex(dry.stdout, /addresses\/routes\/rules 4 removed, 4 added/);
+  const planned = dry.stdout.split('\n').filter((l) => /^  (static|VI_1): /.test(l));
+  t.deepEqual(planned, [
+    '  static: remove rule from 192.168.77.0/24 lookup 100 pref 1000',
+    `  static: remove route 10.200.0.0/16 via ${net4}.254 dev eth0 table 100 metric 5`,
+    '  static: remove address 192.168.77.1/24 dev eth1 label eth1:7',
+    '  static: add address 192.168.77.2/24 dev eth1 label eth1:7',
+    `  static: add route 10.200.0.0/16 via ${net4}.254 dev eth0 table 100 metric 9`,
+    '  static: add rule from 192.168.77.0/24 lookup 100 pref 1001',
+    `  VI_1: remove route 10.210.0.0/16 via ${net4}.254 dev eth0 table 200 src ${net4}.100`,
+    `  VI_1: add route 10.210.0.0/16 via ${net4}.254 dev eth0 table 200 metric 7 src ${net4}.100`,
+  ]);
+  t.notRegex(dry.stdout, /not MASTER/, 'VI_1 is MASTER: its virtual routes change now');
+  const dryJson = JSON.parse((await lb1.cli('reload', '--dry-run', '--json')).stdout) as { dryRun: boolean; net: Array<{ owner: string; op: string; kind: string }> };
+  t.true(dryJson.dryRun);
+  t.deepEqual(dryJson.net.map((c) => `${c.owner} ${c.op} ${c.kind}`), ['static remove rule', 'static remove route', 'static remove address', 'static add address',
+    'static add route', 'static add rule', 'VI_1 remove route', 'VI_1 add route']);
+  await new Promise((r) => setTimeout(r, 300));
+  t.deepEqual(await kernel(), beforeDry, 'a dry run changes no route, rule or address');
 
   // A MASTER's reload that changes a virtual route: the old one removed, the new one added, the rest kept.
   f1.write('keepalived.conf', conf({ net4, priority: 150, unreachable: true, virtualMetric: 7 }));

@@ -172,7 +172,7 @@ vrrp_instance VI_1 {
     (l.json.location as { line?: number } | undefined)?.line === line && why.test(String(l.json.message)));
   t.truthy(disabled(4, /vrrp_script missing disabled: .*missing\.sh cannot be accessed \(ENOENT\)/), 'missing: at its vrrp_script line');
   t.truthy(disabled(7, /vrrp_script noexec disabled: .*noexec\.sh is not executable/), 'not executable');
-  t.truthy(disabled(10, /vrrp_script open disabled: .*open\.sh could be changed by a non-root user \(.*open\.sh is writable by everyone\)/), 'writable by others');
+  t.truthy(disabled(10, /vrrp_script open disabled: .*open\.sh could be changed by a non-root user \(.*open\.sh \(uid 0, gid 0, mode 0757\) is writable by others\)/), 'writable by others');
   t.truthy(lvskit.lines.find((l) => /keepalived\.conf:4:1: vrrp_script missing disabled/.test(l.text)), 'the log line names file:line:col');
   const hung = await lvskit.waitFor(logged('track', 'tracker', (j) => j.name === 'hang' && j.state === 'failed'), 5000, true);
   t.regex(String(hung.json!.reason), /still running after 1000 ms: process group killed/);

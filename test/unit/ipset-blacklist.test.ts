@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BlacklistFileError, fitBlacklist, formatBlacklist, formatProblem, parseBlacklist, readBlacklistFile, writeBlacklistFile,
-  writeFileAtomic,
 } from '../../src/ipset/blacklist-file.js';
 
 const sample = [
@@ -111,8 +110,8 @@ test('a symbolic link at the target is refused, and its target is not written', 
   await fs.writeFile(victim, 'precious\n');
   const link = path.join(dir, 'static_blacklist');
   await fs.symlink(victim, link);
-  const err = await t.throwsAsync(writeFileAtomic(link, '1.2.3.4\n'));
-  t.like(err, { code: 'ELOOP', syscall: 'open' });
+  const err = await t.throwsAsync(writeBlacklistFile(link, [{ address: '1.2.3.4' }]));
+  t.like(err, { code: 'ELOOP', syscall: 'open', path: link });
   t.is(await fs.readFile(victim, 'utf8'), 'precious\n');
   t.true((await fs.lstat(link)).isSymbolicLink());
   t.deepEqual((await fs.readdir(dir)).sort(), ['static_blacklist', 'victim']);
@@ -124,8 +123,8 @@ test('a failed write leaves the old file and no temporary file', async (t) => {
   await fs.writeFile(file, 'old\n');
   await fs.mkdir(path.join(dir, 'sub'));
   // Renaming a file over a directory fails (EISDIR): the temporary file must be removed.
-  const err = await t.throwsAsync(writeFileAtomic(path.join(dir, 'sub'), 'new\n'));
-  t.is((err as NodeJS.ErrnoException).code, 'EISDIR');
+  const err = await t.throwsAsync(writeBlacklistFile(path.join(dir, 'sub'), [{ address: '1.2.3.4' }]));
+  t.like(err, { code: 'EISDIR', path: path.join(dir, 'sub') });
   t.deepEqual((await fs.readdir(dir)).sort(), ['static_blacklist', 'sub']);
   t.is(await fs.readFile(file, 'utf8'), 'old\n');
 });

@@ -9,27 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/config/diagnostics.js';
 import { parseConfigText } from '../../src/config/index.js';
 import { loadDesired } from '../../src/daemon/desired.js';
-import { scriptSecurityFindings, whyInsecure, type PathFacts } from '../../src/daemon/script-security.js';
+import { scriptSecurityFindings } from '../../src/daemon/script-security.js';
+import { dir, fakePathFs, file } from '../helpers/fake-path-fs.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
-const dir = (mode = 0o755, uid = 0, gid = 0): PathFacts => ({ uid, gid, mode, isFile: false });
-const file = (mode = 0o755, uid = 0, gid = 0): PathFacts => ({ uid, gid, mode, isFile: true });
 
-function fakeStat(extra: Record<string, PathFacts>): (p: string) => PathFacts | undefined {
-  const all: Record<string, PathFacts> = { '/': dir(), '/etc': dir(), '/etc/keepalived': dir(), '/etc/keepalived/keepalived.conf': file(0o644), '/tmp': dir(0o1777), ...extra };
-  return (p) => all[p];
+// The rule itself (each path part, links, sticky directories): test/unit/path-security.test.ts.
+function fakeStat(extra: Parameters<typeof fakePathFs>[0]) {
+  return fakePathFs({ '/etc': dir(), '/etc/keepalived': dir(), '/etc/keepalived/keepalived.conf': file(0o644), '/tmp': dir(0o1777), ...extra });
 }
-
-test('keepalived\'s rule: owned by root and writable only by root (or a root group) along the whole path; a sticky directory may be world-writable', (t) => {
-  t.is(whyInsecure('/etc/keepalived/up.sh', fakeStat({ '/etc/keepalived/up.sh': file() })), undefined);
-  t.is(whyInsecure('/etc/keepalived/up.sh', fakeStat({ '/etc/keepalived/up.sh': file(0o775, 0, 0) })), undefined, 'group root may write');
-  t.is(whyInsecure('/etc/keepalived/up.sh', fakeStat({ '/etc/keepalived/up.sh': file(0o757) })), '/etc/keepalived/up.sh is writable by others (mode 0757)');
-  t.is(whyInsecure('/etc/keepalived/up.sh', fakeStat({ '/etc/keepalived/up.sh': file(0o775, 0, 50) })), '/etc/keepalived/up.sh is writable by group 50 (mode 0775)');
-  t.is(whyInsecure('/etc/keepalived/up.sh', fakeStat({ '/etc/keepalived/up.sh': file(0o755, 1000) })), '/etc/keepalived/up.sh belongs to uid 1000');
-  t.is(whyInsecure('/etc/keepalived/up.sh', fakeStat({ '/etc/keepalived': dir(0o777), '/etc/keepalived/up.sh': file() })), '/etc/keepalived is writable by others (mode 0777)');
-  t.is(whyInsecure('/tmp/up.sh', fakeStat({ '/tmp/up.sh': file() })), undefined, '/tmp is sticky');
-  t.is(whyInsecure('/tmp/up.sh', fakeStat({ '/tmp/up.sh': file(0o1777) })), '/tmp/up.sh is writable by others (mode 1777)', 'a sticky file is still a file');
-});
 
 const CONF = `global_defs {
   router_id lb1
@@ -77,10 +65,10 @@ test('each insecure script run as root is an error at its block line (a vrrp_scr
   });
   const found = scriptSecurityFindings(model(CONF), ['/etc/keepalived/keepalived.conf', '/srv/services.conf'], stat);
   t.deepEqual(found.map((d) => [d.location.line, d.message.replace(/; refused\..*$|\. Fix.*$/, '')]), [
-    [5, 'enable_script_security: vrrp_script /etc/keepalived/chk.sh would run as root, and /etc/keepalived/chk.sh is writable by others (mode 0757); it will be disabled when lvskit runs (as keepalived does)'],
-    [8, 'enable_script_security: script /etc/keepalived/up.sh would run as root, and /etc/keepalived/up.sh belongs to uid 1000'],
-    [27, 'enable_script_security: script /srv/check.sh would run as root, and /srv is writable by others (mode 0777)'],
-    [1, 'enable_script_security: configuration file /srv/services.conf could be changed by others: /srv is writable by others (mode 0777)'],
+    [5, 'enable_script_security: vrrp_script /etc/keepalived/chk.sh would run as root, and /etc/keepalived/chk.sh (uid 0, gid 0, mode 0757) is writable by others; it will be disabled when lvskit runs (as keepalived does)'],
+    [8, 'enable_script_security: script /etc/keepalived/up.sh would run as root, and /etc/keepalived/up.sh (uid 1000, gid 0, mode 0755) is not owned by root'],
+    [27, 'enable_script_security: script /srv/check.sh would run as root, and /srv (uid 0, gid 0, mode 0777) is writable by others'],
+    [1, 'enable_script_security: configuration file /srv/services.conf could be changed by others: /srv (uid 0, gid 0, mode 0777) is writable by others'],
   ]);
   t.deepEqual(found.map((d) => d.severity), ['warning', 'error', 'error', 'error']);
   t.true(found.every((d) => d.code === 'script-security'));
@@ -103,7 +91,7 @@ test('lvskit refuses a configuration whose script is world-writable under enable
   t.notThrows(() => loadDesired({ file: conf, configId: 'lb1' }), 'all owned by root, writable only by root');
   fs.chmodSync(script, 0o777);
   const error = t.throws(() => loadDesired({ file: conf, configId: 'lb1' }), { instanceOf: ConfigError });
-  t.regex(error!.message, new RegExp(`${conf}:5:1: enable_script_security: script ${script} would run as root, and ${script} is writable by others \\(mode 0777\\)`));
+  t.regex(error!.message, new RegExp(`${conf}:5:1: enable_script_security: script ${script} would run as root, and ${script} \\(uid 0, gid 0, mode 0777\\) is writable by others`));
   const check = spawnSync(process.execPath, [CLI, 'check', conf], { encoding: 'utf8' });
   t.is(check.status, 1, 'lvskit check reports it too');
   t.regex(check.stderr, new RegExp(`${conf}:5:1: error: enable_script_security: script ${script} would run as root`));

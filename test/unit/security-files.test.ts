@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { ControlServer } from '../../src/daemon/control.js';
 import { writeRestartNote } from '../../src/daemon/restart-state.js';
 import { StatusHttpServer } from '../../src/daemon/status-http.js';
-import { writeFileAtomic } from '../../src/ipset/blacklist-file.js';
-import { SafeWriteError, writeFileAtomicSync } from '../../src/safe-file.js';
+import { AutobanRunner } from '../../src/autoban/runner.js';
+import { writeBlacklistFile } from '../../src/ipset/blacklist-file.js';
+import { SafeWriteError, writeFileAtomic, writeFileAtomicSync } from '../../src/safe-file.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
 
@@ -68,10 +69,45 @@ test('the restart note is not written through a symlink', (t) => {
   t.is(fs.statSync(note).mode & 0o777, 0o600);
 });
 
-test('static_blacklist (the autoban\'s file) is not written through a symlink', async (t) => {
+test('static_blacklist is not written through a symlink: neither by `lvskit ipset` (writeBlacklistFile) nor by the autoban', async (t) => {
   const l = lab(t);
-  await t.throwsAsync(writeFileAtomic(l.link, '198.51.100.7\n'), { code: 'ELOOP', message: new RegExp(`${l.link} is a symbolic link`) });
+  const refused = { instanceOf: SafeWriteError, code: 'ELOOP', message: new RegExp(`${l.link}: is a symbolic link`) };
+  await t.throwsAsync(writeFileAtomic(l.link, '198.51.100.7\n', 0o644), refused);
+  await t.throwsAsync(writeBlacklistFile(l.link, [{ address: '198.51.100.7' }]), refused);
+  // The autoban with its own file writer: the ban is made, the file is not written, the error names the link.
+  const bans: string[] = [];
+  const runner = new AutobanRunner({
+    policy: { threshold: 100 }, staticBlacklist: l.link,
+    source: { kind: 'procfs', overThreshold: async () => [{ address: '198.51.100.7', count: 150 }] },
+    sink: { ban: async (address) => { bans.push(address); }, close: () => undefined },
+  });
+  const errors: Error[] = [];
+  runner.on('error', (e) => errors.push(e));
+  await runner.runOnce();
+  t.deepEqual(bans, ['198.51.100.7']);
+  t.like(errors[0], { code: 'ELOOP', path: l.link });
+  t.is(runner.counters.blacklistWrites, 0);
   untouched(t, l);
+});
+
+test.serial('the non-blocking atomic write: mode whatever the umask, a new inode, no temporary file left when the rename fails', async (t) => {
+  const { dir } = lab(t);
+  const file = path.join(dir, 'static_blacklist');
+  const umask = process.umask(0o077);
+  try {
+    await writeFileAtomic(file, 'one\n', 0o644);
+    t.is(fs.statSync(file).mode & 0o777, 0o644);
+    const before = fs.statSync(file).ino;
+    await writeFileAtomic(file, 'two\n', 0o600);
+    t.is(fs.readFileSync(file, 'utf8'), 'two\n');
+    t.is(fs.statSync(file).mode & 0o777, 0o600);
+    t.not(fs.statSync(file).ino, before);
+  } finally {
+    process.umask(umask);
+  }
+  fs.mkdirSync(path.join(dir, 'sub'));
+  await t.throwsAsync(writeFileAtomic(path.join(dir, 'sub'), 'x\n', 0o644), { instanceOf: SafeWriteError, code: 'EISDIR', message: new RegExp(`${dir}/sub: not written: EISDIR`) });
+  t.deepEqual(fs.readdirSync(dir).sort(), ['link', 'static_blacklist', 'sub', 'victim']);
 });
 
 test('lvskit run with its pid file a symlink refuses to start, names the path, and leaves the victim untouched', async (t) => {
