@@ -13,6 +13,7 @@ export function validateConfig(config: KeepalivedConfig, diags: Diagnostics): vo
   const instances = validateInstances(config, diags);
   validateSyncGroups(config, instances, diags);
   validateScripts(config, diags);
+  validateProcesses(config, diags);
   validateSyncDaemon(config, instances, diags);
   validateVirtualServers(config, diags);
   validateAutoban(config, diags);
@@ -60,6 +61,7 @@ function validateInstances(config: KeepalivedConfig, diags: Diagnostics): Map<st
       if (!scripts.has(t.name)) diags.error('undefined-reference', t.location, `${name} tracks vrrp_script \`${t.name}\`, which is not defined`);
     }
     trackedFiles(config, name, vi.trackFiles, diags);
+    trackedProcesses(config, name, vi.trackProcesses, diags);
     for (const t of vi.trackInterfaces) {
       if (t.name === vi.interface) diags.warning('conflict', t.location, `${name} tracks its own interface ${t.name}, which it always does; keepalived ignores this entry`);
       else if (t.name.includes(':')) diags.warning('conflict', t.location, `${t.name} is an address label, not an interface; it cannot be tracked (keepalived: "tracked interface ${t.name} doesn't exist")`);
@@ -119,6 +121,7 @@ function validateSyncGroups(config: KeepalivedConfig, instances: Map<string, Vrr
       if (!scripts.has(t.name)) diags.error('undefined-reference', t.location, `vrrp_sync_group ${g.name} tracks vrrp_script \`${t.name}\`, which is not defined`);
     }
     trackedFiles(config, `vrrp_sync_group ${g.name}`, g.trackFiles, diags);
+    trackedProcesses(config, `vrrp_sync_group ${g.name}`, g.trackProcesses, diags);
   }
 }
 
@@ -130,6 +133,28 @@ function validateScripts(config: KeepalivedConfig, diags: Diagnostics): void {
   uniqueByName(config.trackFiles ?? [], 'track_file', diags);
   for (const f of config.trackFiles ?? []) {
     if (f.file === undefined) diags.error('missing-setting', f.location, `track_file ${f.name} has no file`);
+  }
+}
+
+/** vrrp_track_process blocks: each names a process; quorum within quorum_max (keepalived refuses the later of the two lines). */
+function validateProcesses(config: KeepalivedConfig, diags: Diagnostics): void {
+  uniqueByName(config.trackProcesses ?? [], 'vrrp_track_process', diags);
+  for (const p of config.trackProcesses ?? []) {
+    if (p.process === undefined) diags.error('missing-setting', p.location, `vrrp_track_process ${p.name} has no process (keepalived: "process name not specified")`);
+    if (p.quorum !== undefined && p.quorumMax !== undefined && p.quorum > p.quorumMax) {
+      diags.error('conflict', p.location, `vrrp_track_process ${p.name}: quorum ${p.quorum} is above quorum_max ${p.quorumMax}; no number of processes could be OK`);
+    }
+  }
+}
+
+/** An instance's or sync group's track_process entries: each names a vrrp_track_process, once. */
+function trackedProcesses(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics): void {
+  const defined = new Set((config.trackProcesses ?? []).map((p) => p.name));
+  const seen = new Set<string>();
+  for (const t of entries ?? []) {
+    if (!defined.has(t.name)) diags.error('undefined-reference', t.location, `${owner} tracks vrrp_track_process \`${t.name}\`, which is not defined`);
+    else if (seen.has(t.name)) diags.error('conflict', t.location, `${owner} tracks vrrp_track_process ${t.name} twice`);
+    seen.add(t.name);
   }
 }
 

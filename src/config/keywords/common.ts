@@ -1,6 +1,6 @@
 // layer: config (pure)
 // job: keyword pieces several blocks share: notify scripts, track_interface/track_script lists, forwarding methods.
-import type { ForwardingMethod, TrackedFile, TrackedInterface, TrackedScript, VrrpNotify } from '../model.js';
+import type { ForwardingMethod, TrackedFile, TrackedInterface, TrackedProcess, TrackedScript, VrrpNotify } from '../model.js';
 import { kw, type BuildContext, type Keyword, type ListEntry, type ListSpec, type Statement } from './types.js';
 
 /** The notify_* keywords of instances and sync groups. */
@@ -59,6 +59,16 @@ export function trackFileSpec<T extends { trackFiles?: TrackedFile[] }>(): ListS
     options: { weight: 1, reverse: 0, noreverse: 0, no_reverse: 0 },
     canStart: (w) => !/^[+-]?\d+$/.test(w.text),
     entry: (t, e, cx) => (t.trackFiles ??= []).push({ name: e.head.text, ...trackWeight(e, cx, -254, 254), location: cx.loc(e.head) }),
+  };
+}
+
+/** `track_process { NAME [weight -254..254 [reverse|noreverse]] ... }` (keepalived's range for processes). */
+export function trackProcessSpec<T extends { trackProcesses?: TrackedProcess[] }>(): ListSpec<T> {
+  return {
+    name: 'track_process',
+    options: { weight: 1, reverse: 0, noreverse: 0, no_reverse: 0 },
+    canStart: (w) => !/^[+-]?\d+$/.test(w.text),
+    entry: (t, e, cx) => (t.trackProcesses ??= []).push({ name: e.head.text, ...trackWeight(e, cx, -254, 254), location: cx.loc(e.head) }),
   };
 }
 
