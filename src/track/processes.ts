@@ -105,9 +105,12 @@ export class ProcessTrackers {
     this.#count([...this.#tracked.keys()]);
   }
 
-  /** A tracker's quorum as instances read it; undefined while events cannot be had (it counts nothing, as keepalived drops it). */
+  /**
+   * A tracker's quorum as instances read it (undefined before start). Without process events it is
+   * the quorum of no process, as keepalived's: it counts nothing when it cannot listen.
+   */
   ok(name: string): boolean | undefined {
-    if (this.#disabled || !this.#started) return undefined;
+    if (!this.#started) return undefined;
     return this.#tracked.get(name)?.q.ok;
   }
 
@@ -134,7 +137,7 @@ export class ProcessTrackers {
     }
   }
 
-  /** No process events: every tracker is disabled, with a located event each. */
+  /** No process events: every tracker is disabled at the quorum of no process (keepalived's count when it cannot listen), with a located event each. */
   #fail(error: Error): void {
     const code = (error as NodeJS.ErrnoException).code ?? (typeof (error as NodeJS.ErrnoException).errno === 'number' ? errnoCode((error as NodeJS.ErrnoException).errno!) : undefined);
     const hint = code === 'EPERM' || code === 'EACCES' ? ' (it needs CAP_NET_ADMIN)'
@@ -142,10 +145,12 @@ export class ProcessTrackers {
     this.#disabled = `cannot listen to the kernel's process events: ${error.message}${hint}`;
     this.#source?.close();
     this.#source = undefined;
+    this.#pids.clear();
     for (const t of this.#tracked.values()) {
       this.#clearTimer(t);
+      t.q = initialQuorum(t.spec, 0);
       const { name, location } = t.spec;
-      this.deps.emit({ type: 'tracker-error', kind: 'process', name, message: `vrrp_track_process ${name} disabled: ${this.#disabled}`, error, ...(location ? { location } : {}) });
+      this.deps.emit({ type: 'tracker-error', kind: 'process', name, message: `vrrp_track_process ${name} disabled: ${this.#disabled}; it counts no process (as keepalived's does)`, error, ...(location ? { location } : {}) });
     }
     this.deps.changed();
   }
@@ -177,9 +182,9 @@ export class ProcessTrackers {
 
   /** Count `names` from /proc: their processes recorded, their quorum set (reported if it is the first or changed). */
   #count(names: readonly string[]): void {
-    if (names.length === 0 || this.#disabled) return;
+    if (names.length === 0) return;
     const counts = new Map(names.map((n) => [n, 0]));
-    for (const pid of this.#proc.pids()) {
+    for (const pid of this.#disabled ? [] : this.#proc.pids()) {
       for (const name of this.#matching(pid, names) ?? []) {
         this.#pidSet(pid).add(name);
         counts.set(name, counts.get(name)! + 1);

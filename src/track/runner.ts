@@ -175,7 +175,7 @@ export class Trackers extends EventEmitter<TrackersEvents> {
     for (const p of this.#processes.status()) {
       const state = disabled ? 'disabled' : !this.#started ? 'init' : p.ok ? 'ok' : 'failed';
       const reason = disabled ?? (state === 'failed' ? quorumText(p.spec, p.count) : undefined);
-      out.push({ kind: 'process', name: p.spec.name, state, ...(disabled ? {} : { value: p.count }), ...(reason !== undefined ? { reason } : {}) });
+      out.push({ kind: 'process', name: p.spec.name, state, value: p.count, ...(reason !== undefined ? { reason } : {}) });
     }
     return out;
   }
