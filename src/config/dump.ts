@@ -369,7 +369,7 @@ function url(w: Writer, u: HttpUrl): void {
 }
 
 function checker(w: Writer, c: Checker): void {
-  checkerCommon(w, c, c.type !== 'MISC_CHECK');
+  if (c.type !== 'FILE_CHECK') checkerCommon(w, c, c.type !== 'MISC_CHECK');
   switch (c.type) {
     case 'TCP_CHECK':
       break;
@@ -402,6 +402,10 @@ function checker(w: Writer, c: Checker): void {
       w.opt('name', c.name);
       break;
     case 'PING_CHECK':
+      break;
+    case 'FILE_CHECK':
+      w.opt('track_file', c.trackFile);
+      if (c.weight !== undefined) w.line('weight', c.weight, c.weightReverse ? 'reverse' : undefined);
       break;
   }
 }

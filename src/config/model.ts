@@ -439,8 +439,16 @@ export interface PingCheck extends CheckerCommon {
   type: 'PING_CHECK';
 }
 
-/** One health checker of a real server (TCP_CHECK, HTTP_GET/SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK). */
-export type Checker = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | UdpCheck | DnsCheck | PingCheck;
+/** A FILE_CHECK block: `track_file NAME` (a top-level track_file) whose number moves the real server's weight; `weight N [reverse]` (default: the track_file's). */
+export interface FileCheck extends CheckerCommon {
+  type: 'FILE_CHECK';
+  trackFile?: string;
+  weight?: number;
+  weightReverse?: boolean;
+}
+
+/** One health checker of a real server (TCP_CHECK, HTTP_GET/SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK, FILE_CHECK). */
+export type Checker = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | UdpCheck | DnsCheck | PingCheck | FileCheck;
 
 /** Settings a virtual server passes down to its real servers, and a real server to its checkers. */
 export interface CheckDefaults {

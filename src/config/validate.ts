@@ -158,6 +158,12 @@ function trackedProcesses(config: KeepalivedConfig, owner: string, entries: read
   }
 }
 
+/** A FILE_CHECK names a track_file that is defined (keepalived: "FILE_CHECK has no track_file specified", "track_file NAME not found"). */
+function fileCheckFile(config: KeepalivedConfig, c: { trackFile?: string; location: SourceLocation }, address: string, diags: Diagnostics): void {
+  if (c.trackFile === undefined) diags.error('missing-setting', c.location, `FILE_CHECK of real_server ${address} has no track_file`);
+  else if (!(config.trackFiles ?? []).some((f) => f.name === c.trackFile)) diags.error('undefined-reference', c.location, `FILE_CHECK of real_server ${address} names track_file \`${c.trackFile}\`, which is not defined`);
+}
+
 /** An instance's or sync group's track_file entries: each names a track_file, once. */
 function trackedFiles(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics): void {
   const files = new Set((config.trackFiles ?? []).map((f) => f.name));
@@ -245,11 +251,11 @@ function validateVirtualServers(config: KeepalivedConfig, diags: Diagnostics): v
     if (vs.sorryServer && family !== undefined && vs.sorryServer.family !== family && (vs.sorryServerMethod ?? vs.method)?.kind !== 'TUN') {
       diags.error('conflict', vs.location, `${name}: sorry_server ${vs.sorryServer.address} is IPv${vs.sorryServer.family}, the virtual server IPv${family} (only TUN may mix)`);
     }
-    validateRealServers(vs, name, family, diags);
+    validateRealServers(config, vs, name, family, diags);
   }
 }
 
-function validateRealServers(vs: VirtualServer, name: string, family: 4 | 6 | undefined, diags: Diagnostics): void {
+function validateRealServers(config: KeepalivedConfig, vs: VirtualServer, name: string, family: 4 | 6 | undefined, diags: Diagnostics): void {
   const seen = new Map<string, RealServer>();
   for (const rs of vs.realServers) {
     const port = rs.port ?? (vs.key.kind === 'address' ? vs.key.port : undefined) ?? 0;
@@ -269,6 +275,7 @@ function validateRealServers(vs: VirtualServer, name: string, family: 4 | 6 | un
         for (const u of c.urls) if (u.path === undefined) diags.error('missing-setting', u.location, `url of ${c.type} (real_server ${rs.address}) has no path`);
       }
       if (c.type === 'MISC_CHECK' && !c.path) diags.error('missing-setting', c.location, `MISC_CHECK of real_server ${rs.address} has no misc_path`);
+      if (c.type === 'FILE_CHECK') fileCheckFile(config, c, rs.address, diags);
       if (c.type === 'UDP_CHECK' && (c.minReplyLength ?? 0) > (c.maxReplyLength ?? 255)) {
         diags.error('conflict', c.location, `UDP_CHECK of real_server ${rs.address}: min_reply_length ${c.minReplyLength ?? 0} is above max_reply_length ${c.maxReplyLength ?? 255}; every reply would fail (keepalived -t refuses it)`);
       }

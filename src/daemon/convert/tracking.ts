@@ -126,10 +126,12 @@ export function convertTracking(log: ConversionLog, config: KeepalivedConfig, us
     const spec = scriptSpec(log, s, config.globalDefs, users);
     if (spec) scripts.push(spec);
   }
+  const checkedFiles = new Set(config.virtualServers.flatMap((vs) => vs.realServers.flatMap((rs) => rs.checkers.flatMap((c) => (c.type === 'FILE_CHECK' && c.trackFile !== undefined ? [c.trackFile] : [])))));
   const files: TrackFileSpec[] = [];
   for (const f of config.trackFiles ?? []) {
     if (f.file === undefined) continue; // config validation reports it
     if (!used.has(`file:${f.name}`)) {
+      if (checkedFiles.has(f.name)) continue; // a FILE_CHECK reads it
       log.warning(f.location, `track_file ${f.name} is tracked by no vrrp_instance or vrrp_sync_group; it is not watched`);
       continue;
     }
