@@ -147,32 +147,27 @@ function validateProcesses(config: KeepalivedConfig, diags: Diagnostics): void {
   }
 }
 
-/** An instance's or sync group's track_process entries: each names a vrrp_track_process, once. */
-function trackedProcesses(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics): void {
-  const defined = new Set((config.trackProcesses ?? []).map((p) => p.name));
-  const seen = new Set<string>();
-  for (const t of entries ?? []) {
-    if (!defined.has(t.name)) diags.error('undefined-reference', t.location, `${owner} tracks vrrp_track_process \`${t.name}\`, which is not defined`);
-    else if (seen.has(t.name)) diags.error('conflict', t.location, `${owner} tracks vrrp_track_process ${t.name} twice`);
-    seen.add(t.name);
-  }
-}
-
 /** A FILE_CHECK names a track_file that is defined (keepalived: "FILE_CHECK has no track_file specified", "track_file NAME not found"). */
 function fileCheckFile(config: KeepalivedConfig, c: { trackFile?: string; location: SourceLocation }, address: string, diags: Diagnostics): void {
   if (c.trackFile === undefined) diags.error('missing-setting', c.location, `FILE_CHECK of real_server ${address} has no track_file`);
   else if (!(config.trackFiles ?? []).some((f) => f.name === c.trackFile)) diags.error('undefined-reference', c.location, `FILE_CHECK of real_server ${address} names track_file \`${c.trackFile}\`, which is not defined`);
 }
 
-/** An instance's or sync group's track_file entries: each names a track_file, once. */
-function trackedFiles(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics): void {
-  const files = new Set((config.trackFiles ?? []).map((f) => f.name));
+/** An instance's or sync group's track_file (or track_process) entries: each names a defined block, once. */
+function trackedFiles(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics,
+  block = 'track_file', defined: readonly { name: string }[] = config.trackFiles ?? []): void {
+  const names = new Set(defined.map((f) => f.name));
   const seen = new Set<string>();
   for (const t of entries ?? []) {
-    if (!files.has(t.name)) diags.error('undefined-reference', t.location, `${owner} tracks track_file \`${t.name}\`, which is not defined`);
-    else if (seen.has(t.name)) diags.error('conflict', t.location, `${owner} tracks track_file ${t.name} twice`);
+    if (!names.has(t.name)) diags.error('undefined-reference', t.location, `${owner} tracks ${block} \`${t.name}\`, which is not defined`);
+    else if (seen.has(t.name)) diags.error('conflict', t.location, `${owner} tracks ${block} ${t.name} twice`);
     seen.add(t.name);
   }
+}
+
+/** An instance's or sync group's track_process entries: each names a vrrp_track_process, once. */
+function trackedProcesses(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics): void {
+  trackedFiles(config, owner, entries, diags, 'vrrp_track_process', config.trackProcesses ?? []);
 }
 
 function validateSyncDaemon(config: KeepalivedConfig, instances: Map<string, VrrpInstance>, diags: Diagnostics): void {

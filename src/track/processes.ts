@@ -183,6 +183,15 @@ export class ProcessTrackers {
   /** Count `names` from /proc: their processes recorded, their quorum set (reported if it is the first or changed). */
   #count(names: readonly string[]): void {
     if (names.length === 0) return;
+    for (const [name, count] of this.#scan(names)) {
+      const t = this.#tracked.get(name)!;
+      this.#set(t, initialQuorum(t.spec, count), true);
+    }
+    this.deps.changed();
+  }
+
+  /** Read /proc for `names` (nothing without process events): their processes recorded, their counts. */
+  #scan(names: readonly string[]): Map<string, number> {
     const counts = new Map(names.map((n) => [n, 0]));
     for (const pid of this.#disabled ? [] : this.#proc.pids()) {
       for (const name of this.#matching(pid, names) ?? []) {
@@ -190,11 +199,7 @@ export class ProcessTrackers {
         counts.set(name, counts.get(name)! + 1);
       }
     }
-    for (const [name, count] of counts) {
-      const t = this.#tracked.get(name)!;
-      this.#set(t, initialQuorum(t.spec, count), true);
-    }
-    this.deps.changed();
+    return counts;
   }
 
   #pidSet(pid: number): Set<string> {
@@ -256,16 +261,8 @@ export class ProcessTrackers {
     if (this.#recount !== undefined) return;
     this.#recount = this.#clock.setTimer(this.#clock.now() + RECOUNT_AFTER_MS, () => {
       this.#recount = undefined;
-      const names = [...this.#tracked.keys()];
       this.#pids.clear();
-      const counts = new Map(names.map((n) => [n, 0]));
-      for (const pid of this.#proc.pids()) {
-        for (const name of this.#matching(pid, names) ?? []) {
-          this.#pidSet(pid).add(name);
-          counts.set(name, counts.get(name)! + 1);
-        }
-      }
-      for (const [name, count] of counts) {
+      for (const [name, count] of this.#scan([...this.#tracked.keys()])) {
         const t = this.#tracked.get(name)!;
         this.#set(t, recounted(t.spec, t.q, count, this.#clock.now()));
       }

@@ -6,16 +6,9 @@ import path from 'node:path';
 import type { BalancerStatus } from '../../src/daemon/events.js';
 import { daemonFiles, logged, startDaemon } from '../helpers/daemon-procs.js';
 import { ipvsNetns } from '../helpers/ipvs.js';
+import { until } from '../helpers/until.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(200);
-  }
-}
+const WAIT_MS = 30_000;
 
 test.serial('lvskit run: FILE_CHECK moves a real server\'s kernel weight by the file\'s value, and with weight 0 takes it DOWN while the value is non-zero', async (t) => {
   const x = await ipvsNetns(t);
@@ -64,12 +57,12 @@ virtual_server 10.0.0.1 80 {
     const text = await x.ipvsadm('-Ln');
     return [...text.matchAll(/-> (10\.0\.1\.\d):80 +Route +(\d+)/g)].map((m) => `${m[1]} ${m[2]}`).join(', ');
   };
-  await until('maint 0: weight 10; load 2: 3 + 2 × 5 = 13', async () => (await weights()) === '10.0.1.1 10, 10.0.1.2 13');
+  await until('maint 0: weight 10; load 2: 3 + 2 × 5 = 13', async () => (await weights()) === '10.0.1.1 10, 10.0.1.2 13', WAIT_MS, 200);
   t.like((await status()).services[0]?.realServers[0], { up: true, kernelWeight: 10 });
 
   writeFileSync(maint, '1\n');
   writeFileSync(load, '-1\n');
-  await until('maint 1: DOWN at 0; load -1: 3 − 5 → 0, still UP', async () => (await weights()) === '10.0.1.1 0, 10.0.1.2 0');
+  await until('maint 1: DOWN at 0; load -1: 3 − 5 → 0, still UP', async () => (await weights()) === '10.0.1.1 0, 10.0.1.2 0', WAIT_MS, 200);
   const [rs1, rs2] = (await status()).services[0]?.realServers ?? [];
   t.like(rs1, { up: false, kernelWeight: 0 });
   t.regex(rs1?.downReason?.checker ?? '', /^FILE_CHECK /);
@@ -79,6 +72,6 @@ virtual_server 10.0.0.1 80 {
 
   writeFileSync(maint, '0\n');
   rmSync(load);
-  await until('maint 0 again: UP at 10; load gone (0): back to 3', async () => (await weights()) === '10.0.1.1 10, 10.0.1.2 3');
+  await until('maint 0 again: UP at 10; load gone (0): back to 3', async () => (await weights()) === '10.0.1.1 10, 10.0.1.2 3', WAIT_MS, 200);
   t.is(daemon.child.exitCode, null);
 });
