@@ -36,6 +36,7 @@ export const connectorEvents: ProcEventOpener = (on, netns) => {
   return { close: () => socket.close() };
 };
 
+/** What ProcessTrackers runs on: a clock, /proc, the process events, and where its reports go. */
 export interface ProcessDeps {
   clock?: Clock;
   /** /proc (a fake in tests). */
@@ -57,6 +58,8 @@ interface Tracked {
 
 /** Events lost: /proc is read again this long after (keepalived waits a second for things to settle). */
 const RECOUNT_AFTER_MS = 1000;
+/** How long start waits for the kernel to confirm the listen (its PROC_EVENT_NONE) before going on without the answer. */
+const LISTEN_ACK_MS = 1000;
 
 /** Every vrrp_track_process of a configuration over one connector socket. */
 export class ProcessTrackers {
@@ -69,6 +72,9 @@ export class ProcessTrackers {
   #disabled: string | undefined;
   #started = false;
   #recount: unknown;
+  /** Settles when the kernel confirmed the listen, refused it, or did not answer in time. */
+  #listening: Promise<void> = Promise.resolve();
+  #confirm: (() => void) | undefined;
 
   constructor(private readonly deps: ProcessDeps) {
     this.#clock = deps.clock ?? systemClock;
@@ -125,7 +131,18 @@ export class ProcessTrackers {
     this.#started = false;
   }
 
+  /** Settles once the kernel confirmed (or refused) listening to its process events, at most LISTEN_ACK_MS after start. */
+  listening(): Promise<void> { return this.#listening; }
+
   #open(): void {
+    this.#listening = new Promise((resolve) => {
+      const timer = this.#clock.setTimer(this.#clock.now() + LISTEN_ACK_MS, () => this.#confirm?.());
+      this.#confirm = () => {
+        this.#clock.clearTimer(timer);
+        this.#confirm = undefined;
+        resolve();
+      };
+    });
     try {
       this.#source = (this.deps.events ?? connectorEvents)({
         event: (e) => this.#event(e),
@@ -143,6 +160,7 @@ export class ProcessTrackers {
     const hint = code === 'EPERM' || code === 'EACCES' ? ' (it needs CAP_NET_ADMIN)'
       : code === 'ECONNREFUSED' || code === 'EPROTONOSUPPORT' ? ' (the kernel has them only in its initial network namespace, with CONFIG_PROC_EVENTS)' : '';
     this.#disabled = `cannot listen to the kernel's process events: ${error.message}${hint}`;
+    this.#confirm?.();
     this.#source?.close();
     this.#source = undefined;
     this.#pids.clear();
@@ -156,6 +174,7 @@ export class ProcessTrackers {
   }
 
   #close(): void {
+    this.#confirm?.();
     this.#source?.close();
     this.#source = undefined;
     if (this.#recount !== undefined) this.#clock.clearTimer(this.#recount);
@@ -211,6 +230,7 @@ export class ProcessTrackers {
   #event(e: ProcEvent): void {
     if (this.#disabled) return;
     if (e.what === 'ack') {
+      this.#confirm?.();
       if (e.err !== 0) this.#fail(Object.assign(new Error(`PROC_CN_MCAST_LISTEN refused: ${errnoCode(e.err)}`), { errno: e.err, code: errnoCode(e.err) }));
       return;
     }

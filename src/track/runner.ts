@@ -127,11 +127,13 @@ export class Trackers extends EventEmitter<TrackersEvents> {
   /**
    * Settles when every script some instance tracks unweighted (a failure is a FAULT) has its first
    * result (a hung one: at its timeout). keepalived holds such an instance in INIT until then; a
-   * weighted script's first result only moves the priority later.
+   * weighted script's first result only moves the priority later. Process trackers are counted at
+   * start; this also waits (at most a second) for the kernel to confirm their process events, so
+   * an instance does not start on a count the events then cannot keep.
    */
   async ready(): Promise<void> {
     const unweighted = new Set(Object.values(this.#config.instances).flat().filter((u) => u.kind === 'script' && u.weight === 0).map((u) => u.name));
-    await Promise.all([...this.#scripts.values()].filter((t) => unweighted.has(t.spec.name)).map((t) => t.firstResult()));
+    await Promise.all([...this.#scripts.values()].filter((t) => unweighted.has(t.spec.name)).map((t) => t.firstResult()).concat(this.#processes.listening()));
   }
 
   #reading(kind: TrackerKind, name: string): TrackerReading | undefined {

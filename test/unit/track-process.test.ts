@@ -149,6 +149,13 @@ test('the trackers: counted from /proc at start, kept by fork/exec/comm/exit eve
     instances: { VI_1: [{ kind: 'process', name: 'p', weight: -30, reverse: false }] },
   });
   trackers.start();
+  let ready = false;
+  void trackers.ready().then(() => { ready = true; });
+  await flush();
+  t.false(ready, 'start waits for the kernel to confirm the listen');
+  sys.send({ what: 'ack', err: 0 });
+  await flush();
+  t.true(ready);
   t.deepEqual(trackers.tracking(), { VI_1: { fault: false, weight: -30 } }, 'one haproxy: below quorum 2');
   t.like(trackers.status()[0], { kind: 'process', name: 'p', state: 'failed', value: 1, reason: '1 matching process, quorum at least 2' });
   sys.send({ what: 'fork', parentPid: 100, parentTgid: 100, childPid: 101, childTgid: 100 }); // a thread: not a process
@@ -173,7 +180,7 @@ test('the trackers: counted from /proc at start, kept by fork/exec/comm/exit eve
   trackers.stop();
 });
 
-test('the trackers: process events unavailable → a located error, and the quorum of no process (as keepalived); the rest runs on', (t) => {
+test('the trackers: process events unavailable → a located error, and the quorum of no process (as keepalived); the rest runs on', async (t) => {
   const sys = fakeSystem(new Map([[100, { comm: 'haproxy', argv: ['haproxy'] }]]));
   const trackers = new Trackers({ clock: new FakeClock(), proc: sys.proc, procEvents: sys.events });
   const events: TrackerEvent[] = [];
@@ -185,7 +192,9 @@ test('the trackers: process events unavailable → a located error, and the quor
   });
   trackers.start();
   t.deepEqual(trackers.tracking(), { VI_1: { fault: false, weight: 0 }, VI_2: { fault: true, weight: 0 } });
+  const ready = trackers.ready();
   sys.fail(Object.assign(new Error('sendmsg failed: ECONNREFUSED (Connection refused)'), { code: 'ECONNREFUSED' }));
+  await ready; // the refusal settles the wait at once (the fake clock never moves)
   t.deepEqual(trackers.tracking(), { VI_1: { fault: true, weight: 0 }, VI_2: { fault: false, weight: 0 } });
   const err = events.find((e) => e.type === 'tracker-error');
   t.like(err, { kind: 'process', name: 'p', location: { line: 4 } });
