@@ -177,6 +177,19 @@ test('the trackers: counted from /proc at start, kept by fork/exec/comm/exit eve
   await flush();
   t.deepEqual(trackers.tracking(), { VI_1: { fault: false, weight: -30 } });
   t.deepEqual(events.map((e) => (e.type === 'tracker' ? `${e.state} ${e.value}` : e.message)), ['failed 1', 'ok 2', 'failed 1']);
+  // A reload: the unchanged tracker keeps its count (/proc is not read again); a changed one is counted afresh.
+  const config = (quorum: number) => ({
+    scripts: [], files: [], scriptSecurity: false,
+    processes: [{ ...SPEC, quorum, terminateDelayMs: 1000, location: { file: 'k.conf', line: 9, column: 1 } }],
+    instances: { VI_1: [{ kind: 'process' as const, name: 'p', weight: -30, reverse: false }] },
+  });
+  procs.delete(200); // /proc as the events left it: 200 gone, 300 renamed
+  procs.set(300, { comm: 'worker', argv: ['haproxy'] });
+  procs.set(400, { comm: 'haproxy', argv: ['haproxy'] }); // started unseen: only a fresh count finds it
+  trackers.configure(config(2));
+  t.is(trackers.status()[0]!.value, 1, 'kept: same settings (only the line moved)');
+  trackers.configure(config(1));
+  t.like(trackers.status()[0], { state: 'ok', value: 2 }, 'changed: counted again from /proc');
   trackers.stop();
 });
 
