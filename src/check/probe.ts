@@ -1,6 +1,7 @@
 // layer: behaviour (check)
 // job: from a resolved checker to its probe and attempt bound; one attempt on its own (for tools and tests).
 import { probeDns } from './dns.js';
+import { fileProbe } from './file.js';
 import { probeHttp } from './http.js';
 import { probeMisc } from './misc.js';
 import { probePing } from './ping.js';
@@ -12,6 +13,8 @@ import type { CheckConfig, CheckResult, Probe } from './types.js';
 
 /** MISC_CHECK kills its own process group at misc_timeout; the scheduler's deadline is a backstop this much later. */
 const MISC_BACKSTOP_MS = 500;
+/** FILE_CHECK reads at most 127 bytes of a local file; a read slower than this fails with `deadline`. */
+const FILE_READ_MS = 5000;
 /** UDP, DNS and PING end their own wait at connect_timeout (silence is an answer); the deadline is a backstop this much later. */
 const DATAGRAM_BACKSTOP_MS = 500;
 
@@ -26,6 +29,7 @@ export function probeFor(config: CheckConfig): Probe {
     case 'UDP_CHECK': return (signal) => probeUdp(config, signal);
     case 'DNS_CHECK': return (signal) => probeDns(config, signal);
     case 'PING_CHECK': return (signal) => probePing(config, signal);
+    case 'FILE_CHECK': return fileProbe(config);
   }
 }
 
@@ -40,6 +44,7 @@ export function attemptTimeoutMs(config: CheckConfig): number {
     case 'UDP_CHECK':
     case 'DNS_CHECK':
     case 'PING_CHECK': return config.connectTimeoutMs + DATAGRAM_BACKSTOP_MS;
+    case 'FILE_CHECK': return FILE_READ_MS;
   }
 }
 

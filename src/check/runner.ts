@@ -191,7 +191,7 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
     return rs.checkers.map((checker) => {
       const sub = this.#shared.subscribe(checker.config, (report) => this.#onReport(rt, rs, sub.key, report));
       rt.subscriptions.push({ rs: rs.id, checker, sub });
-      const dynamic = checker.config.kind === 'MISC_CHECK' && checker.config.dynamic;
+      const dynamic = (checker.config.kind === 'MISC_CHECK' && checker.config.dynamic) || checker.config.kind === 'FILE_CHECK';
       return { key: sub.key, alpha: checker.alpha, state: sub.state, dynamic };
     });
   }

@@ -3,7 +3,7 @@
 import type { AttemptSignal } from './signal.js';
 
 /** The checker keywords lvskit runs (keepalived's names). */
-export const CHECK_KINDS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'UDP_CHECK', 'DNS_CHECK', 'PING_CHECK'] as const;
+export const CHECK_KINDS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'UDP_CHECK', 'DNS_CHECK', 'PING_CHECK', 'FILE_CHECK'] as const;
 /** The checker kinds lvskit runs, with keepalived's names. */
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
@@ -94,6 +94,24 @@ export interface MiscCheckConfig extends CheckTiming {
   maxOutputBytes: number;
 }
 
+/**
+ * `FILE_CHECK`: the number a file holds (a `track_file`'s, read as keepalived reads it) moves the
+ * real server's weight: UP with weight realServerWeight + value × weight (× −1 reversed, kept in
+ * 0..2³¹−1); weight 0: DOWN while the value is non-zero (reversed: while it is zero).
+ */
+export interface FileCheckConfig extends CheckTiming {
+  kind: 'FILE_CHECK';
+  /** The tracked file. */
+  path: string;
+  /** The multiplier of the file's value (keepalived: FILE_CHECK's `weight`, else the track_file's, default 1). */
+  weight: number;
+  reverse: boolean;
+  /** The real server's configured weight, which the value moves. */
+  realServerWeight: number;
+  /** The `track_file`'s name (for messages). */
+  trackFile?: string;
+}
+
 /** `SMTP_CHECK`: connect, read the 220 greeting, `HELO helo_name` → 250, `QUIT` → any reply. */
 export interface SmtpCheckConfig extends CheckTiming, ConnectTarget {
   kind: 'SMTP_CHECK';
@@ -142,7 +160,7 @@ export interface PingCheckConfig extends CheckTiming {
 }
 
 /** A resolved checker: every default filled in, validated. */
-export type CheckConfig = TcpCheckConfig | HttpCheckConfig | MiscCheckConfig | SmtpCheckConfig | UdpCheckConfig | DnsCheckConfig | PingCheckConfig;
+export type CheckConfig = TcpCheckConfig | HttpCheckConfig | MiscCheckConfig | SmtpCheckConfig | UdpCheckConfig | DnsCheckConfig | PingCheckConfig | FileCheckConfig;
 
 /** Timing as a user gives it: anything left out comes from the real server, the virtual server, or keepalived's default. */
 export interface TimingSpec {
@@ -236,8 +254,20 @@ export interface PingCheckSpec extends TimingSpec {
   connectTimeoutMs?: number;
 }
 
+/** FILE_CHECK as given: a file whose number moves the real server's weight. */
+export interface FileCheckSpec extends TimingSpec {
+  kind: 'FILE_CHECK';
+  path: string;
+  /** Default 1. */
+  weight?: number;
+  reverse?: boolean;
+  /** Default 1 (keepalived's real_server weight). */
+  realServerWeight?: number;
+  trackFile?: string;
+}
+
 /** A checker as a user writes it (validateCheck resolves it into a CheckConfig). */
-export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | SmtpCheckSpec | UdpCheckSpec | DnsCheckSpec | PingCheckSpec;
+export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | SmtpCheckSpec | UdpCheckSpec | DnsCheckSpec | PingCheckSpec | FileCheckSpec;
 
 /** keepalived's defaults (check_data.c / check_api.c), and lvskit's own bounds. */
 export const CHECK_DEFAULTS = {
@@ -301,14 +331,18 @@ export type FailureReason =
   | 'dns-rcode'
   /** PING_CHECK: the raw ICMP socket could not be opened or sent on (errno in the failure). */
   | 'socket-error'
+  /** FILE_CHECK: the file's value puts the real server down (non-zero with weight 0, reversed: zero). */
+  | 'file-value'
   /** Stopped because the checker was removed or the scheduler stopped. */
   | 'aborted';
 
 /** A passed attempt. */
 export interface CheckSuccess {
   ok: true;
-  /** MISC_CHECK with misc_dynamic: exit code − 2. */
+  /** MISC_CHECK with misc_dynamic: exit code − 2. FILE_CHECK: the weight the file's value gives. */
   weight?: number;
+  /** FILE_CHECK: the number the file holds. */
+  value?: number;
   /** HTTP status of the last url. */
   status?: number;
   /** PING_CHECK: round-trip time of the echo. */
@@ -331,6 +365,8 @@ export interface CheckFailure {
   /** MISC_CHECK: exit code or signal, and the first bytes of its output. */
   exitCode?: number;
   signal?: string;
+  /** FILE_CHECK: the number the file holds. */
+  value?: number;
   output?: string;
   /** SMTP_CHECK: the reply code seen; DNS_CHECK: the RCODE. */
   replyCode?: number;

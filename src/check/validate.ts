@@ -6,7 +6,7 @@ import type { ForwardingMethod, SinkDestination } from './sink.js';
 import type { CheckDefaultsSpec, RealServerSpec, ResolvedChecker, ResolvedRealServer, ResolvedVirtualServer, VirtualServerSpec } from './spec.js';
 import {
   CHECK_DEFAULTS, CHECK_KINDS, DNS_TYPES, type CheckConfig, type CheckSpec, type CheckTiming, type ConnectTarget, type DnsCheckSpec,
-  type HttpCheckSpec, type HttpUrlCheck, type MiscCheckSpec, type PingCheckSpec, type SmtpCheckSpec, type StatusRange, type UdpCheckSpec,
+  type FileCheckSpec, type HttpCheckSpec, type HttpUrlCheck, type MiscCheckSpec, type PingCheckSpec, type SmtpCheckSpec, type StatusRange, type UdpCheckSpec,
 } from './types.js';
 
 /** A setting lvskit refuses, naming the field (`realServers[1].checkers[0].connectTimeoutMs`) and the value. */
@@ -159,6 +159,21 @@ function miscCheck(spec: MiscCheckSpec, ctx: CheckContext, field: string): Check
   return config;
 }
 
+const FILE_KEYS = ['kind', ...TIMING_KEYS, 'path', 'weight', 'reverse', 'realServerWeight', 'trackFile'];
+
+function fileCheck(spec: FileCheckSpec, ctx: CheckContext, field: string): CheckConfig {
+  knownKeys(spec, FILE_KEYS, field);
+  if (typeof spec.path !== 'string' || spec.path === '') throw new CheckConfigError(`${field}.path`, spec.path, 'must be the tracked file\'s path');
+  const config: CheckConfig = {
+    kind: 'FILE_CHECK', ...timing(spec, ctx, field), path: spec.path,
+    weight: integer(spec.weight ?? 1, `${field}.weight`, -(2 ** 31 - 1), 2 ** 31 - 1),
+    reverse: spec.reverse === true,
+    realServerWeight: integer(spec.realServerWeight ?? 1, `${field}.realServerWeight`, 0, 2 ** 31 - 1),
+  };
+  if (spec.trackFile !== undefined) config.trackFile = String(spec.trackFile);
+  return config;
+}
+
 const SMTP_KEYS = ['kind', ...TIMING_KEYS, ...CONNECT_KEYS, 'heloName'];
 const UDP_KEYS = ['kind', ...TIMING_KEYS, ...CONNECT_KEYS, 'payloadHex', 'requireReply', 'replyHex', 'minReplyBytes', 'maxReplyBytes'];
 const DNS_KEYS = ['kind', ...TIMING_KEYS, ...CONNECT_KEYS, 'type', 'name'];
@@ -241,6 +256,7 @@ export function validateCheck(spec: CheckSpec, ctx: CheckContext = {}, field = '
   if (spec.kind === 'UDP_CHECK') return { config: udpCheck(spec, ctx, field), alpha };
   if (spec.kind === 'DNS_CHECK') return { config: dnsCheck(spec, ctx, field), alpha };
   if (spec.kind === 'PING_CHECK') return { config: pingCheck(spec, ctx, field), alpha };
+  if (spec.kind === 'FILE_CHECK') return { config: fileCheck(spec, ctx, field), alpha };
   return { config: httpCheck(spec, ctx, field), alpha };
 }
 

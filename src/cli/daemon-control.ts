@@ -8,6 +8,7 @@ import type { BalancerStatus, ReloadResult } from '../daemon/events.js';
 import { describeOp } from '../ipvs/format.js';
 import { netnsOption } from './options.js';
 import { whyDown } from './top-view.js';
+import { TRACKER_BLOCK } from '../track/state.js';
 
 interface Target { control?: string; netns?: string; json?: boolean }
 
@@ -41,7 +42,7 @@ export function formatStatus(s: BalancerStatus, nowMs = Date.now()): string {
   if (s.trackers && s.trackers.length > 0) {
     lines.push('', 'TRACKERS');
     lines.push(...table([['TRACKER', 'STATE', 'VALUE', 'WHY'],
-      ...s.trackers.map((t) => [`${t.kind === 'script' ? 'vrrp_script' : 'track_file'} ${t.name}`, t.state.toUpperCase(),
+      ...s.trackers.map((t) => [`${TRACKER_BLOCK[t.kind]} ${t.name}`, t.state.toUpperCase(),
         t.value === undefined ? '-' : String(t.value), t.reason ?? ''])]).map((l) => `  ${l}`));
   }
   for (const svc of s.services) {

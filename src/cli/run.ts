@@ -83,11 +83,20 @@ function preflightHook(opts: RunOptions, logger: Logger): (desired: DesiredState
 }
 
 /** Open the balancer; a configuration with errors (or one this system cannot run) prints each at its file:line:col and exits 1, having touched nothing. */
-async function open(opts: RunOptions, logger: Logger, control: string): Promise<Balancer | undefined> {
+/** This thread's network namespace held open (close-on-exec) → a path to it that stays valid after the thread moves. */
+function keepNetns(): string | undefined {
+  try {
+    return `/proc/self/fd/${fs.openSync('/proc/thread-self/ns/net', 'r')}`;
+  } catch {
+    return undefined; // no /proc: the connector is tried in the daemon's namespace, and its failure reported there
+  }
+}
+
+async function open(opts: RunOptions, logger: Logger, control: string, startNetns: string | undefined): Promise<Balancer | undefined> {
   try {
     return await Balancer.open({
       file: opts.file, ...(opts.configId !== undefined ? { configId: opts.configId } : {}), logger, preflight: preflightHook(opts, logger),
-      releaseIpvs: opts.releaseIpvs, restartFile: beside(control, '.restart'), isolation: opts.vrrpThread ? 'worker' : 'inline',
+      ...(startNetns !== undefined ? { processEventsNetns: startNetns } : {}), releaseIpvs: opts.releaseIpvs, restartFile: beside(control, '.restart'), isolation: opts.vrrpThread ? 'worker' : 'inline',
     });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -126,13 +135,16 @@ function listenAddress(value: string): ListenAddress {
 
 async function run(opts: RunOptions): Promise<void> {
   // The whole process joins the namespace first, so the health checks' connections start there too.
+  // The kernel's process events (vrrp_track_process) exist only in the initial namespace: the one we
+  // start in is kept open, so the tracker's connector socket can be opened there (as keepalived's is).
+  const startNetns = opts.netns !== undefined ? keepNetns() : undefined;
   if (opts.netns !== undefined) enterNetns(opts.netns);
   const logger = await daemonLogger({ json: opts.json === true, ...(opts.logLevel ? { level: opts.logLevel } : {}) });
   const control = opts.control ?? defaultControlPath(opts.netns);
   const pidFile = opts.pidFile ?? beside(control, '.pid');
   refuseSymlink(pidFile); // before anything starts: a pid file that cannot be written refuses the start, nothing changed
   const http = opts.metricsListen ? await listenHttp(opts.metricsListen, logger) : undefined;
-  const balancer = await open(opts, logger, control);
+  const balancer = await open(opts, logger, control, startNetns);
   if (!balancer) {
     await http?.close();
     return;

@@ -4,7 +4,7 @@
 import type {
   AutobanConfig, CheckDefaults, Checker, CheckerCommon, ForwardingMethod, GlobalDefs, HttpUrl, KeepalivedConfig, RealServer,
   ScriptCommand, TrackedInterface, TrackedScript, VirtualIpAddress, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpNotify,
-  VrrpScript, VrrpSyncGroup, TrackFile,
+  VrrpScript, VrrpSyncGroup, TrackFile, TrackProcess,
 } from './model.js';
 import { routeWords, ruleWords, word, type Word } from './dump-net.js';
 import { msToSecondsText } from './values.js';
@@ -76,6 +76,7 @@ export function dumpConfig(config: KeepalivedConfig): string {
   if (config.staticRules) w.block(['static_rules'], () => config.staticRules!.forEach((r) => w.line(...ruleWords(r))));
   for (const s of config.vrrpScripts) w.block(['vrrp_script', word(s.name)], () => vrrpScript(w, s));
   for (const f of config.trackFiles ?? []) w.block(['track_file', word(f.name)], () => trackFile(w, f));
+  for (const p of config.trackProcesses ?? []) w.block(['vrrp_track_process', word(p.name)], () => trackProcess(w, p));
   for (const vi of config.vrrpInstances) w.block(['vrrp_instance', word(vi.name)], () => vrrpInstance(w, vi));
   for (const sg of config.vrrpSyncGroups) w.block(['vrrp_sync_group', word(sg.name)], () => syncGroup(w, sg));
   for (const vg of config.virtualServerGroups) w.block(['virtual_server_group', word(vg.name)], () => serverGroup(w, vg));
@@ -160,6 +161,18 @@ function trackFile(w: Writer, f: TrackFile): void {
   if (f.initFile) w.line('init_file', f.initFile.value, f.initFile.overwrite ? 'overwrite' : undefined);
 }
 
+function trackProcess(w: Writer, p: TrackProcess): void {
+  if (p.process !== undefined) w.line('process', word(p.process), ...(p.params ?? []).map(word));
+  if (p.paramMatch === 'exact') w.line('param_match');
+  else if (p.paramMatch) w.line('param_match', p.paramMatch);
+  if (p.weight !== undefined) w.line('weight', p.weight, p.weightReverse ? 'reverse' : undefined);
+  w.opt('quorum', p.quorum);
+  w.opt('quorum_max', p.quorumMax);
+  w.seconds('fork_delay', p.forkDelayMs);
+  w.seconds('terminate_delay', p.terminateDelayMs);
+  w.flag('full_command', p.fullCommand);
+}
+
 function tracked(w: Writer, keyword: string, list: readonly (TrackedInterface | TrackedScript)[]): void {
   if (list.length === 0) return;
   w.block([keyword], () => {
@@ -184,6 +197,7 @@ function syncGroup(w: Writer, g: VrrpSyncGroup): void {
   tracked(w, 'track_interface', g.trackInterfaces);
   tracked(w, 'track_script', g.trackScripts);
   tracked(w, 'track_file', g.trackFiles ?? []);
+  tracked(w, 'track_process', g.trackProcesses ?? []);
   notify(w, g);
   w.flag('smtp_alert', g.smtpAlert);
   w.flag('global_tracking', g.globalTracking);
@@ -222,6 +236,7 @@ function vrrpInstance(w: Writer, vi: VrrpInstance): void {
   tracked(w, 'track_interface', vi.trackInterfaces);
   tracked(w, 'track_script', vi.trackScripts);
   tracked(w, 'track_file', vi.trackFiles ?? []);
+  tracked(w, 'track_process', vi.trackProcesses ?? []);
   w.flag('dont_track_primary', vi.dontTrackPrimary);
   w.opt('unicast_src_ip', vi.sourceAddress);
   w.opt('mcast_dst_ip', vi.mcastDestination);
@@ -354,7 +369,7 @@ function url(w: Writer, u: HttpUrl): void {
 }
 
 function checker(w: Writer, c: Checker): void {
-  checkerCommon(w, c, c.type !== 'MISC_CHECK');
+  if (c.type !== 'FILE_CHECK') checkerCommon(w, c, c.type !== 'MISC_CHECK');
   switch (c.type) {
     case 'TCP_CHECK':
       break;
@@ -387,6 +402,10 @@ function checker(w: Writer, c: Checker): void {
       w.opt('name', c.name);
       break;
     case 'PING_CHECK':
+      break;
+    case 'FILE_CHECK':
+      w.opt('track_file', c.trackFile);
+      if (c.weight !== undefined) w.line('weight', c.weight, c.weightReverse ? 'reverse' : undefined);
       break;
   }
 }

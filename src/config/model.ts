@@ -161,6 +161,37 @@ export interface TrackFile {
 /** A `track_file` entry of an instance or sync group: `NAME [weight -254..254 [reverse|noreverse]]`. */
 export type TrackedFile = TrackedScript;
 
+/**
+ * A top-level `vrrp_track_process NAME { process NAME_OR_PATH [PARAMS...]  param_match [initial|partial]
+ * weight N [reverse]  quorum N  quorum_max N  delay S  fork_delay S  terminate_delay S  full_command }`.
+ */
+export interface TrackProcess {
+  name: string;
+  /** The process's name (comm) or, with full_command, its argv[0]. */
+  process?: string;
+  /** The words after the name: its arguments, compared by `paramMatch`. */
+  params?: string[];
+  /** `param_match`: exact (also the default when params are given), initial (the last word may be a prefix), partial (leading words). */
+  paramMatch?: 'exact' | 'initial' | 'partial';
+  /** keepalived's default 0: quorum lost is a FAULT. */
+  weight?: number;
+  weightReverse?: boolean;
+  /** Fewest matching processes for the quorum (default 1). */
+  quorum?: number;
+  /** Most matching processes for the quorum (default unbounded; 0: the quorum is that none runs). */
+  quorumMax?: number;
+  /** `fork_delay` (or `delay`): a quorum gained by a fork counts after this. */
+  forkDelayMs?: number;
+  /** `terminate_delay` (or `delay`): a quorum lost by an exit counts after this. */
+  terminateDelayMs?: number;
+  /** Match the command line (argv[0] and parameters) instead of the 15-character process name. */
+  fullCommand?: boolean;
+  location: SourceLocation;
+}
+
+/** A `track_process` entry of an instance or sync group: `NAME [weight -254..254 [reverse|noreverse]]`. */
+export type TrackedProcess = TrackedScript;
+
 /** Notify scripts shared by instances and sync groups. */
 export interface VrrpNotify {
   notify?: ScriptCommand;
@@ -178,6 +209,7 @@ export interface VrrpSyncGroup extends VrrpNotify {
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
   trackFiles?: TrackedFile[];
+  trackProcesses?: TrackedProcess[];
   smtpAlert?: boolean;
   globalTracking?: boolean;
   syncGroupTrackingWeight?: boolean;
@@ -249,6 +281,7 @@ export interface VrrpInstance extends VrrpNotify {
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
   trackFiles?: TrackedFile[];
+  trackProcesses?: TrackedProcess[];
   dontTrackPrimary?: boolean;
   /** `mcast_src_ip` or `unicast_src_ip` (one address, two names in keepalived). */
   sourceAddress?: string;
@@ -406,8 +439,16 @@ export interface PingCheck extends CheckerCommon {
   type: 'PING_CHECK';
 }
 
-/** One health checker of a real server (TCP_CHECK, HTTP_GET/SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK). */
-export type Checker = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | UdpCheck | DnsCheck | PingCheck;
+/** A FILE_CHECK block: `track_file NAME` (a top-level track_file) whose number moves the real server's weight; `weight N [reverse]` (default: the track_file's). */
+export interface FileCheck extends CheckerCommon {
+  type: 'FILE_CHECK';
+  trackFile?: string;
+  weight?: number;
+  weightReverse?: boolean;
+}
+
+/** One health checker of a real server (TCP_CHECK, HTTP_GET/SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK, FILE_CHECK). */
+export type Checker = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | UdpCheck | DnsCheck | PingCheck | FileCheck;
 
 /** Settings a virtual server passes down to its real servers, and a real server to its checkers. */
 export interface CheckDefaults {
@@ -555,6 +596,8 @@ export interface KeepalivedConfig {
   vrrpScripts: VrrpScript[];
   /** `track_file` blocks (absent in a model made before they were read). */
   trackFiles?: TrackFile[];
+  /** `vrrp_track_process` blocks (absent in a model made before they were read). */
+  trackProcesses?: TrackProcess[];
   vrrpSyncGroups: VrrpSyncGroup[];
   vrrpInstances: VrrpInstance[];
   virtualServerGroups: VirtualServerGroup[];

@@ -13,6 +13,7 @@ export function validateConfig(config: KeepalivedConfig, diags: Diagnostics): vo
   const instances = validateInstances(config, diags);
   validateSyncGroups(config, instances, diags);
   validateScripts(config, diags);
+  validateProcesses(config, diags);
   validateSyncDaemon(config, instances, diags);
   validateVirtualServers(config, diags);
   validateAutoban(config, diags);
@@ -60,6 +61,7 @@ function validateInstances(config: KeepalivedConfig, diags: Diagnostics): Map<st
       if (!scripts.has(t.name)) diags.error('undefined-reference', t.location, `${name} tracks vrrp_script \`${t.name}\`, which is not defined`);
     }
     trackedFiles(config, name, vi.trackFiles, diags);
+    trackedProcesses(config, name, vi.trackProcesses, diags);
     for (const t of vi.trackInterfaces) {
       if (t.name === vi.interface) diags.warning('conflict', t.location, `${name} tracks its own interface ${t.name}, which it always does; keepalived ignores this entry`);
       else if (t.name.includes(':')) diags.warning('conflict', t.location, `${t.name} is an address label, not an interface; it cannot be tracked (keepalived: "tracked interface ${t.name} doesn't exist")`);
@@ -119,6 +121,7 @@ function validateSyncGroups(config: KeepalivedConfig, instances: Map<string, Vrr
       if (!scripts.has(t.name)) diags.error('undefined-reference', t.location, `vrrp_sync_group ${g.name} tracks vrrp_script \`${t.name}\`, which is not defined`);
     }
     trackedFiles(config, `vrrp_sync_group ${g.name}`, g.trackFiles, diags);
+    trackedProcesses(config, `vrrp_sync_group ${g.name}`, g.trackProcesses, diags);
   }
 }
 
@@ -133,15 +136,38 @@ function validateScripts(config: KeepalivedConfig, diags: Diagnostics): void {
   }
 }
 
-/** An instance's or sync group's track_file entries: each names a track_file, once. */
-function trackedFiles(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics): void {
-  const files = new Set((config.trackFiles ?? []).map((f) => f.name));
+/** vrrp_track_process blocks: each names a process; quorum within quorum_max (keepalived refuses the later of the two lines). */
+function validateProcesses(config: KeepalivedConfig, diags: Diagnostics): void {
+  uniqueByName(config.trackProcesses ?? [], 'vrrp_track_process', diags);
+  for (const p of config.trackProcesses ?? []) {
+    if (p.process === undefined) diags.error('missing-setting', p.location, `vrrp_track_process ${p.name} has no process (keepalived: "process name not specified")`);
+    if (p.quorum !== undefined && p.quorumMax !== undefined && p.quorum > p.quorumMax) {
+      diags.error('conflict', p.location, `vrrp_track_process ${p.name}: quorum ${p.quorum} is above quorum_max ${p.quorumMax}; no number of processes could be OK`);
+    }
+  }
+}
+
+/** A FILE_CHECK names a track_file that is defined (keepalived: "FILE_CHECK has no track_file specified", "track_file NAME not found"). */
+function fileCheckFile(config: KeepalivedConfig, c: { trackFile?: string; location: SourceLocation }, address: string, diags: Diagnostics): void {
+  if (c.trackFile === undefined) diags.error('missing-setting', c.location, `FILE_CHECK of real_server ${address} has no track_file`);
+  else if (!(config.trackFiles ?? []).some((f) => f.name === c.trackFile)) diags.error('undefined-reference', c.location, `FILE_CHECK of real_server ${address} names track_file \`${c.trackFile}\`, which is not defined`);
+}
+
+/** An instance's or sync group's track_file (or track_process) entries: each names a defined block, once. */
+function trackedFiles(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics,
+  block = 'track_file', defined: readonly { name: string }[] = config.trackFiles ?? []): void {
+  const names = new Set(defined.map((f) => f.name));
   const seen = new Set<string>();
   for (const t of entries ?? []) {
-    if (!files.has(t.name)) diags.error('undefined-reference', t.location, `${owner} tracks track_file \`${t.name}\`, which is not defined`);
-    else if (seen.has(t.name)) diags.error('conflict', t.location, `${owner} tracks track_file ${t.name} twice`);
+    if (!names.has(t.name)) diags.error('undefined-reference', t.location, `${owner} tracks ${block} \`${t.name}\`, which is not defined`);
+    else if (seen.has(t.name)) diags.error('conflict', t.location, `${owner} tracks ${block} ${t.name} twice`);
     seen.add(t.name);
   }
+}
+
+/** An instance's or sync group's track_process entries: each names a vrrp_track_process, once. */
+function trackedProcesses(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics): void {
+  trackedFiles(config, owner, entries, diags, 'vrrp_track_process', config.trackProcesses ?? []);
 }
 
 function validateSyncDaemon(config: KeepalivedConfig, instances: Map<string, VrrpInstance>, diags: Diagnostics): void {
@@ -220,11 +246,11 @@ function validateVirtualServers(config: KeepalivedConfig, diags: Diagnostics): v
     if (vs.sorryServer && family !== undefined && vs.sorryServer.family !== family && (vs.sorryServerMethod ?? vs.method)?.kind !== 'TUN') {
       diags.error('conflict', vs.location, `${name}: sorry_server ${vs.sorryServer.address} is IPv${vs.sorryServer.family}, the virtual server IPv${family} (only TUN may mix)`);
     }
-    validateRealServers(vs, name, family, diags);
+    validateRealServers(config, vs, name, family, diags);
   }
 }
 
-function validateRealServers(vs: VirtualServer, name: string, family: 4 | 6 | undefined, diags: Diagnostics): void {
+function validateRealServers(config: KeepalivedConfig, vs: VirtualServer, name: string, family: 4 | 6 | undefined, diags: Diagnostics): void {
   const seen = new Map<string, RealServer>();
   for (const rs of vs.realServers) {
     const port = rs.port ?? (vs.key.kind === 'address' ? vs.key.port : undefined) ?? 0;
@@ -244,6 +270,7 @@ function validateRealServers(vs: VirtualServer, name: string, family: 4 | 6 | un
         for (const u of c.urls) if (u.path === undefined) diags.error('missing-setting', u.location, `url of ${c.type} (real_server ${rs.address}) has no path`);
       }
       if (c.type === 'MISC_CHECK' && !c.path) diags.error('missing-setting', c.location, `MISC_CHECK of real_server ${rs.address} has no misc_path`);
+      if (c.type === 'FILE_CHECK') fileCheckFile(config, c, rs.address, diags);
       if (c.type === 'UDP_CHECK' && (c.minReplyLength ?? 0) > (c.maxReplyLength ?? 255)) {
         diags.error('conflict', c.location, `UDP_CHECK of real_server ${rs.address}: min_reply_length ${c.minReplyLength ?? 0} is above max_reply_length ${c.maxReplyLength ?? 255}; every reply would fail (keepalived -t refuses it)`);
       }

@@ -33,6 +33,12 @@ export type BalancerOptions = ConfigSource & {
   vrrpThreadNice?: number | null;
   /** A graceful stop removes the declared IPVS services (keepalived's default); false keeps them (keepalived's --dont-release-ipvs). */
   releaseIpvs?: boolean;
+  /**
+   * Where vrrp_track_process listens to the kernel's process events (a namespace name or path such
+   * as `/proc/self/fd/N`): the kernel has them only in its initial network namespace. Default: the
+   * process's own namespace, right unless the process itself moved into another (`lvskit run --netns`).
+   */
+  processEventsNetns?: string;
   /** Where a restart-stop leaves its note and the next start reads it (no file: restarts resume nothing). */
   restartFile?: string;
   /** Each event as one log line (the CLI's logger, or any with info/warn/error). */
@@ -83,7 +89,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   #fifos: NotifyFifos | undefined;
   #checks?: HealthChecks<ServiceKey>;
   #autoban?: AutobanSide;
-  readonly #trackers = new Trackers();
+  readonly #trackers: Trackers;
   #chain: Promise<unknown> = Promise.resolve();
   #startedAtMs = 0;
   #reloads = 0;
@@ -98,6 +104,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#options = options;
     this.#desired = desired;
     this.#vrrp = vrrp;
+    this.#trackers = new Trackers(options.processEventsNetns !== undefined ? { processEventsNetns: options.processEventsNetns } : {});
     this.#table = new IpvsTable(options.netns);
     this.#staticNet = new StaticNet(options.netns, (e) => this.#emit({ source: 'vrrp', ...e }));
     vrrp.on('event', (e) => {

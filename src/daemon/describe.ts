@@ -3,6 +3,7 @@
 import type { HealthCheckEvent } from '../check/events.js';
 import { formatDiagnostic, formatLocation } from '../config/diagnostics.js';
 import type { TrackerEvent } from '../track/types.js';
+import { TRACKER_BLOCK } from '../track/state.js';
 import { describeOp } from '../ipvs/format.js';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
 import type { BalancerLogger } from './balancer.js';
@@ -94,8 +95,9 @@ export function reloadSummary(r: ReloadResult): string {
 function trackLine(e: TrackerEvent): LogLine {
   const at = e.location ? `${formatLocation(e.location)}: ` : '';
   if (e.type === 'tracker-error') return { level: 'error', message: `${at}${e.message}` };
-  const what = e.kind === 'script' ? `vrrp_script ${e.name}` : `track_file ${e.name}`;
+  const what = `${TRACKER_BLOCK[e.kind]} ${e.name}`;
   if (e.kind === 'file') return { level: 'info', message: `${what}: value ${e.value}` };
+  if (e.kind === 'process' && e.state === 'ok') return { level: 'info', message: `${what}: OK (${e.value} matching process${e.value === 1 ? '' : 'es'})` };
   return { level: e.state === 'ok' ? 'info' : 'warn', message: `${e.state === 'disabled' ? at : ''}${what}: ${e.state.toUpperCase()}${e.reason ? ` (${e.reason})` : ''}` };
 }
 

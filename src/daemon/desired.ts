@@ -134,7 +134,7 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
   return {
     source: file, files, instances: c.vrrp.instances, syncGroups: c.vrrp.syncGroups,
     ...(c.vrrp.syncDaemon ? { syncDaemon: c.vrrp.syncDaemon } : {}),
-    ...(c.vrrp.tracking.scripts.length + c.vrrp.tracking.files.length > 0 ? { tracking: c.vrrp.tracking } : {}),
+    ...(c.vrrp.tracking.scripts.length + c.vrrp.tracking.files.length + (c.vrrp.tracking.processes?.length ?? 0) > 0 ? { tracking: c.vrrp.tracking } : {}),
     services: [...c.ipvs.services], virtualServers: c.checks.virtualServers, daemons: c.ipvs.daemons,
     ...(c.ipvs.timeouts ? { timeouts: c.ipvs.timeouts } : {}), flush: c.ipvs.flush,
     ...(c.ipvs.flushOnStop ? { flushOnStop: c.ipvs.flushOnStop } : {}),

@@ -1,6 +1,9 @@
 // layer: behaviour (track), pure
 // job: keepalived's tracking rules as pure functions: a vrrp_script's rise/fall counter, and an instance's FAULT and weight from its trackers' states.
-import type { InstanceTracking, ScriptState, TrackerUse, TrackScriptSpec } from './types.js';
+import type { InstanceTracking, ScriptState, TrackerKind, TrackerUse, TrackScriptSpec } from './types.js';
+
+/** The configuration block that defines each kind of tracker (for messages and status). */
+export const TRACKER_BLOCK: Readonly<Record<TrackerKind, string>> = { script: 'vrrp_script', file: 'track_file', process: 'vrrp_track_process' };
 
 /**
  * A vrrp_script's result counter as keepalived keeps it (vrrp_scheduler.c): 0..rise-1 is failed,
@@ -39,7 +42,9 @@ export function recordResult(c: ScriptCounter, ok: boolean, spec: Pick<TrackScri
 /** What a tracker is now, as the combination reads it. */
 export type TrackerReading =
   | { kind: 'script'; state: ScriptState }
-  | { kind: 'file'; value: number };
+  | { kind: 'file'; value: number }
+  /** A vrrp_track_process: whether its quorum holds (its rules are a script's, OK meaning the quorum). */
+  | { kind: 'process'; ok: boolean };
 
 /** keepalived's bound of a tracked file's weighted value: at or below -254 the instance is in FAULT; above 253 it counts 253. */
 const FILE_FAULT = -254;
@@ -48,7 +53,7 @@ const FILE_MAX = 253;
 /**
  * One use's part: weight 0 means FAULT while failing (reversed: while OK; a file: while non-zero,
  * reversed: while zero); a positive weight is added while OK, a negative one while failing, each
- * negated by `reverse`. A file adds value × weight (× −1 reversed). A script with no result yet or
+ * negated by `reverse` (a process is OK while its quorum holds). A file adds value × weight (× −1 reversed). A script with no result yet or
  * disabled counts nothing (keepalived drops a disabled script from the instances that track it).
  */
 export function useTracking(use: TrackerUse, reading: TrackerReading | undefined): InstanceTracking {
@@ -60,8 +65,8 @@ export function useTracking(use: TrackerUse, reading: TrackerReading | undefined
     if (status <= FILE_FAULT) return { fault: true, weight: 0 };
     return { fault: false, weight: status === 0 ? 0 : Math.min(status, FILE_MAX) };
   }
-  if (reading.state !== 'ok' && reading.state !== 'failed') return { fault: false, weight: 0 };
-  const ok = reading.state === 'ok';
+  if (reading.kind === 'script' && reading.state !== 'ok' && reading.state !== 'failed') return { fault: false, weight: 0 };
+  const ok = reading.kind === 'process' ? reading.ok : reading.state === 'ok';
   if (use.weight === 0) return { fault: ok === use.reverse, weight: 0 };
   const w = ok ? Math.max(use.weight, 0) : Math.min(use.weight, 0);
   return { fault: false, weight: w === 0 ? 0 : w * m };

@@ -15,8 +15,8 @@ class Board {
   readonly calls: { ip: string; at: number; connectTimeoutMs?: number }[] = [];
   constructor(private readonly clock: FakeClock) {}
   readonly probeFor = (config: CheckConfig): Probe => async () => {
-    const ip = config.kind === 'MISC_CHECK' ? config.argv[1]! : config.connectIp;
-    this.calls.push({ ip, at: this.clock.now(), ...(config.kind === 'MISC_CHECK' ? {} : { connectTimeoutMs: config.connectTimeoutMs }) });
+    const ip = config.kind === 'MISC_CHECK' ? config.argv[1]! : config.kind === 'FILE_CHECK' ? config.path : config.connectIp;
+    this.calls.push({ ip, at: this.clock.now(), ...(config.kind === 'MISC_CHECK' || config.kind === 'FILE_CHECK' ? {} : { connectTimeoutMs: config.connectTimeoutMs }) });
     return this.up.get(ip) ?? true ? OK : FAIL;
   };
 

@@ -13,7 +13,7 @@ class Board {
   readonly up = new Map<string, boolean>();
   readonly calls = new Map<string, number>();
   readonly probeFor = (config: CheckConfig): Probe => async () => {
-    const ip = config.kind === 'MISC_CHECK' ? config.argv[1]! : config.connectIp;
+    const ip = config.kind === 'MISC_CHECK' ? config.argv[1]! : config.kind === 'FILE_CHECK' ? config.path : config.connectIp;
     this.calls.set(ip, (this.calls.get(ip) ?? 0) + 1);
     return this.up.get(ip) ?? true ? OK : FAIL;
   };

@@ -35,7 +35,8 @@ test('ports out of range are rejected with the field named', (t) => {
 });
 
 test('an unknown checker keyword is rejected, naming the kinds lvskit runs', (t) => {
-  rejects(t, () => validateCheck({ kind: 'FILE_CHECK' } as unknown as CheckSpec), 'check.kind', /unknown checker `FILE_CHECK` \(lvskit runs TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK\)/);
+  rejects(t, () => validateCheck({ kind: 'BFD_CHECK' } as unknown as CheckSpec), 'check.kind', /unknown checker `BFD_CHECK` \(lvskit runs TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK, FILE_CHECK\)/);
+  rejects(t, () => validateCheck({ kind: 'FILE_CHECK' } as unknown as CheckSpec), 'check.path', /the tracked file's path/);
   rejects(t, () => validateVirtualServer(vs({}, { checkers: [{ kind: 'BFD_CHECK' }] })), 'virtualServer.realServers[0].checkers[0].kind');
 });
 

@@ -4,17 +4,17 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DNS_CHECK, HTTP_GET, HTTP_URL, MISC_CHECK, PING_CHECK, SMTP_CHECK, SMTP_HOST, SSL, SSL_GET, TCP_CHECK, UDP_CHECK } from '../../src/config/keywords/checkers.js';
+import { DNS_CHECK, FILE_CHECK, HTTP_GET, HTTP_URL, MISC_CHECK, PING_CHECK, SMTP_CHECK, SMTP_HOST, SSL, SSL_GET, TCP_CHECK, UDP_CHECK } from '../../src/config/keywords/checkers.js';
 import { GLOBAL_DEFS } from '../../src/config/keywords/global.js';
 import { REAL_SERVER, VIRTUAL_SERVER } from '../../src/config/keywords/lvs.js';
 import { LVSKIT_AUTOBAN } from '../../src/config/keywords/lvskit.js';
 import { ROOT } from '../../src/config/keywords/root.js';
 import type { KeywordTable } from '../../src/config/keywords/types.js';
-import { TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from '../../src/config/keywords/vrrp.js';
+import { TRACK_FILE, TRACK_PROCESS, VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from '../../src/config/keywords/vrrp.js';
 
 const DOC = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'configuration.md'), 'utf8');
-const TABLES: KeywordTable<never>[] = [ROOT, GLOBAL_DEFS, VRRP_SCRIPT, TRACK_FILE, VRRP_SYNC_GROUP, VRRP_INSTANCE, VIRTUAL_SERVER, REAL_SERVER,
-  TCP_CHECK, HTTP_GET, SSL_GET, HTTP_URL, MISC_CHECK, SMTP_CHECK, SMTP_HOST, UDP_CHECK, DNS_CHECK, PING_CHECK, SSL, LVSKIT_AUTOBAN] as unknown as KeywordTable<never>[];
+const TABLES: KeywordTable<never>[] = [ROOT, GLOBAL_DEFS, VRRP_SCRIPT, TRACK_FILE, TRACK_PROCESS, VRRP_SYNC_GROUP, VRRP_INSTANCE, VIRTUAL_SERVER, REAL_SERVER,
+  TCP_CHECK, HTTP_GET, SSL_GET, HTTP_URL, MISC_CHECK, FILE_CHECK, SMTP_CHECK, SMTP_HOST, UDP_CHECK, DNS_CHECK, PING_CHECK, SSL, LVSKIT_AUTOBAN] as unknown as KeywordTable<never>[];
 
 test('every supported keyword has a row in its block\'s table', (t) => {
   for (const table of TABLES) {
@@ -35,5 +35,5 @@ test('every unsupported keepalived keyword has a row saying what happens', (t) =
       rows++;
     }
   }
-  t.true(rows > 100); // the loop ran over the tables (the list shrinks as keywords are implemented)
+  t.true(rows > 90); // the loop ran over the tables (the list shrinks as keywords are implemented)
 });

@@ -392,15 +392,15 @@ test('keepalived keywords lvskit does not implement: an error when behaviour wou
     'bfd_instance b {', '  neighbor_ip 192.0.2.1', '}',
     'vrrp_instance A {', '  interface eth0', '  virtual_router_id 1', '  use_vmac', '  virtual_ipaddress {', '    10.0.0.1', '  }',
     '  kernel_rx_buf_size 1', '}',
-    'virtual_server 10.0.0.1 53 {', '  protocol UDP', '  real_server 10.0.1.1 53 {', '    FILE_CHECK {', '      track_file f', '    }', '  }', '}',
+    'virtual_server 10.0.0.1 53 {', '  protocol UDP', '  real_server 10.0.1.1 53 {', '    BFD_CHECK {', '      name b', '    }', '  }', '}',
   ].join('\n'));
   t.deepEqual(messages(r), [
     "keepalived.conf:2:3: warning: `enable_snmp_vrrp` is ignored by lvskit (SNMP, D-Bus and FIFO notification channels are not provided)",
     'keepalived.conf:3:3: error: `vrrp_iptables` is not supported by lvskit (lvskit manages no nftables or iptables rules (no_accept filtering, VMAC IGMP handling, virtual server group fwmarks))',
-    'keepalived.conf:5:1: error: `bfd_instance` is not supported by lvskit (lvskit tracks interfaces, scripts and files only)',
+    'keepalived.conf:5:1: error: `bfd_instance` is not supported by lvskit (lvskit has no BFD)',
     'keepalived.conf:11:3: error: `use_vmac` is not supported by lvskit (lvskit has no VMAC/IPVLAN interfaces or VRFs yet; the addresses would be on a different interface than keepalived puts them)',
     'keepalived.conf:15:3: warning: `kernel_rx_buf_size` is ignored by lvskit (notification channels and socket tuning lvskit does not provide)',
-    'keepalived.conf:20:5: error: `FILE_CHECK` is not supported by lvskit (lvskit has no FILE_CHECK yet (the track_file blocks it names are read for VRRP only); the real server would go unchecked)',
+    'keepalived.conf:20:5: error: `BFD_CHECK` is not supported by lvskit (lvskit has no BFD; the real server would go unchecked)',
   ]);
   t.deepEqual(r.config.virtualServers[0]?.realServers[0]?.checkers, []);
 });

@@ -1,7 +1,7 @@
 // layer: config (pure)
-// job: keyword tables of the health checkers (TCP_CHECK, HTTP_GET, SSL_GET with url blocks, MISC_CHECK, SMTP_CHECK with host blocks, UDP_CHECK, DNS_CHECK, PING_CHECK) and of `SSL`.
+// job: keyword tables of the health checkers (TCP_CHECK, HTTP_GET, SSL_GET with url blocks, MISC_CHECK, SMTP_CHECK with host blocks, UDP_CHECK, DNS_CHECK, PING_CHECK, FILE_CHECK) and of `SSL`.
 import { HexStringError, readHexString } from '../hex-string.js';
-import type { CheckerCommon, DnsCheck, HttpCheck, HttpUrl, MiscCheck, PingCheck, SmtpCheck, SmtpHost, SslContext, TcpCheck, UdpCheck } from '../model.js';
+import type { CheckerCommon, DnsCheck, FileCheck, HttpCheck, HttpUrl, MiscCheck, PingCheck, SmtpCheck, SmtpHost, SslContext, TcpCheck, UdpCheck } from '../model.js';
 import type { Token } from '../lexer.js';
 import { arg, flag, keywordTable, kw, type Keyword } from './types.js';
 
@@ -206,8 +206,20 @@ export const DNS_CHECK = keywordTable<DnsCheck>('DNS_CHECK', [
 
 export const PING_CHECK = keywordTable<PingCheck>('PING_CHECK', connectionKeywords<PingCheck>());
 
+/** FILE_CHECK: only these two keywords (keepalived's check_file.c); its timing is the real server's. */
+export const FILE_CHECK = keywordTable<FileCheck>('FILE_CHECK', [
+  kw('track_file', 1, 1, '<NAME>', (c, st) => { c.trackFile = arg(st, 0).text; }),
+  kw('weight', 1, 2, '<-2147483647..2147483647> [reverse|noreverse]', (c, st, cx) => {
+    const v = cx.int(st, 0, -(2 ** 31 - 1), 2 ** 31 - 1);
+    if (v === undefined) return;
+    const how = st.args[1] ? cx.oneOf(st, 1, ['reverse', 'noreverse'] as const) : 'noreverse';
+    if (how === undefined) return; // keepalived ignores the whole line
+    c.weight = v;
+    c.weightReverse = how === 'reverse';
+  }),
+]);
+
 /** Checker types keepalived has and lvskit does not, with why. */
 export const UNSUPPORTED_CHECKERS = [
-  { name: 'FILE_CHECK', reason: 'lvskit has no FILE_CHECK yet (the track_file blocks it names are read for VRRP only); the real server would go unchecked' },
   { name: 'BFD_CHECK', reason: `lvskit has no BFD; ${CHECKERS_UNSUPPORTED.replace('lvskit has no such checker; ', '')}` },
 ] as const;

@@ -1,6 +1,6 @@
 // layer: config (pure)
 // job: keyword pieces several blocks share: notify scripts, track_interface/track_script lists, forwarding methods.
-import type { ForwardingMethod, TrackedFile, TrackedInterface, TrackedScript, VrrpNotify } from '../model.js';
+import type { ForwardingMethod, TrackedFile, TrackedInterface, TrackedProcess, TrackedScript, VrrpNotify } from '../model.js';
 import { kw, type BuildContext, type Keyword, type ListEntry, type ListSpec, type Statement } from './types.js';
 
 /** The notify_* keywords of instances and sync groups. */
@@ -52,14 +52,24 @@ export function trackScriptSpec<T extends { trackScripts: TrackedScript[] }>(): 
   };
 }
 
-/** `track_file { NAME [weight -254..254 [reverse|noreverse]] ... }` (keepalived's range for files). */
-export function trackFileSpec<T extends { trackFiles?: TrackedFile[] }>(): ListSpec<T> {
+/** A `{ NAME [weight -254..254 [reverse|noreverse]] ... }` list into `key` (keepalived's range for files and processes). */
+function trackNamedSpec<T>(name: string, key: 'trackFiles' | 'trackProcesses'): ListSpec<T> {
   return {
-    name: 'track_file',
+    name,
     options: { weight: 1, reverse: 0, noreverse: 0, no_reverse: 0 },
     canStart: (w) => !/^[+-]?\d+$/.test(w.text),
-    entry: (t, e, cx) => (t.trackFiles ??= []).push({ name: e.head.text, ...trackWeight(e, cx, -254, 254), location: cx.loc(e.head) }),
+    entry: (t, e, cx) => ((t as Record<typeof key, TrackedFile[] | undefined>)[key] ??= []).push({ name: e.head.text, ...trackWeight(e, cx, -254, 254), location: cx.loc(e.head) }),
   };
+}
+
+/** `track_file { NAME [weight -254..254 [reverse|noreverse]] ... }`. */
+export function trackFileSpec<T extends { trackFiles?: TrackedFile[] }>(): ListSpec<T> {
+  return trackNamedSpec<T>('track_file', 'trackFiles');
+}
+
+/** `track_process { NAME [weight -254..254 [reverse|noreverse]] ... }`. */
+export function trackProcessSpec<T extends { trackProcesses?: TrackedProcess[] }>(): ListSpec<T> {
+  return trackNamedSpec<T>('track_process', 'trackProcesses');
 }
 
 const METHODS = ['NAT', 'DR', 'TUN'] as const;

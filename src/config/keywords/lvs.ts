@@ -3,7 +3,7 @@
 import type { Token } from '../lexer.js';
 import type { CheckDefaults, Checker, HttpCheck, RealServer, SmtpCheck, VirtualServer, VirtualServerGroup, VirtualServerGroupEntry } from '../model.js';
 import { parseAddress } from '../values.js';
-import { DNS_CHECK, HTTP_GET, MISC_CHECK, PING_CHECK, SMTP_CHECK, SSL_GET, TCP_CHECK, UDP_CHECK, UNSUPPORTED_CHECKERS } from './checkers.js';
+import { DNS_CHECK, FILE_CHECK, HTTP_GET, MISC_CHECK, PING_CHECK, SMTP_CHECK, SSL_GET, TCP_CHECK, UDP_CHECK, UNSUPPORTED_CHECKERS } from './checkers.js';
 import { forwardingMethod } from './common.js';
 import { arg, flag, keywordTable, kw, unsupported, type BuildContext, type Keyword, type KeywordTable, type ListSpec, type Statement } from './types.js';
 
@@ -144,6 +144,7 @@ export const REAL_SERVER = keywordTable<RealServer>('real_server', [
   checkerKeyword('UDP_CHECK', UDP_CHECK, () => ({ type: 'UDP_CHECK' })),
   checkerKeyword('DNS_CHECK', DNS_CHECK, () => ({ type: 'DNS_CHECK' })),
   checkerKeyword('PING_CHECK', PING_CHECK, () => ({ type: 'PING_CHECK' })),
+  checkerKeyword('FILE_CHECK', FILE_CHECK, () => ({ type: 'FILE_CHECK' })),
 ], [
   ...UNSUPPORTED_CHECKERS.flatMap((u) => unsupported('error', u.reason, u.name)),
   ...unsupported('ignored', 'lvskit has no SNMP agent', 'snmp_name'),

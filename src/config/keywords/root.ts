@@ -1,6 +1,6 @@
 // layer: config (pure)
 // job: keyword table of the top level: the blocks a configuration is made of.
-import type { AutobanConfig, KeepalivedConfig, SslContext, TrackFile, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
+import type { AutobanConfig, KeepalivedConfig, SslContext, TrackFile, TrackProcess, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
 import { SSL } from './checkers.js';
 import { GLOBAL_DEFS } from './global.js';
 import { LVSKIT_AUTOBAN } from './lvskit.js';
@@ -8,7 +8,7 @@ import { VIRTUAL_SERVER, VSG_ENTRIES, virtualServerKey } from './lvs.js';
 import { arg, keywordTable, kw, TOP_LEVEL, unsupported } from './types.js';
 import { routeBlock } from './routes.js';
 import { ruleBlock } from './rules.js';
-import { STATIC_ADDRESSES, TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from './vrrp.js';
+import { processNameWarning, STATIC_ADDRESSES, TRACK_FILE, TRACK_PROCESS, VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from './vrrp.js';
 
 export const ROOT = keywordTable<KeepalivedConfig>(TOP_LEVEL, [
   kw('global_defs', 0, 0, '{ ... }', (c, st, cx) => cx.block(st, GLOBAL_DEFS, c.globalDefs), { block: 'required' }),
@@ -22,6 +22,12 @@ export const ROOT = keywordTable<KeepalivedConfig>(TOP_LEVEL, [
     cx.block(st, TRACK_FILE, f);
     (c.trackFiles ??= []).push(f);
   }, { block: 'required', aliases: ['vrrp_track_file'] }),
+  kw('vrrp_track_process', 1, 1, '<NAME> { process NAME [PARAMS]  param_match [initial|partial]  weight N [reverse]  quorum N  quorum_max N  delay S  fork_delay S  terminate_delay S  full_command }', (c, st, cx) => {
+    const p: TrackProcess = { name: arg(st, 0).text, location: cx.loc(st.keyword) };
+    cx.block(st, TRACK_PROCESS, p);
+    processNameWarning(p, st, cx);
+    (c.trackProcesses ??= []).push(p);
+  }, { block: 'required' }),
   kw('vrrp_sync_group', 1, 1, '<NAME> { ... }', (c, st, cx) => {
     const g: VrrpSyncGroup = { name: arg(st, 0).text, group: [], trackInterfaces: [], trackScripts: [], location: cx.loc(st.keyword) };
     cx.block(st, VRRP_SYNC_GROUP, g);
@@ -72,7 +78,7 @@ export const ROOT = keywordTable<KeepalivedConfig>(TOP_LEVEL, [
   kw('net_namespace', 1, 1, '<NAME>', (c, st) => { c.globalDefs.netNamespace = arg(st, 0).text; }),
   kw('net_namespace_ipvs', 0, 1, '[<NAME>]', (c, st) => { c.globalDefs.netNamespaceIpvs = st.args[0]?.text ?? ''; }),
 ], [
-  ...unsupported('error', 'lvskit tracks interfaces, scripts and files only', 'track_process', 'vrrp_track_process', 'bfd_instance'),
+  ...unsupported('error', 'lvskit has no BFD', 'bfd_instance'),
   ...unsupported('ignored', 'only used with static addresses, routes and rules', 'track_group'),
   ...unsupported('ignored', 'interface polling and gratuitous ARP pacing per interface group are not provided',
     'linkbeat_interfaces', 'garp_group', 'interface_up_down_delays', 'linkbeat_use_polling'),

@@ -1,11 +1,11 @@
 // layer: config (pure)
 // job: keyword tables of vrrp_script, vrrp_sync_group and vrrp_instance (with authentication and the address lists).
-import type { TrackFile, VirtualIpAddress, VrrpAuthentication, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
+import type { TrackFile, TrackProcess, VirtualIpAddress, VrrpAuthentication, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../model.js';
 import { parseAddress } from '../values.js';
-import { notifyKeywords, trackFileSpec, trackInterfaceSpec, trackScriptSpec } from './common.js';
+import { notifyKeywords, trackFileSpec, trackInterfaceSpec, trackProcessSpec, trackScriptSpec } from './common.js';
 import { routeBlock } from './routes.js';
 import { ruleBlock } from './rules.js';
-import { arg, flag, keywordTable, kw, unsupported, type BuildContext, type ListEntry, type ListSpec } from './types.js';
+import { arg, flag, keywordTable, kw, unsupported, type BuildContext, type ListEntry, type ListSpec, type Statement } from './types.js';
 
 export const VRRP_SCRIPT = keywordTable<VrrpScript>('vrrp_script', [
   kw('script', 1, Infinity, '<PATH>|"<PATH ARGS>" [user [group]]', (s, st, cx) => {
@@ -62,25 +62,77 @@ export const TRACK_FILE = keywordTable<TrackFile>('track_file', [
   }),
 ]);
 
+/** keepalived's bounds of a vrrp_track_process delay: 1 µs .. 3600 s. */
+const processDelay = (set: (p: TrackProcess, ms: number) => void) => (p: TrackProcess, st: Statement, cx: BuildContext): void => {
+  const v = cx.seconds(st, 0, 0.000001, 3600);
+  if (v !== undefined) set(p, v);
+};
+
+/** The kernel keeps 15 characters of a process's name (TASK_COMM_LEN 16). */
+const COMM_MAX = 15;
+
+export const TRACK_PROCESS = keywordTable<TrackProcess>('vrrp_track_process', [
+  kw('process', 1, Infinity, '<NAME|PATH> [PARAMS...]', (p, st, cx) => {
+    if (p.process !== undefined) {
+      cx.error(st.keyword, `vrrp_track_process ${p.name}: process is set already (${JSON.stringify(p.process)}); this line is ignored`, 'conflict');
+      return;
+    }
+    p.process = arg(st, 0).text;
+    if (st.args.length > 1) p.params = st.args.slice(1).map((a) => a.text);
+  }),
+  kw('param_match', 0, 1, '[initial|partial]', (p, st, cx) => {
+    if (st.args.length === 0) p.paramMatch = 'exact';
+    else {
+      const m = cx.oneOf(st, 0, ['initial', 'partial'] as const);
+      if (m) p.paramMatch = m;
+    }
+  }),
+  kw('weight', 1, 2, '<-254..254> [reverse]', (p, st, cx) => {
+    const v = cx.int(st, 0, -254, 254);
+    if (v !== undefined) p.weight = v;
+    if (st.args[1] && cx.oneOf(st, 1, ['reverse'] as const) === 'reverse' && v !== undefined) p.weightReverse = true;
+  }),
+  kw('quorum', 1, 1, '<1..65535>', (p, st, cx) => {
+    const v = cx.uint(st, 0, 1, 65535);
+    if (v !== undefined) p.quorum = v;
+  }),
+  kw('quorum_max', 1, 1, '<0..65535>', (p, st, cx) => {
+    const v = cx.uint(st, 0, 0, 65535);
+    if (v !== undefined) p.quorumMax = v;
+  }),
+  kw('delay', 1, 1, '<SECONDS>', processDelay((p, ms) => { p.forkDelayMs = ms; p.terminateDelayMs = ms; })),
+  kw('fork_delay', 1, 1, '<SECONDS>', processDelay((p, ms) => { p.forkDelayMs = ms; })),
+  kw('terminate_delay', 1, 1, '<SECONDS>', processDelay((p, ms) => { p.terminateDelayMs = ms; })),
+  flag('full_command', (p, v) => { p.fullCommand = v; }),
+]);
+
+/** A warning where a process name can never match: the kernel's name is at most 15 characters. */
+export function processNameWarning(p: TrackProcess, st: Statement, cx: BuildContext): void {
+  if (p.process !== undefined && !p.fullCommand && p.params === undefined && p.paramMatch === undefined && p.process.length > COMM_MAX) {
+    cx.warning(st.keyword, `vrrp_track_process ${p.name}: a process name (comm) has at most ${COMM_MAX} characters, so ${JSON.stringify(p.process)} never matches; add full_command to match the command line`, 'invalid-value');
+  }
+}
+
 const SYNC_MEMBERS: ListSpec<VrrpSyncGroup> = {
   name: 'group',
   options: {},
   entry: (g, e, cx) => g.group.push({ name: e.head.text, location: cx.loc(e.head) }),
 };
 
-const TRACKING_UNSUPPORTED = 'lvskit tracks interfaces, scripts and files only; a tracked object it ignored would never put the instance in FAULT';
+const TRACKING_UNSUPPORTED = 'lvskit has no BFD; a tracked object it ignored would never put the instance in FAULT';
 
 export const VRRP_SYNC_GROUP = keywordTable<VrrpSyncGroup>('vrrp_sync_group', [
   kw('group', 0, 0, '{ VRRP_INSTANCE ... }', (g, st, cx) => cx.list(st, SYNC_MEMBERS, g), { block: 'required' }),
   kw('track_interface', 0, 0, '{ IF [weight N [reverse]] ... }', (g, st, cx) => cx.list(st, trackInterfaceSpec<VrrpSyncGroup>(), g), { block: 'required' }),
   kw('track_script', 0, 0, '{ SCRIPT [weight N [reverse|noreverse]] ... }', (g, st, cx) => cx.list(st, trackScriptSpec<VrrpSyncGroup>(), g), { block: 'required' }),
   kw('track_file', 0, 0, '{ NAME [weight -254..254 [reverse|noreverse]] ... }', (g, st, cx) => cx.list(st, trackFileSpec<VrrpSyncGroup>(), g), { block: 'required' }),
+  kw('track_process', 0, 0, '{ NAME [weight -254..254 [reverse|noreverse]] ... }', (g, st, cx) => cx.list(st, trackProcessSpec<VrrpSyncGroup>(), g), { block: 'required' }),
   ...notifyKeywords<VrrpSyncGroup>(),
   flag('smtp_alert', (g, v) => { g.smtpAlert = v; }),
   flag('global_tracking', (g, v) => { g.globalTracking = v; }, { deprecated: '`global_tracking` is deprecated by keepalived: track on the vrrp_sync_group instead' }),
   flag('sync_group_tracking_weight', (g, v) => { g.syncGroupTrackingWeight = v; }),
 ], [
-  ...unsupported('error', TRACKING_UNSUPPORTED, 'track_process', 'track_bfd'),
+  ...unsupported('error', TRACKING_UNSUPPORTED, 'track_bfd'),
   ...unsupported('ignored', 'FIFO notifications and DELETED notifies are not provided', 'notify_priority_changes', 'notify_deleted'),
 ]);
 
@@ -243,6 +295,7 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
   kw('track_interface', 0, 0, '{ IF [weight -253..253 [reverse]] ... }', (vi, st, cx) => cx.list(st, trackInterfaceSpec<VrrpInstance>(), vi), { block: 'required' }),
   kw('track_script', 0, 0, '{ SCRIPT [weight -253..253 [reverse|noreverse]] ... }', (vi, st, cx) => cx.list(st, trackScriptSpec<VrrpInstance>(), vi), { block: 'required' }),
   kw('track_file', 0, 0, '{ NAME [weight -254..254 [reverse|noreverse]] ... }', (vi, st, cx) => cx.list(st, trackFileSpec<VrrpInstance>(), vi), { block: 'required' }),
+  kw('track_process', 0, 0, '{ NAME [weight -254..254 [reverse|noreverse]] ... }', (vi, st, cx) => cx.list(st, trackProcessSpec<VrrpInstance>(), vi), { block: 'required' }),
   flag('dont_track_primary', (vi, v) => { vi.dontTrackPrimary = v; }),
   sourceAddress('mcast_src_ip'),
   sourceAddress('unicast_src_ip'),
@@ -299,7 +352,7 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
 ], [
   ...unsupported('error', 'lvskit has no VMAC/IPVLAN interfaces or VRFs yet; the addresses would be on a different interface than keepalived puts them',
     'use_vmac', 'use_vmac_addr', 'vmac_xmit_base', 'use_ipvlan', 'vrf'),
-  ...unsupported('error', TRACKING_UNSUPPORTED, 'track_process', 'track_bfd'),
+  ...unsupported('error', TRACKING_UNSUPPORTED, 'track_bfd'),
   ...unsupported('ignored', 'notification channels and socket tuning lvskit does not provide',
     'notify_priority_changes', 'notify_deleted', 'kernel_rx_buf_size', 'linkbeat_use_polling', 'old_unicast_checksum', 'garp_extra_if'),
 ], { keepsLocations: true });

@@ -1,8 +1,8 @@
 // layer: config (pure, SSL files through the injectable reader)
 // job: TCP_CHECK / HTTP_GET / SSL_GET / MISC_CHECK / SMTP_CHECK / UDP_CHECK / DNS_CHECK / PING_CHECK → src/check's CheckSpec, with keepalived's per-checker defaults; what the checkers cannot do is a located diagnostic.
-import type { CheckSpec, ConnectSpec, DnsCheckSpec, HttpCheckSpec, HttpUrlSpec, MiscCheckSpec, PingCheckSpec, SmtpCheckSpec, TimingSpec, UdpCheckSpec } from '../../check/types.js';
+import type { CheckSpec, ConnectSpec, DnsCheckSpec, FileCheckSpec, HttpCheckSpec, HttpUrlSpec, MiscCheckSpec, PingCheckSpec, SmtpCheckSpec, TimingSpec, UdpCheckSpec } from '../../check/types.js';
 import type { SourceLocation } from '../../config/diagnostics.js';
-import type { Checker, CheckerCommon, DnsCheck, GlobalDefs, HttpCheck, HttpUrl, KeepalivedConfig, MiscCheck, PingCheck, RealServer, SmtpCheck, UdpCheck, VirtualServer } from '../../config/model.js';
+import type { Checker, CheckerCommon, DnsCheck, FileCheck, GlobalDefs, HttpCheck, HttpUrl, KeepalivedConfig, MiscCheck, PingCheck, RealServer, SmtpCheck, UdpCheck, VirtualServer } from '../../config/model.js';
 import type { ConfigReader } from '../../config/reader.js';
 import { scriptUser, type ConversionLog } from './common.js';
 
@@ -194,6 +194,20 @@ function pingCheck(cx: CheckerContext, c: PingCheck, what: string): PingCheckSpe
 }
 
 /**
+ * FILE_CHECK: the track_file's path, the weight (FILE_CHECK's, else the track_file's, else 1) and
+ * the real server's weight it moves. It is read every delay_loop with no retry and no warmup: a
+ * new value counts at the next read (keepalived reads it on inotify events).
+ */
+function fileCheck(cx: CheckerContext, rs: RealServer, c: FileCheck, t: TimingSpec): FileCheckSpec | undefined {
+  const file = cx.config.trackFiles?.find((f) => f.name === c.trackFile);
+  if (!file?.file) return undefined; // config validation reports it
+  const weight = c.weight ?? file.weight ?? 1;
+  const reverse = c.weight !== undefined ? c.weightReverse === true : file.weightReverse === true;
+  const { alpha: _alpha, ...timing } = t;
+  return { kind: 'FILE_CHECK', ...timing, retry: 0, warmupMs: 0, path: file.file, weight, reverse, realServerWeight: rs.weight ?? 1, trackFile: file.name };
+}
+
+/**
  * The checkers one checker block stands for, as src/check takes them, each with the line it came
  * from (an SMTP_CHECK with host blocks is several). Empty when the model lacks what it needs
  * (config validation said so).
@@ -212,6 +226,7 @@ export function checkerSpecs(cx: CheckerContext, vs: VirtualServer, rs: RealServ
     case 'UDP_CHECK': return one({ ...udpCheck(cx, c, what), ...t });
     case 'DNS_CHECK': return one({ ...dnsCheck(cx, c, what), ...t });
     case 'PING_CHECK': return one({ ...pingCheck(cx, c, what), ...t });
+    case 'FILE_CHECK': return one(fileCheck(cx, rs, c, t));
     case 'HTTP_GET':
     case 'SSL_GET': return one({ ...httpCheck(cx, c, what), ...t });
   }

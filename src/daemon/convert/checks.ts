@@ -31,9 +31,10 @@ export interface HealthCheckConvertOptions {
   memo?: { checks?: ConversionMemo<VirtualServerSpec<ServiceKey>>; ipvs?: ConversionMemo<VirtualService> };
 }
 
-/** What every service's conversion also reads: global_defs, the SSL block, the groups. */
+/** What every service's conversion also reads: global_defs, the SSL block, the track_files FILE_CHECK names. */
 function globalsKey(config: KeepalivedConfig): string {
-  return JSON.stringify([config.globalDefs, config.ssl ?? null]);
+  const files = (config.trackFiles ?? []).map((f) => [f.name, f.file, f.weight, f.weightReverse]);
+  return JSON.stringify([config.globalDefs, config.ssl ?? null, files]);
 }
 
 /** Memo keys by the model's virtual server and the service's name (the IPVS and checks conversions of one load share them). */

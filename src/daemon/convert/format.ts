@@ -68,9 +68,10 @@ export function formatVrrpConversion(c: VrrpConversion): string {
 }
 
 function checkerLine(c: CheckConfig, alpha: boolean): string {
-  const target = c.kind === 'MISC_CHECK' ? c.argv.join(' ') : c.kind === 'PING_CHECK' ? c.connectIp : `${c.connectIp.includes(':') ? `[${c.connectIp}]` : c.connectIp}:${c.connectPort}`;
+  const target = c.kind === 'MISC_CHECK' ? c.argv.join(' ') : c.kind === 'FILE_CHECK' ? c.path : c.kind === 'PING_CHECK' ? c.connectIp : `${c.connectIp.includes(':') ? `[${c.connectIp}]` : c.connectIp}:${c.connectPort}`;
   let text = `${c.kind} ${target} every ${seconds(c.delayLoopMs)}`;
-  if (c.kind !== 'MISC_CHECK') text += `, connect timeout ${seconds(c.connectTimeoutMs)}`;
+  if (c.kind === 'FILE_CHECK') text += `, value × ${c.reverse ? -c.weight : c.weight}${c.weight === 0 ? ' (non-zero: down)' : ` + weight ${c.realServerWeight}`}`;
+  else if (c.kind !== 'MISC_CHECK') text += `, connect timeout ${seconds(c.connectTimeoutMs)}`;
   else text += `, timeout ${seconds(c.timeoutMs)}${c.dynamic ? ', dynamic' : ''}${c.uid !== undefined ? `, uid ${c.uid}` : ''}`;
   text += `, retry ${c.retry} after ${seconds(c.delayBeforeRetryMs)}, warmup ${seconds(c.warmupMs)}${alpha ? ', alpha' : ''}`;
   if (c.kind === 'HTTP_GET' || c.kind === 'SSL_GET') {

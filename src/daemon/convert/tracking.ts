@@ -1,8 +1,9 @@
 // layer: config (pure)
-// job: vrrp_script / track_file and the track_script / track_file entries of instances and sync groups → the trackers' TrackingConfig, with keepalived's defaults and weight rules.
-import type { GlobalDefs, KeepalivedConfig, TrackedScript, VrrpScript } from '../../config/model.js';
+// job: vrrp_script / track_file / vrrp_track_process and the track_script / track_file / track_process entries of instances and sync groups → the trackers' TrackingConfig, with keepalived's defaults and weight rules.
+import type { GlobalDefs, KeepalivedConfig, TrackedScript, TrackProcess, VrrpScript } from '../../config/model.js';
 import { SHELL_REFUSAL } from '../../track/security.js';
-import type { TrackerUse, TrackFileSpec, TrackingConfig, TrackScriptSpec } from '../../track/types.js';
+import { TRACKER_BLOCK } from '../../track/state.js';
+import type { TrackerKind, TrackerUse, TrackFileSpec, TrackingConfig, TrackProcessSpec, TrackScriptSpec } from '../../track/types.js';
 import type { UserLookup } from './checkers.js';
 import { scriptUser, type ConversionLog } from './common.js';
 
@@ -32,10 +33,28 @@ function scriptSpec(log: ConversionLog, s: VrrpScript, g: GlobalDefs, users: Use
   };
 }
 
+
+/**
+ * A vrrp_track_process as the tracker runs it, with keepalived's rules: parameters or param_match
+ * mean the command line is matched (exactly, unless param_match says otherwise); quorum 1 and no
+ * upper bound by default; quorum_max 0 alone means the quorum is that none runs.
+ */
+export function processSpec(p: TrackProcess): TrackProcessSpec | undefined {
+  if (p.process === undefined) return undefined; // config validation reports it
+  const paramMatch = p.paramMatch ?? (p.params !== undefined ? 'exact' : 'none');
+  return {
+    name: p.name, process: p.process, params: [...(p.params ?? [])], paramMatch,
+    fullCommand: p.fullCommand === true || paramMatch !== 'none',
+    quorum: p.quorum ?? (p.quorumMax === 0 ? 0 : 1), ...(p.quorumMax !== undefined ? { quorumMax: p.quorumMax } : {}),
+    forkDelayMs: p.forkDelayMs ?? 0, terminateDelayMs: p.terminateDelayMs ?? 0, location: p.location,
+  };
+}
+
 interface Owner {
   what: string;
   scripts: readonly TrackedScript[];
   files: readonly TrackedScript[];
+  processes: readonly TrackedScript[];
   /** Weights count (an instance outside a sync group, or a group with sync_group_tracking_weight). */
   weighted: boolean;
 }
@@ -43,10 +62,10 @@ interface Owner {
 /** One owner's entries as uses: the entry's weight and direction, else the tracker's own; unweighted in a sync group without sync_group_tracking_weight. */
 function usesOf(log: ConversionLog, config: KeepalivedConfig, o: Owner): TrackerUse[] {
   const out: TrackerUse[] = [];
-  const add = (kind: 'script' | 'file', t: TrackedScript, own: { weight?: number; weightReverse?: boolean } | undefined): void => {
+  const add = (kind: TrackerKind, t: TrackedScript, own: { weight?: number; weightReverse?: boolean } | undefined): void => {
     if (!own) {
       // As config validation words it (a model built in code reaches here unvalidated).
-      log.error(t.location, `${o.what} tracks ${kind === 'script' ? 'vrrp_script' : 'track_file'} \`${t.name}\`, which is not defined`, 'undefined-reference');
+      log.error(t.location, `${o.what} tracks ${TRACKER_BLOCK[kind]} \`${t.name}\`, which is not defined`, 'undefined-reference');
       return;
     }
     let weight = t.weight ?? own.weight ?? (kind === 'file' ? 1 : 0);
@@ -59,6 +78,7 @@ function usesOf(log: ConversionLog, config: KeepalivedConfig, o: Owner): Tracker
   };
   for (const t of o.scripts) add('script', t, config.vrrpScripts.find((s) => s.name === t.name));
   for (const t of o.files) add('file', t, config.trackFiles?.find((f) => f.name === t.name));
+  for (const t of o.processes) add('process', t, config.trackProcesses?.find((p) => p.name === t.name));
   return out;
 }
 
@@ -77,19 +97,20 @@ function merged(own: TrackerUse[], group: TrackerUse[]): TrackerUse[] {
  * The trackers a configuration runs: each vrrp_script and track_file some instance or sync group
  * tracks (an unused one is not run: a warning), and per instance the uses of its own entries and
  * its sync group's. vrrp_script defaults: interval 1 s, timeout the interval, rise 1, fall 1,
- * weight 0 (FAULT on failure); track_file's weight defaults to 1.
+ * weight 0 (FAULT on failure); track_file's weight defaults to 1; vrrp_track_process's to 0 (keepalived's
+ * code; its manual says 1).
  */
 export function convertTracking(log: ConversionLog, config: KeepalivedConfig, users?: UserLookup): TrackingConfig {
   const groupOf = new Map(config.vrrpSyncGroups.flatMap((g) => g.group.map((m) => [m.name, g] as const)));
   const instances: Record<string, TrackerUse[]> = {};
   const groupUses = new Map(config.vrrpSyncGroups.map((g) => [g.name, usesOf(log, config, {
-    what: `vrrp_sync_group ${g.name}`, scripts: g.trackScripts, files: g.trackFiles ?? [],
+    what: `vrrp_sync_group ${g.name}`, scripts: g.trackScripts, files: g.trackFiles ?? [], processes: g.trackProcesses ?? [],
     weighted: g.syncGroupTrackingWeight === true || g.globalTracking === true,
   })]));
   for (const vi of config.vrrpInstances) {
     const group = groupOf.get(vi.name);
     const own = usesOf(log, config, {
-      what: `vrrp_instance ${vi.name}`, scripts: vi.trackScripts, files: vi.trackFiles ?? [],
+      what: `vrrp_instance ${vi.name}`, scripts: vi.trackScripts, files: vi.trackFiles ?? [], processes: vi.trackProcesses ?? [],
       weighted: group === undefined || group.syncGroupTrackingWeight === true || group.globalTracking === true,
     });
     const uses = merged(own, group ? groupUses.get(group.name) ?? [] : []);
@@ -105,14 +126,26 @@ export function convertTracking(log: ConversionLog, config: KeepalivedConfig, us
     const spec = scriptSpec(log, s, config.globalDefs, users);
     if (spec) scripts.push(spec);
   }
+  const checkedFiles = new Set(config.virtualServers.flatMap((vs) => vs.realServers.flatMap((rs) => rs.checkers.flatMap((c) => (c.type === 'FILE_CHECK' && c.trackFile !== undefined ? [c.trackFile] : [])))));
   const files: TrackFileSpec[] = [];
   for (const f of config.trackFiles ?? []) {
     if (f.file === undefined) continue; // config validation reports it
     if (!used.has(`file:${f.name}`)) {
+      if (checkedFiles.has(f.name)) continue; // a FILE_CHECK reads it
       log.warning(f.location, `track_file ${f.name} is tracked by no vrrp_instance or vrrp_sync_group; it is not watched`);
       continue;
     }
     files.push({ name: f.name, path: f.file, ...(f.initFile ? { init: { ...f.initFile } } : {}), location: f.location });
   }
-  return { scripts, files, instances, scriptSecurity: config.globalDefs.enableScriptSecurity === true };
+  const processes: TrackProcessSpec[] = [];
+  for (const p of config.trackProcesses ?? []) {
+    const spec = processSpec(p);
+    if (!spec) continue;
+    if (!used.has(`process:${p.name}`)) {
+      log.warning(p.location, `vrrp_track_process ${p.name} is tracked by no vrrp_instance or vrrp_sync_group; it is not watched`);
+      continue;
+    }
+    processes.push(spec);
+  }
+  return { scripts, files, processes, instances, scriptSecurity: config.globalDefs.enableScriptSecurity === true };
 }
