@@ -101,7 +101,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#table = new IpvsTable(options.netns);
     this.#staticNet = new StaticNet(options.netns, (e) => this.#emit({ source: 'vrrp', ...e }));
     vrrp.on('event', (e) => {
-      this.#fifos?.write(e);
+      if (e.type !== 'sync-interface') this.#fifos?.write(e);
       this.#emit({ source: 'vrrp', ...e });
     });
     vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error, fatal: true }));

@@ -5,6 +5,7 @@ import { formatDiagnostic, formatLocation } from '../config/diagnostics.js';
 import type { TrackerEvent } from '../track/types.js';
 import { describeOp } from '../ipvs/format.js';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
+import type { SyncInterfaceEvent } from './sync-interface.js';
 import type { BalancerLogger } from './balancer.js';
 import type { AutobanBalancerEvent, BalancerEvent, DaemonEvent, ReloadResult } from './events.js';
 
@@ -21,8 +22,17 @@ function errorText(e: { error?: unknown }): string {
   return e.error instanceof Error ? ` failed: ${e.error.message}` : '';
 }
 
-function vrrpLine(e: VrrpRunnerEvent): LogLine {
+function syncInterfaceLine(e: SyncInterfaceEvent): LogLine {
+  const what = `${e.instance}: IPVS sync daemon's interface ${e.interface}`;
+  if (!e.up) return { level: 'warn', message: `${what} is down${e.initial ? ' at start' : ''}: connections are not synced to the peer until it returns` };
+  if (e.initial) return { level: 'debug', message: `${what} is up` };
+  if (e.error) return { level: 'error', message: `${what} is up again; starting the sync daemon again failed: ${e.error.message}` };
+  return { level: 'info', message: `${what} is up again${e.role ? `: the ${e.role} sync daemon ${e.restarted ? 'was started again (the kernel no longer ran it)' : 'runs'}` : ''}` };
+}
+
+function vrrpLine(e: VrrpRunnerEvent | SyncInterfaceEvent): LogLine {
   switch (e.type) {
+    case 'sync-interface': return syncInterfaceLine(e);
     case 'transition': return { level: 'info', message: `${e.instance}: ${e.from} → ${e.to} (${e.reason}, priority ${e.priority})` };
     case 'group-transition': return { level: 'info', message: `group ${e.group}: ${e.to}` };
     case 'drop': return { level: 'warn', message: `${e.instance ?? e.interface}: advert from ${e.src ?? '?'} dropped: ${e.message} [${e.reason}]` };

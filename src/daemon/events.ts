@@ -9,6 +9,7 @@ import type { InstanceTracking, TrackerEvent, TrackerStatus } from '../track/typ
 import type { InstanceStatus, VrrpRunnerEvent } from '../vrrp/events.js';
 import type { VrrpReconfigureResult } from '../vrrp/reconfigure.js';
 import type { AutobanStatus } from './autoban-side.js';
+import type { SyncInterfaceEvent } from './sync-interface.js';
 
 /** The health checks' part of a reload: virtual servers started, stopped, changed in place (their real servers' changes), unchanged. */
 export interface ChecksReload {
@@ -64,7 +65,7 @@ export type AutobanBalancerEvent = AutobanEvent | ({ type: 'round' } & Omit<Auto
 
 /** Every event of a Balancer, tagged with the part that reported it. */
 export type BalancerEvent =
-  | ({ source: 'vrrp' } & VrrpRunnerEvent)
+  | ({ source: 'vrrp' } & (VrrpRunnerEvent | SyncInterfaceEvent))
   | ({ source: 'checks' } & HealthCheckEvent)
   | ({ source: 'autoban' } & AutobanBalancerEvent)
   | ({ source: 'track' } & TrackerEvent)

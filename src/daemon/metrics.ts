@@ -8,6 +8,7 @@ import type { VrrpStateName } from '../vrrp/machine.js';
 import type { BalancerEmitterEvents } from './balancer.js';
 import type { AutobanBalancerEvent, BalancerEvent, BalancerStatus, RealServerView, TrafficView } from './events.js';
 import { eventFamilies, scrapedFamilies, vrrpFamilies, type VrrpCounterName } from './metrics-families.js';
+import type { SyncInterfaceEvent } from './sync-interface.js';
 
 /** The states `lvskit_vrrp_instance_state` has a series for (keepalived's four). */
 export const VRRP_STATES: readonly VrrpStateName[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
@@ -148,6 +149,7 @@ export class BalancerMetrics {
     const c = this.#e;
     if (e.source === 'vrrp' && e.type === 'transition') c.transitions.inc({ instance: e.instance, to: e.to });
     else if (e.source === 'vrrp' && e.type === 'drop') c.drops.inc({ interface: e.interface, reason: e.reason });
+    else if (e.source === 'vrrp' && e.type === 'sync-interface') this.#syncInterface(e);
     else if (e.source === 'vrrp' && e.type === 'reconfigure') {
       // Replaced and re-added instances count from 0 again; removed ones leave the scrape.
       for (const name of [...e.added, ...e.replaced.map((r) => r.name)]) this.#vrrpSeen.delete(name);
@@ -161,6 +163,15 @@ export class BalancerMetrics {
     } else if (e.source === 'daemon' && e.type === 'reload-failed') c.reloads.inc({ outcome: 'failure' });
     else if (e.source === 'checks' && e.type === 'overdue') c.checksOverdue.inc();
     else if (e.source === 'autoban') this.#autoban(e);
+  }
+
+  /** The gauge follows each report; the counters exist (at 0) from the first one on. */
+  #syncInterface(e: SyncInterfaceEvent): void {
+    const c = this.#e;
+    const labels = { interface: e.interface };
+    c.syncInterfaceUp.set(labels, e.up ? 1 : 0);
+    c.syncInterfaceDown.inc(labels, !e.up && !e.initial ? 1 : 0);
+    c.syncDaemonRestarts.inc(labels, e.restarted === true ? 1 : 0);
   }
 
   #autoban(e: AutobanBalancerEvent): void {
