@@ -27,7 +27,8 @@ function syncInterfaceLine(e: SyncInterfaceEvent): LogLine {
   if (!e.up) return { level: 'warn', message: `${what} is down${e.initial ? ' at start' : ''}: connections are not synced to the peer until it returns` };
   if (e.initial) return { level: 'debug', message: `${what} is up` };
   if (e.error) return { level: 'error', message: `${what} is up again; starting the sync daemon again failed: ${e.error.message}` };
-  return { level: 'info', message: `${what} is up again${e.role ? `: the ${e.role} sync daemon ${e.restarted ? 'was started again (the kernel no longer ran it)' : 'runs'}` : ''}` };
+  const daemon = !e.restarted ? 'runs' : e.recreated ? 'was started again (the interface is a new link: the old daemon was bound to the one that is gone)' : 'was started again (the kernel no longer ran it)';
+  return { level: 'info', message: `${what} is up again${e.role ? `: the ${e.role} sync daemon ${daemon}` : ''}` };
 }
 
 function vrrpLine(e: VrrpRunnerEvent | SyncInterfaceEvent): LogLine {
@@ -112,6 +113,7 @@ function daemonLine(e: DaemonEvent): LogLine {
     case 'reload-failed': return { level: 'error', message: `reload refused, nothing changed: ${e.error.message}${e.diagnostics ? `\n${e.diagnostics.map(formatDiagnostic).join('\n')}` : ''}` };
     case 'config-warning': return { level: 'warn', message: formatDiagnostic(e.diagnostic) };
     case 'ipvs-applied': return { level: 'info', message: `IPVS (${e.reason}): ${e.ops.length} operation(s)${e.ops.length <= 5 ? `: ${e.ops.map(describeOp).join('; ')}` : ''}` };
+    case 'clock-step': return { level: 'warn', message: `the wall clock was stepped ${e.stepMs < 0 ? 'back' : 'forward'} ${(Math.abs(e.stepMs) / 1000).toFixed(1)} s (to ${new Date(e.wallMs).toISOString()}): log times jump; VRRP and health checks run on the monotonic clock and are not affected` };
     case 'stopping': return { level: 'info', message: `stopping (${e.mode})` };
     case 'stopped': return { level: 'info', message: `stopped (${e.mode})` };
     case 'script': return { level: e.error || e.timedOut || e.exitCode ? 'warn' : 'info', message: `${e.which} script ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}` };

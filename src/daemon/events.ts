@@ -52,6 +52,8 @@ export type DaemonEvent =
   | { type: 'reload-failed'; error: Error; diagnostics?: readonly Diagnostic[] }
   | { type: 'config-warning'; diagnostic: Diagnostic }
   | { type: 'ipvs-applied'; ops: Op[]; reason: 'start' | 'reload' }
+  /** The wall clock was stepped by `stepMs` (negative: back); `wallMs` is the wall clock after the step. Timers run on the monotonic clock: nothing else follows from it. */
+  | { type: 'clock-step'; stepMs: number; wallMs: number }
   | { type: 'stopping'; mode: StopMode }
   | { type: 'stopped'; mode: StopMode }
   /** startup_script / shutdown_script finished (or could not start: `error`). */

@@ -56,6 +56,7 @@ export class BalancerMetrics {
     this.#v = vrrpFamilies(this.registry);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     for (const outcome of ['success', 'failure']) this.#e.reloads.inc({ outcome }, 0);
+    for (const direction of ['back', 'forward']) this.#e.clockSteps.inc({ direction }, 0);
     source.on('event', (e) => this.#count(e));
     source.on('attempt', (a) => this.#attempt(a));
     source.on('attempt-failed', (f) => this.#failed(f));
@@ -161,6 +162,7 @@ export class BalancerMetrics {
       c.reloads.inc({ outcome: 'success' });
       c.lastReload.set(e.result.durationMs / 1000);
     } else if (e.source === 'daemon' && e.type === 'reload-failed') c.reloads.inc({ outcome: 'failure' });
+    else if (e.source === 'daemon' && e.type === 'clock-step') c.clockSteps.inc({ direction: e.stepMs < 0 ? 'back' : 'forward' });
     else if (e.source === 'checks' && e.type === 'overdue') c.checksOverdue.inc();
     else if (e.source === 'autoban') this.#autoban(e);
   }

@@ -54,16 +54,19 @@ export class SyncDaemonControl {
   }
 
   /**
-   * The last request again (the sync daemon's interface came back): whether the kernel had stopped
-   * the daemon of that role, which is now started again; undefined when VRRP has asked for no daemon.
+   * The last request again (the sync daemon's interface came back): whether the daemon of that
+   * role was started again — because the kernel no longer ran it, or, with `restart`, always (its
+   * interface was created anew: the kernel's thread is bound to the old one). Undefined when VRRP
+   * has asked for no daemon.
    */
-  async reapply(): Promise<{ role: 'master' | 'backup'; restarted: boolean } | undefined> {
+  async reapply(options: { restart?: boolean } = {}): Promise<{ role: 'master' | 'backup'; restarted: boolean } | undefined> {
     const role = this.#role;
     if (!this.#settings || role === undefined || role === 'stop') return undefined;
     const client = this.#ipvs();
-    const restarted = !(await client.listDaemons()).some((d) => d.state === role);
+    const running = (await client.listDaemons()).some((d) => d.state === role);
+    if (running && options.restart === true) await client.stopDaemon(role);
     await this.apply({ role });
-    return { role, restarted };
+    return { role, restarted: !running || options.restart === true };
   }
 
   close(): void {

@@ -17,6 +17,11 @@ export interface SyncInterfaceEvent {
   /** Up and running (IFF_UP and IFF_RUNNING); a missing interface is down. */
   up: boolean;
   initial: boolean;
+  /**
+   * Back up as another link than before (deleted and created again): the kernel's sync thread was
+   * bound to the old one and syncs nothing any more, so it is always started again.
+   */
+  recreated?: boolean;
   /** Back up: the sync daemon's role (absent when VRRP has asked for none yet). */
   role?: 'master' | 'backup';
   /** Back up: the kernel no longer ran the daemon for that role, so it was started again. */
@@ -25,16 +30,26 @@ export interface SyncInterfaceEvent {
   error?: Error;
 }
 
-/** Pure: whether a state seen for the watched interface is news, given the last one reported (undefined: none yet). */
-export function syncInterfaceChange(lastUp: boolean | undefined, link: Pick<Link, 'up'> | undefined): { up: boolean; initial: boolean } | undefined {
+/** What was last reported of the watched interface: up or not, and the ifindex of the link it last was. */
+export interface SyncInterfaceSeen {
+  up: boolean;
+  index?: number;
+}
+
+/**
+ * Pure: whether a state seen for the watched interface is news, given the last one reported
+ * (undefined: none yet); `recreated` when it is up as a link other than the one it last was.
+ */
+export function syncInterfaceChange(last: SyncInterfaceSeen | undefined, link: Pick<Link, 'up' | 'index'> | undefined): { up: boolean; initial: boolean; recreated: boolean } | undefined {
   const up = link?.up ?? false;
-  if (lastUp === undefined) return { up, initial: true };
-  return up === lastUp ? undefined : { up, initial: false };
+  if (last === undefined) return { up, initial: true, recreated: false };
+  if (up === last.up) return undefined;
+  return { up, initial: false, recreated: up && last.index !== undefined && link!.index !== last.index };
 }
 
 /** The interface of the sync daemon `control` drives, followed through a LinkWatcher; events through `emit` once started. */
 export class SyncInterfaceWatch {
-  #lastUp: boolean | undefined;
+  #last: SyncInterfaceSeen | undefined;
   #name: string | undefined;
   #started = false;
 
@@ -60,18 +75,20 @@ export class SyncInterfaceWatch {
     if (!this.#started || !settings) return;
     if (settings.interface !== this.#name) {
       this.#name = settings.interface;
-      this.#lastUp = undefined;
+      this.#last = undefined;
     }
     const link = [...this.watcher.links().values()].find((l) => l.name === settings.interface);
-    const change = syncInterfaceChange(this.#lastUp, link);
+    const change = syncInterfaceChange(this.#last, link);
     if (!change) return;
-    this.#lastUp = change.up;
-    const base = { type: 'sync-interface' as const, instance: settings.instance ?? '', interface: settings.interface, ...change };
+    // A link that is gone keeps the index it had: the one that comes back is compared with it.
+    this.#last = { up: change.up, ...(link ? { index: link.index } : this.#last?.index !== undefined ? { index: this.#last.index } : {}) };
+    const { recreated, ...state } = change;
+    const base = { type: 'sync-interface' as const, instance: settings.instance ?? '', interface: settings.interface, ...state, ...(recreated ? { recreated } : {}) };
     if (!change.up || change.initial) {
       this.emit(base);
       return;
     }
-    this.control.reapply().then(
+    this.control.reapply({ restart: recreated }).then(
       (done) => this.emit({ ...base, ...(done ?? {}) }),
       (error: unknown) => this.emit({ ...base, error: error as Error }),
     );

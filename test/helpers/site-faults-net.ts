@@ -4,11 +4,10 @@ import fs from 'node:fs';
 import { LvskitDriver } from './site-lvskit.js';
 import { MAIN_FILE, serviceConfig, serviceFile, siteConfigFiles, type ConfigFiles } from './site-config.js';
 import { SiteLab, writeConfigDir } from './site-lab.js';
-import { BALANCERS, REAL_SERVERS, type BalancerName, type RealServerName, type SiteSpec } from './site-model.js';
-import { waitForTable } from './site-oracles.js';
-import { vipHolder, type ScenarioContext } from './site-phase.js';
-import { monoMs, poll, sh, sleep, type Cleanup } from './site-procs.js';
-import { TRAFFIC } from './site-scenario.js';
+import { BALANCERS, type BalancerName, type RealServerName, type SiteSpec } from './site-model.js';
+import type { ScenarioContext } from './site-phase.js';
+import { sh, type Cleanup } from './site-procs.js';
+import { siteSettled, TRAFFIC } from './site-scenario.js';
 import { Traffic } from './site-traffic.js';
 
 /** Where each daemon serves /metrics, on its namespace's loopback. */
@@ -33,6 +32,15 @@ export function faultConfigFiles(site: SiteSpec, lb: BalancerName): ConfigFiles 
   return files;
 }
 
+/** The sync link: a veth between lb1 and lb2, `eth1` on both, with an address each, up. */
+export async function addSyncLink(lab: SiteLab): Promise<void> {
+  await sh(['ip', '-n', lab.ns.lb1, 'link', 'add', SYNC_IF, 'type', 'veth', 'peer', 'name', SYNC_IF, 'netns', lab.ns.lb2]);
+  for (const [i, lb] of BALANCERS.entries()) {
+    await lab.ip(lb, 'addr', 'add', `${SYNC_NET}.${i + 1}/24`, 'dev', SYNC_IF);
+    await lab.ip(lb, 'link', 'set', SYNC_IF, 'up');
+  }
+}
+
 /** The running site: the lab, both daemons, the client's steady traffic. */
 export interface FaultSite extends ScenarioContext {
   driver: LvskitDriver;
@@ -41,22 +49,13 @@ export interface FaultSite extends ScenarioContext {
 /** Builds the lab with the sync link, starts `lvskit run` on lb1 then lb2; resolves once lb1 is master with its whole table and traffic flows. */
 export async function startFaultSite(cleanup: Cleanup, log: (line: string) => void): Promise<FaultSite> {
   const lab = await SiteLab.create(cleanup, { prefix: `fnet${process.pid}` });
-  await sh(['ip', '-n', lab.ns.lb1, 'link', 'add', SYNC_IF, 'type', 'veth', 'peer', 'name', SYNC_IF, 'netns', lab.ns.lb2]);
-  for (const [i, lb] of BALANCERS.entries()) {
-    await lab.ip(lb, 'addr', 'add', `${SYNC_NET}.${i + 1}/24`, 'dev', SYNC_IF);
-    await lab.ip(lb, 'link', 'set', SYNC_IF, 'up');
-  }
+  await addSyncLink(lab);
   const driver = new LvskitDriver(cleanup);
   for (const lb of BALANCERS) writeConfigDir(lab.balancer(lb).configDir, faultConfigFiles(lab.site, lb));
   for (const lb of BALANCERS) await driver.start(lab.balancer(lb), ['--metrics-listen', METRICS_LISTEN, '--log-level', 'debug']);
   const traffic = await Traffic.start(lab, TRAFFIC);
   const site: FaultSite = { lab, driver, traffic, site: lab.site, log };
-  const www = lab.site.services[0]!;
-  const ready = await poll(async () => ((await vipHolder(site)) === 'lb1' ? true : undefined), SETTLE_MS, 200)
-    && await waitForTable(lab, 'lb1', (t) => t.some((s) => s.port === www.port && s.destinations.filter((d) => d.weight > 0).length === REAL_SERVERS.length), SETTLE_MS)
-    && await traffic.firstSuccess(monoMs(), SETTLE_MS);
-  if (!ready) throw new Error(`lb1 did not become master with its whole table, answering, within ${SETTLE_MS} ms`);
-  await sleep(1000);
+  await siteSettled(site, SETTLE_MS);
   return site;
 }
 

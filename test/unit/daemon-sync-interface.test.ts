@@ -9,15 +9,17 @@ import { BalancerMetrics } from '../../src/daemon/metrics.js';
 import { syncInterfaceChange, type SyncInterfaceEvent } from '../../src/daemon/sync-interface.js';
 import { sample } from '../helpers/prom-sample.js';
 
-test('the first state seen is reported (initial); afterwards only a change; a missing interface is down', (t) => {
-  t.deepEqual(syncInterfaceChange(undefined, { up: true }), { up: true, initial: true });
-  t.deepEqual(syncInterfaceChange(undefined, undefined), { up: false, initial: true });
-  t.is(syncInterfaceChange(true, { up: true }), undefined);
-  t.is(syncInterfaceChange(false, { up: false }), undefined);
-  t.is(syncInterfaceChange(false, undefined), undefined);
-  t.deepEqual(syncInterfaceChange(true, { up: false }), { up: false, initial: false });
-  t.deepEqual(syncInterfaceChange(true, undefined), { up: false, initial: false }, 'deleted while up: down');
-  t.deepEqual(syncInterfaceChange(false, { up: true }), { up: true, initial: false });
+test('the first state seen is reported (initial); afterwards only a change; a missing interface is down; up as another link is recreated', (t) => {
+  t.deepEqual(syncInterfaceChange(undefined, { up: true, index: 3 }), { up: true, initial: true, recreated: false });
+  t.deepEqual(syncInterfaceChange(undefined, undefined), { up: false, initial: true, recreated: false });
+  t.is(syncInterfaceChange({ up: true, index: 3 }, { up: true, index: 3 }), undefined);
+  t.is(syncInterfaceChange({ up: false, index: 3 }, { up: false, index: 3 }), undefined);
+  t.is(syncInterfaceChange({ up: false, index: 3 }, undefined), undefined);
+  t.deepEqual(syncInterfaceChange({ up: true, index: 3 }, { up: false, index: 3 }), { up: false, initial: false, recreated: false });
+  t.deepEqual(syncInterfaceChange({ up: true, index: 3 }, undefined), { up: false, initial: false, recreated: false }, 'deleted while up: down');
+  t.deepEqual(syncInterfaceChange({ up: false, index: 3 }, { up: true, index: 3 }), { up: true, initial: false, recreated: false }, 'the same link up again');
+  t.deepEqual(syncInterfaceChange({ up: false, index: 3 }, { up: true, index: 9 }), { up: true, initial: false, recreated: true }, 'a new link of that name');
+  t.deepEqual(syncInterfaceChange({ up: false }, { up: true, index: 9 }), { up: true, initial: false, recreated: false }, 'missing at start, then created: nothing bound to an old one');
 });
 
 const report = (e: Partial<SyncInterfaceEvent>): SyncInterfaceEvent => ({ type: 'sync-interface', instance: 'VI_1', interface: 'eth1', up: false, initial: false, ...e });
@@ -29,6 +31,8 @@ test('each report is one log line: down a warning naming what is lost, back up w
   t.deepEqual(line({ up: true, initial: true }), { level: 'debug', message: 'VI_1: IPVS sync daemon\'s interface eth1 is up' });
   t.deepEqual(line({ up: true, role: 'master', restarted: false }), { level: 'info', message: 'VI_1: IPVS sync daemon\'s interface eth1 is up again: the master sync daemon runs' });
   t.deepEqual(line({ up: true, role: 'backup', restarted: true }), { level: 'info', message: 'VI_1: IPVS sync daemon\'s interface eth1 is up again: the backup sync daemon was started again (the kernel no longer ran it)' });
+  t.deepEqual(line({ up: true, role: 'master', restarted: true, recreated: true }),
+    { level: 'info', message: 'VI_1: IPVS sync daemon\'s interface eth1 is up again: the master sync daemon was started again (the interface is a new link: the old daemon was bound to the one that is gone)' });
   t.deepEqual(line({ up: true, error: new Error('ENODEV') }), { level: 'error', message: 'VI_1: IPVS sync daemon\'s interface eth1 is up again; starting the sync daemon again failed: ENODEV' });
 });
 
