@@ -52,7 +52,8 @@ function checksLine(e: HealthCheckEvent): LogLine {
     case 'real-server': {
       const r = e.event;
       if (r.type === 'up') return { level: 'info', message: `${e.vs}: real server ${e.rs} UP` };
-      if (r.type === 'down') return { level: 'warn', message: `${e.vs}: real server ${e.rs} DOWN (${r.checker}${r.failure ? `: ${r.failure.message}` : ''})` };
+      // The checker's id is its kind and its settings as JSON (what shares a probe): the line names the kind; the fields carry the rest.
+      if (r.type === 'down') return { level: 'warn', message: `${e.vs}: real server ${e.rs} DOWN (${r.checker.replace(/ \{.*$/s, '')}${r.failure ? `: ${r.failure.message}` : ''})` };
       return { level: 'info', message: `${e.vs}: real server ${e.rs} weight ${r.previous} → ${r.weight} (dynamic)` };
     }
     case 'quorum': return { level: e.up ? 'info' : 'warn', message: `${e.vs}: quorum ${e.up ? 'gained' : 'lost'} (live weight ${e.weight}, threshold ${e.threshold})` };
