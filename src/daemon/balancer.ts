@@ -10,6 +10,7 @@ import { serviceName, type ServiceKey } from '../ipvs/model.js';
 import { plan } from '../ipvs/plan.js';
 import { addEngineStats, type NetlinkEngineStats } from '../netlink/engine.js';
 import { AutobanSide } from './autoban-side.js';
+import { ClockWatch } from './clock-watch.js';
 import { loadDesired, type ConfigSource, type DesiredState } from './desired.js';
 import type { BalancerEvent, BalancerStatus, DaemonEvent, ReloadResult, StopMode } from './events.js';
 import { adoptedTable, IpvsTable, ownership } from './ipvs-table.js';
@@ -98,6 +99,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   /** The ipset counters of autoban sides a reload replaced (so the totals never go back). */
   readonly #ipsetRetired: Readonly<NetlinkEngineStats>[] = [];
   #starting?: Promise<void>;
+  #clock?: ClockWatch;
 
   private constructor(options: BalancerOptions, desired: DesiredState, vrrp: VrrpHost) {
     super();
@@ -108,7 +110,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#table = new IpvsTable(options.netns);
     this.#staticNet = new StaticNet(options.netns, (e) => this.#emit({ source: 'vrrp', ...e }));
     vrrp.on('event', (e) => {
-      this.#fifos?.write(e);
+      if (e.type !== 'sync-interface') this.#fifos?.write(e);
       this.#emit({ source: 'vrrp', ...e });
     });
     vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error, fatal: true }));
@@ -186,6 +188,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     if (this.#state !== 'open') return; // stopped while starting
     this.#state = 'running';
     this.#startedAtMs = Date.now();
+    this.#clock = new ClockWatch((stepMs, wallMs) => this.#emit({ source: 'daemon', type: 'clock-step', stepMs, wallMs }));
     this.#emit({ source: 'daemon', type: 'started', pid: process.pid, config: d.source, instances: d.instances.map((i) => i.name),
       services: d.services.length, ipvsOps, resumed: resume, durationMs: performance.now() - began });
   }
@@ -313,6 +316,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   async stop(mode: StopMode = 'graceful'): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
+    this.#clock?.close();
     this.#emit({ source: 'daemon', type: 'stopping', mode });
     await this.#starting?.catch(() => undefined);
     await this.#chain.catch(() => undefined);

@@ -6,6 +6,7 @@ import type { TrackerEvent } from '../track/types.js';
 import { TRACKER_BLOCK } from '../track/state.js';
 import { describeOp } from '../ipvs/format.js';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
+import type { SyncInterfaceEvent } from './sync-interface.js';
 import type { BalancerLogger } from './balancer.js';
 import type { AutobanBalancerEvent, BalancerEvent, DaemonEvent, ReloadResult } from './events.js';
 
@@ -22,8 +23,18 @@ function errorText(e: { error?: unknown }): string {
   return e.error instanceof Error ? ` failed: ${e.error.message}` : '';
 }
 
-function vrrpLine(e: VrrpRunnerEvent): LogLine {
+function syncInterfaceLine(e: SyncInterfaceEvent): LogLine {
+  const what = `${e.instance}: IPVS sync daemon's interface ${e.interface}`;
+  if (!e.up) return { level: 'warn', message: `${what} is down${e.initial ? ' at start' : ''}: connections are not synced to the peer until it returns` };
+  if (e.initial) return { level: 'debug', message: `${what} is up` };
+  if (e.error) return { level: 'error', message: `${what} is up again; starting the sync daemon again failed: ${e.error.message}` };
+  const daemon = !e.restarted ? 'runs' : e.recreated ? 'was started again (the interface is a new link: the old daemon was bound to the one that is gone)' : 'was started again (the kernel no longer ran it)';
+  return { level: 'info', message: `${what} is up again${e.role ? `: the ${e.role} sync daemon ${daemon}` : ''}` };
+}
+
+function vrrpLine(e: VrrpRunnerEvent | SyncInterfaceEvent): LogLine {
   switch (e.type) {
+    case 'sync-interface': return syncInterfaceLine(e);
     case 'transition': return { level: 'info', message: `${e.instance}: ${e.from} → ${e.to} (${e.reason}, priority ${e.priority})` };
     case 'group-transition': return { level: 'info', message: `group ${e.group}: ${e.to}` };
     case 'drop': return { level: 'warn', message: `${e.instance ?? e.interface}: advert from ${e.src ?? '?'} dropped: ${e.message} [${e.reason}]` };
@@ -42,7 +53,8 @@ function checksLine(e: HealthCheckEvent): LogLine {
     case 'real-server': {
       const r = e.event;
       if (r.type === 'up') return { level: 'info', message: `${e.vs}: real server ${e.rs} UP` };
-      if (r.type === 'down') return { level: 'warn', message: `${e.vs}: real server ${e.rs} DOWN (${r.checker}${r.failure ? `: ${r.failure.message}` : ''})` };
+      // The checker's id is its kind and its settings as JSON (what shares a probe): the line names the kind; the fields carry the rest.
+      if (r.type === 'down') return { level: 'warn', message: `${e.vs}: real server ${e.rs} DOWN (${r.checker.replace(/ \{.*$/s, '')}${r.failure ? `: ${r.failure.message}` : ''})` };
       return { level: 'info', message: `${e.vs}: real server ${e.rs} weight ${r.previous} → ${r.weight} (dynamic)` };
     }
     case 'quorum': return { level: e.up ? 'info' : 'warn', message: `${e.vs}: quorum ${e.up ? 'gained' : 'lost'} (live weight ${e.weight}, threshold ${e.threshold})` };
@@ -108,6 +120,7 @@ function daemonLine(e: DaemonEvent): LogLine {
     case 'reload-failed': return { level: 'error', message: `reload refused, nothing changed: ${e.error.message}${e.diagnostics ? `\n${e.diagnostics.map(formatDiagnostic).join('\n')}` : ''}` };
     case 'config-warning': return { level: 'warn', message: formatDiagnostic(e.diagnostic) };
     case 'ipvs-applied': return { level: 'info', message: `IPVS (${e.reason}): ${e.ops.length} operation(s)${e.ops.length <= 5 ? `: ${e.ops.map(describeOp).join('; ')}` : ''}` };
+    case 'clock-step': return { level: 'warn', message: `the wall clock was stepped ${e.stepMs < 0 ? 'back' : 'forward'} ${(Math.abs(e.stepMs) / 1000).toFixed(1)} s (to ${new Date(e.wallMs).toISOString()}): log times jump; VRRP and health checks run on the monotonic clock and are not affected` };
     case 'stopping': return { level: 'info', message: `stopping (${e.mode})` };
     case 'stopped': return { level: 'info', message: `stopped (${e.mode})` };
     case 'script': return { level: e.error || e.timedOut || e.exitCode ? 'warn' : 'info', message: `${e.which} script ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}` };

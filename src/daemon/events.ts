@@ -9,6 +9,7 @@ import type { InstanceTracking, TrackerEvent, TrackerStatus } from '../track/typ
 import type { InstanceStatus, VrrpRunnerEvent } from '../vrrp/events.js';
 import type { VrrpReconfigureResult } from '../vrrp/reconfigure.js';
 import type { AutobanStatus } from './autoban-side.js';
+import type { SyncInterfaceEvent } from './sync-interface.js';
 
 /** The health checks' part of a reload: virtual servers started, stopped, changed in place (their real servers' changes), unchanged. */
 export interface ChecksReload {
@@ -68,6 +69,8 @@ export type DaemonEvent =
   | { type: 'reload-failed'; error: Error; diagnostics?: readonly Diagnostic[] }
   | { type: 'config-warning'; diagnostic: Diagnostic }
   | { type: 'ipvs-applied'; ops: Op[]; reason: 'start' | 'reload' }
+  /** The wall clock was stepped by `stepMs` (negative: back); `wallMs` is the wall clock after the step. Timers run on the monotonic clock: nothing else follows from it. */
+  | { type: 'clock-step'; stepMs: number; wallMs: number }
   | { type: 'stopping'; mode: StopMode }
   | { type: 'stopped'; mode: StopMode }
   /** startup_script / shutdown_script finished (or could not start: `error`). */
@@ -81,7 +84,7 @@ export type AutobanBalancerEvent = AutobanEvent | ({ type: 'round' } & Omit<Auto
 
 /** Every event of a Balancer, tagged with the part that reported it. */
 export type BalancerEvent =
-  | ({ source: 'vrrp' } & VrrpRunnerEvent)
+  | ({ source: 'vrrp' } & (VrrpRunnerEvent | SyncInterfaceEvent))
   | ({ source: 'checks' } & HealthCheckEvent)
   | ({ source: 'autoban' } & AutobanBalancerEvent)
   | ({ source: 'track' } & TrackerEvent)

@@ -14,6 +14,7 @@ export { describeEvent, eventFields, logEvent, reloadSummary, type LogLine, type
 export { ControlServer, ControlError, controlRequest, defaultControlPath, type ControlRequest, type ControlResponse } from './control.js';
 export type { AutobanStatus, BanStatus } from './autoban-side.js';
 export type { VrrpIsolation } from './vrrp-host.js';
+export type { SyncInterfaceEvent } from './sync-interface.js';
 export * from './convert.js';
 export { evaluatePreflight, snapshotRequest, rpFilterFixes, effectiveRpFilter, PreflightError, type SystemSnapshot, type SnapshotRequest } from './preflight.js';
 export { preflightNeeds, type PreflightNeeds, type NeededLink } from './preflight-needs.js';

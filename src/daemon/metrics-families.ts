@@ -75,6 +75,10 @@ export function eventFamilies(registry: Registry) {
       [0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], ['source']),
     autobanLatency: histogram('lvskit_autoban_ban_latency_seconds', 'From the source\'s report (a full round\'s answer, or the tracker\'s crossing) to the round\'s bans in force',
       [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], ['trigger']),
+    syncInterfaceUp: gauge('lvskit_sync_daemon_interface_up', 'The IPVS sync daemon\'s interface is up and running (1) or not (0): while it is down no connection is synced to the peer', ['interface']),
+    syncInterfaceDown: counter('lvskit_sync_daemon_interface_down_total', 'Times the IPVS sync daemon\'s interface went down', ['interface']),
+    syncDaemonRestarts: counter('lvskit_sync_daemon_restarts_total', 'Times the sync daemon was started again when its interface came back (the kernel no longer ran it)', ['interface']),
+    clockSteps: counter('lvskit_wall_clock_steps_total', 'Times the wall clock was stepped (NTP, date -s), by direction; timers run on the monotonic clock', ['direction']),
     statusErrors: counter('lvskit_status_errors_total', 'Scrapes whose status read failed (the gauges were left out)'),
   };
 }

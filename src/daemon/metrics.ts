@@ -8,6 +8,7 @@ import type { VrrpStateName } from '../vrrp/machine.js';
 import type { BalancerEmitterEvents } from './balancer.js';
 import type { AutobanBalancerEvent, BalancerEvent, BalancerStatus, RealServerView, TrafficView } from './events.js';
 import { eventFamilies, scrapedFamilies, vrrpFamilies, type VrrpCounterName } from './metrics-families.js';
+import type { SyncInterfaceEvent } from './sync-interface.js';
 
 /** The states `lvskit_vrrp_instance_state` has a series for (keepalived's four). */
 export const VRRP_STATES: readonly VrrpStateName[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
@@ -55,6 +56,7 @@ export class BalancerMetrics {
     this.#v = vrrpFamilies(this.registry);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     for (const outcome of ['success', 'failure']) this.#e.reloads.inc({ outcome }, 0);
+    for (const direction of ['back', 'forward']) this.#e.clockSteps.inc({ direction }, 0);
     source.on('event', (e) => this.#count(e));
     source.on('attempt', (a) => this.#attempt(a));
     source.on('attempt-failed', (f) => this.#failed(f));
@@ -148,6 +150,7 @@ export class BalancerMetrics {
     const c = this.#e;
     if (e.source === 'vrrp' && e.type === 'transition') c.transitions.inc({ instance: e.instance, to: e.to });
     else if (e.source === 'vrrp' && e.type === 'drop') c.drops.inc({ interface: e.interface, reason: e.reason });
+    else if (e.source === 'vrrp' && e.type === 'sync-interface') this.#syncInterface(e);
     else if (e.source === 'vrrp' && e.type === 'reconfigure') {
       // Replaced and re-added instances count from 0 again; removed ones leave the scrape.
       for (const name of [...e.added, ...e.replaced.map((r) => r.name)]) this.#vrrpSeen.delete(name);
@@ -159,8 +162,18 @@ export class BalancerMetrics {
       c.reloads.inc({ outcome: 'success' });
       c.lastReload.set(e.result.durationMs / 1000);
     } else if (e.source === 'daemon' && e.type === 'reload-failed') c.reloads.inc({ outcome: 'failure' });
+    else if (e.source === 'daemon' && e.type === 'clock-step') c.clockSteps.inc({ direction: e.stepMs < 0 ? 'back' : 'forward' });
     else if (e.source === 'checks' && e.type === 'overdue') c.checksOverdue.inc();
     else if (e.source === 'autoban') this.#autoban(e);
+  }
+
+  /** The gauge follows each report; the counters exist (at 0) from the first one on. */
+  #syncInterface(e: SyncInterfaceEvent): void {
+    const c = this.#e;
+    const labels = { interface: e.interface };
+    c.syncInterfaceUp.set(labels, e.up ? 1 : 0);
+    c.syncInterfaceDown.inc(labels, !e.up && !e.initial ? 1 : 0);
+    c.syncDaemonRestarts.inc(labels, e.restarted === true ? 1 : 0);
   }
 
   #autoban(e: AutobanBalancerEvent): void {

@@ -20,6 +20,8 @@ function sameDaemon(a: SyncDaemon, b: SyncDaemon): boolean {
 export class SyncDaemonControl {
   #client?: IpvsClient;
   #settings: SyncDaemonSettings | undefined;
+  /** The role VRRP last asked for (undefined: none yet). */
+  #role: SyncDaemonRequest['role'] | undefined;
 
   constructor(settings: SyncDaemonSettings | undefined, private readonly netns?: string) {
     this.#settings = settings;
@@ -31,9 +33,10 @@ export class SyncDaemonControl {
 
   /** Carry out a VRRP request: stop what the role excludes, start what it needs. */
   async apply(request: Pick<SyncDaemonRequest, 'role'>): Promise<void> {
+    this.#role = request.role;
     const settings = this.#settings;
     if (!settings) return;
-    const client = this.#client ??= IpvsClient.open(this.netns !== undefined ? { netns: this.netns } : {});
+    const client = this.#ipvs();
     const { stop, start } = syncDaemonActions(settings, request);
     const running = await client.listDaemons();
     for (const state of stop) {
@@ -44,6 +47,26 @@ export class SyncDaemonControl {
     if (now && sameDaemon(now, start)) return;
     if (now) await client.stopDaemon(start.state);
     await client.startDaemon(start);
+  }
+
+  #ipvs(): IpvsClient {
+    return this.#client ??= IpvsClient.open(this.netns !== undefined ? { netns: this.netns } : {});
+  }
+
+  /**
+   * The last request again (the sync daemon's interface came back): whether the daemon of that
+   * role was started again — because the kernel no longer ran it, or, with `restart`, always (its
+   * interface was created anew: the kernel's thread is bound to the old one). Undefined when VRRP
+   * has asked for no daemon.
+   */
+  async reapply(options: { restart?: boolean } = {}): Promise<{ role: 'master' | 'backup'; restarted: boolean } | undefined> {
+    const role = this.#role;
+    if (!this.#settings || role === undefined || role === 'stop') return undefined;
+    const client = this.#ipvs();
+    const running = (await client.listDaemons()).some((d) => d.state === role);
+    if (running && options.restart === true) await client.stopDaemon(role);
+    await this.apply({ role });
+    return { role, restarted: !running || options.restart === true };
   }
 
   close(): void {

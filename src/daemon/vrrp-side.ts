@@ -9,6 +9,7 @@ import { VrrpRunner } from '../vrrp/runner.js';
 import { RUNNER_EVENT_NAMES } from '../vrrp/events.js';
 import type { SyncDaemonSettings } from './convert.js';
 import { SyncDaemonControl } from './sync-daemon.js';
+import { SyncInterfaceWatch, type SyncInterfaceEvent } from './sync-interface.js';
 
 /** What the VRRP side runs. */
 export interface VrrpInput {
@@ -37,8 +38,11 @@ export interface VrrpHost extends EventEmitter<VrrpHostEvents> {
   track(tracking: Record<string, InstanceTracking>): Promise<void>;
 }
 
+/** What the VRRP side reports: the runner's events, and the sync daemon's interface going down or up. */
+export type VrrpSideEvent = VrrpRunnerEvent | SyncInterfaceEvent;
+
 export interface VrrpHostEvents {
-  event: [VrrpRunnerEvent];
+  event: [VrrpSideEvent];
   /** The side cannot go on (a worker died): the balancer must stop. */
   failed: [Error];
 }
@@ -58,6 +62,7 @@ export class VrrpSide extends EventEmitter<VrrpHostEvents> implements VrrpHost {
   #started = false;
   #signals: readonly NodeJS.Signals[] = [];
   #tracking: Record<string, InstanceTracking> = {};
+  #syncWatch: SyncInterfaceWatch | undefined;
 
   private constructor(private readonly options: VrrpSideOptions, private readonly daemon: SyncDaemonControl) {
     super();
@@ -67,6 +72,12 @@ export class VrrpSide extends EventEmitter<VrrpHostEvents> implements VrrpHost {
   static async open(options: VrrpSideOptions): Promise<VrrpSide> {
     const side = new VrrpSide(options, new SyncDaemonControl(drivenDaemon(options), options.netns));
     if (options.instances.length > 0) side.#runner = await side.#openRunner(options);
+    try {
+      side.#syncWatch = await SyncInterfaceWatch.open(side.daemon, options.netns, (e) => side.emit('event', e));
+    } catch (error) {
+      await side.#runner?.stop();
+      throw error;
+    }
     return side;
   }
 
@@ -82,13 +93,16 @@ export class VrrpSide extends EventEmitter<VrrpHostEvents> implements VrrpHost {
   async start(resume: readonly string[]): Promise<void> {
     this.#started = true;
     this.#runner?.start({ resume });
+    this.#syncWatch?.start();
   }
 
   async reconfigure(input: VrrpInput): Promise<VrrpReconfigureResult> {
     const before = this.daemon.settings;
     this.daemon.settings = drivenDaemon(input);
     try {
-      return await this.#reconfigure(input);
+      const result = await this.#reconfigure(input);
+      this.#syncWatch?.check();
+      return result;
     } catch (error) {
       this.daemon.settings = before;
       throw error;
@@ -129,6 +143,7 @@ export class VrrpSide extends EventEmitter<VrrpHostEvents> implements VrrpHost {
 
   async stop(release: boolean): Promise<void> {
     await this.#runner?.stop({ release });
+    this.#syncWatch?.close();
     this.daemon.close();
   }
 }

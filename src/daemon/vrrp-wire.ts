@@ -1,8 +1,7 @@
 // layer: daemon (composition)
 // job: what crosses between the balancer and its VRRP worker thread: its start data, requests, replies, events; errors as plain objects that become errors again with their facts.
 import type { InstanceTracking } from '../track/types.js';
-import type { VrrpRunnerEvent } from '../vrrp/events.js';
-import type { VrrpInput, VrrpSideOptions } from './vrrp-side.js';
+import type { VrrpInput, VrrpSideEvent, VrrpSideOptions } from './vrrp-side.js';
 
 /** What the worker thread starts with: the VRRP side's options, and the nice value it raises itself to (none: left as it is). */
 export type VrrpWorkerData = VrrpSideOptions & { threadNice?: number };
@@ -18,7 +17,7 @@ export type VrrpRequest = { id: number } & (
 export type VrrpWorkerMessage =
   | { kind: 'ready' }
   | { kind: 'open-failed'; error: unknown }
-  | { kind: 'event'; event: VrrpRunnerEvent }
+  | { kind: 'event'; event: VrrpSideEvent }
   | { kind: 'reply'; id: number; value?: unknown; error?: unknown };
 
 /** An error's facts that cross a thread (structured clone keeps only name and message of an Error). */
@@ -57,7 +56,7 @@ export function errorFromWire(value: unknown): Error {
 }
 
 /** An event whose `error` property was a wire error: an Error again. */
-export function eventFromWire(event: VrrpRunnerEvent): VrrpRunnerEvent {
+export function eventFromWire(event: VrrpSideEvent): VrrpSideEvent {
   const error = (event as { error?: unknown }).error;
-  return error === undefined ? event : { ...event, error: errorFromWire(error) } as VrrpRunnerEvent;
+  return error === undefined ? event : { ...event, error: errorFromWire(error) } as VrrpSideEvent;
 }

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
 import { raiseThreadPriority } from '../native/thread.js';
-import { VrrpSide } from './vrrp-side.js';
+import { VrrpSide, type VrrpSideEvent } from './vrrp-side.js';
 import { toWire, type VrrpRequest, type VrrpWorkerData, type VrrpWorkerMessage } from './vrrp-wire.js';
 
 const port = parentPort;
@@ -40,7 +40,7 @@ try {
   const { threadNice, ...options } = workerData as VrrpWorkerData;
   const refused = raisePriority(threadNice);
   const side = await VrrpSide.open(options);
-  side.on('event', (event: VrrpRunnerEvent) => post({ kind: 'event', event: toWire(event) as VrrpRunnerEvent }));
+  side.on('event', (event: VrrpSideEvent) => post({ kind: 'event', event: toWire(event) as VrrpSideEvent }));
   port.on('message', (request: VrrpRequest) => {
     handle(side, request).then(
       (value) => post({ kind: 'reply', id: request.id, value }),
@@ -48,7 +48,7 @@ try {
     );
   });
   post({ kind: 'ready' });
-  if (refused) post({ kind: 'event', event: toWire(refused) as VrrpRunnerEvent });
+  if (refused) post({ kind: 'event', event: toWire(refused) as VrrpSideEvent });
 } catch (error) {
   post({ kind: 'open-failed', error: toWire(error) });
 }

@@ -4,7 +4,9 @@
 //   node dist/src/demo/http.js server NAME PORT[,PORT...]
 //     answers `GET /` with its NAME and closes (HTTP/1.0, no keep-alive: each request is a new
 //     connection); `GET /hold` answers with its NAME and then echoes every byte until the client closes;
-//     prints `c SOURCE_ADDRESS MS` for every connection it accepts
+//     prints `c SOURCE_ADDRESS MS` for every connection it accepts; on stdin `answer normal`,
+//     `answer never` (accepts and reads, never answers: a half-open server) or `answer after MS`
+//     (a slow one) changes how it answers new requests, and prints `answer ...` back once it has
 //   node dist/src/demo/http.js traffic HOST PORT INTERVAL_MS TIMEOUT_MS LOCAL_ADDRESS
 //     one request every INTERVAL_MS on a new connection; prints `s SEQ SENT_MS` as it sends and
 //     `r SEQ SENT_MS DONE_MS 1 SERVER` or `r SEQ SENT_MS DONE_MS 0 ERROR` when it ends (CLOCK_MONOTONIC
@@ -22,8 +24,26 @@ import readline from 'node:readline';
 
 const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
+/** How a real server answers `GET /`: at once, never (half-open), or after a delay (slow). */
+type Answer = { kind: 'normal' } | { kind: 'never' } | { kind: 'after'; ms: number };
+
+function answerFrom(line: string): Answer | undefined {
+  const [word, how, ms] = line.trim().split(/\s+/);
+  if (word !== 'answer') return undefined;
+  if (how === 'normal' || how === 'never') return { kind: how };
+  if (how === 'after' && Number(ms) >= 0) return { kind: 'after', ms: Number(ms) };
+  return undefined;
+}
+
 function server(name: string, ports: number[]): void {
   let listening = 0;
+  let answer: Answer = { kind: 'normal' };
+  readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    const next = answerFrom(line);
+    if (!next) return;
+    answer = next;
+    console.log(line.trim());
+  });
   for (const port of ports) {
     const srv = net.createServer((socket) => {
       // Every connection's source: the lab tells a balancer's health check from the clients' requests.
@@ -40,8 +60,9 @@ function server(name: string, ports: number[]): void {
         if (head.startsWith('GET /hold')) {
           held = true;
           socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n${name}\n`);
-        } else {
-          socket.end(`HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${name.length}\r\nConnection: close\r\n\r\n${name}`);
+        } else if (answer.kind !== 'never') {
+          const reply = (): void => { socket.end(`HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${name.length}\r\nConnection: close\r\n\r\n${name}`); };
+          if (answer.kind === 'after') setTimeout(reply, answer.ms); else reply();
         }
       });
       socket.on('error', () => undefined);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConfigFiles } from './site-config.js';
 import { BALANCERS, REAL_SERVERS, nodeAddress, siteSpec, type BalancerName, type NodeName, type RealServerName, type SiteSpec } from './site-model.js';
 import { SiteObserver } from './site-observer.js';
-import { Cleanup, sh, startProc, type Proc } from './site-procs.js';
+import { Cleanup, monoMs, sh, startProc, type Proc } from './site-procs.js';
 
 /** The compiled HTTP script of the site (servers, traffic, held connections), shipped with `lvskit demo`. */
 export const SITE_HTTP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'demo', 'http.js');
@@ -139,6 +139,25 @@ export class SiteLab {
     await proc.waitFor((l) => l.text === 'ready', 30_000);
   }
 
+  /** Resolves when `from` (a balancer's address: its health check) next connects to `rs`'s HTTP server. */
+  async checkedBy(rs: RealServerName, from: string): Promise<void> {
+    const proc = this.#servers.get(rs);
+    if (!proc) throw new Error(`${rs}'s HTTP server is not running`);
+    await proc.waitFor((l) => l.text.startsWith(`c ${from} `) || l.text.startsWith(`c ::ffff:${from} `), 30_000);
+  }
+
+  /**
+   * How `rs`'s HTTP server answers new requests from now: `normal`, `never` (accepts and reads,
+   * never answers: half-open) or `after MS` (slow); resolves once it has switched.
+   */
+  async serverAnswers(rs: RealServerName, how: 'normal' | 'never' | `after ${number}`): Promise<void> {
+    const proc = this.#servers.get(rs);
+    if (!proc) throw new Error(`${rs}'s HTTP server is not running`);
+    const since = monoMs();
+    proc.write(`answer ${how}\n`);
+    await proc.waitFor((l) => l.text === `answer ${how}`, 30_000, since);
+  }
+
   /**
    * SIGKILLs `rs`'s HTTP server (its ports refuse connections from then on); with `afterCheckFrom`,
    * right after that address (a balancer's health check) next connects to it, so that every daemon
@@ -147,7 +166,7 @@ export class SiteLab {
   async killServer(rs: RealServerName, afterCheckFrom?: string): Promise<void> {
     const proc = this.#servers.get(rs);
     if (!proc) return;
-    if (afterCheckFrom !== undefined) await proc.waitFor((l) => l.text.startsWith(`c ${afterCheckFrom} `) || l.text.startsWith(`c ::ffff:${afterCheckFrom} `), 30_000);
+    if (afterCheckFrom !== undefined) await this.checkedBy(rs, afterCheckFrom);
     proc.kill('SIGKILL');
     await proc.exited;
   }

@@ -68,13 +68,19 @@ async function startSite(create: SiteBalancerFactory, cleanup: Cleanup, log: (li
   for (const lb of BALANCERS) await driver.start(lab.balancer(lb));
   const traffic = await Traffic.start(lab, TRAFFIC);
   const ctx: ScenarioContext = { lab, driver, traffic, site: lab.site, log };
-  const www = lab.site.services[0]!;
-  const ready = await poll(async () => ((await vipHolder(ctx)) === 'lb1' ? true : undefined), SETTLE_MS, 200)
-    && await waitForTable(lab, 'lb1', (t) => t.some((s) => s.port === www.port && s.destinations.filter((d) => d.weight > 0).length === REAL_SERVERS.length), SETTLE_MS)
-    && await traffic.firstSuccess(monoMs(), SETTLE_MS);
-  if (!ready) throw new Error(`${driver.name}: lb1 did not become master with its whole table, answering, within ${SETTLE_MS} ms`);
-  await sleep(1000); // traffic flowing through the master before the first window opens
+  await siteSettled(ctx, SETTLE_MS);
   return ctx;
+}
+
+/** Resolves once lb1 holds the VIP with every real server weighted in its table and the client's traffic is answered (then 1 s more); throws after `settleMs`. */
+export async function siteSettled(ctx: ScenarioContext, settleMs: number): Promise<void> {
+  const { lab, traffic } = ctx;
+  const www = lab.site.services[0]!;
+  const ready = await poll(async () => ((await vipHolder(ctx)) === 'lb1' ? true : undefined), settleMs, 200)
+    && await waitForTable(lab, 'lb1', (t) => t.some((s) => s.port === www.port && s.destinations.filter((d) => d.weight > 0).length === REAL_SERVERS.length), settleMs)
+    && await traffic.firstSuccess(monoMs(), settleMs);
+  if (!ready) throw new Error(`${ctx.driver.name}: lb1 did not become master with its whole table, answering, within ${settleMs} ms`);
+  await sleep(1000); // traffic flowing through the master before the first window opens
 }
 
 /**

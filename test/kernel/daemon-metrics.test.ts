@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { daemonFiles, logged, startDaemon, type Daemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable, type Netns } from '../helpers/netns.js';
+import { sample } from '../helpers/prom-sample.js';
 import { createVrrpLab, type VrrpLab } from '../helpers/vrrp-lab.js';
 import type { Line } from '../helpers/vrrp-procs.js';
 
@@ -47,17 +48,6 @@ function conf(o: { priority: number; vip: string; pass?: string }): string {
 async function get(ns: Netns, urlPath: string): Promise<{ status: number; body: string }> {
   const script = `fetch(${JSON.stringify(`http://${LISTEN}${urlPath}`)}).then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, body: await r.text() })))`;
   return JSON.parse(await ns.exec([process.execPath, '-e', script])) as { status: number; body: string };
-}
-
-/** The value of the sample `name{labels}` in a Prometheus text exposition (labels in any order); undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.keys(have).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
 }
 
 async function scrape(ns: Netns): Promise<string> {

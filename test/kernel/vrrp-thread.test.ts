@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openVrrp, VRRP_THREAD_NICE, type VrrpHost } from '../../src/daemon/vrrp-host.js';
-import type { VrrpRunnerEvent } from '../../src/vrrp/events.js';
+import type { VrrpSideEvent } from '../../src/daemon/vrrp-side.js';
 import type { VrrpInstanceConfig } from '../../src/vrrp/instance.js';
 import { kernelTierUnavailable } from '../helpers/netns.js';
 import { createVrrpLab } from '../helpers/vrrp-lab.js';
@@ -27,7 +27,7 @@ function threadNices(): Map<number, number> {
 }
 
 /** One v3 instance alone on the lab's link (MASTER within ~0.2 s), with a notify script that writes its own nice to `file`. */
-async function open(t: ExecutionContext, options: { isolation?: 'worker' | 'inline'; threadNice?: number | null }, file: string): Promise<{ host: VrrpHost; events: VrrpRunnerEvent[] }> {
+async function open(t: ExecutionContext, options: { isolation?: 'worker' | 'inline'; threadNice?: number | null }, file: string): Promise<{ host: VrrpHost; events: VrrpSideEvent[] }> {
   const lab = await createVrrpLab(t, 1);
   const instance: VrrpInstanceConfig = {
     name: 'VT', interface: 'eth0', vrid: 61, version: 3, priority: 100, advertIntervalMs: 50, virtualAddresses: [`${lab.net4}.100`],
@@ -35,13 +35,13 @@ async function open(t: ExecutionContext, options: { isolation?: 'worker' | 'inli
   };
   const host = await openVrrp({ instances: [instance], syncGroups: [], netns: lab.balancers[0]!.ns.name, ...options });
   t.teardown(() => host.stop(true));
-  const events: VrrpRunnerEvent[] = [];
+  const events: VrrpSideEvent[] = [];
   host.on('event', (e) => events.push(e));
   return { host, events };
 }
 
 /** Start, and wait for the MASTER notify script to have run. */
-async function masterScriptRan(host: VrrpHost, events: VrrpRunnerEvent[]): Promise<void> {
+async function masterScriptRan(host: VrrpHost, events: VrrpSideEvent[]): Promise<void> {
   await host.start([]);
   for (let waited = 0; !events.some((e) => e.type === 'script'); waited += 50) {
     if (waited > 10_000) throw new Error(`no notify script ran; events: ${events.map((e) => e.type).join(', ')}`);
