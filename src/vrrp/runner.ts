@@ -22,6 +22,7 @@ import type { VrrpAction, VrrpStateName } from './state.js';
 import { groupFault, groupState, syncReactions } from './sync-group.js';
 import { trackingStatus } from './tracking.js';
 import { validateVrrpConfig, VrrpConfigError } from './validate.js';
+import { VmacLinks } from './vmac-links.js';
 
 /** Options of `VrrpRunner.open()`: instances, sync groups, namespace, hooks. */
 export interface VrrpRunnerOptions {
@@ -95,6 +96,7 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   #watcher?: LinkWatcher;
   #announcer?: Announcer;
   #channels?: ChannelSet;
+  #vmacs?: VmacLinks;
   #stopped = false;
   #started = false;
   /** releaseOnSignal() was called: instances added later arm their priority 0 too. */
@@ -129,6 +131,7 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     try {
       await runner.#open(instances, syncGroups);
     } catch (error) {
+      await runner.#vmacs?.removeAll().catch(() => undefined); // the first error is the one to report
       runner.#close();
       throw error;
     }
@@ -160,12 +163,21 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
       onInput: (channel, input) => this.#dispatch(channel, input),
       onError: (channel, error) => this.#emit({ type: 'warning', message: `receiving on ${channel.dev} (IPv${channel.family}) failed: ${error.message}`, error }),
     });
+    this.#vmacs = new VmacLinks(rtnl, { procSys: this.#netns === undefined });
     const vips = instances.flatMap((r) => r.vips.map((v) => v.address));
-    const placements = await this.#channels.place(instances, (r) => instances.indexOf(r), vips);
+    const vmacs = await this.#makeVmacs(instances, (r) => instances.indexOf(r));
+    const placements = await this.#channels.place(instances, (r) => instances.indexOf(r), vips, vmacs);
     this.#channels.openFor(placements);
     for (const p of placements) this.#drivers.set(p.instance.name, this.#driverFor(p));
     this.#setGroups(syncGroups);
     this.#watcher.on('change', () => this.#retrack());
+  }
+
+  /** use_vmac / use_ipvlan: make (or adopt) the links of `instances`, by name. */
+  async #makeVmacs(instances: readonly ResolvedInstance[], indexOf: (r: ResolvedInstance) => number): Promise<Map<string, Link>> {
+    const made = new Map<string, Link>();
+    for (const r of instances) if (r.vmac) made.set(r.vmac.name, await this.#vmacs!.ensure(r, `instances[${indexOf(r)}]`));
+    return made;
   }
 
   #driverFor(p: Placement): InstanceDriver {
@@ -207,12 +219,24 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     const prev = [...this.#drivers.values()].map((d) => d.config);
     const diff = diffInstances(prev, next.instances);
     const vips = [...prev, ...next.instances].flatMap((r) => r.vips.map((v) => v.address));
-    const fresh = await this.#channels!.place([...diff.added, ...diff.replaced.map((c) => c.next)], (r) => next.instances.indexOf(r), vips);
-    this.#channels!.openFor(fresh);
+    const starting = [...diff.added, ...diff.replaced.map((c) => c.next)];
+    const before = new Set(starting.flatMap((r) => (r.vmac && this.#vmacs!.has(r.vmac.name) ? [r.vmac.name] : [])));
+    let fresh: Placement[];
+    try {
+      const vmacs = await this.#makeVmacs(starting, (r) => next.instances.indexOf(r));
+      fresh = await this.#channels!.place(starting, (r) => next.instances.indexOf(r), vips, vmacs);
+      this.#channels!.openFor(fresh);
+    } catch (error) {
+      // Refused: the VMACs made for it go again, so nothing is half-applied.
+      for (const r of starting) if (r.vmac && !before.has(r.vmac.name)) await this.#vmacs!.remove(r.vmac.name).catch(() => undefined);
+      throw error;
+    }
     // Everything checked, every socket open: from here on, the changes.
     const leaving = [...diff.removed, ...diff.replaced.map((c) => c.prev)].map((r) => this.#drivers.get(r.name)!);
     await Promise.all(leaving.map((d) => d.stop()));
     for (const d of leaving) this.#ownTrack.delete(d.name);
+    const kept = new Set(next.instances.flatMap((r) => (r.vmac ? [r.vmac.name] : [])));
+    for (const d of leaving) if (d.config.vmac && !kept.has(d.config.vmac.name)) await this.#vmacs!.remove(d.config.vmac.name);
     for (const c of diff.changed) this.#drivers.get(c.next.name)!.reconfigure(c.next);
     const all = new Map([...this.#drivers, ...fresh.map((p) => [p.instance.name, this.#driverFor(p)] as const)]);
     this.#drivers.clear();
@@ -386,6 +410,8 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     return this.#exclusive(async () => {
       if (this.#stopped) return;
       await Promise.all([...this.#drivers.values()].map((d) => d.stop(options)));
+      // A graceful stop removes the VMACs, as keepalived does; a hand-over leaves them with their VIPs.
+      if (options.release !== false) await this.#vmacs?.removeAll().catch((error: Error) => this.#emit({ type: 'warning', message: `removing a VMAC failed: ${error.message}`, error }));
       this.#close();
       this.emit('close');
     });
