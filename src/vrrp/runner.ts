@@ -2,10 +2,11 @@
 // job: run VRRP instances: validate, open the shared channels, feed datagrams, link changes and timers to the machines, sync groups, reload in place, graceful or hand-over stop.
 import { EventEmitter } from 'node:events';
 import { eventStream } from '../event-stream.js';
+import { threadInNetns } from '../native/netns-path.js';
 import { sendOnSignal } from '../native/signal-send.js';
 import { RtnlClient } from '../rtnl/client.js';
 import type { Link } from '../rtnl/link.js';
-import type { LinkWatcher } from '../rtnl/watch.js';
+import type { LinkChange, LinkWatcher } from '../rtnl/watch.js';
 import { Announcer } from './announce.js';
 import type { ChannelInput, VrrpChannel } from './channel.js';
 import { ChannelSet, type Placement } from './channels.js';
@@ -97,6 +98,9 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   #announcer?: Announcer;
   #channels?: ChannelSet;
   #vmacs?: VmacLinks;
+  /** Instances whose VMAC is being made again, and those whose failure to be was reported already. */
+  readonly #remaking = new Set<string>();
+  readonly #remakeReported = new Set<string>();
   #stopped = false;
   #started = false;
   /** releaseOnSignal() was called: instances added later arm their priority 0 too. */
@@ -163,14 +167,17 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
       onInput: (channel, input) => this.#dispatch(channel, input),
       onError: (channel, error) => this.#emit({ type: 'warning', message: `receiving on ${channel.dev} (IPv${channel.family}) failed: ${error.message}`, error }),
     });
-    this.#vmacs = new VmacLinks(rtnl, { procSys: this.#netns === undefined });
+    this.#vmacs = new VmacLinks(rtnl, { procSys: this.#netns === undefined || threadInNetns(this.#netns) });
     const vips = instances.flatMap((r) => r.vips.map((v) => v.address));
     const vmacs = await this.#makeVmacs(instances, (r) => instances.indexOf(r));
     const placements = await this.#channels.place(instances, (r) => instances.indexOf(r), vips, vmacs);
     this.#channels.openFor(placements);
     for (const p of placements) this.#drivers.set(p.instance.name, this.#driverFor(p));
     this.#setGroups(syncGroups);
-    this.#watcher.on('change', () => this.#retrack());
+    this.#watcher.on('change', (change) => {
+      this.#vmacChange(change);
+      this.#retrack();
+    });
   }
 
   /** use_vmac / use_ipvlan: make (or adopt) the links of `instances`, by name. */
@@ -178,6 +185,52 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     const made = new Map<string, Link>();
     for (const r of instances) if (r.vmac) made.set(r.vmac.name, await this.#vmacs!.ensure(r, `instances[${indexOf(r)}]`));
     return made;
+  }
+
+  /**
+   * A VMAC of ours deleted behind our back (with its base link, mostly): forgotten, and a warning;
+   * the instance is in FAULT while its base is gone (it tracks it). When the base is there and the
+   * VMAC is not, it is made again and the instance's channel moves to it, as keepalived does.
+   */
+  #vmacChange(change: LinkChange): void {
+    if (this.#stopped) return;
+    for (const d of this.#drivers.values()) {
+      const vmac = d.config.vmac;
+      if (!vmac) continue;
+      if (change.kind === 'del' && change.link.name === vmac.name && this.#vmacs!.has(vmac.name)) {
+        this.#vmacs!.forget(vmac.name);
+        this.#emit({ type: 'warning', instance: d.name, message: `${vmac.kind} ${vmac.name} on ${vmac.base} was deleted (with ${vmac.base}, or by hand); it is made again when ${vmac.base} is there` });
+      }
+      if (!this.#vmacs!.has(vmac.name) && this.#linkByName(vmac.base) && !this.#remaking.has(d.name)) this.#remake(d);
+    }
+  }
+
+  /** Make `driver`'s VMAC again and move its channel there; retried every second while that fails (the base has no address yet). */
+  #remake(driver: InstanceDriver): void {
+    this.#remaking.add(driver.name);
+    void this.#exclusive(async () => {
+      if (this.#stopped || this.#drivers.get(driver.name) !== driver) return;
+      const r = driver.config;
+      const i = [...this.#drivers.keys()].indexOf(driver.name);
+      const vips = [...this.#drivers.values()].flatMap((d) => d.config.vips.map((v) => v.address));
+      const link = await this.#vmacs!.ensure(r, `instances[${i}]`);
+      const [p] = await this.#channels!.place([r], () => i, vips, new Map([[r.vmac!.name, link]]));
+      this.#channels!.openFor([p!]);
+      driver.rebind(this.#channels!.get(p!.key));
+      this.#channels!.closeUnused(new Set([...this.#drivers.values()].map((d) => d.channel)));
+      this.#emit({ type: 'warning', instance: driver.name, message: `${r.vmac!.kind} ${r.vmac!.name} made again on ${r.vmac!.base}` });
+    }).then(() => {
+      this.#remaking.delete(driver.name);
+      this.#remakeReported.delete(driver.name);
+    }, (error: Error) => {
+      if (!this.#remakeReported.has(driver.name)) this.#emit({ type: 'warning', instance: driver.name, message: `making ${driver.config.vmac!.name} again failed (retried every second): ${error.message}`, error });
+      this.#remakeReported.add(driver.name);
+      setTimeout(() => {
+        if (this.#stopped) return;
+        this.#remaking.delete(driver.name);
+        if (!this.#vmacs!.has(driver.config.vmac!.name) && this.#linkByName(driver.config.vmac!.base)) this.#remake(driver);
+      }, 1000).unref();
+    });
   }
 
   #driverFor(p: Placement): InstanceDriver {
