@@ -100,6 +100,8 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   #vmacs?: VmacLinks;
   /** Instances whose VMAC is being made again, and those whose failure to be was reported already. */
   readonly #remaking = new Set<string>();
+  /** Instances whose VMAC went behind our back: their channel waits for it to be made again. */
+  readonly #stale = new Set<string>();
   readonly #remakeReported = new Set<string>();
   #stopped = false;
   #started = false;
@@ -188,9 +190,9 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   }
 
   /**
-   * A VMAC of ours deleted behind our back (with its base link, mostly): forgotten, and a warning;
-   * the instance is in FAULT while its base is gone (it tracks it). When the base is there and the
-   * VMAC is not, it is made again and the instance's channel moves to it, as keepalived does.
+   * A VMAC of ours deleted behind our back (with its base link, mostly): forgotten, and a warning
+   * at its setting; the instance is in FAULT while its base is gone (it tracks it). Once the base
+   * is there, the VMAC is made again and the instance's channel moves to it, as keepalived does.
    */
   #vmacChange(change: LinkChange): void {
     if (this.#stopped) return;
@@ -199,36 +201,46 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
       if (!vmac) continue;
       if (change.kind === 'del' && change.link.name === vmac.name && this.#vmacs!.has(vmac.name)) {
         this.#vmacs!.forget(vmac.name);
-        this.#emit({ type: 'warning', instance: d.name, message: `${vmac.kind} ${vmac.name} on ${vmac.base} was deleted (with ${vmac.base}, or by hand); it is made again when ${vmac.base} is there` });
+        this.#stale.add(d.name);
+        this.#emit({ type: 'warning', instance: d.name, field: this.#vmacField(d.name), message: `${vmac.kind} ${vmac.name} on ${vmac.base} was deleted (with ${vmac.base}, or by hand); it is made again when ${vmac.base} is there` });
       }
-      if (!this.#vmacs!.has(vmac.name) && this.#linkByName(vmac.base) && !this.#remaking.has(d.name)) this.#remake(d);
+      if (this.#stale.has(d.name) && this.#linkByName(vmac.base) && !this.#remaking.has(d.name)) this.#remake(d);
     }
   }
+
+  #vmacField(name: string): string { return `instances[${[...this.#drivers.keys()].indexOf(name)}].vmac`; }
 
   /** Make `driver`'s VMAC again and move its channel there; retried every second while that fails (the base has no address yet). */
   #remake(driver: InstanceDriver): void {
     this.#remaking.add(driver.name);
+    const vmac = driver.config.vmac!;
     void this.#exclusive(async () => {
       if (this.#stopped || this.#drivers.get(driver.name) !== driver) return;
       const r = driver.config;
       const i = [...this.#drivers.keys()].indexOf(driver.name);
       const vips = [...this.#drivers.values()].flatMap((d) => d.config.vips.map((v) => v.address));
       const link = await this.#vmacs!.ensure(r, `instances[${i}]`);
-      const [p] = await this.#channels!.place([r], () => i, vips, new Map([[r.vmac!.name, link]]));
+      const [p] = await this.#channels!.place([r], () => i, vips, new Map([[vmac.name, link]]));
       this.#channels!.openFor([p!]);
       driver.rebind(this.#channels!.get(p!.key));
       this.#channels!.closeUnused(new Set([...this.#drivers.values()].map((d) => d.channel)));
-      this.#emit({ type: 'warning', instance: driver.name, message: `${r.vmac!.kind} ${r.vmac!.name} made again on ${r.vmac!.base}` });
+      this.#stale.delete(driver.name);
+      this.#emit({ type: 'warning', instance: driver.name, field: `instances[${i}].vmac`, message: `${vmac.kind} ${vmac.name} made again on ${vmac.base}` });
+      this.#retrack();
     }).then(() => {
       this.#remaking.delete(driver.name);
       this.#remakeReported.delete(driver.name);
     }, (error: Error) => {
-      if (!this.#remakeReported.has(driver.name)) this.#emit({ type: 'warning', instance: driver.name, message: `making ${driver.config.vmac!.name} again failed (retried every second): ${error.message}`, error });
+      // The base went too (its deletion comes just after its VMAC's): its return starts this again.
+      if (this.#stopped || !this.#linkByName(vmac.base)) {
+        this.#remaking.delete(driver.name);
+        return;
+      }
+      if (!this.#remakeReported.has(driver.name)) this.#emit({ type: 'warning', instance: driver.name, field: this.#vmacField(driver.name), message: `making ${vmac.name} again failed (retried every second): ${error.message}`, error });
       this.#remakeReported.add(driver.name);
       setTimeout(() => {
-        if (this.#stopped) return;
         this.#remaking.delete(driver.name);
-        if (!this.#vmacs!.has(driver.config.vmac!.name) && this.#linkByName(driver.config.vmac!.base)) this.#remake(driver);
+        if (!this.#stopped && this.#stale.has(driver.name) && this.#linkByName(vmac.base)) this.#remake(driver);
       }, 1000).unref();
     });
   }
@@ -343,7 +355,9 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     if (this.#stopped || (!this.#started && !initial)) return;
     const linkStates = [...this.#watcher!.links().values()];
     for (const driver of this.#drivers.values()) {
-      const links = trackingStatus(driver.config.track, linkStates);
+      const tracked = trackingStatus(driver.config.track, linkStates);
+      // A VMAC that went is a FAULT until it is made again (keepalived's too).
+      const links = this.#stale.has(driver.name) ? { ...tracked, fault: true } : tracked;
       const ext = this.#external[driver.name];
       this.#ownTrack.set(driver.name, ext ? { fault: links.fault || ext.fault, weight: links.weight + ext.weight } : links);
     }
