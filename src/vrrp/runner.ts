@@ -6,7 +6,7 @@ import { threadInNetns } from '../native/netns-path.js';
 import { sendOnSignal } from '../native/signal-send.js';
 import { RtnlClient } from '../rtnl/client.js';
 import type { Link } from '../rtnl/link.js';
-import type { LinkChange, LinkWatcher } from '../rtnl/watch.js';
+import type { LinkWatcher } from '../rtnl/watch.js';
 import { Announcer } from './announce.js';
 import type { ChannelInput, VrrpChannel } from './channel.js';
 import { ChannelSet, type Placement } from './channels.js';
@@ -23,6 +23,7 @@ import type { VrrpAction, VrrpStateName } from './state.js';
 import { groupFault, groupState, syncReactions } from './sync-group.js';
 import { trackingStatus } from './tracking.js';
 import { validateVrrpConfig, VrrpConfigError } from './validate.js';
+import { VmacKeeper } from './vmac-keeper.js';
 import { VmacLinks } from './vmac-links.js';
 
 /** Options of `VrrpRunner.open()`: instances, sync groups, namespace, hooks. */
@@ -98,11 +99,7 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   #announcer?: Announcer;
   #channels?: ChannelSet;
   #vmacs?: VmacLinks;
-  /** Instances whose VMAC is being made again, and those whose failure to be was reported already. */
-  readonly #remaking = new Set<string>();
-  /** Instances whose VMAC went behind our back: their channel waits for it to be made again. */
-  readonly #stale = new Set<string>();
-  readonly #remakeReported = new Set<string>();
+  #keeper?: VmacKeeper;
   #stopped = false;
   #started = false;
   /** releaseOnSignal() was called: instances added later arm their priority 0 too. */
@@ -169,7 +166,11 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
       onInput: (channel, input) => this.#dispatch(channel, input),
       onError: (channel, error) => this.#emit({ type: 'warning', message: `receiving on ${channel.dev} (IPv${channel.family}) failed: ${error.message}`, error }),
     });
-    this.#vmacs = new VmacLinks(rtnl, { procSys: this.#netns === undefined || threadInNetns(this.#netns) });
+    const links = this.#vmacs = new VmacLinks(rtnl, { procSys: this.#netns === undefined || threadInNetns(this.#netns) });
+    this.#keeper = new VmacKeeper({
+      vmacs: links, drivers: () => this.#drivers, linkByName: (name) => this.#linkByName(name), exclusive: (work) => this.#exclusive(work),
+      remake: (driver, i) => this.#remakeVmac(driver, i), retrack: () => this.#retrack(), emit: (event) => this.#emit(event), stopped: () => this.#stopped,
+    });
     const vips = instances.flatMap((r) => r.vips.map((v) => v.address));
     const vmacs = await this.#makeVmacs(instances, (r) => instances.indexOf(r));
     const placements = await this.#channels.place(instances, (r) => instances.indexOf(r), vips, vmacs);
@@ -177,7 +178,7 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     for (const p of placements) this.#drivers.set(p.instance.name, this.#driverFor(p));
     this.#setGroups(syncGroups);
     this.#watcher.on('change', (change) => {
-      this.#vmacChange(change);
+      this.#keeper!.linkChanged(change);
       this.#retrack();
     });
   }
@@ -189,60 +190,15 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     return made;
   }
 
-  /**
-   * A VMAC of ours deleted behind our back (with its base link, mostly): forgotten, and a warning
-   * at its setting; the instance is in FAULT while its base is gone (it tracks it). Once the base
-   * is there, the VMAC is made again and the instance's channel moves to it, as keepalived does.
-   */
-  #vmacChange(change: LinkChange): void {
-    if (this.#stopped) return;
-    for (const d of this.#drivers.values()) {
-      const vmac = d.config.vmac;
-      if (!vmac) continue;
-      if (change.kind === 'del' && change.link.name === vmac.name && this.#vmacs!.has(vmac.name)) {
-        this.#vmacs!.forget(vmac.name);
-        this.#stale.add(d.name);
-        this.#emit({ type: 'warning', instance: d.name, field: this.#vmacField(d.name), message: `${vmac.kind} ${vmac.name} on ${vmac.base} was deleted (with ${vmac.base}, or by hand); it is made again when ${vmac.base} is there` });
-      }
-      if (this.#stale.has(d.name) && this.#linkByName(vmac.base) && !this.#remaking.has(d.name)) this.#remake(d);
-    }
-  }
-
-  #vmacField(name: string): string { return `instances[${[...this.#drivers.keys()].indexOf(name)}].vmac`; }
-
-  /** Make `driver`'s VMAC again and move its channel there; retried every second while that fails (the base has no address yet). */
-  #remake(driver: InstanceDriver): void {
-    this.#remaking.add(driver.name);
-    const vmac = driver.config.vmac!;
-    void this.#exclusive(async () => {
-      if (this.#stopped || this.#drivers.get(driver.name) !== driver) return;
-      const r = driver.config;
-      const i = [...this.#drivers.keys()].indexOf(driver.name);
-      const vips = [...this.#drivers.values()].flatMap((d) => d.config.vips.map((v) => v.address));
-      const link = await this.#vmacs!.ensure(r, `instances[${i}]`);
-      const [p] = await this.#channels!.place([r], () => i, vips, new Map([[vmac.name, link]]));
-      this.#channels!.openFor([p!]);
-      driver.rebind(this.#channels!.get(p!.key));
-      this.#channels!.closeUnused(new Set([...this.#drivers.values()].map((d) => d.channel)));
-      this.#stale.delete(driver.name);
-      this.#emit({ type: 'warning', instance: driver.name, field: `instances[${i}].vmac`, message: `${vmac.kind} ${vmac.name} made again on ${vmac.base}` });
-      this.#retrack();
-    }).then(() => {
-      this.#remaking.delete(driver.name);
-      this.#remakeReported.delete(driver.name);
-    }, (error: Error) => {
-      // The base went too (its deletion comes just after its VMAC's): its return starts this again.
-      if (this.#stopped || !this.#linkByName(vmac.base)) {
-        this.#remaking.delete(driver.name);
-        return;
-      }
-      if (!this.#remakeReported.has(driver.name)) this.#emit({ type: 'warning', instance: driver.name, field: this.#vmacField(driver.name), message: `making ${vmac.name} again failed (retried every second): ${error.message}`, error });
-      this.#remakeReported.add(driver.name);
-      setTimeout(() => {
-        this.#remaking.delete(driver.name);
-        if (!this.#stopped && this.#stale.has(driver.name) && this.#linkByName(vmac.base)) this.#remake(driver);
-      }, 1000).unref();
-    });
+  /** Make `driver`'s VMAC again (VmacKeeper) and move its channel onto it. */
+  async #remakeVmac(driver: InstanceDriver, i: number): Promise<void> {
+    const r = driver.config;
+    const vips = [...this.#drivers.values()].flatMap((d) => d.config.vips.map((v) => v.address));
+    const link = await this.#vmacs!.ensure(r, `instances[${i}]`);
+    const [p] = await this.#channels!.place([r], () => i, vips, new Map([[r.vmac!.name, link]]));
+    this.#channels!.openFor([p!]);
+    driver.rebind(this.#channels!.get(p!.key));
+    this.#channels!.closeUnused(new Set([...this.#drivers.values()].map((d) => d.channel)));
   }
 
   #driverFor(p: Placement): InstanceDriver {
@@ -357,7 +313,7 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     for (const driver of this.#drivers.values()) {
       const tracked = trackingStatus(driver.config.track, linkStates);
       // A VMAC that went is a FAULT until it is made again (keepalived's too).
-      const links = this.#stale.has(driver.name) ? { ...tracked, fault: true } : tracked;
+      const links = this.#keeper!.stale(driver.name) ? { ...tracked, fault: true } : tracked;
       const ext = this.#external[driver.name];
       this.#ownTrack.set(driver.name, ext ? { fault: links.fault || ext.fault, weight: links.weight + ext.weight } : links);
     }
