@@ -1,5 +1,5 @@
 // layer: tests (unit)
-// job: use_vmac / vmac_xmit_base / use_ipvlan from keepalived.conf to the resolved VMAC: keywords as keepalived reads them, refusals located, defaults (vrrp.VRID, 00:00:5e:00:0{1,2}:VRID), VIPs on the VMAC, the dump; and the RTM_NEWLINK bytes iproute2 sends for the same link.
+// job: use_vmac / vmac_xmit_base / use_ipvlan from keepalived.conf to the resolved VMAC: keywords as keepalived reads them, refusals located, defaults (vrrp.VRID, 00:00:5e:00:0{1,2}:VRID), VIPs on the VMAC, the dump; the RTM_NEWLINK bytes iproute2 sends for the same link; a VMAC gone and made again (VmacKeeper).
 import test from 'ava';
 import { dumpConfig } from '../../src/config/dump.js';
 import { parseConfigText } from '../../src/config/index.js';
@@ -8,7 +8,11 @@ import { decodeLink } from '../../src/rtnl/link.js';
 import { encodeAddrGenModeNone, encodeNewLink, encodeSetIpv4Conf, encodeSetLinkUp } from '../../src/rtnl/link-create.js';
 import { validateInstance, validateVrrpConfig, VrrpConfigError } from '../../src/vrrp/validate.js';
 import type { VrrpInstanceConfig } from '../../src/vrrp/instance.js';
-import { vmacMatches } from '../../src/vrrp/vmac-links.js';
+import { VmacKeeper } from '../../src/vrrp/vmac-keeper.js';
+import { vmacMatches, type VmacLinks } from '../../src/vrrp/vmac-links.js';
+import type { InstanceDriver } from '../../src/vrrp/driver.js';
+import type { Link } from '../../src/rtnl/link.js';
+import { until } from '../helpers/until.js';
 import { messages, parse } from '../helpers/config.js';
 
 const instance = (body: string, vip = '10.0.0.1/24'): string =>
@@ -124,4 +128,37 @@ test('validation: vrrp.VRID and the virtual router MAC by family, VIPs without a
   refuse({ vmac: { kind: 'ipvlan', address: '10.0.0.9', xmitBase: true } }, 'instances[0].vmac.xmitBase', /only valid with a VMAC/);
   const two = t.throws(() => validateVrrpConfig([{ ...base, vmac: {} }, { ...base, name: 'VI_2', interface: 'eth1', vmac: {} }]), { instanceOf: VrrpConfigError });
   t.is(two?.field, 'instances[1].vmac.name');
+});
+
+test('VmacKeeper: our VMAC deleted → a warning at its field and FAULT; made again once its base is there, retried while that fails, reported once', async (t) => {
+  const r = validateInstance({ ...base, vmac: {} });
+  const driver = { name: 'VI_1', config: r } as unknown as InstanceDriver;
+  const ours = new Set(['vrrp.51']);
+  const links = new Map<string, Link>([['eth0', { index: 2, name: 'eth0' } as Link]]);
+  const events: string[] = [];
+  let failures = 1;
+  let remade = 0;
+  const keeper = new VmacKeeper({
+    vmacs: { has: (n: string) => ours.has(n), forget: (n: string) => ours.delete(n) } as unknown as VmacLinks,
+    drivers: () => new Map([['VI_1', driver]]), linkByName: (n) => links.get(n), exclusive: (work) => work(),
+    remake: async () => {
+      if (failures-- > 0) throw new Error('eth0 has no IPv4 address');
+      remade++;
+    },
+    retrack: () => events.push('retrack'), emit: (e) => events.push(`${e.type === 'warning' ? `${e.field}: ${e.message}` : e.type}`), stopped: () => false,
+  });
+  links.delete('eth0');
+  keeper.linkChanged({ kind: 'del', link: { index: 9, name: 'vrrp.51', parent: 2 } as Link });
+  t.true(keeper.stale('VI_1'));
+  t.deepEqual(events, ['instances[0].vmac: macvlan vrrp.51 on eth0 was deleted (with eth0, or by hand); it is made again when eth0 is there']);
+  t.is(remade, 0, 'nothing is made while the base is gone');
+  links.set('eth0', { index: 12, name: 'eth0' } as Link);
+  keeper.linkChanged({ kind: 'new', link: { index: 12, name: 'eth0' } as Link });
+  await until('made again after one failure and a retry', () => remade === 1, 3000);
+  t.false(keeper.stale('VI_1'));
+  t.deepEqual(events.slice(1), [
+    'instances[0].vmac: making vrrp.51 again failed (retried every second): eth0 has no IPv4 address',
+    'instances[0].vmac: macvlan vrrp.51 made again on eth0',
+    'retrack',
+  ]);
 });
