@@ -262,6 +262,9 @@ function vrrpInstance(w: Writer, vi: VrrpInstance): void {
   w.flag('skip_check_adv_addr', vi.skipCheckAdvAddr);
   w.flag('strict_mode', vi.strictMode);
   w.flag('promote_secondaries', vi.promoteSecondaries);
+  if (vi.useVmac) w.line('use_vmac', vi.useVmac.name, vi.useVmac.mac);
+  w.flag('vmac_xmit_base', vi.vmacXmitBase);
+  if (vi.useIpvlan) w.line('use_ipvlan', vi.useIpvlan.name, vi.useIpvlan.address, vi.useIpvlan.mode);
   notify(w, vi);
   w.flag('smtp_alert', vi.smtpAlert);
   w.opt('debug', vi.debug);

@@ -309,6 +309,12 @@ export interface VrrpInstance extends VrrpNotify {
   skipCheckAdvAddr?: boolean;
   strictMode?: boolean;
   promoteSecondaries?: boolean;
+  /** `use_vmac [NAME] [MAC]`: a macvlan with the virtual router MAC carries the VIPs (and the adverts). */
+  useVmac?: { name?: string; mac?: string };
+  /** `vmac_xmit_base`: adverts through the base interface, not the VMAC. */
+  vmacXmitBase?: boolean;
+  /** `use_ipvlan [NAME] [ADDRESS[/LEN]] [bridge|private|vepa]`: an L2 ipvlan carries the VIPs and the adverts. */
+  useIpvlan?: { name?: string; address?: string; mode?: 'bridge' | 'private' | 'vepa' };
   smtpAlert?: boolean;
   /** `debug [LEVEL]` (level 0..4; a bare `debug` as keepalived 1.x allowed is level 0). */
   debug?: number;

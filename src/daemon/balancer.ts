@@ -111,7 +111,9 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#staticNet = new StaticNet(options.netns, (e) => this.#emit({ source: 'vrrp', ...e }));
     vrrp.on('event', (e) => {
       if (e.type !== 'sync-interface') this.#fifos?.write(e);
-      this.#emit({ source: 'vrrp', ...e });
+      // A warning about a setting (a VMAC gone with its base link) at the line that wrote it.
+      const location = e.type === 'warning' && e.field !== undefined ? this.#desired.locateVrrp?.(e.field) : undefined;
+      this.#emit({ source: 'vrrp', ...e, ...(location ? { location } : {}) });
     });
     vrrp.on('failed', (error) => this.#emit({ source: 'daemon', type: 'error', message: `VRRP failed: ${error.message}`, error, fatal: true }));
     this.#trackers.on('event', (e) => this.#emit({ source: 'track', ...e }));

@@ -1,7 +1,7 @@
 // layer: daemon (composition)
 // job: each Balancer event as one log line: a level, a sentence an operator reads, and the event's facts as fields (for JSON logs).
 import type { HealthCheckEvent } from '../check/events.js';
-import { formatDiagnostic, formatLocation } from '../config/diagnostics.js';
+import { formatDiagnostic, formatLocation, type SourceLocation } from '../config/diagnostics.js';
 import type { TrackerEvent } from '../track/types.js';
 import { TRACKER_BLOCK } from '../track/state.js';
 import { describeOp } from '../ipvs/format.js';
@@ -32,7 +32,7 @@ function syncInterfaceLine(e: SyncInterfaceEvent): LogLine {
   return { level: 'info', message: `${what} is up again${e.role ? `: the ${e.role} sync daemon ${daemon}` : ''}` };
 }
 
-function vrrpLine(e: VrrpRunnerEvent | SyncInterfaceEvent): LogLine {
+function vrrpLine(e: (VrrpRunnerEvent | SyncInterfaceEvent) & { location?: SourceLocation }): LogLine {
   switch (e.type) {
     case 'sync-interface': return syncInterfaceLine(e);
     case 'transition': return { level: 'info', message: `${e.instance}: ${e.from} → ${e.to} (${e.reason}, priority ${e.priority})` };
@@ -43,7 +43,7 @@ function vrrpLine(e: VrrpRunnerEvent | SyncInterfaceEvent): LogLine {
     case 'announce': return { level: e.error ? 'error' : 'debug', message: `${e.instance}: ${e.count} × ${e.kind === 'garp' ? 'gratuitous ARP' : 'unsolicited NA'} for ${e.address} on ${e.dev}${errorText(e)}` };
     case 'sync-daemon': return { level: e.error ? 'error' : 'info', message: `${e.instance}: IPVS sync daemon ${e.role === 'stop' ? 'stopped' : `${e.role} on ${e.interface}`}${errorText(e)}` };
     case 'script': return { level: e.error || e.timedOut || e.exitCode ? 'warn' : 'info', message: `${e.owner}: ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}` };
-    case 'warning': return { level: 'warn', message: `${e.instance ?? 'vrrp'}: ${e.message}` };
+    case 'warning': return { level: 'warn', message: `${e.location ? `${formatLocation(e.location)}: ` : ''}${e.instance ?? 'vrrp'}: ${e.message}` };
     case 'reconfigure': return { level: 'info', message: `VRRP reconfigured: ${[...e.added.map((n) => `${n} added`), ...e.removed.map((n) => `${n} removed`), ...e.replaced.map((c) => `${c.name} replaced (${c.fields.join(', ')})`), ...e.changed.map((c) => `${c.name} ${c.fields.join(', ')} changed`)].join('; ') || 'nothing changed'}` };
   }
 }

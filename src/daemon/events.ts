@@ -3,7 +3,7 @@
 import type { AutobanEvent } from '../autoban/policy.js';
 import type { AutobanRound } from '../autoban/runner.js';
 import type { HealthCheckEvent, RealServerStatus } from '../check/events.js';
-import type { Diagnostic } from '../config/diagnostics.js';
+import type { Diagnostic, SourceLocation } from '../config/diagnostics.js';
 import type { Op } from '../ipvs/plan.js';
 import type { InstanceTracking, TrackerEvent, TrackerStatus } from '../track/types.js';
 import type { InstanceStatus, VrrpRunnerEvent } from '../vrrp/events.js';
@@ -84,7 +84,7 @@ export type AutobanBalancerEvent = AutobanEvent | ({ type: 'round' } & Omit<Auto
 
 /** Every event of a Balancer, tagged with the part that reported it. */
 export type BalancerEvent =
-  | ({ source: 'vrrp' } & (VrrpRunnerEvent | SyncInterfaceEvent))
+  | ({ source: 'vrrp'; /** Where the setting a warning is about was written. */ location?: SourceLocation } & (VrrpRunnerEvent | SyncInterfaceEvent))
   | ({ source: 'checks' } & HealthCheckEvent)
   | ({ source: 'autoban' } & AutobanBalancerEvent)
   | ({ source: 'track' } & TrackerEvent)

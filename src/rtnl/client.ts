@@ -1,14 +1,15 @@
 // layer: kernel client (rtnetlink)
-// job: one-line methods over the link, address, route and rule codecs: list links; list/add/delete addresses, routes and rules.
+// job: one-line methods over the link, address, route and rule codecs: list/create/delete/set links; list/add/delete addresses, routes and rules.
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js';
 import type { NetlinkEngine } from '../netlink/engine.js';
 import { openNetlink, type NetlinkSocketOptions } from '../netlink/socket.js';
 import { decodeAddress, encodeAddressDump, encodeAddressRequest, validateAddressSpec, type Address, type AddressSpec } from './address.js';
 import {
-  NETLINK_ROUTE, RTM_DELADDR, RTM_DELROUTE, RTM_DELRULE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR, RTM_NEWLINK,
-  RTM_NEWROUTE, RTM_NEWRULE,
+  NETLINK_ROUTE, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_DELRULE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR,
+  RTM_NEWLINK, RTM_NEWROUTE, RTM_NEWRULE, type Ipv4ConfName,
 } from './constants.js';
 import { decodeLink, encodeGetLink, encodeIfInfoMsg, type Link } from './link.js';
+import { encodeAddrGenModeNone, encodeNewLink, encodeSetIpv4Conf, encodeSetLinkUp, type NewLinkSpec } from './link-create.js';
 import { decodeRoute, encodeRouteDump, encodeRouteRequest, type Nexthop, type Route, type RouteSpec } from './route.js';
 import { decodeRule, encodeRuleDump, encodeRuleRequest, type RuleSpec } from './rule.js';
 import { LinkWatcher } from './watch.js';
@@ -60,6 +61,31 @@ export class RtnlClient {
     const reply = replies.find((m) => m.header.type === RTM_NEWLINK);
     if (!reply) throw new Error(`RTM_GETLINK ${which}: the kernel acknowledged without describing the link`);
     return decodeLink(reply.payload);
+  }
+
+  /** Create a macvlan or ipvlan on a parent link (`ip link add NAME link PARENT type macvlan mode private`); EEXIST when the name is taken. The new link is down. */
+  async addLink(spec: NewLinkSpec): Promise<void> {
+    await this.engine.request({ type: RTM_NEWLINK, flags: NLM_F_CREATE | NLM_F_EXCL, payload: encodeNewLink(spec), op: 'RTM_NEWLINK' });
+  }
+
+  /** Delete a link by index (`ip link del`); ENODEV when it is not there. */
+  async deleteLink(index: number): Promise<void> {
+    await this.engine.request({ type: RTM_DELLINK, payload: encodeIfInfoMsg({ index }), op: 'RTM_DELLINK' });
+  }
+
+  /** Set a link up or down (`ip link set IF up|down`). */
+  async setLinkUp(index: number, up = true): Promise<void> {
+    await this.engine.request({ type: RTM_NEWLINK, payload: encodeSetLinkUp(index, up), op: 'RTM_NEWLINK' });
+  }
+
+  /** Write IPv4 per-interface settings (`net.ipv4.conf.IF.arp_ignore` ...) over rtnetlink, in the client's namespace. */
+  async setIpv4Conf(index: number, values: Partial<Record<Ipv4ConfName, number>>): Promise<void> {
+    await this.engine.request({ type: RTM_NEWLINK, payload: encodeSetIpv4Conf(index, values), op: 'RTM_NEWLINK' });
+  }
+
+  /** IPv6 addrgenmode none on a link: no automatic link-local address. */
+  async setAddrGenModeNone(index: number): Promise<void> {
+    await this.engine.request({ type: RTM_NEWLINK, payload: encodeAddrGenModeNone(index), op: 'RTM_NEWLINK' });
   }
 
   /** Addresses, optionally of one family and/or one link. */

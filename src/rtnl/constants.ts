@@ -29,8 +29,32 @@ export const IFLA_LINKMODE = 17;
 export const IFLA_LINKINFO = 18;
 export const IFLA_CARRIER = 33;
 export const IFLA_PERM_ADDRESS = 54;
+/** IFLA_AF_SPEC: per-family settings of a link (nested by address family). */
+export const IFLA_AF_SPEC = 26;
 /** Nested in IFLA_LINKINFO. */
 export const IFLA_INFO_KIND = 1;
+/** IFLA_INFO_DATA: the kind's own attributes (nested in IFLA_LINKINFO). */
+export const IFLA_INFO_DATA = 2;
+/** IFLA_MACVLAN_MODE (u32, in IFLA_INFO_DATA of a macvlan). */
+export const IFLA_MACVLAN_MODE = 1;
+/** MACVLAN_MODE_* (linux/if_link.h). */
+export const MACVLAN_MODES = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 } as const;
+/** IFLA_IPVLAN_MODE and IFLA_IPVLAN_FLAGS (u16 each, in IFLA_INFO_DATA of an ipvlan). */
+export const IFLA_IPVLAN_MODE = 1;
+export const IFLA_IPVLAN_FLAGS = 2;
+/** IPVLAN_MODE_L2: the ipvlan mode keepalived uses. */
+export const IPVLAN_MODE_L2 = 0;
+/** IPVLAN_F_* flags by keepalived's words: `bridge` 0, `private` IPVLAN_F_PRIVATE, `vepa` IPVLAN_F_VEPA. */
+export const IPVLAN_FLAGS = { bridge: 0, private: 1, vepa: 2 } as const;
+/** IFLA_INET_CONF: the IPv4 devconf array (nested in IFLA_AF_SPEC / AF_INET), u32 per IPV4_DEVCONF_* index. */
+export const IFLA_INET_CONF = 1;
+/** IFLA_INET6_ADDR_GEN_MODE (u8, nested in IFLA_AF_SPEC / AF_INET6) and IN6_ADDR_GEN_MODE_NONE: no automatic link-local address. */
+export const IFLA_INET6_ADDR_GEN_MODE = 8;
+export const IN6_ADDR_GEN_MODE_NONE = 1;
+/** IPV4_DEVCONF_* indexes (linux/ip.h) of the settings lvskit writes over rtnetlink. */
+export const IPV4_DEVCONF = { rp_filter: 8, arp_filter: 13, arp_ignore: 19, promote_secondaries: 20, accept_local: 23 } as const;
+/** An IPv4 per-interface setting lvskit can write over rtnetlink (`net.ipv4.conf.IF.NAME`). */
+export type Ipv4ConfName = keyof typeof IPV4_DEVCONF;
 
 /** Address attributes (enum in linux/if_addr.h). */
 export const IFA_ADDRESS = 1;

@@ -9,8 +9,9 @@
 export {
   IFA_F_SECONDARY, IFA_F_NODAD, IFA_F_DADFAILED, IFA_F_DEPRECATED, IFA_F_TENTATIVE, IFA_F_PERMANENT, IFA_F_NOPREFIXROUTE,
   IFF_UP, IFF_BROADCAST, IFF_LOOPBACK, IFF_POINTOPOINT, IFF_RUNNING, IFF_NOARP, IFF_PROMISC, IFF_MULTICAST, IFF_LOWER_UP,
-  OPER_STATES, SCOPES, type OperState, type Scope,
+  OPER_STATES, SCOPES, type OperState, type Scope, type Ipv4ConfName,
 } from './constants.js';
+export { parseMac, type NewLinkSpec, type MacvlanMode, type IpvlanFlags } from './link-create.js';
 export { formatMac, type Link } from './link.js';
 export { validateAddressSpec, type Address, type AddressSpec } from './address.js';
 export * from './client.js';

@@ -1,12 +1,13 @@
 // layer: kernel client (rtnetlink)
-// job: struct ifinfomsg + IFLA_* codec: RTM_GETLINK requests and the Link a RTM_NEWLINK/DELLINK describes.
+// job: struct ifinfomsg + IFLA_* codec: RTM_GETLINK requests and the Link a RTM_NEWLINK/DELLINK describes (with a macvlan's mode and the IPv4 devconf lvskit writes).
 import { readS32Host, readU16Host, readU32Host, writeS32Host, writeU16Host, writeU32Host } from '../bytes.js';
 import { AttrWriter } from '../netlink/attr.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import { parseAttrs, type Policy } from '../netlink/policy.js';
 import {
-  AF_UNSPEC, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, IFLA_ADDRESS, IFLA_BROADCAST, IFLA_CARRIER, IFLA_IFNAME, IFLA_INFO_KIND,
-  IFLA_LINK, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, IFLA_OPERSTATE, IFLA_PERM_ADDRESS, OPER_STATES, type OperState,
+  AF_INET, AF_UNSPEC, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, IFLA_ADDRESS, IFLA_AF_SPEC, IFLA_BROADCAST, IFLA_CARRIER, IFLA_IFNAME,
+  IFLA_INET_CONF, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_IPVLAN_FLAGS, IFLA_LINK, IFLA_LINKINFO, IFLA_MACVLAN_MODE, IFLA_MASTER, IFLA_MTU,
+  IFLA_OPERSTATE, IFLA_PERM_ADDRESS, IPV4_DEVCONF, IPVLAN_FLAGS, MACVLAN_MODES, OPER_STATES, type Ipv4ConfName, type OperState,
 } from './constants.js';
 
 /** sizeof(struct ifinfomsg). */
@@ -50,6 +51,12 @@ export interface Link {
   /** IFLA_LINK: index of the peer/lower device (may be in another namespace). */
   parent?: number;
   carrier?: boolean;
+  /** A macvlan's mode (`private`, `bridge`, ...). */
+  macvlanMode?: string;
+  /** An ipvlan's flags by keepalived's words (`bridge`, `private`, `vepa`). */
+  ipvlanFlags?: string;
+  /** The IPv4 settings lvskit writes (`arp_ignore`, `arp_filter`, `rp_filter`, `accept_local`, `promote_secondaries`), from the link's devconf. */
+  ipv4Conf?: Partial<Record<Ipv4ConfName, number>>;
 }
 
 export function encodeIfInfoMsg(msg: Partial<IfInfoMsg> = {}): Buffer {
@@ -84,7 +91,39 @@ export function encodeGetLink(which: { index: number } | { name: string }): Buff
 
 const linkInfoPolicy = {
   [IFLA_INFO_KIND]: { name: 'kind', kind: 'string' },
+  [IFLA_INFO_DATA]: { name: 'data', kind: 'binary' },
 } as const satisfies Policy;
+
+const afSpecPolicy = {
+  [AF_INET]: { name: 'inet', kind: 'nested', policy: { [IFLA_INET_CONF]: { name: 'conf', kind: 'binary' } } },
+} as const satisfies Policy;
+
+const macvlanPolicy = { [IFLA_MACVLAN_MODE]: { name: 'mode', kind: 'u32' } } as const satisfies Policy;
+const ipvlanPolicy = { [IFLA_IPVLAN_FLAGS]: { name: 'flags', kind: 'u16' } } as const satisfies Policy;
+
+/** The IPv4 settings lvskit writes, read from an IFLA_INET_CONF array (u32 per IPV4_DEVCONF_* index, from 1). */
+export function decodeIpv4Conf(conf: Buffer): Partial<Record<Ipv4ConfName, number>> {
+  const out: Partial<Record<Ipv4ConfName, number>> = {};
+  for (const [name, id] of Object.entries(IPV4_DEVCONF) as Array<[Ipv4ConfName, number]>) {
+    const at = (id - 1) * 4;
+    if (at + 4 <= conf.length) out[name] = readU32Host(conf, at);
+  }
+  return out;
+}
+
+/** A macvlan's mode or an ipvlan's flags from IFLA_INFO_DATA. */
+function kindData(link: Link, kind: string | undefined, data: Buffer | undefined): void {
+  if (!data) return;
+  if (kind === 'macvlan') {
+    const mode = parseAttrs(data, macvlanPolicy).mode;
+    const name = Object.entries(MACVLAN_MODES).find(([, v]) => v === mode)?.[0];
+    if (name !== undefined) link.macvlanMode = name;
+  } else if (kind === 'ipvlan') {
+    const flags = parseAttrs(data, ipvlanPolicy).flags ?? 0;
+    const name = Object.entries(IPVLAN_FLAGS).find(([, v]) => v === flags)?.[0];
+    if (name !== undefined) link.ipvlanFlags = name;
+  }
+}
 
 const linkPolicy = {
   [IFLA_ADDRESS]: { name: 'address', kind: 'binary' },
@@ -97,6 +136,7 @@ const linkPolicy = {
   [IFLA_LINKINFO]: { name: 'linkInfo', kind: 'nested', policy: linkInfoPolicy },
   [IFLA_CARRIER]: { name: 'carrier', kind: 'u8' },
   [IFLA_PERM_ADDRESS]: { name: 'permAddress', kind: 'binary' },
+  [IFLA_AF_SPEC]: { name: 'afSpec', kind: 'nested', policy: afSpecPolicy },
 } as const satisfies Policy;
 
 /** Hardware address bytes as lower-case colon-separated hex; undefined for an empty one. */
@@ -131,5 +171,7 @@ export function decodeLink(payload: Buffer): Link {
   if (a.master !== undefined) link.master = a.master;
   if (a.link !== undefined && a.link !== info.index) link.parent = a.link;
   if (a.carrier !== undefined) link.carrier = a.carrier !== 0;
+  kindData(link, a.linkInfo?.kind, a.linkInfo?.data);
+  if (a.afSpec?.inet?.conf) link.ipv4Conf = decodeIpv4Conf(a.afSpec.inet.conf);
   return link;
 }

@@ -1,5 +1,5 @@
 // layer: behaviour (vrrp)
-// job: the runner's shared raw sockets: where each instance sends from (its link and source address), one channel per interface, family and mode, opened when needed, closed when unused.
+// job: the runner's shared raw sockets: where each instance sends from (its link or VMAC, and source address), one channel per interface, family and mode, opened when needed, closed when unused.
 import type { RtnlClient } from '../rtnl/client.js';
 import { IFA_F_SECONDARY, IFA_F_TENTATIVE } from '../rtnl/constants.js';
 import type { Link } from '../rtnl/link.js';
@@ -50,16 +50,20 @@ export class ChannelSet {
   /**
    * Where each of `instances` would speak, read from the kernel and changing nothing. Throws
    * VrrpConfigError (`instances[i].interface`, i from `indexOf`) for a missing link or address.
-   * `vips`: every configured VIP, never taken for a source.
+   * `vips`: every configured VIP, never taken for a source. `vmacs`: the links the runner made for
+   * use_vmac / use_ipvlan, by name (the link watcher may not have seen them yet).
    */
-  async place(instances: readonly ResolvedInstance[], indexOf: (r: ResolvedInstance) => number, vips: readonly string[]): Promise<Placement[]> {
+  async place(instances: readonly ResolvedInstance[], indexOf: (r: ResolvedInstance) => number, vips: readonly string[], vmacs: ReadonlyMap<string, Link> = new Map()): Promise<Placement[]> {
     const out: Placement[] = [];
     for (const r of instances) {
       const field = `instances[${indexOf(r)}].interface`;
-      const link = this.#deps.linkByName(r.interface);
-      if (!link) throw new VrrpConfigError(field, `${r.interface} does not exist${this.#deps.netns ? ` in network namespace ${this.#deps.netns}` : ''}`);
+      const base = this.#deps.linkByName(r.interface);
+      if (!base) throw new VrrpConfigError(field, `${r.interface} does not exist${this.#deps.netns ? ` in network namespace ${this.#deps.netns}` : ''}`);
+      // use_vmac / use_ipvlan: adverts leave from the VMAC (vmacs: made by the runner) unless vmac_xmit_base; the source stays the base's address.
+      const link = r.vmac && !r.vmac.xmitBase ? vmacs.get(r.vmac.name) : base;
+      if (!link) throw new VrrpConfigError(`instances[${indexOf(r)}].vmac`, `${r.vmac!.name} was not made`);
       const unicast = r.unicastPeers.length > 0;
-      const source = r.unicastSourceAddress ?? await primaryAddress(this.#deps.rtnl, r, link.index, vips, field);
+      const source = r.unicastSourceAddress ?? r.vmac?.address?.address ?? await primaryAddress(this.#deps.rtnl, r, base.index, vips, field);
       out.push({ instance: r, link, source, key: channelKey(r.family, link.index, unicast ? source : undefined) });
     }
     return out;
@@ -76,7 +80,7 @@ export class ChannelSet {
         if (this.#channels.has(p.key)) continue;
         const r = p.instance;
         const channel = VrrpChannel.open({
-          ...(this.#deps.netns !== undefined ? { netns: this.#deps.netns } : {}), family: r.family, dev: r.interface,
+          ...(this.#deps.netns !== undefined ? { netns: this.#deps.netns } : {}), family: r.family, dev: p.link.name,
           ifindex: p.link.index, source: p.source, unicast: r.unicastPeers.length > 0,
         });
         this.#channels.set(p.key, channel);

@@ -50,7 +50,7 @@ export function receivePolicy(r: ResolvedInstance, unicast: boolean): ReceivePol
 
 /** Drives one VRRP instance: feeds its state machine with adverts and timers, and carries out its actions. */
 export class InstanceDriver {
-  readonly channel: VrrpChannel;
+  #channel: VrrpChannel;
   #config: ResolvedInstance;
   #machine: Machine;
   readonly #deps: DriverDeps;
@@ -69,11 +69,26 @@ export class InstanceDriver {
 
   constructor(config: ResolvedInstance, channel: VrrpChannel, deps: DriverDeps) {
     this.#config = config;
-    this.channel = channel;
+    this.#channel = channel;
     this.#deps = deps;
     this.#machine = createMachine(machineConfig(config, channel.source));
     this.#policy = receivePolicy(config, config.unicastPeers.length > 0);
     this.#prepareAdverts();
+  }
+
+  /** The channel its adverts go out on. */
+  get channel(): VrrpChannel { return this.#channel; }
+
+  /**
+   * Speak on `channel` from now on (its VMAC was made again, with a new index): the adverts armed
+   * for a signal are re-armed on it. The advert source stays the one the machine was made with.
+   */
+  rebind(channel: VrrpChannel): void {
+    this.#disarmRelease();
+    this.#channel = channel;
+    this.#adverts.clear();
+    this.#prepareAdverts();
+    if (this.#armRelease) this.#syncRelease();
   }
 
   /** The instance's settings (the latest, after a reconfigure). */

@@ -103,6 +103,8 @@ export interface ScriptEvent {
 export interface WarningEvent {
   type: 'warning';
   instance?: string;
+  /** The setting it is about, as a field path of the runner's input (`instances[2].vmac`), when there is one. */
+  field?: string;
   message: string;
   error?: Error;
 }

@@ -1,6 +1,7 @@
 // layer: behaviour (vrrp)
 // job: the typed configuration of a VRRP instance and sync group (keepalived's vrrp_instance / vrrp_sync_group), and its resolved form.
 import type { Scope } from '../rtnl/constants.js';
+import type { IpvlanFlags } from '../rtnl/link-create.js';
 import type { RuleSpec } from '../rtnl/rule.js';
 import type { RouteEntry } from './net-plan.js';
 import type { IpFamily, VrrpVersion } from './packet.js';
@@ -37,6 +38,27 @@ export interface NotifyScripts {
   fault?: string[];
   stop?: string[];
   notify?: string[];
+}
+
+/**
+ * keepalived `use_vmac` (a macvlan, mode private, with the VRRP MAC 00:00:5e:00:01:VRID — IPv6
+ * 00:00:5e:00:02:VRID) or `use_ipvlan` (an L2 ipvlan) on the instance's interface. The VIPs without
+ * a `dev` go on it, and the adverts leave from it (unless `xmitBase`). Created at start, removed at
+ * a graceful stop.
+ */
+export interface VirtualMacConfig {
+  /** `macvlan` (use_vmac, the default) or `ipvlan` (use_ipvlan). */
+  kind?: 'macvlan' | 'ipvlan';
+  /** Interface name. Default `vrrp.VRID`. */
+  name?: string;
+  /** macvlan: its MAC, six octets, or five with the VRID as the sixth. Default the RFC 5798 virtual router MAC. */
+  mac?: string;
+  /** macvlan: adverts are sent and received on the base interface (`vmac_xmit_base`). */
+  xmitBase?: boolean;
+  /** ipvlan: its address `ADDR[/LEN]`, also the advert source; required for IPv4. */
+  address?: string;
+  /** ipvlan: `bridge` (default), `private` or `vepa`. */
+  ipvlanFlags?: IpvlanFlags;
 }
 
 /** One VRRP instance (keepalived `vrrp_instance`). Defaults are keepalived's. */
@@ -84,6 +106,8 @@ export interface VrrpInstanceConfig {
   virtualRoutes?: RouteEntry[];
   /** keepalived `virtual_rules`: added on becoming MASTER (after the routes), removed on leaving it (first). */
   virtualRules?: RuleSpec[];
+  /** keepalived `use_vmac` / `use_ipvlan`: the VIPs and adverts on a macvlan or ipvlan of `interface`. */
+  vmac?: VirtualMacConfig;
 }
 
 /** keepalived `vrrp_sync_group`: its members change state together. */
@@ -102,6 +126,19 @@ export interface ResolvedVip {
   label?: string;
   scope?: Scope;
   broadcast?: string;
+}
+
+/** A VMAC or ipvlan after validation: its name, its base (the instance's interface) and every default filled in. */
+export interface ResolvedVmac {
+  kind: 'macvlan' | 'ipvlan';
+  name: string;
+  base: string;
+  /** macvlan: the MAC it is created with. */
+  mac?: string;
+  xmitBase: boolean;
+  ipvlanFlags: IpvlanFlags;
+  /** ipvlan: the address put on it (the advert source). */
+  address?: { address: string; prefixLength: number };
 }
 
 /** An instance after validation, with every default filled in. */
@@ -129,4 +166,5 @@ export interface ResolvedInstance {
   /** Absent when none are configured. */
   routes?: RouteEntry[];
   rules?: RuleSpec[];
+  vmac?: ResolvedVmac;
 }

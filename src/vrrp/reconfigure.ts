@@ -9,7 +9,7 @@ import type { ResolvedInstance, ResolvedVip } from './instance.js';
  * started) instead of changing it in place. keepalived matches instances across a reload by VRID,
  * family and interface; lvskit matches by name and replaces on any of these.
  */
-export const IDENTITY_FIELDS = ['interface', 'vrid', 'family', 'version', 'unicastSourceAddress', 'unicastPeers'] as const;
+export const IDENTITY_FIELDS = ['interface', 'vrid', 'family', 'version', 'unicastSourceAddress', 'unicastPeers', 'vmac'] as const;
 
 /** What `VrrpRunner.reconfigure` did, instance by instance (matched by name). */
 export interface VrrpReconfigureResult {
@@ -17,7 +17,7 @@ export interface VrrpReconfigureResult {
   added: string[];
   /** Stopped gracefully (priority 0 from a MASTER, VIPs released). */
   removed: string[];
-  /** An identity field changed (interface, VRID, family, version, unicast source or peers): the old one stopped gracefully, the new one started. */
+  /** An identity field changed (interface, VRID, family, version, unicast source or peers, VMAC): the old one stopped gracefully, the new one started. */
   replaced: Array<{ name: string; fields: string[] }>;
   /** Changed in place; `fields` are the resolved settings that changed (`priority`, `vips`, `advertIntervalCs`, …). */
   changed: Array<{ name: string; fields: string[] }>;

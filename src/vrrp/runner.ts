@@ -2,6 +2,7 @@
 // job: run VRRP instances: validate, open the shared channels, feed datagrams, link changes and timers to the machines, sync groups, reload in place, graceful or hand-over stop.
 import { EventEmitter } from 'node:events';
 import { eventStream } from '../event-stream.js';
+import { threadInNetns } from '../native/netns-path.js';
 import { sendOnSignal } from '../native/signal-send.js';
 import { RtnlClient } from '../rtnl/client.js';
 import type { Link } from '../rtnl/link.js';
@@ -22,6 +23,8 @@ import type { VrrpAction, VrrpStateName } from './state.js';
 import { groupFault, groupState, syncReactions } from './sync-group.js';
 import { trackingStatus } from './tracking.js';
 import { validateVrrpConfig, VrrpConfigError } from './validate.js';
+import { VmacKeeper } from './vmac-keeper.js';
+import { VmacLinks } from './vmac-links.js';
 
 /** Options of `VrrpRunner.open()`: instances, sync groups, namespace, hooks. */
 export interface VrrpRunnerOptions {
@@ -95,6 +98,8 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
   #watcher?: LinkWatcher;
   #announcer?: Announcer;
   #channels?: ChannelSet;
+  #vmacs?: VmacLinks;
+  #keeper?: VmacKeeper;
   #stopped = false;
   #started = false;
   /** releaseOnSignal() was called: instances added later arm their priority 0 too. */
@@ -129,6 +134,7 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     try {
       await runner.#open(instances, syncGroups);
     } catch (error) {
+      await runner.#vmacs?.removeAll().catch(() => undefined); // the first error is the one to report
       runner.#close();
       throw error;
     }
@@ -160,12 +166,39 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
       onInput: (channel, input) => this.#dispatch(channel, input),
       onError: (channel, error) => this.#emit({ type: 'warning', message: `receiving on ${channel.dev} (IPv${channel.family}) failed: ${error.message}`, error }),
     });
+    const links = this.#vmacs = new VmacLinks(rtnl, { procSys: this.#netns === undefined || threadInNetns(this.#netns) });
+    this.#keeper = new VmacKeeper({
+      vmacs: links, drivers: () => this.#drivers, linkByName: (name) => this.#linkByName(name), exclusive: (work) => this.#exclusive(work),
+      remake: (driver, i) => this.#remakeVmac(driver, i), retrack: () => this.#retrack(), emit: (event) => this.#emit(event), stopped: () => this.#stopped,
+    });
     const vips = instances.flatMap((r) => r.vips.map((v) => v.address));
-    const placements = await this.#channels.place(instances, (r) => instances.indexOf(r), vips);
+    const vmacs = await this.#makeVmacs(instances, (r) => instances.indexOf(r));
+    const placements = await this.#channels.place(instances, (r) => instances.indexOf(r), vips, vmacs);
     this.#channels.openFor(placements);
     for (const p of placements) this.#drivers.set(p.instance.name, this.#driverFor(p));
     this.#setGroups(syncGroups);
-    this.#watcher.on('change', () => this.#retrack());
+    this.#watcher.on('change', (change) => {
+      this.#keeper!.linkChanged(change);
+      this.#retrack();
+    });
+  }
+
+  /** use_vmac / use_ipvlan: make (or adopt) the links of `instances`, by name. */
+  async #makeVmacs(instances: readonly ResolvedInstance[], indexOf: (r: ResolvedInstance) => number): Promise<Map<string, Link>> {
+    const made = new Map<string, Link>();
+    for (const r of instances) if (r.vmac) made.set(r.vmac.name, await this.#vmacs!.ensure(r, `instances[${indexOf(r)}]`));
+    return made;
+  }
+
+  /** Make `driver`'s VMAC again (VmacKeeper) and move its channel onto it. */
+  async #remakeVmac(driver: InstanceDriver, i: number): Promise<void> {
+    const r = driver.config;
+    const vips = [...this.#drivers.values()].flatMap((d) => d.config.vips.map((v) => v.address));
+    const link = await this.#vmacs!.ensure(r, `instances[${i}]`);
+    const [p] = await this.#channels!.place([r], () => i, vips, new Map([[r.vmac!.name, link]]));
+    this.#channels!.openFor([p!]);
+    driver.rebind(this.#channels!.get(p!.key));
+    this.#channels!.closeUnused(new Set([...this.#drivers.values()].map((d) => d.channel)));
   }
 
   #driverFor(p: Placement): InstanceDriver {
@@ -207,12 +240,24 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     const prev = [...this.#drivers.values()].map((d) => d.config);
     const diff = diffInstances(prev, next.instances);
     const vips = [...prev, ...next.instances].flatMap((r) => r.vips.map((v) => v.address));
-    const fresh = await this.#channels!.place([...diff.added, ...diff.replaced.map((c) => c.next)], (r) => next.instances.indexOf(r), vips);
-    this.#channels!.openFor(fresh);
+    const starting = [...diff.added, ...diff.replaced.map((c) => c.next)];
+    const before = new Set(starting.flatMap((r) => (r.vmac && this.#vmacs!.has(r.vmac.name) ? [r.vmac.name] : [])));
+    let fresh: Placement[];
+    try {
+      const vmacs = await this.#makeVmacs(starting, (r) => next.instances.indexOf(r));
+      fresh = await this.#channels!.place(starting, (r) => next.instances.indexOf(r), vips, vmacs);
+      this.#channels!.openFor(fresh);
+    } catch (error) {
+      // Refused: the VMACs made for it go again, so nothing is half-applied.
+      for (const r of starting) if (r.vmac && !before.has(r.vmac.name)) await this.#vmacs!.remove(r.vmac.name).catch(() => undefined);
+      throw error;
+    }
     // Everything checked, every socket open: from here on, the changes.
     const leaving = [...diff.removed, ...diff.replaced.map((c) => c.prev)].map((r) => this.#drivers.get(r.name)!);
     await Promise.all(leaving.map((d) => d.stop()));
     for (const d of leaving) this.#ownTrack.delete(d.name);
+    const kept = new Set(next.instances.flatMap((r) => (r.vmac ? [r.vmac.name] : [])));
+    for (const d of leaving) if (d.config.vmac && !kept.has(d.config.vmac.name)) await this.#vmacs!.remove(d.config.vmac.name);
     for (const c of diff.changed) this.#drivers.get(c.next.name)!.reconfigure(c.next);
     const all = new Map([...this.#drivers, ...fresh.map((p) => [p.instance.name, this.#driverFor(p)] as const)]);
     this.#drivers.clear();
@@ -266,7 +311,9 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     if (this.#stopped || (!this.#started && !initial)) return;
     const linkStates = [...this.#watcher!.links().values()];
     for (const driver of this.#drivers.values()) {
-      const links = trackingStatus(driver.config.track, linkStates);
+      const tracked = trackingStatus(driver.config.track, linkStates);
+      // A VMAC that went is a FAULT until it is made again (keepalived's too).
+      const links = this.#keeper!.stale(driver.name) ? { ...tracked, fault: true } : tracked;
       const ext = this.#external[driver.name];
       this.#ownTrack.set(driver.name, ext ? { fault: links.fault || ext.fault, weight: links.weight + ext.weight } : links);
     }
@@ -386,6 +433,8 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     return this.#exclusive(async () => {
       if (this.#stopped) return;
       await Promise.all([...this.#drivers.values()].map((d) => d.stop(options)));
+      // A graceful stop removes the VMACs, as keepalived does; a hand-over leaves them with their VIPs.
+      if (options.release !== false) await this.#vmacs?.removeAll().catch((error: Error) => this.#emit({ type: 'warning', message: `removing a VMAC failed: ${error.message}`, error }));
       this.#close();
       this.emit('close');
     });

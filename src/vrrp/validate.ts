@@ -11,6 +11,7 @@ import type {
   VrrpSyncGroupConfig,
 } from './instance.js';
 import { encodePassword, type IpFamily } from './packet.js';
+import { defaultVmacName, resolveVmac, VmacFieldError } from './vmac.js';
 
 /** A setting lvskit refuses. `field` is its path, e.g. `instances[0].vrid` or `VI_1.virtualAddresses[2]`. */
 export class VrrpConfigError extends Error {
@@ -75,7 +76,7 @@ function notifyScripts(field: string, value: NotifyScripts | undefined): NotifyS
   return out;
 }
 
-function vips(c: VrrpInstanceConfig, f: string): { family: IpFamily; vips: ResolvedVip[] } {
+function vips(c: VrrpInstanceConfig, f: string, defaultDev: string): { family: IpFamily; vips: ResolvedVip[] } {
   if (!Array.isArray(c.virtualAddresses) || c.virtualAddresses.length === 0) {
     throw new VrrpConfigError(`${f}.virtualAddresses`, 'at least one virtual address is needed');
   }
@@ -97,7 +98,7 @@ function vips(c: VrrpInstanceConfig, f: string): { family: IpFamily; vips: Resol
     }
     if (seen.has(parsed.address)) throw new VrrpConfigError(field, `${parsed.address} is listed twice`);
     seen.add(parsed.address);
-    const dev = v.dev === undefined ? c.interface : ifname(`${field}.dev`, v.dev);
+    const dev = v.dev === undefined ? defaultDev : ifname(`${field}.dev`, v.dev);
     const vip: ResolvedVip = { address: parsed.address, prefixLength: parsed.prefixLength, dev };
     if (v.label !== undefined) {
       if (family === 6) throw new VrrpConfigError(`${field}.label`, 'IPv6 addresses have no label');
@@ -154,7 +155,9 @@ export function validateInstance(c: VrrpInstanceConfig, path = c?.name ?? 'insta
   const version = c.version ?? 2;
   if (version !== 2 && version !== 3) throw new VrrpConfigError(`${f}.version`, `${JSON.stringify(version)} is not 2 or 3`);
   const advertIntervalCs = advertInterval(`${f}.advertIntervalMs`, c.advertIntervalMs ?? 1000, version);
-  const { family, vips: resolvedVips } = vips(c, f);
+  // use_vmac / use_ipvlan: the VIPs without a dev go on the VMAC (its name is checked below).
+  const vmacName = c.vmac === undefined ? undefined : typeof c.vmac?.name === 'string' ? c.vmac.name : defaultVmacName(vrid);
+  const { family, vips: resolvedVips } = vips(c, f, vmacName ?? c.interface);
   if (version === 2 && family === 6) throw new VrrpConfigError(`${f}.version`, 'VRRPv2 (RFC 3768) is IPv4 only; IPv6 needs version 3');
   const out: ResolvedInstance = {
     name: c.name, interface: c.interface, vrid, priority, version, family, advertIntervalCs, vips: resolvedVips,
@@ -182,6 +185,14 @@ export function validateInstance(c: VrrpInstanceConfig, path = c?.name ?? 'insta
   if (c.lvsSyncDaemonInterface !== undefined) out.lvsSyncDaemonInterface = ifname(`${f}.lvsSyncDaemonInterface`, c.lvsSyncDaemonInterface);
   if (c.virtualRoutes && c.virtualRoutes.length > 0) out.routes = c.virtualRoutes.map((r, i) => checked(`${f}.virtualRoutes[${i}]`, r, validateRoute));
   if (c.virtualRules && c.virtualRules.length > 0) out.rules = c.virtualRules.map((r, i) => checked(`${f}.virtualRules[${i}]`, r, validateRuleSpec));
+  if (c.vmac !== undefined) {
+    try {
+      out.vmac = resolveVmac(c.vmac, c.interface, vrid, family, (field, name) => ifname(`${f}.vmac.${field}`, name));
+    } catch (error) {
+      if (!(error instanceof VmacFieldError)) throw error;
+      throw new VrrpConfigError(error.field === '' ? `${f}.vmac` : `${f}.vmac.${error.field}`, error.message);
+    }
+  }
   return out;
 }
 
@@ -214,7 +225,15 @@ export function validateVrrpConfig(instances: readonly VrrpInstanceConfig[], syn
   const resolved = instances.map((c, i) => validateInstance(c, `instances[${i}]`));
   const names = new Map<string, number>();
   const vrids = new Map<string, string>();
+  const vmacs = new Map<string, string>();
+  const interfaces = new Set(resolved.map((r) => r.interface));
   resolved.forEach((r, i) => {
+    if (r.vmac) {
+      const other = vmacs.get(r.vmac.name);
+      if (other !== undefined) throw new VrrpConfigError(`instances[${i}].vmac.name`, `${r.vmac.name} is already the ${r.vmac.kind} of ${other}; give each instance's its own name`);
+      if (interfaces.has(r.vmac.name)) throw new VrrpConfigError(`instances[${i}].vmac.name`, `${r.vmac.name} is an instance's interface; a ${r.vmac.kind} needs a name of its own`);
+      vmacs.set(r.vmac.name, r.name);
+    }
     if (names.has(r.name)) throw new VrrpConfigError(`instances[${i}].name`, `${r.name} is also instances[${names.get(r.name)}]`);
     names.set(r.name, i);
     const key = `${r.interface}/IPv${r.family}/${r.vrid}`;

@@ -1,5 +1,7 @@
 // layer: tests (helpers)
 // job: config tests' shared tools: fixture paths, in-memory parsing, diagnostics as the text users see, models without locations.
+import type { ExecutionContext } from 'ava';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, type Diagnostic } from '../../src/config/diagnostics.js';
@@ -42,4 +44,17 @@ export function withoutLocations<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'location' && !k.endsWith('Location')).map(([k, v]) => [k, withoutLocations(v)])) as T;
   }
   return value;
+}
+
+/**
+ * keepalived's own samples (Debian package `keepalived`): the directory, or undefined when it is
+ * missing — then the test passes with a log line, and fails under CI=true.
+ */
+export function keepalivedSamples(t: ExecutionContext): string | undefined {
+  const dir = '/usr/share/doc/keepalived/samples';
+  if (fs.existsSync(dir)) return dir;
+  if (process.env.CI === 'true') t.fail(`${dir} is missing: install the keepalived package`);
+  else t.log(`${dir} is missing (package keepalived); samples not checked`);
+  t.pass();
+  return undefined;
 }

@@ -35,5 +35,5 @@ test('every unsupported keepalived keyword has a row saying what happens', (t) =
       rows++;
     }
   }
-  t.true(rows > 90); // the loop ran over the tables (the list shrinks as keywords are implemented)
+  t.true(rows > 50); // the loop ran over the tables (the list shrinks as keywords are implemented: 100 after use_vmac, vmac_xmit_base, use_ipvlan)
 });

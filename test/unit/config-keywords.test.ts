@@ -390,7 +390,7 @@ test('keepalived keywords lvskit does not implement: an error when behaviour wou
   const r = parse([
     'global_defs {', '  enable_snmp_vrrp', '  vrrp_iptables', '}',
     'bfd_instance b {', '  neighbor_ip 192.0.2.1', '}',
-    'vrrp_instance A {', '  interface eth0', '  virtual_router_id 1', '  use_vmac', '  virtual_ipaddress {', '    10.0.0.1', '  }',
+    'vrrp_instance A {', '  interface eth0', '  virtual_router_id 1', '  use_vmac_addr', '  virtual_ipaddress {', '    10.0.0.1', '  }',
     '  kernel_rx_buf_size 1', '}',
     'virtual_server 10.0.0.1 53 {', '  protocol UDP', '  real_server 10.0.1.1 53 {', '    BFD_CHECK {', '      name b', '    }', '  }', '}',
   ].join('\n'));
@@ -398,7 +398,7 @@ test('keepalived keywords lvskit does not implement: an error when behaviour wou
     "keepalived.conf:2:3: warning: `enable_snmp_vrrp` is ignored by lvskit (SNMP, D-Bus and FIFO notification channels are not provided)",
     'keepalived.conf:3:3: error: `vrrp_iptables` is not supported by lvskit (lvskit manages no nftables or iptables rules (no_accept filtering, VMAC IGMP handling, virtual server group fwmarks))',
     'keepalived.conf:5:1: error: `bfd_instance` is not supported by lvskit (lvskit has no BFD)',
-    'keepalived.conf:11:3: error: `use_vmac` is not supported by lvskit (lvskit has no VMAC/IPVLAN interfaces or VRFs yet; the addresses would be on a different interface than keepalived puts them)',
+    'keepalived.conf:11:3: error: `use_vmac_addr` is not supported by lvskit (lvskit makes one VMAC per instance (use_vmac) and has no VRFs; the addresses would be on a different interface than keepalived puts them)',
     'keepalived.conf:15:3: warning: `kernel_rx_buf_size` is ignored by lvskit (notification channels and socket tuning lvskit does not provide)',
     'keepalived.conf:20:5: error: `BFD_CHECK` is not supported by lvskit (lvskit has no BFD; the real server would go unchecked)',
   ]);

@@ -5,6 +5,7 @@ import { parseAddress } from '../values.js';
 import { notifyKeywords, trackFileSpec, trackInterfaceSpec, trackProcessSpec, trackScriptSpec } from './common.js';
 import { routeBlock } from './routes.js';
 import { ruleBlock } from './rules.js';
+import { VMAC_KEYWORDS } from './vmac.js';
 import { arg, flag, keywordTable, kw, unsupported, type BuildContext, type ListEntry, type ListSpec, type Statement } from './types.js';
 
 export const VRRP_SCRIPT = keywordTable<VrrpScript>('vrrp_script', [
@@ -189,7 +190,7 @@ function virtualIp(e: ListEntry, cx: BuildContext): VirtualIpAddress | undefined
         else if (value && /^\d+$/.test(value.text) && Number(value.text) <= 0xffffffff) v.preferredLifetimeSeconds = Number(value.text);
         else if (value) cx.error(value, `preferred_lft expects a number of seconds or forever, not \`${value.text}\``);
         break;
-      case 'use_vmac': cx.error(name, 'use_vmac (per address) is not supported by lvskit: it has no VMAC interfaces'); break;
+      case 'use_vmac': cx.error(name, 'use_vmac (per address) is not supported by lvskit: it makes one VMAC per instance (use_vmac in the vrrp_instance)'); break;
       case 'track_group': cx.warning(name, 'track_group only applies to static addresses; ignored'); break;
     }
   }
@@ -348,10 +349,11 @@ export const VRRP_INSTANCE = keywordTable<VrrpInstance>('vrrp_instance', [
     const v = cx.uint(st, 0, 0, 4);
     if (v !== undefined) vi.debug = v;
   }),
+  ...VMAC_KEYWORDS,
   kw('native_ipv6', 0, 0, '', () => undefined, { deprecated: '`native_ipv6` is deprecated by keepalived: the addresses decide the family; ignored' }),
 ], [
-  ...unsupported('error', 'lvskit has no VMAC/IPVLAN interfaces or VRFs yet; the addresses would be on a different interface than keepalived puts them',
-    'use_vmac', 'use_vmac_addr', 'vmac_xmit_base', 'use_ipvlan', 'vrf'),
+  ...unsupported('error', 'lvskit makes one VMAC per instance (use_vmac) and has no VRFs; the addresses would be on a different interface than keepalived puts them',
+    'use_vmac_addr', 'vrf'),
   ...unsupported('error', TRACKING_UNSUPPORTED, 'track_bfd'),
   ...unsupported('ignored', 'notification channels and socket tuning lvskit does not provide',
     'notify_priority_changes', 'notify_deleted', 'kernel_rx_buf_size', 'linkbeat_use_polling', 'old_unicast_checksum', 'garp_extra_if'),

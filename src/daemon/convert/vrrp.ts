@@ -14,6 +14,7 @@ import { syncDaemonSettings, type SyncDaemonSettings } from './sync-daemon.js';
 import { convertTracking } from './tracking.js';
 import { routeEntry, ruleEntry } from './net.js';
 import { broadcastOf, DEFAULT_INTERFACE, scopeOf } from './vips.js';
+import { vmacConfig } from './vmac.js';
 
 /** The VRRP instances and sync groups of a configuration as `VrrpRunner` input, with diagnostics. */
 export interface VrrpConversion extends ConversionResult {
@@ -211,6 +212,8 @@ function instanceConfig(log: ConversionLog, config: KeepalivedConfig, vi: VrrpIn
   }
   const notify = notifyScripts(log, vi, g, name);
   if (notify) c.notify = notify;
+  const vmac = vmacConfig(log, vi, family, f);
+  if (vmac) c.vmac = vmac;
   unsupported(log, vi, g, family);
   return c;
 }
