@@ -44,13 +44,16 @@ export interface ReloadResult {
   phasesMs?: Partial<Record<'loaded' | 'planned' | 'vrrp' | 'applied' | 'drift', number>>;
 }
 
-/** Events of the daemon itself: started, reloaded, reload failed, configuration warnings, IPVS applied, stopping, stopped, errors. */
+/** Events of the daemon itself: started, reloaded, reload failed, configuration warnings, IPVS applied, drift repaired, stopping, stopped, errors. */
 export type DaemonEvent =
   | { type: 'started'; pid: number; config: string; instances: string[]; services: number; ipvsOps: number; resumed: string[]; durationMs: number }
-  | { type: 'reloaded'; result: ReloadResult }
+  /** `coalesced`: requests (SIGHUPs, `lvskit reload`) that arrived while this reload waited its turn and were answered by it. */
+  | { type: 'reloaded'; result: ReloadResult; coalesced: number }
   | { type: 'reload-failed'; error: Error; diagnostics?: readonly Diagnostic[] }
   | { type: 'config-warning'; diagnostic: Diagnostic }
   | { type: 'ipvs-applied'; ops: Op[]; reason: 'start' | 'reload' }
+  /** The drift check found the kernel's table changed behind the daemon's back and put it back (see `driftCheckMs`). */
+  | { type: 'drift-repaired'; ops: Op[]; recreated: string[]; checkOps: number }
   | { type: 'stopping'; mode: StopMode }
   | { type: 'stopped'; mode: StopMode }
   /** startup_script / shutdown_script finished (or could not start: `error`). */

@@ -107,6 +107,17 @@ export interface WarningEvent {
   error?: Error;
 }
 
+/**
+ * The link watcher's socket overflowed (ENOBUFS: a burst of link changes outran the VRRP thread, so
+ * notifications were lost) and the links were read again: `changed` links differed from what it
+ * knew. Tracking (track_interface, the instances' own links) follows the fresh state.
+ */
+export interface LinksResyncedEvent {
+  type: 'links-resynced';
+  overruns: number;
+  changed: number;
+}
+
 /** A reconfigure was applied. */
 export interface ReconfigureEvent extends VrrpReconfigureResult {
   type: 'reconfigure';
@@ -116,7 +127,7 @@ export interface ReconfigureEvent extends VrrpReconfigureResult {
 /** Any event of a `VrrpRunner`, with its `type`. */
 export type VrrpRunnerEvent =
   | TransitionEvent | GroupTransitionEvent | DropEvent | VipEvent | NetEvent | AnnounceEvent | SyncDaemonEvent | ScriptEvent | WarningEvent
-  | ReconfigureEvent;
+  | ReconfigureEvent | LinksResyncedEvent;
 
 /** The runner's typed events, one name per kind. */
 export interface VrrpRunnerEvents {

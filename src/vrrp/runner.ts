@@ -166,6 +166,8 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     for (const p of placements) this.#drivers.set(p.instance.name, this.#driverFor(p));
     this.#setGroups(syncGroups);
     this.#watcher.on('change', () => this.#retrack());
+    this.#watcher.on('resync', (r) => this.#emit({ type: 'links-resynced', ...r }));
+    this.#watcher.on('error', (error) => this.#emit({ type: 'warning', message: `link watcher: ${error.message}`, error }));
   }
 
   #driverFor(p: Placement): InstanceDriver {
