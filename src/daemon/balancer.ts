@@ -238,6 +238,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     side.on('round', (r) => this.#emit({ source: 'autoban', type: 'round', ...r, observations: r.observations.length }));
     side.on('error', (error) => this.#emit({ source: 'autoban', type: 'error', error }));
     side.on('created', ({ set }) => this.#emit({ source: 'autoban', type: 'set-created', set }));
+    side.on('blacklist-recovered', (e) => this.#emit({ source: 'autoban', type: 'blacklist-recovered', ...e }));
     await side.start();
     this.#autoban = side;
   }

@@ -69,6 +69,7 @@ function autobanLine(e: AutobanBalancerEvent): LogLine {
     case 'expired': return { level: 'info', message: `ban of ${e.address} ended` };
     case 'round': return { level: 'debug', message: `autoban round: ${e.observations} over the threshold, ${e.banned.length} banned` };
     case 'error': return { level: 'error', message: `autoban: ${e.error.message}` };
+    case 'blacklist-recovered': return { level: 'info', message: `static_blacklist ${e.file} written again (${e.bans} ban${e.bans === 1 ? '' : 's'} in force) after ${e.failedWrites} failed write${e.failedWrites === 1 ? '' : 's'}` };
     case 'set-created': return { level: 'info', message: `autoban: created ipset ${e.set} (hash:ip, timeouts)` };
   }
 }

@@ -63,7 +63,9 @@ export type DaemonEvent =
 
 /** An autoban event: a decision of the policy, a full round, or a failure. */
 export type AutobanBalancerEvent = AutobanEvent | ({ type: 'round' } & Omit<AutobanRound, 'observations'> & { observations: number })
-  | { type: 'error'; error: Error } | { type: 'set-created'; set: string };
+  | { type: 'error'; error: Error } | { type: 'set-created'; set: string }
+  /** static_blacklist written again after `failedWrites` failed writes (e.g. the disk was full). */
+  | { type: 'blacklist-recovered'; file: string; bans: number; failedWrites: number };
 
 /** Every event of a Balancer, tagged with the part that reported it. */
 export type BalancerEvent =

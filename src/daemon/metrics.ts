@@ -193,7 +193,7 @@ export class BalancerMetrics {
       case 'error':
         c.autobanErrors.inc();
         break;
-      case 'set-created':
+      case 'set-created': case 'blacklist-recovered':
         break;
     }
   }

@@ -32,6 +32,11 @@ export interface LinkWatcherEvents {
   close: [];
 }
 
+/** A resync's dump: its deadline, how many tries, the pause between them. */
+const RESYNC_DUMP_TIMEOUT_MS = 5000;
+const RESYNC_TRIES = 50;
+const RESYNC_RETRY_MS = 100;
+
 /** A resync after lost notifications: how many overruns it answers, how many links it found changed, new or gone. */
 export interface LinkResync {
   overruns: number;
@@ -59,9 +64,9 @@ export class LinkWatcher extends EventEmitter<LinkWatcherEvents> {
     });
   }
 
-  private async dumpLinks(): Promise<Map<number, Link>> {
+  private async dumpLinks(timeoutMs?: number): Promise<Map<number, Link>> {
     const links = new Map<number, Link>();
-    const replies = await this.engine.request({ type: RTM_GETLINK, dump: true, payload: encodeIfInfoMsg(), op: 'RTM_GETLINK' });
+    const replies = await this.engine.request({ type: RTM_GETLINK, dump: true, payload: encodeIfInfoMsg(), op: 'RTM_GETLINK', ...(timeoutMs ? { timeoutMs } : {}) });
     for (const m of replies) {
       if (m.header.type !== RTM_NEWLINK) continue;
       const link = decodeLink(m.payload);
@@ -79,10 +84,12 @@ export class LinkWatcher extends EventEmitter<LinkWatcherEvents> {
         const answered = this.overruns;
         let now: Map<number, Link>;
         try {
-          now = await this.dumpLinks();
+          now = await this.dumpLinks(RESYNC_DUMP_TIMEOUT_MS);
         } catch (err) {
-          if (tries >= 50 || this.closed) throw err;
-          continue; // overrun again while dumping: the next dump comes after it
+          if (tries >= RESYNC_TRIES || this.closed) throw err;
+          // Overrun again while dumping (the burst goes on), or the kernel still busy with the last dump: a little later.
+          await new Promise((resolve) => setTimeout(resolve, RESYNC_RETRY_MS));
+          continue;
         }
         if (this.closed) return;
         const changed = this.applySnapshot(now);
