@@ -1,6 +1,5 @@
 // layer: test helpers (IPVS tier: the control-plane fault matrix)
 // job: the running site a fault is injected into — the site lab with `lvskit run` on both balancers (lb1 serving /metrics), steady traffic from the client — and what the fault tests read: lb1's JSON log, its metrics, its table, its pid.
-import type { ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SiteLab, type LabBalancer } from './site-lab.js';
@@ -24,6 +23,8 @@ export interface FaultSite {
   lb1: LabBalancer;
   /** When the first request through the VIP succeeded (monotonic ms): the site is up from here. */
   readyMs: number;
+  /** When the lab's creation began (monotonic ms). */
+  createdMs: number;
   /** lb1's JSON log lines since it started (parsed; other lines left out). */
   log(): Record<string, unknown>[];
   /** lb1's log lines of `source`/`type`. */
@@ -43,13 +44,10 @@ export interface FaultSite {
 /**
  * Builds the site, writes both balancers' files (with `edit` applied to lb1's), starts lvskit on
  * lb1 (`--metrics-listen`, plus `lb1Extra`) and lb2, waits until lb1 holds the VIP and a request
- * through it succeeds, and starts the steady traffic. Torn down with the test.
+ * through it succeeds, and starts the steady traffic. Everything goes at `cleanup.run()`.
  */
-export async function faultSite(t: ExecutionContext, options: { lb1Extra?: string[]; edit?: (configDir: string) => void } = {}): Promise<FaultSite> {
-  const cleanup = new Cleanup();
-  t.teardown(async () => {
-    for (const failure of await cleanup.run()) t.log(failure);
-  });
+export async function faultSite(cleanup: Cleanup, options: { lb1Extra?: string[]; edit?: (configDir: string) => void } = {}): Promise<FaultSite> {
+  const createdMs = monoMs();
   const lab = await SiteLab.create(cleanup);
   const driver = new LvskitDriver(cleanup);
   const lb1 = lab.balancer('lb1');
@@ -67,7 +65,7 @@ export async function faultSite(t: ExecutionContext, options: { lb1Extra?: strin
   const metrics = async (): Promise<string> => lab.exec('lb1', [process.execPath, '-e',
     `fetch('http://${METRICS}/metrics').then(async (r) => process.stdout.write(await r.text()))`]);
   return {
-    lab, driver, traffic, lb1, log, metrics, readyMs: first.sentMs,
+    lab, driver, traffic, lb1, log, metrics, readyMs: first.sentMs, createdMs,
     logged: (source, type) => log().filter((j) => j.source === source && j.type === type),
     metric: async (name, labels = {}) => metricSample(await metrics(), name, labels),
     table: async (lb = 'lb1') => tableShape(await ipvsTable(lab, lb)),
