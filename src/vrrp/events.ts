@@ -141,11 +141,12 @@ export interface VrrpRunnerEvents {
   script: [ScriptEvent];
   warning: [WarningEvent];
   reconfigure: [ReconfigureEvent];
+  'links-resynced': [LinksResyncedEvent];
   close: [];
 }
 
 /** Names of all events an iterator follows. */
-export const RUNNER_EVENT_NAMES = ['transition', 'group-transition', 'drop', 'vip', 'net', 'announce', 'sync-daemon', 'script', 'warning', 'reconfigure'] as const;
+export const RUNNER_EVENT_NAMES = ['transition', 'group-transition', 'drop', 'vip', 'net', 'announce', 'sync-daemon', 'script', 'warning', 'reconfigure', 'links-resynced'] as const;
 
 /** Hooks for work lvskit's VRRP does not do itself. */
 export interface VrrpHooks {
