@@ -8,6 +8,7 @@ import { daemonFiles, logged, startDaemon, type Daemon } from '../helpers/daemon
 import { kernelTierUnavailable, type Netns } from '../helpers/netns.js';
 import { createVrrpLab, type VrrpLab } from '../helpers/vrrp-lab.js';
 import type { Line } from '../helpers/vrrp-procs.js';
+import { metricSample } from '../helpers/metrics-text.js';
 
 const unavailable = kernelTierUnavailable();
 if (unavailable) console.warn(`SKIPPING kernel tier (daemon-metrics): ${unavailable}`);
@@ -49,16 +50,7 @@ async function get(ns: Netns, urlPath: string): Promise<{ status: number; body: 
   return JSON.parse(await ns.exec([process.execPath, '-e', script])) as { status: number; body: string };
 }
 
-/** The value of the sample `name{labels}` in a Prometheus text exposition (labels in any order); undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.keys(have).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
+const sample = metricSample;
 
 async function scrape(ns: Netns): Promise<string> {
   const r = await get(ns, '/metrics');

@@ -7,6 +7,7 @@ import { BalancerMetrics } from '../../src/daemon/metrics.js';
 import { StatusHttpServer } from '../../src/daemon/status-http.js';
 import type { BalancerEmitterEvents } from '../../src/daemon/balancer.js';
 import type { BalancerStatus } from '../../src/daemon/events.js';
+import { metricSample } from '../helpers/metrics-text.js';
 
 test('--metrics-listen: IPv4, bracketed IPv6, :PORT for every address; anything else refused', (t) => {
   t.deepEqual(parseListenAddress('127.0.0.1:9650'), { host: '127.0.0.1', port: 9650 });
@@ -28,16 +29,7 @@ class FakeBalancer extends EventEmitter<BalancerEmitterEvents> {
 
 const line = (text: string, start: string): string | undefined => text.split('\n').find((l) => l.startsWith(start));
 
-/** The value of the sample `name{labels}` (labels in any order, all of them); undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const l of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(l);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.keys(have).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
+const sample = metricSample;
 
 test('the state gauge is the status at scrape time; transitions, drops, reloads and check results come from events', async (t) => {
   const b = new FakeBalancer();
