@@ -73,6 +73,8 @@ export interface AutobanEvents {
   decision: [event: AutobanEvent];
   round: [round: AutobanRound];
   error: [error: Error];
+  /** static_blacklist written again after a write failed (its `error`): the file holds the bans in force once more. */
+  'blacklist-recovered': [info: { file: string; bans: number; failedWrites: number }];
 }
 
 const defaultFiles: BlacklistFiles = {
@@ -98,6 +100,8 @@ export class AutobanRunner extends EventEmitter<AutobanEvents> {
   #chain: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
+  /** Writes of static_blacklist that failed since it last held the bans in force (each round tries again). */
+  #failedWrites = 0;
 
   constructor(options: AutobanRunnerOptions) {
     super();
@@ -191,7 +195,7 @@ export class AutobanRunner extends EventEmitter<AutobanEvents> {
       const ban = this.#state.bans.get(action.address);
       this.emit('ban', { address: action.address, count: action.count, untilMs: ban?.untilMs, dryRun: false, atMs: this.#clock() });
     }));
-    if (fileChanged) await this.#writeBlacklist();
+    if (fileChanged || this.#failedWrites > 0) await this.#writeBlacklist();
     const round: AutobanRound = { atMs, complete, observations, banned, durationMs: this.#clock() - atMs, from: this.#options.source.kind, ...source };
     this.emit('round', round);
     return round;
@@ -212,17 +216,32 @@ export class AutobanRunner extends EventEmitter<AutobanEvents> {
     if (recorded.length !== this.#state.bans.size) await this.#writeBlacklist();
   }
 
+  /**
+   * static_blacklist with the bans in force. A failure (a full disk: ENOSPC) leaves the file as it
+   * was (written whole or not at all), is reported with the file's name and errno, and the write is
+   * tried again every round until it succeeds; the bans stay in force in the set meanwhile.
+   */
   async #writeBlacklist(): Promise<void> {
     const file = this.#options.staticBlacklist;
     if (file === undefined || this.config.dryRun) return;
     try {
       const before = await this.#files.read(file);
       const after = renderBlacklist(before, this.#state.bans.values());
-      if (after === before) return;
-      await this.#files.write(file, after);
-      this.counters.blacklistWrites++;
+      if (after !== before) {
+        await this.#files.write(file, after);
+        this.counters.blacklistWrites++;
+      }
     } catch (error) {
-      this.#fail(error);
+      this.#failedWrites++;
+      const e = error as NodeJS.ErrnoException;
+      const bans = this.#state.bans.size;
+      this.#fail(Object.assign(new Error(`static_blacklist ${file} not written (${e.message}); it is as it was, the bans in force (${bans}) stay in the set, and the write is tried again next round`,
+        { cause: error }), { ...(e.code !== undefined ? { code: e.code } : {}), ...(e.errno !== undefined ? { errno: Math.abs(e.errno) } : {}), path: file }));
+      return;
+    }
+    if (this.#failedWrites > 0) {
+      this.emit('blacklist-recovered', { file, bans: this.#state.bans.size, failedWrites: this.#failedWrites });
+      this.#failedWrites = 0;
     }
   }
 

@@ -31,6 +31,7 @@ interface RunOptions {
   replace?: boolean;
   fixRpFilter?: boolean;
   metricsListen?: ListenAddress;
+  driftCheck: number;
 }
 
 type Logger = Awaited<ReturnType<typeof daemonLogger>>;
@@ -96,7 +97,7 @@ async function open(opts: RunOptions, logger: Logger, control: string, startNetn
   try {
     return await Balancer.open({
       file: opts.file, ...(opts.configId !== undefined ? { configId: opts.configId } : {}), logger, preflight: preflightHook(opts, logger),
-      ...(startNetns !== undefined ? { processEventsNetns: startNetns } : {}), releaseIpvs: opts.releaseIpvs, restartFile: beside(control, '.restart'), isolation: opts.vrrpThread ? 'worker' : 'inline',
+      ...(startNetns !== undefined ? { processEventsNetns: startNetns } : {}), releaseIpvs: opts.releaseIpvs, driftCheckMs: opts.driftCheck * 1000, restartFile: beside(control, '.restart'), isolation: opts.vrrpThread ? 'worker' : 'inline',
     });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -122,6 +123,13 @@ async function listenHttp(address: ListenAddress, logger: Logger): Promise<Statu
   const url = `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}/`;
   logger.info({ source: 'daemon', type: 'http-listening', host: a.host, port: a.port }, `metrics at ${url}metrics, status page at ${url}`);
   return http;
+}
+
+/** `--drift-check`'s value: seconds, 0 (off) or more. */
+function seconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a number of seconds (0 turns the check off)`);
+  return n;
 }
 
 /** `--metrics-listen`'s value, checked as the command line is read. */
@@ -221,6 +229,7 @@ export function registerRunCommand(program: Command): void {
     .option('--no-vrrp-thread', 'run VRRP on the main thread instead of its own worker thread')
     .option('--fix-rp-filter', 'where rp_filter is strict (1) on a VIP\'s or the sync daemon\'s interface, set it to 0 (each change logged) instead of refusing to start')
     .option('--metrics-listen <addr:port>', 'serve Prometheus metrics (/metrics), the status as JSON (/status.json) and a live status page (/) over HTTP here, e.g. 127.0.0.1:9650 (default: off)', listenAddress)
+    .option('--drift-check <seconds>', 'every this many seconds, check that each declared IPVS service is still in the kernel with its settings and put back what was deleted or changed behind lvskit\'s back (0: only a reload does)', seconds, 5)
     .option('--replace', 'take over from the daemon running on the control socket: once this one is ready, it stops keeping everything and this one resumes its MASTERs (an upgrade without a failover)')
     .action(async (opts: Omit<RunOptions, 'releaseIpvs'> & { dontReleaseIpvs?: boolean }) => {
       await run({ ...opts, releaseIpvs: opts.dontReleaseIpvs !== true });

@@ -60,6 +60,7 @@ function describe(e: VrrpRunnerEvent): string {
     case 'sync-daemon': return `${e.instance}: sync daemon ${e.role} on ${e.interface} (syncid ${e.syncId})${e.handled ? '' : ' — no IPVS client wired here; not done'}${e.error ? ` failed: ${e.error.message}` : ''}`;
     case 'script': return `${e.owner}: ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}`;
     case 'warning': return `${e.instance ?? 'vrrp'}: warning: ${e.message}`;
+    case 'links-resynced': return `warning: link notifications lost (ENOBUFS × ${e.overruns}); links read again, ${e.changed} changed`;
     case 'reconfigure': {
       const list = (cs: Array<{ name: string; fields: string[] }>): string => cs.map((c) => `${c.name} (${c.fields.join(', ')})`).join(', ');
       return `reconfigured: added [${e.added.join(', ')}], removed [${e.removed.join(', ')}], replaced [${list(e.replaced)}], changed [${list(e.changed)}], unchanged [${e.unchanged.join(', ')}]`;

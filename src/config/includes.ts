@@ -130,7 +130,9 @@ export class IncludeReader {
       else this.diags.error('io', where, `${file} is executable; keepalived refuses executable configuration files`);
       return undefined;
     }
-    const cycle = this.stack.findIndex((f) => f.identity === st.identity);
+    // A file being read has the identity of one on the stack: a cycle, unless that one was replaced
+    // meanwhile (an editor's save renames a new file over it) and its inode number reused by this one.
+    const cycle = this.stack.findIndex((f) => f.identity === st.identity && this.reader.stat(f.path)?.identity === f.identity);
     if (cycle >= 0) {
       const chain = [...this.stack.slice(cycle).map((f) => f.path), file].join(' → ');
       this.diags.error('include-cycle', where, `include cycle: ${chain}; not read again`,

@@ -36,6 +36,8 @@ export interface AutobanSideEvents {
   error: [Error];
   /** The ipset did not exist and was created. */
   created: [{ set: string }];
+  /** static_blacklist written again after failed writes. */
+  'blacklist-recovered': [{ file: string; bans: number; failedWrites: number }];
 }
 
 /** Canonical text of the settings: equal text, nothing to restart on reload. */
@@ -60,6 +62,7 @@ export class AutobanSide extends EventEmitter<AutobanSideEvents> {
     runner.on('decision', (e) => this.emit('decision', e));
     runner.on('round', (r) => this.emit('round', r));
     runner.on('error', (e) => this.emit('error', e));
+    runner.on('blacklist-recovered', (e) => this.emit('blacklist-recovered', e));
   }
 
   static async open(settings: AutobanSettings, netns?: string): Promise<AutobanSide> {

@@ -14,7 +14,7 @@ import { ClockWatch } from './clock-watch.js';
 import { loadDesired, type ConfigSource, type DesiredState } from './desired.js';
 import type { BalancerEvent, BalancerStatus, DaemonEvent, ReloadResult, StopMode } from './events.js';
 import { adoptedTable, IpvsTable, ownership } from './ipvs-table.js';
-import { reloadBalancer, type BalancerParts } from './reload.js';
+import { reloadBalancer, repairDrift, type BalancerParts, type DriftRepair } from './reload.js';
 import { resumeWindowMs, takeRestartNote, writeRestartNote } from './restart-state.js';
 import { balancerStatus } from './status.js';
 import { NotifyFifos, runStartStopScript } from './notify-fifo.js';
@@ -42,6 +42,13 @@ export type BalancerOptions = ConfigSource & {
   processEventsNetns?: string;
   /** Where a restart-stop leaves its note and the next start reads it (no file: restarts resume nothing). */
   restartFile?: string;
+  /**
+   * Check every this many ms that each declared IPVS service is still in the kernel with its
+   * settings (one dump of the service list), and put back what was deleted or changed behind the
+   * balancer's back (a `drift-repaired` event). Absent or 0: only a reload repairs drift.
+   * `lvskit run` checks every 5 s (`--drift-check`).
+   */
+  driftCheckMs?: number;
   /** Each event as one log line (the CLI's logger, or any with info/warn/error). */
   logger?: BalancerLogger;
   /**
@@ -95,6 +102,10 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   #startedAtMs = 0;
   #reloads = 0;
   #reloadFailures = 0;
+  /** A plain reload waiting for its turn: further requests join it instead of queueing another. */
+  #queuedReload?: { run: Promise<ReloadResult>; joined: number };
+  #driftTimer?: NodeJS.Timeout;
+  #driftQueued = false;
   #state: 'open' | 'running' | 'stopping' | 'stopped' = 'open';
   /** The ipset counters of autoban sides a reload replaced (so the totals never go back). */
   readonly #ipsetRetired: Readonly<NetlinkEngineStats>[] = [];
@@ -191,6 +202,10 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#state = 'running';
     this.#startedAtMs = Date.now();
     this.#clock = new ClockWatch((stepMs, wallMs) => this.#emit({ source: 'daemon', type: 'clock-step', stepMs, wallMs }));
+    const every = this.#options.driftCheckMs ?? 0;
+    if (every > 0) {
+      this.#driftTimer = setInterval(() => { if (!this.#driftQueued) void this.checkDrift(); }, every).unref();
+    }
     this.#emit({ source: 'daemon', type: 'started', pid: process.pid, config: d.source, instances: d.instances.map((i) => i.name),
       services: d.services.length, ipvsOps, resumed: resume, durationMs: performance.now() - began });
   }
@@ -235,6 +250,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     side.on('round', (r) => this.#emit({ source: 'autoban', type: 'round', ...r, observations: r.observations.length }));
     side.on('error', (error) => this.#emit({ source: 'autoban', type: 'error', error }));
     side.on('created', ({ set }) => this.#emit({ source: 'autoban', type: 'set-created', set }));
+    side.on('blacklist-recovered', (e) => this.#emit({ source: 'autoban', type: 'blacklist-recovered', ...e }));
     await side.start();
     this.#autoban = side;
   }
@@ -242,21 +258,57 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
   /**
    * Read the configuration again (or `source`) and apply the difference; `dryRun` only says what
    * would change. An invalid configuration rejects (ConfigError, located) and changes nothing.
-   * Reloads run one at a time.
+   * Reloads run one at a time. Reloads of the file asked for while one waits its turn join it (the
+   * file is read when it starts, so it answers them all): a burst of SIGHUPs is one reload behind
+   * the one running, and the `reloaded` event counts the requests it answered (`coalesced`).
    */
   reload(options: { source?: ConfigSource; dryRun?: boolean } = {}): Promise<ReloadResult> {
-    const run = this.#chain.catch(() => undefined).then(() => this.#reload(options));
+    const plain = options.source === undefined && options.dryRun !== true;
+    if (plain && this.#queuedReload) {
+      this.#queuedReload.joined++;
+      return this.#queuedReload.run;
+    }
+    const entry = { joined: 0 } as { run: Promise<ReloadResult>; joined: number };
+    const run = this.#chain.catch(() => undefined).then(() => {
+      if (this.#queuedReload === entry) this.#queuedReload = undefined;
+      return this.#reload(options, entry.joined);
+    });
+    entry.run = run;
+    if (plain) this.#queuedReload = entry;
     this.#chain = run;
     return run;
   }
 
-  async #reload(options: { source?: ConfigSource; dryRun?: boolean }): Promise<ReloadResult> {
+  /**
+   * Check the kernel's services against the configuration now and put back what drifted (see
+   * `driftCheckMs`); undefined when nothing had. Runs between reloads, never during one. A failure
+   * is reported as an `error` event (the next check tries again).
+   */
+  checkDrift(): Promise<DriftRepair | undefined> {
+    this.#driftQueued = true;
+    const run = this.#chain.catch(() => undefined).then(async () => {
+      this.#driftQueued = false;
+      if (this.#state !== 'running') return undefined;
+      try {
+        const repair = await repairDrift(this.#parts());
+        if (repair) this.#emit({ source: 'daemon', type: 'drift-repaired', ...repair });
+        return repair;
+      } catch (error) {
+        this.#emit({ source: 'daemon', type: 'error', message: `drift check failed: ${(error as Error).message}`, error: error as Error });
+        return undefined;
+      }
+    });
+    this.#chain = run;
+    return run;
+  }
+
+  async #reload(options: { source?: ConfigSource; dryRun?: boolean }, coalesced = 0): Promise<ReloadResult> {
     if (this.#state !== 'running') throw new Error(`the balancer is ${this.#state}`);
     try {
       const result = await reloadBalancer(this.#parts(), options.source ?? this.#options, options.dryRun === true);
       if (!result.dryRun) {
         this.#reloads++;
-        this.#emit({ source: 'daemon', type: 'reloaded', result });
+        this.#emit({ source: 'daemon', type: 'reloaded', result, coalesced });
       }
       return result;
     } catch (error) {
@@ -320,6 +372,7 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#state = 'stopping';
     this.#clock?.close();
     this.#emit({ source: 'daemon', type: 'stopping', mode });
+    clearInterval(this.#driftTimer);
     await this.#starting?.catch(() => undefined);
     await this.#chain.catch(() => undefined);
     const restart = mode === 'restart';

@@ -44,6 +44,7 @@ function vrrpLine(e: (VrrpRunnerEvent | SyncInterfaceEvent) & { location?: Sourc
     case 'sync-daemon': return { level: e.error ? 'error' : 'info', message: `${e.instance}: IPVS sync daemon ${e.role === 'stop' ? 'stopped' : `${e.role} on ${e.interface}`}${errorText(e)}` };
     case 'script': return { level: e.error || e.timedOut || e.exitCode ? 'warn' : 'info', message: `${e.owner}: ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}` };
     case 'warning': return { level: 'warn', message: `${e.location ? `${formatLocation(e.location)}: ` : ''}${e.instance ?? 'vrrp'}: ${e.message}` };
+    case 'links-resynced': return { level: 'warn', message: `link notifications lost (ENOBUFS × ${e.overruns}: a burst of link changes outran the reader); links read again, ${e.changed} changed` };
     case 'reconfigure': return { level: 'info', message: `VRRP reconfigured: ${[...e.added.map((n) => `${n} added`), ...e.removed.map((n) => `${n} removed`), ...e.replaced.map((c) => `${c.name} replaced (${c.fields.join(', ')})`), ...e.changed.map((c) => `${c.name} ${c.fields.join(', ')} changed`)].join('; ') || 'nothing changed'}` };
   }
 }
@@ -81,6 +82,7 @@ function autobanLine(e: AutobanBalancerEvent): LogLine {
     case 'expired': return { level: 'info', message: `ban of ${e.address} ended` };
     case 'round': return { level: 'debug', message: `autoban round: ${e.observations} over the threshold, ${e.banned.length} banned` };
     case 'error': return { level: 'error', message: `autoban: ${e.error.message}` };
+    case 'blacklist-recovered': return { level: 'info', message: `static_blacklist ${e.file} written again (${e.bans} ban${e.bans === 1 ? '' : 's'} in force) after ${e.failedWrites} failed write${e.failedWrites === 1 ? '' : 's'}` };
     case 'set-created': return { level: 'info', message: `autoban: created ipset ${e.set} (hash:ip, timeouts)` };
   }
 }
@@ -116,11 +118,12 @@ function trackLine(e: TrackerEvent): LogLine {
 function daemonLine(e: DaemonEvent): LogLine {
   switch (e.type) {
     case 'started': return { level: 'info', message: `started (pid ${e.pid}) from ${e.config}: ${e.instances.length} VRRP instance(s)${e.resumed.length ? ` (${e.resumed.join(', ')} resumed as MASTER)` : ''}, ${e.services} service(s), ${e.ipvsOps} IPVS operation(s) in ${e.durationMs.toFixed(0)} ms` };
-    case 'reloaded': return { level: 'info', message: reloadSummary(e.result) };
+    case 'reloaded': return { level: 'info', message: `${reloadSummary(e.result)}${e.coalesced > 0 ? ` (answered ${e.coalesced} more reload request${e.coalesced === 1 ? '' : 's'} that came meanwhile)` : ''}` };
     case 'reload-failed': return { level: 'error', message: `reload refused, nothing changed: ${e.error.message}${e.diagnostics ? `\n${e.diagnostics.map(formatDiagnostic).join('\n')}` : ''}` };
     case 'config-warning': return { level: 'warn', message: formatDiagnostic(e.diagnostic) };
     case 'ipvs-applied': return { level: 'info', message: `IPVS (${e.reason}): ${e.ops.length} operation(s)${e.ops.length <= 5 ? `: ${e.ops.map(describeOp).join('; ')}` : ''}` };
     case 'clock-step': return { level: 'warn', message: `the wall clock was stepped ${e.stepMs < 0 ? 'back' : 'forward'} ${(Math.abs(e.stepMs) / 1000).toFixed(1)} s (to ${new Date(e.wallMs).toISOString()}): log times jump; VRRP and health checks run on the monotonic clock and are not affected` };
+    case 'drift-repaired': return { level: 'warn', message: `IPVS drift repaired: ${[...e.recreated.map((n) => `${n} created again (deleted behind lvskit's back)`), ...e.ops.filter((o) => o.kind === 'edit-service').map((o) => `${describeOp(o)} (changed by hand)`)].join('; ')}; ${e.checkOps} real-server operation(s)` };
     case 'stopping': return { level: 'info', message: `stopping (${e.mode})` };
     case 'stopped': return { level: 'info', message: `stopped (${e.mode})` };
     case 'script': return { level: e.error || e.timedOut || e.exitCode ? 'warn' : 'info', message: `${e.which} script ${e.argv.join(' ')} → ${e.error ? e.error.message : e.timedOut ? 'timed out' : e.signal ?? `exit ${e.exitCode}`}` };

@@ -62,15 +62,18 @@ export interface ReloadResult {
   phasesMs?: Partial<Record<'loaded' | 'planned' | 'vrrp' | 'applied' | 'drift', number>>;
 }
 
-/** Events of the daemon itself: started, reloaded, reload failed, configuration warnings, IPVS applied, stopping, stopped, errors. */
+/** Events of the daemon itself: started, reloaded, reload failed, configuration warnings, IPVS applied, drift repaired, stopping, stopped, errors. */
 export type DaemonEvent =
   | { type: 'started'; pid: number; config: string; instances: string[]; services: number; ipvsOps: number; resumed: string[]; durationMs: number }
-  | { type: 'reloaded'; result: ReloadResult }
+  /** `coalesced`: requests (SIGHUPs, `lvskit reload`) that arrived while this reload waited its turn and were answered by it. */
+  | { type: 'reloaded'; result: ReloadResult; coalesced: number }
   | { type: 'reload-failed'; error: Error; diagnostics?: readonly Diagnostic[] }
   | { type: 'config-warning'; diagnostic: Diagnostic }
   | { type: 'ipvs-applied'; ops: Op[]; reason: 'start' | 'reload' }
   /** The wall clock was stepped by `stepMs` (negative: back); `wallMs` is the wall clock after the step. Timers run on the monotonic clock: nothing else follows from it. */
   | { type: 'clock-step'; stepMs: number; wallMs: number }
+  /** The drift check found the kernel's table changed behind the daemon's back and put it back (see `driftCheckMs`). */
+  | { type: 'drift-repaired'; ops: Op[]; recreated: string[]; checkOps: number }
   | { type: 'stopping'; mode: StopMode }
   | { type: 'stopped'; mode: StopMode }
   /** startup_script / shutdown_script finished (or could not start: `error`). */
@@ -80,7 +83,9 @@ export type DaemonEvent =
 
 /** An autoban event: a decision of the policy, a full round, or a failure. */
 export type AutobanBalancerEvent = AutobanEvent | ({ type: 'round' } & Omit<AutobanRound, 'observations'> & { observations: number })
-  | { type: 'error'; error: Error } | { type: 'set-created'; set: string };
+  | { type: 'error'; error: Error } | { type: 'set-created'; set: string }
+  /** static_blacklist written again after `failedWrites` failed writes (e.g. the disk was full). */
+  | { type: 'blacklist-recovered'; file: string; bans: number; failedWrites: number };
 
 /** Every event of a Balancer, tagged with the part that reported it. */
 export type BalancerEvent =

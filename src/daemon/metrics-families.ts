@@ -50,7 +50,7 @@ export function scrapedFamilies(registry: Registry) {
     autobanCandidates: gauge('lvskit_autoban_candidates', 'Clients over the threshold in the last full round (banned, whitelisted, rate-limited or already banned)', ['set']),
     netlinkRequests: counter('lvskit_netlink_requests_total', 'Netlink requests sent, by kernel client (ipvs, ipset)', ['client']),
     netlinkErrors: counter('lvskit_netlink_errors_total', 'Netlink requests that failed, by client and kind: refused (the kernel answered an errno), timeout; malformed: datagrams that did not decode', ['client', 'kind']),
-    netlinkEnobufs: counter('lvskit_netlink_enobufs_total', 'Receive buffer overruns (ENOBUFS): replies may have been lost, requests in flight failed', ['client']),
+    netlinkEnobufs: counter('lvskit_netlink_enobufs_total', 'Receive buffer overruns (ENOBUFS), by client (ipvs, ipset; rtnl-links: the VRRP side\'s link watcher, which then reads the links again): replies or notifications were lost, requests in flight failed', ['client']),
     netlinkDumpRetries: counter('lvskit_netlink_dump_retries_total', 'Dumps sent again because the kernel\'s table changed during them (NLM_F_DUMP_INTR)', ['client']),
   };
 }
@@ -66,6 +66,8 @@ export function eventFamilies(registry: Registry) {
     checksOverdue: counter('lvskit_checks_overdue_total', 'Times a health check did not finish in time (hung or starved)'),
     checkDuration: histogram('lvskit_check_duration_seconds', 'Health-check attempt duration', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
     reloads: counter('lvskit_reloads_total', 'Configuration reloads by outcome (failure: refused, nothing changed)', ['outcome']),
+    reloadsCoalesced: counter('lvskit_reloads_coalesced_total', 'Reload requests (SIGHUP, lvskit reload) answered by a reload already waiting its turn instead of one of their own'),
+    driftRepairs: counter('lvskit_ipvs_drift_repairs_total', 'Declared IPVS services put back by the drift check: recreated (deleted behind lvskit\'s back), edited (settings changed by hand)', ['kind']),
     lastReload: gauge('lvskit_reload_last_duration_seconds', 'How long the last successful reload took (0: none yet)'),
     bans: counter('lvskit_autoban_bans_total', 'Bans the autoban put in force (dry runs not counted)'),
     autobanDecisions: counter('lvskit_autoban_decisions_total', 'Autoban policy decisions: ban, would-ban (dry run), whitelisted, rate-limited, expired', ['decision']),

@@ -48,6 +48,8 @@ export class BalancerMetrics {
   /** The VRRP counters last read, by instance (what the next read adds to the totals is the difference). */
   readonly #vrrpSeen = new Map<string, InstanceStats>();
   #candidates?: number;
+  /** Overruns of the VRRP side's link watcher, from its `links-resynced` events. */
+  #linkOverruns = 0;
 
   constructor(source: MetricsSource, options: BalancerMetricsOptions = {}) {
     this.#source = source;
@@ -57,6 +59,7 @@ export class BalancerMetrics {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     for (const outcome of ['success', 'failure']) this.#e.reloads.inc({ outcome }, 0);
     for (const direction of ['back', 'forward']) this.#e.clockSteps.inc({ direction }, 0);
+    for (const kind of ['recreated', 'edited']) this.#e.driftRepairs.inc({ kind }, 0);
     source.on('event', (e) => this.#count(e));
     source.on('attempt', (a) => this.#attempt(a));
     source.on('attempt-failed', (f) => this.#failed(f));
@@ -144,11 +147,14 @@ export class BalancerMetrics {
       g.netlinkEnobufs.inc({ client }, n.overruns);
       g.netlinkDumpRetries.inc({ client }, n.dumpRetries);
     }
+    // The VRRP thread's link watcher: counted from its resync events (its socket is not the main thread's).
+    g.netlinkEnobufs.inc({ client: 'rtnl-links' }, this.#linkOverruns);
   }
 
   #count(e: BalancerEvent): void {
     const c = this.#e;
     if (e.source === 'vrrp' && e.type === 'transition') c.transitions.inc({ instance: e.instance, to: e.to });
+    else if (e.source === 'vrrp' && e.type === 'links-resynced') this.#linkOverruns += e.overruns;
     else if (e.source === 'vrrp' && e.type === 'drop') c.drops.inc({ interface: e.interface, reason: e.reason });
     else if (e.source === 'vrrp' && e.type === 'sync-interface') this.#syncInterface(e);
     else if (e.source === 'vrrp' && e.type === 'reconfigure') {
@@ -160,9 +166,14 @@ export class BalancerMetrics {
       }
     } else if (e.source === 'daemon' && e.type === 'reloaded') {
       c.reloads.inc({ outcome: 'success' });
+      c.reloadsCoalesced.inc(e.coalesced);
       c.lastReload.set(e.result.durationMs / 1000);
     } else if (e.source === 'daemon' && e.type === 'reload-failed') c.reloads.inc({ outcome: 'failure' });
     else if (e.source === 'daemon' && e.type === 'clock-step') c.clockSteps.inc({ direction: e.stepMs < 0 ? 'back' : 'forward' });
+    else if (e.source === 'daemon' && e.type === 'drift-repaired') {
+      c.driftRepairs.inc({ kind: 'recreated' }, e.recreated.length);
+      c.driftRepairs.inc({ kind: 'edited' }, e.ops.filter((o) => o.kind === 'edit-service').length);
+    }
     else if (e.source === 'checks' && e.type === 'overdue') c.checksOverdue.inc();
     else if (e.source === 'autoban') this.#autoban(e);
   }
@@ -195,7 +206,7 @@ export class BalancerMetrics {
       case 'error':
         c.autobanErrors.inc();
         break;
-      case 'set-created':
+      case 'set-created': case 'blacklist-recovered':
         break;
     }
   }

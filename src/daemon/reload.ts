@@ -1,10 +1,11 @@
 // layer: daemon (composition)
-// job: a reload as a difference: read and validate the new configuration, then VRRP in place, the IPVS services, the checks of changed services, the drift pass against a fresh dump, the autoban — or, dry, only the plan.
+// job: a reload as a difference: read and validate the new configuration, then VRRP in place, the IPVS services, the checks of changed services, the drift pass against a fresh dump, the autoban — or, dry, only the plan; and the periodic drift check (the same repair, same configuration).
 import { sinkDestinations } from '../check/ipvs-sink.js';
 import type { HealthChecks } from '../check/runner.js';
 import type { SinkDestination } from '../check/sink.js';
 import type { VirtualServerSpec } from '../check/spec.js';
 import { serviceName, type ServiceKey } from '../ipvs/model.js';
+import type { Op } from '../ipvs/plan.js';
 import { autobanKey, AutobanSide } from './autoban-side.js';
 import { checksByService, loadDesired, type ConfigSource, type DesiredState } from './desired.js';
 import type { ReloadResult } from './events.js';
@@ -140,6 +141,34 @@ async function replaceAutoban(parts: BalancerParts, before: DesiredState, after:
     await parts.setAutoban(before.autoban ? await AutobanSide.open(before.autoban, parts.netns) : undefined);
     throw new Error(`the autoban keeps its previous settings: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** What a drift check put back. */
+export interface DriftRepair {
+  /** The service operations: a declared service missing from the kernel created again, settings changed by hand edited back. */
+  ops: Op[];
+  /** Services that were missing (deleted behind the daemon's back, e.g. `ipvsadm -D`). */
+  recreated: string[];
+  /** IPVS operations the health checks made putting real servers back. */
+  checkOps: number;
+}
+
+/**
+ * The drift check: the kernel's service list (one dump, no real servers: cheap at any table size)
+ * against the running configuration. A declared service that is missing is created again and its
+ * checks put its real servers back as they last saw them; one whose settings were changed by hand
+ * is edited back; then the reload's drift pass (one full dump) puts every service's real servers
+ * back. Services not declared are never touched here, `lvs_flush` or not. Nothing found: nothing
+ * done, undefined.
+ */
+export async function repairDrift(parts: BalancerParts): Promise<DriftRepair | undefined> {
+  const d = parts.desired;
+  if (d.services.length === 0) return undefined;
+  const found = serviceOps(await parts.table.services(), d, d);
+  const services: ServicePlan = { ...found, ops: found.ops.filter((o) => o.kind !== 'delete-service') };
+  if (services.ops.length === 0) return undefined;
+  const checkOps = await applyIpvsAndChecks(parts, d, d, services, new Set(), () => undefined);
+  return { ops: services.ops, recreated: [...services.recreated], checkOps };
 }
 
 /** IPVS services and the checks that own their real servers; returns the checks' IPVS operations. */

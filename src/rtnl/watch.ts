@@ -22,36 +22,112 @@ export interface LinkWatcherEvents {
   up: [link: Link];
   /** A link stopped being up and running, or was deleted while up. */
   down: [link: Link];
-  /** A notification that did not decode (the watcher goes on). */
+  /** A notification that did not decode, or a resync dump that failed (the watcher goes on). */
   error: [err: Error];
+  /**
+   * The socket's receive buffer overflowed (ENOBUFS: notifications were lost) and the state was
+   * read again from a fresh dump; the differences were emitted as changes before this.
+   */
+  resync: [resync: LinkResync];
   close: [];
+}
+
+/** A resync's dump: its deadline, how many tries, the pause between them. */
+const RESYNC_DUMP_TIMEOUT_MS = 5000;
+const RESYNC_TRIES = 50;
+const RESYNC_RETRY_MS = 100;
+
+/** A resync after lost notifications: how many overruns it answers, how many links it found changed, new or gone. */
+export interface LinkResync {
+  overruns: number;
+  changed: number;
 }
 
 /**
  * Link state kept current from rtnetlink notifications. It subscribes before it dumps, so no
- * change between the snapshot and the first notification is lost.
+ * change between the snapshot and the first notification is lost. When notifications are lost
+ * (ENOBUFS: a burst of changes outran the reader) it dumps again and reports what differs.
  */
 export class LinkWatcher extends EventEmitter<LinkWatcherEvents> {
   private readonly known = new Map<number, Link>();
   private closed = false;
+  /** Overruns not yet answered by a resync; a resync under way. */
+  private overruns = 0;
+  private resyncing = false;
 
   private constructor(private readonly engine: NetlinkEngine) {
     super();
     engine.on('notification', (msg) => this.onNotification(msg));
+    engine.on('enobufs', () => {
+      this.overruns++;
+      void this.resync();
+    });
+  }
+
+  private async dumpLinks(timeoutMs?: number): Promise<Map<number, Link>> {
+    const links = new Map<number, Link>();
+    const replies = await this.engine.request({ type: RTM_GETLINK, dump: true, payload: encodeIfInfoMsg(), op: 'RTM_GETLINK', ...(timeoutMs ? { timeoutMs } : {}) });
+    for (const m of replies) {
+      if (m.header.type !== RTM_NEWLINK) continue;
+      const link = decodeLink(m.payload);
+      links.set(link.index, link);
+    }
+    return links;
+  }
+
+  /** Dump again until a dump completes with no overrun during it; emit the differences, then `resync`. */
+  private async resync(): Promise<void> {
+    if (this.resyncing || this.closed) return;
+    this.resyncing = true;
+    try {
+      for (let tries = 0; this.overruns > 0 && !this.closed; tries++) {
+        const answered = this.overruns;
+        let now: Map<number, Link>;
+        try {
+          now = await this.dumpLinks(RESYNC_DUMP_TIMEOUT_MS);
+        } catch (err) {
+          if (tries >= RESYNC_TRIES || this.closed) throw err;
+          // Overrun again while dumping (the burst goes on), or the kernel still busy with the last dump: a little later.
+          await new Promise((resolve) => setTimeout(resolve, RESYNC_RETRY_MS));
+          continue;
+        }
+        if (this.closed) return;
+        const changed = this.applySnapshot(now);
+        this.overruns -= answered;
+        this.emit('resync', { overruns: answered, changed });
+      }
+    } catch (err) {
+      this.emit('error', new Error(`link state may be stale: the resync after lost notifications failed: ${(err as Error).message}`, { cause: err }));
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  /** Take `now` as the state, emitting a change (and up/down) for each link that differs; their count. */
+  private applySnapshot(now: Map<number, Link>): number {
+    let changed = 0;
+    for (const [index, previous] of [...this.known]) {
+      if (now.has(index)) continue;
+      changed++;
+      this.update('del', previous);
+    }
+    for (const link of now.values()) {
+      const previous = this.known.get(link.index);
+      if (previous && JSON.stringify(previous) === JSON.stringify(link)) continue;
+      changed++;
+      this.update('new', link);
+    }
+    return changed;
   }
 
   /** Subscribe, then take the snapshot. */
-  static async start(options: { netns?: string } = {}): Promise<LinkWatcher> {
+  static async start(options: { netns?: string; receiveBufferBytes?: number } = {}): Promise<LinkWatcher> {
     const socketOptions: NetlinkSocketOptions = { protocol: NETLINK_ROUTE, groups: [RTNLGRP_LINK] };
     if (options.netns !== undefined) socketOptions.netns = options.netns;
+    if (options.receiveBufferBytes !== undefined) socketOptions.receiveBufferBytes = options.receiveBufferBytes;
     const watcher = new LinkWatcher(openNetlink(socketOptions));
     try {
-      const replies = await watcher.engine.request({ type: RTM_GETLINK, dump: true, payload: encodeIfInfoMsg(), op: 'RTM_GETLINK' });
-      for (const m of replies) {
-        if (m.header.type !== RTM_NEWLINK) continue;
-        const link = decodeLink(m.payload);
-        watcher.known.set(link.index, link);
-      }
+      for (const [index, link] of await watcher.dumpLinks()) watcher.known.set(index, link);
     } catch (err) {
       watcher.close();
       throw err;
@@ -96,8 +172,11 @@ export class LinkWatcher extends EventEmitter<LinkWatcherEvents> {
       this.emit('error', err as Error);
       return;
     }
+    this.update(msg.header.type === RTM_NEWLINK ? 'new' : 'del', link);
+  }
+
+  private update(kind: 'new' | 'del', link: Link): void {
     const previous = this.known.get(link.index);
-    const kind = msg.header.type === RTM_NEWLINK ? 'new' : 'del';
     if (kind === 'new') this.known.set(link.index, link); else this.known.delete(link.index);
     const change: LinkChange = previous ? { kind, link, previous } : { kind, link };
     this.emit('change', change);

@@ -109,6 +109,17 @@ export interface WarningEvent {
   error?: Error;
 }
 
+/**
+ * The link watcher's socket overflowed (ENOBUFS: a burst of link changes outran the VRRP thread, so
+ * notifications were lost) and the links were read again: `changed` links differed from what it
+ * knew. Tracking (track_interface, the instances' own links) follows the fresh state.
+ */
+export interface LinksResyncedEvent {
+  type: 'links-resynced';
+  overruns: number;
+  changed: number;
+}
+
 /** A reconfigure was applied. */
 export interface ReconfigureEvent extends VrrpReconfigureResult {
   type: 'reconfigure';
@@ -118,7 +129,7 @@ export interface ReconfigureEvent extends VrrpReconfigureResult {
 /** Any event of a `VrrpRunner`, with its `type`. */
 export type VrrpRunnerEvent =
   | TransitionEvent | GroupTransitionEvent | DropEvent | VipEvent | NetEvent | AnnounceEvent | SyncDaemonEvent | ScriptEvent | WarningEvent
-  | ReconfigureEvent;
+  | ReconfigureEvent | LinksResyncedEvent;
 
 /** The runner's typed events, one name per kind. */
 export interface VrrpRunnerEvents {
@@ -132,11 +143,12 @@ export interface VrrpRunnerEvents {
   script: [ScriptEvent];
   warning: [WarningEvent];
   reconfigure: [ReconfigureEvent];
+  'links-resynced': [LinksResyncedEvent];
   close: [];
 }
 
 /** Names of all events an iterator follows. */
-export const RUNNER_EVENT_NAMES = ['transition', 'group-transition', 'drop', 'vip', 'net', 'announce', 'sync-daemon', 'script', 'warning', 'reconfigure'] as const;
+export const RUNNER_EVENT_NAMES = ['transition', 'group-transition', 'drop', 'vip', 'net', 'announce', 'sync-daemon', 'script', 'warning', 'reconfigure', 'links-resynced'] as const;
 
 /** Hooks for work lvskit's VRRP does not do itself. */
 export interface VrrpHooks {

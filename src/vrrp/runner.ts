@@ -181,6 +181,8 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
       this.#keeper!.linkChanged(change);
       this.#retrack();
     });
+    this.#watcher.on('resync', (r) => this.#emit({ type: 'links-resynced', ...r }));
+    this.#watcher.on('error', (error) => this.#emit({ type: 'warning', message: `link watcher: ${error.message}`, error }));
   }
 
   /** use_vmac / use_ipvlan: make (or adopt) the links of `instances`, by name. */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { BalancerStatus } from '../../src/daemon/events.js';
 import { daemonFiles, logged, startDaemon } from '../helpers/daemon-procs.js';
 import { createNetns, createVethPair, type Netns } from '../helpers/netns.js';
+import { sample } from '../helpers/prom-sample.js';
 
 const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
 if (!CHROMIUM) console.warn('SKIPPING the status page test (ipvs tier): no chromium (apt-get install chromium)');
@@ -65,16 +66,6 @@ const throughVip = (ns: Netns, n: number): Promise<string[]> => nodeIn(ns, `
 const scrape = (ns: Netns): Promise<string> => nodeIn<{ body: string }>(ns,
   `fetch('http://${LISTEN}/metrics').then(async (r) => process.stdout.write(JSON.stringify({ body: await r.text() })))`).then((r) => r.body);
 
-/** The value of `name{labels}` (all labels, any order); undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.keys(have).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 /** Every family lvskit publishes (prom-client's process metrics aside). */
 const FAMILIES = [
@@ -88,7 +79,7 @@ const FAMILIES = [
   'lvskit_ipvs_real_server_connections_total', 'lvskit_ipvs_real_server_incoming_packets_total', 'lvskit_ipvs_real_server_outgoing_packets_total',
   'lvskit_ipvs_real_server_incoming_bytes_total', 'lvskit_ipvs_real_server_outgoing_bytes_total',
   'lvskit_check_results_total', 'lvskit_check_failures_total', 'lvskit_check_duration_seconds', 'lvskit_checks_overdue_total',
-  'lvskit_reloads_total', 'lvskit_reload_last_duration_seconds',
+  'lvskit_reloads_total', 'lvskit_reloads_coalesced_total', 'lvskit_ipvs_drift_repairs_total', 'lvskit_reload_last_duration_seconds',
   'lvskit_autoban_bans_total', 'lvskit_autoban_decisions_total', 'lvskit_autoban_rounds_total', 'lvskit_autoban_errors_total',
   'lvskit_autoban_scan_duration_seconds', 'lvskit_autoban_ban_latency_seconds', 'lvskit_autoban_banned', 'lvskit_autoban_tracked_connections',
   'lvskit_autoban_candidates', 'lvskit_netlink_requests_total', 'lvskit_netlink_errors_total', 'lvskit_netlink_enobufs_total',

@@ -1,11 +1,13 @@
 // layer: tests (kernel tier)
 // job: the rtnetlink client against the host kernel in fresh namespaces, with `ip` as the oracle.
 import test, { type ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrnoError } from '../../src/errors.js';
 import { NetlinkError } from '../../src/netlink/errors.js';
 import { GenlSocket } from '../../src/genl/client.js';
-import { IFA_F_NODAD, RtnlClient, type Link } from '../../src/rtnl/index.js';
+import { IFA_F_NODAD, LinkWatcher, RtnlClient, type Link, type LinkResync } from '../../src/rtnl/index.js';
 import { createNetns, createVethPair, type Netns } from '../helpers/netns.js';
 
 interface IpAddrJson { ifname: string; addr_info: { family: string; local: string; prefixlen: number; label?: string }[] }
@@ -104,6 +106,30 @@ test('a deleted link is a `del` change, and the async iterator yields changes', 
   const change = await seen;
   t.is(change?.previous?.name, 'eth1');
   t.false([...watcher.links().values()].some((l) => l.name === 'eth1'));
+});
+
+test('notifications lost to ENOBUFS (a burst while the loop is blocked): the watcher reads the links again and sees the last state', async (t) => {
+  const { a } = await setup(t);
+  // A small receive buffer (64 KiB): a few dozen notifications fill it.
+  const watcher = await LinkWatcher.start({ netns: a.name, receiveBufferBytes: 65536 });
+  t.teardown(() => watcher.close());
+  const index = await a.ifindex('eth1');
+  t.true(watcher.links().get(index)?.up);
+  const resynced = once(watcher, 'resync') as Promise<[LinkResync]>;
+  const downs: string[] = [];
+  watcher.on('down', (l) => downs.push(l.name));
+  // 5,000 MTU changes, then eth1 down, with this event loop blocked: nothing is read meanwhile.
+  const batch = [...Array.from({ length: 5000 }, (_, i) => `link set dev eth1 mtu ${1400 + (i % 2)}`), 'link set dev eth1 down'].join('\n');
+  execFileSync('ip', ['-n', a.name, '-batch', '-'], { input: batch });
+  const [resync] = await Promise.race([resynced, sleep(20_000).then(() => { throw new Error('no resync within 20 s of the burst'); })]);
+  t.true(resync.overruns >= 1);
+  t.true(resync.changed >= 1);
+  t.false(watcher.links().get(index)?.up, 'the watcher knows eth1 is down');
+  t.deepEqual(downs, ['eth1'], 'the lost down came out of the resync as an event');
+  // It goes on following notifications.
+  const up = once(watcher, 'up') as Promise<[Link]>;
+  await a.ip('link', 'set', 'eth1', 'up');
+  t.is((await up)[0].index, index);
 });
 
 test('a namespace that does not exist is ENOENT, and the error names the call', (t) => {

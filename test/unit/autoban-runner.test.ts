@@ -30,7 +30,16 @@ class FakeFiles implements BlacklistFiles {
   readonly files = new Map<string, string>();
   writes = 0;
   async read(file: string): Promise<string> { return this.files.get(file) ?? ''; }
-  async write(file: string, text: string): Promise<void> { this.files.set(file, text); this.writes++; }
+  /** The next writes fail as a full disk does. */
+  full = 0;
+  async write(file: string, text: string): Promise<void> {
+    if (this.full > 0) {
+      this.full--;
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    }
+    this.files.set(file, text);
+    this.writes++;
+  }
 }
 
 function setUp(policy: ConstructorParameters<typeof AutobanRunner>[0]['policy'] = {}) {
@@ -81,6 +90,28 @@ test('a ban the sink refuses is reported and tried again next round', async (t) 
   const second = await runner.runOnce();
   t.deepEqual(second.banned, ['198.18.0.1']);
   t.like(runner.counters, { bans: 1, banFailures: 1 });
+});
+
+test('static_blacklist on a full disk: the error names the file and ENOSPC, the ban stays, the file is as it was until a later round writes it', async (t) => {
+  const { runner, source, sink, files, errors } = setUp({ banTimeoutSec: 600 });
+  const recovered: unknown[] = [];
+  runner.on('blacklist-recovered', (e) => recovered.push(e));
+  files.full = 2;
+  source.counts = [{ address: '198.18.0.1', count: 150 }];
+  t.deepEqual((await runner.runOnce()).banned, ['198.18.0.1']);
+  t.deepEqual(sink.bans, [['198.18.0.1', 600]]);
+  t.is(files.files.get('/etc/itim/firewall/static_blacklist'), '# operator list\n203.0.113.66\n');
+  t.like(errors[0], { code: 'ENOSPC', errno: 28, path: '/etc/itim/firewall/static_blacklist' });
+  t.regex(errors[0]?.message ?? '', /^static_blacklist \/etc\/itim\/firewall\/static_blacklist not written \(ENOSPC: no space left on device, write\); it is as it was, the bans in force \(1\) stay/);
+  await runner.runOnce(); // nothing new to ban: the write is tried again, and fails again
+  t.is(errors.length, 2);
+  t.deepEqual(recovered, []);
+  await runner.runOnce();
+  t.is(errors.length, 2);
+  t.deepEqual(parseBanLines(files.files.get('/etc/itim/firewall/static_blacklist') ?? '').map((b) => b.address), ['198.18.0.1']);
+  t.deepEqual(recovered, [{ file: '/etc/itim/firewall/static_blacklist', bans: 1, failedWrites: 2 }]);
+  await runner.runOnce();
+  t.is(files.writes, 1, 'written once it could be; not again while nothing changed');
 });
 
 test('dry run: the sink and the file are never touched', async (t) => {

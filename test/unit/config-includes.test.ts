@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expandBraces, glob, segmentRegExp } from '../../src/config/glob.js';
 import { loadConfig } from '../../src/config/index.js';
-import { memoryReader } from '../../src/config/reader.js';
+import { memoryReader, type ConfigReader } from '../../src/config/reader.js';
 import { fixture, messages, parseFiles } from '../helpers/config.js';
 
 const script = (name: string): string => `vrrp_script ${name} {\n    script /bin/true\n}\n`;
@@ -33,6 +33,39 @@ test('an include cycle is an error at the include line that closes it, naming th
 test('a file including itself is a cycle too', (t) => {
   const r = parseFiles({ '/etc/k/keepalived.conf': `${script('x')}include keepalived.conf\n` }, '/etc/k/keepalived.conf');
   t.deepEqual(messages(r), ['/etc/k/keepalived.conf:4:1: error: include cycle: /etc/k/keepalived.conf → /etc/k/keepalived.conf; not read again']);
+});
+
+test('not a cycle: a file with the inode number of one being read that was replaced meanwhile (an editor saving both during a reload)', (t) => {
+  const files = { '/etc/k/keepalived.conf': 'include services/*.conf\n', '/etc/k/services/www.conf': script('www') };
+  const memory = memoryReader(files);
+  let replaced = false;
+  // keepalived.conf is read as inode 7; then it is replaced (a new inode) and services/www.conf, saved after it, reuses 7.
+  const reader: ConfigReader = {
+    ...memory,
+    stat: (p) => {
+      const st = memory.stat(p);
+      return st && p.endsWith('keepalived.conf') && replaced ? { ...st, identity: '1:8' } : st;
+    },
+    readFile: (p, maxBytes) => {
+      const r = memory.readFile(p, maxBytes);
+      if (p.endsWith('keepalived.conf')) replaced = true;
+      return p.endsWith('keepalived.conf') || p.endsWith('www.conf') ? { ...r, stat: { ...r.stat, identity: '1:7' } } : r;
+    },
+  };
+  const r = loadConfig('/etc/k/keepalived.conf', { reader });
+  t.deepEqual(messages(r), []);
+  t.deepEqual(names(r), ['www']);
+  // The same identity while keepalived.conf is still that file: a cycle, as before.
+  const as7 = (st: ReturnType<ConfigReader['stat']>): ReturnType<ConfigReader['stat']> => st && { ...st, identity: '1:7' };
+  const still: ConfigReader = {
+    ...memory,
+    stat: (p) => as7(memory.stat(p)),
+    readFile: (p, maxBytes) => {
+      const r = memory.readFile(p, maxBytes);
+      return { ...r, stat: as7(r.stat)! };
+    },
+  };
+  t.regex(messages(loadConfig('/etc/k/keepalived.conf', { reader: still })).join('\n'), /include cycle: \/etc\/k\/keepalived\.conf → \/etc\/k\/services\/www\.conf; not read again/);
 });
 
 test('glob matches are read in sorted order; braces expand; directories are skipped', (t) => {
