@@ -40,8 +40,8 @@ export class LinkWatcher extends EventEmitter<LinkWatcherEvents> {
     engine.on('notification', (msg) => this.onNotification(msg));
   }
 
-  /** Subscribe, then take the snapshot. */
-  static async start(options: { netns?: string } = {}): Promise<LinkWatcher> {
+  /** Open the socket, subscribe, then take the snapshot (it watches from then on; close() ends it). */
+  static async open(options: { netns?: string } = {}): Promise<LinkWatcher> {
     const socketOptions: NetlinkSocketOptions = { protocol: NETLINK_ROUTE, groups: [RTNLGRP_LINK] };
     if (options.netns !== undefined) socketOptions.netns = options.netns;
     const watcher = new LinkWatcher(openNetlink(socketOptions));
