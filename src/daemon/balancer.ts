@@ -313,13 +313,13 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#trackers.stop();
     if (restart) {
       // The adverts go on until everything else has stopped: the gap a successor must close is as short as can be.
-      await this.#checks?.shutdown({ omega: false });
+      await this.#checks?.stop({ omega: false });
       await this.#autoban?.stop();
       if (this.#options.restartFile) await this.#noteMasters(this.#options.restartFile);
       await this.#vrrp.stop(false);
     } else {
       await this.#vrrp.stop(true);
-      await this.#checks?.shutdown();
+      await this.#checks?.stop();
       await this.#autoban?.stop();
     }
     await this.#fifos?.close();
