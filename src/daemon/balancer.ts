@@ -337,6 +337,14 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.emit('close');
   }
 
+  /** Release everything: the graceful stop() unless stopped already. Idempotent. */
+  close(): Promise<void> {
+    return this.stop();
+  }
+
+  /** `await using balancer = await Balancer.open(...)`: close() when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> { return this.close(); }
+
   /** startup_script / shutdown_script, reported as a `script` event. */
   async #runScript(which: 'startup' | 'shutdown', script: { argv: string[]; timeoutMs: number }): Promise<void> {
     const outcome = await runStartStopScript(script);

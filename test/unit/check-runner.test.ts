@@ -260,3 +260,18 @@ test('stop({ omega: false }): a daemon stopping for a restart leaves even an ome
   t.is(Object.keys(s.sink.weights('web')).length, 3);
   t.false(s.events.some((e) => e.type === 'real-server' || e.type === 'quorum'), 'no DOWN, no quorum lost');
 });
+
+test('close() and [Symbol.asyncDispose] stop every check once: no probe after, one close event, idempotent', async (t) => {
+  const s = setup();
+  let closes = 0;
+  s.hc.on('close', () => closes++);
+  await s.hc.add(site('web'));
+  await s.clock.advance(6010);
+  const probed = [...s.board.calls.values()].reduce((a, b) => a + b, 0);
+  t.true(probed >= 3, `probes before close: ${probed}`);
+  await s.hc[Symbol.asyncDispose]();
+  await s.hc.close();
+  await s.clock.advance(60_000);
+  t.is([...s.board.calls.values()].reduce((a, b) => a + b, 0), probed, 'no probe after close');
+  t.is(closes, 1);
+});
