@@ -74,7 +74,7 @@ function persistenceOf(log: ConversionLog, svc: DeclaredService): Persistence | 
   const vs = svc.vs;
   const portless = !('fwmark' in svc.key) && svc.key.port === 0;
   // keepalived makes a service without a port persistent (config validation warns); 0 means no persistence.
-  const timeoutSec = vs.persistenceTimeoutSeconds ?? (portless ? DEFAULT_PERSISTENCE_S : undefined);
+  const timeoutSec = vs.persistenceTimeoutSec ?? (portless ? DEFAULT_PERSISTENCE_S : undefined);
   if (timeoutSec === undefined || timeoutSec === 0) {
     if (vs.persistenceGranularity !== undefined || vs.persistenceEngine !== undefined) {
       log.warning(svc.location, `${svc.name}: persistence_granularity / persistence_engine without persistence_timeout have no effect; ignored`, 'missing-setting');
@@ -173,9 +173,9 @@ export function convertIpvs(config: KeepalivedConfig, options: IpvsConvertOption
   let timeouts: Partial<Timeouts> | undefined;
   if (g.lvsTimeouts) {
     timeouts = {};
-    if (g.lvsTimeouts.tcpSeconds !== undefined) timeouts.tcpSec = g.lvsTimeouts.tcpSeconds;
-    if (g.lvsTimeouts.tcpFinSeconds !== undefined) timeouts.tcpFinSec = g.lvsTimeouts.tcpFinSeconds;
-    if (g.lvsTimeouts.udpSeconds !== undefined) timeouts.udpSec = g.lvsTimeouts.udpSeconds;
+    if (g.lvsTimeouts.tcpSec !== undefined) timeouts.tcpSec = g.lvsTimeouts.tcpSec;
+    if (g.lvsTimeouts.tcpFinSec !== undefined) timeouts.tcpFinSec = g.lvsTimeouts.tcpFinSec;
+    if (g.lvsTimeouts.udpSec !== undefined) timeouts.udpSec = g.lvsTimeouts.udpSec;
   }
   const table = options.validate === false ? services : validateAll(log, services, daemons, timeouts, config);
   return {
