@@ -236,8 +236,8 @@ export function writeServiceNest(b: Buffer, at: number, svc: ServiceKey & Servic
   else b.writeUInt32BE(prefixToMask(p?.prefixLength ?? 32), i + 24);
 }
 
-const STATS_FIELDS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes', 'connsPerS', 'inPktsPerS', 'outPktsPerS',
-  'inBytesPerS', 'outBytesPerS'] as const;
+const STATS_FIELDS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes', 'connsPerSec', 'inPktsPerSec', 'outPktsPerSec',
+  'inBytesPerSec', 'outBytesPerSec'] as const;
 type StatsField = (typeof STATS_FIELDS)[number];
 
 /**

@@ -100,7 +100,7 @@ export function largeNumber(n: bigint, exact = false): string {
   return `${(n / div).toString().padStart(8)}${unit}`;
 }
 
-const STAT_FIELDS = { stats: ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'], rate: ['connsPerS', 'inPktsPerS', 'outPktsPerS', 'inBytesPerS', 'outBytesPerS'] } as const;
+const STAT_FIELDS = { stats: ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'], rate: ['connsPerSec', 'inPktsPerSec', 'outPktsPerSec', 'inBytesPerSec', 'outBytesPerSec'] } as const;
 const STAT_TITLES = { stats: ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'], rate: ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'] } as const;
 
 function statColumns(stats: ServiceState['stats'], columns: 'stats' | 'rate', exact: boolean): string {

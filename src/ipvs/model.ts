@@ -110,11 +110,11 @@ export interface Stats {
   outPkts: bigint;
   inBytes: bigint;
   outBytes: bigint;
-  connsPerS: bigint;
-  inPktsPerS: bigint;
-  outPktsPerS: bigint;
-  inBytesPerS: bigint;
-  outBytesPerS: bigint;
+  connsPerSec: bigint;
+  inPktsPerSec: bigint;
+  outPktsPerSec: bigint;
+  inBytesPerSec: bigint;
+  outBytesPerSec: bigint;
 }
 
 /** A real server as the kernel reports it. */

@@ -70,7 +70,7 @@ test('the state gauge is the status at scrape time; transitions, drops, reloads 
 
 const traffic = (n: number) => ({
   connections: n, packetsIn: 10 * n, packetsOut: 0, bytesIn: 1000 * n, bytesOut: 0,
-  connectionsPerS: 0, packetsInPerS: 0, packetsOutPerS: 0, bytesInPerS: 0, bytesOutPerS: 0,
+  connectionsPerSec: 0, packetsInPerSec: 0, packetsOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0,
 });
 const netlink = (sent: number, refused: number, overruns: number) => ({ sent, notifications: 0, stray: 0, malformed: 0, dumpRetries: 2, overruns, refused, timeouts: 1 });
 

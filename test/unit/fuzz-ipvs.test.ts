@@ -39,7 +39,7 @@ const statsArb: fc.Arbitrary<Stats> = fc.boolean().chain((wide) => {
   const bytes64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
   return fc.record({
     width: fc.constant(wide ? 64 as const : 32 as const), conns: counter, inPkts: counter, outPkts: counter, inBytes: bytes64, outBytes: bytes64,
-    connsPerS: counter, inPktsPerS: counter, outPktsPerS: counter, inBytesPerS: counter, outBytesPerS: counter,
+    connsPerSec: counter, inPktsPerSec: counter, outPktsPerSec: counter, inBytesPerSec: counter, outBytesPerSec: counter,
   });
 });
 

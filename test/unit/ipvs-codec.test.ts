@@ -17,8 +17,8 @@ function nestPayload(w: AttrWriter): Buffer {
 }
 
 const stats64: Stats = {
-  width: 64, conns: 2n ** 40n, inPkts: 2n ** 33n, outPkts: 7n, inBytes: 2n ** 63n + 5n, outBytes: 1n, connsPerS: 3n, inPktsPerS: 4n,
-  outPktsPerS: 5n, inBytesPerS: 6n, outBytesPerS: 2n ** 32n,
+  width: 64, conns: 2n ** 40n, inPkts: 2n ** 33n, outPkts: 7n, inBytes: 2n ** 63n + 5n, outBytes: 1n, connsPerSec: 3n, inPktsPerSec: 4n,
+  outPktsPerSec: 5n, inBytesPerSec: 6n, outBytesPerSec: 2n ** 32n,
 };
 
 /** A service as the kernel reports it: our encoding plus flags with HASHED set and statistics. */
@@ -97,13 +97,13 @@ test('a real server from a kernel without the family, tunnel and 64-bit attribut
   w.bytes(K.IPVS_DEST_ATTR_ADDR, address).be16(K.IPVS_DEST_ATTR_PORT, 80).u32(K.IPVS_DEST_ATTR_FWD_METHOD, K.IP_VS_CONN_F_TUNNEL)
     .u32(K.IPVS_DEST_ATTR_WEIGHT, 4).u32(K.IPVS_DEST_ATTR_U_THRESH, 0).u32(K.IPVS_DEST_ATTR_L_THRESH, 0)
     .u32(K.IPVS_DEST_ATTR_ACTIVE_CONNS, 5).u32(K.IPVS_DEST_ATTR_INACT_CONNS, 6).u32(K.IPVS_DEST_ATTR_PERSIST_CONNS, 7);
-  encodeStats(w, K.IPVS_DEST_ATTR_STATS, { ...stats64, width: 32, conns: 9n, inPkts: 8n, outPkts: 7n, outBytesPerS: 1n });
+  encodeStats(w, K.IPVS_DEST_ATTR_STATS, { ...stats64, width: 32, conns: 9n, inPkts: 8n, outPkts: 7n, outBytesPerSec: 1n });
   const d = decodeDestination(w.toBuffer(), 4);
   t.deepEqual({ ...d, stats: undefined }, {
     address: '10.0.0.7', port: 80, family: 4, forward: 'tun', weight: 4, upperThreshold: 0, lowerThreshold: 0,
     activeConns: 5, inactiveConns: 6, persistentConns: 7, stats: undefined,
   });
-  t.like(d.stats, { width: 32, conns: 9n, inBytes: 2n ** 63n + 5n, outBytesPerS: 1n });
+  t.like(d.stats, { width: 32, conns: 9n, inBytes: 2n ** 63n + 5n, outBytesPerSec: 1n });
   t.is(decodeDestination(w.toBuffer(), 6).address, 'a00:7::', 'without IPVS_DEST_ATTR_ADDR_FAMILY the service family decides');
 });
 
