@@ -20,7 +20,7 @@ export class IpvsValidationError extends Error {
 }
 
 /** The longest persistence timeout ipvsadm accepts (31 days), also used for connection timeouts. */
-export const MAX_TIMEOUT_S = 86400 * 31;
+export const MAX_TIMEOUT_SEC = 86400 * 31;
 const SCHEDULER_FLAGS: readonly SchedulerFlag[] = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port', 'flag-1', 'flag-2', 'flag-3'];
 const FLAG_ORDER: Record<SchedulerFlag, number> = { 'sh-fallback': 1, 'mh-fallback': 1, 'flag-1': 1, 'sh-port': 2, 'mh-port': 2, 'flag-2': 2, 'flag-3': 3 };
 const PERSISTENCE_ENGINES = ['sip'];
@@ -99,7 +99,7 @@ function refuseOldNames(field: string, value: Record<string, unknown>, renames: 
 function validatePersistence(field: string, input: unknown, family: Family): Persistence {
   const p = object(field, input);
   refuseOldNames(field, p, { timeoutS: 'timeoutSec' });
-  const out: Persistence = { timeoutSec: integer(field, 'timeoutSec', p['timeoutSec'], 1, MAX_TIMEOUT_S) };
+  const out: Persistence = { timeoutSec: integer(field, 'timeoutSec', p['timeoutSec'], 1, MAX_TIMEOUT_SEC) };
   if (p['netmask'] !== undefined && p['prefixLength'] !== undefined) fail(field, 'give netmask or prefixLength, not both');
   if (p['netmask'] !== undefined) {
     if (family === 6) fail(`${field}.netmask`, 'IPv6 services take prefixLength, not a dotted netmask', p['netmask']);
@@ -296,7 +296,7 @@ export function validateTimeouts(input: unknown, field = 'timeouts'): Partial<Ti
   refuseOldNames(field, t, { tcpS: 'tcpSec', tcpFinS: 'tcpFinSec', udpS: 'udpSec' });
   const out: Partial<Timeouts> = {};
   for (const k of ['tcpSec', 'tcpFinSec', 'udpSec'] as const) {
-    if (t[k] !== undefined) out[k] = integer(field, k, t[k], 0, MAX_TIMEOUT_S);
+    if (t[k] !== undefined) out[k] = integer(field, k, t[k], 0, MAX_TIMEOUT_SEC);
   }
   if (Object.keys(out).length === 0) fail(field, 'give at least one of tcpSec, tcpFinSec, udpSec');
   return out;

@@ -15,7 +15,7 @@ import { syncDaemonOf, syncDaemonSettings, type SyncDaemonSettings } from './syn
 /** keepalived's default scheduler (IPVS_DEF_SCHED). */
 export const DEFAULT_SCHEDULER: Scheduler = 'wlc';
 /** keepalived's persistence timeout for a bare `persistence_timeout` or a service without a port. */
-export const DEFAULT_PERSISTENCE_S = 360;
+export const DEFAULT_PERSISTENCE_SEC = 360;
 
 /** The virtual servers of a configuration as the IPVS table for `plan()`, with diagnostics. */
 export interface IpvsConversion extends ConversionResult {
@@ -74,7 +74,7 @@ function persistenceOf(log: ConversionLog, svc: DeclaredService): Persistence | 
   const vs = svc.vs;
   const portless = !('fwmark' in svc.key) && svc.key.port === 0;
   // keepalived makes a service without a port persistent (config validation warns); 0 means no persistence.
-  const timeoutSec = vs.persistenceTimeoutSec ?? (portless ? DEFAULT_PERSISTENCE_S : undefined);
+  const timeoutSec = vs.persistenceTimeoutSec ?? (portless ? DEFAULT_PERSISTENCE_SEC : undefined);
   if (timeoutSec === undefined || timeoutSec === 0) {
     if (vs.persistenceGranularity !== undefined || vs.persistenceEngine !== undefined) {
       log.warning(svc.location, `${svc.name}: persistence_granularity / persistence_engine without persistence_timeout have no effect; ignored`, 'missing-setting');
