@@ -29,7 +29,7 @@ async function standIn(t: ExecutionContext): Promise<string> {
     };
   };
   const file = path.join(dir, 'lvskit.sock');
-  const server = await ControlServer.listen(file, async (r) => (r.command === 'status' ? status() : []));
+  const server = await ControlServer.open(file, async (r) => (r.command === 'status' ? status() : []));
   t.teardown(() => server.close());
   return file;
 }

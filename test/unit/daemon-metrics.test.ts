@@ -136,7 +136,7 @@ test('IPVS counters per service and real server are the kernel\'s at scrape time
 });
 
 test('the listener: 503 before attach, then the page, /status.json with recent events, /metrics, 404 and 405', async (t) => {
-  const http = await StatusHttpServer.listen({ host: '127.0.0.1', port: 0 });
+  const http = await StatusHttpServer.open({ host: '127.0.0.1', port: 0 });
   t.teardown(() => http.close());
   const base = `http://127.0.0.1:${http.address.port}`;
   t.is((await fetch(`${base}/metrics`)).status, 503);
@@ -182,7 +182,7 @@ async function eventStream(url: string, signal: AbortSignal): Promise<{ next(): 
 }
 
 test('/events: the status at once, again on each balancer event (well before the next second), and every second without events; a failed read is status-error', async (t) => {
-  const http = await StatusHttpServer.listen({ host: '127.0.0.1', port: 0 });
+  const http = await StatusHttpServer.open({ host: '127.0.0.1', port: 0 });
   t.teardown(() => http.close());
   const b = new FakeBalancer();
   http.attach(b, new BalancerMetrics(b, { processMetrics: false }));
