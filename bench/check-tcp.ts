@@ -129,7 +129,7 @@ async function lvskit(targets: string[]): Promise<LvskitRun> {
   const cpu = cpuUs(process.cpuUsage(cpu0));
   clearInterval(sampler);
   overdue += hc.scheduler.stats().overdueNow;
-  await hc.shutdown();
+  await hc.stop();
   const counts = [...perServer.values()];
   return { cpuUs: cpu, attempts, failures, maxFds, overdue, maxLatenessMs, lateStarts, minPerServer: counts.length === SERVERS ? Math.min(...counts) : 0 };
 }

@@ -178,7 +178,7 @@ process.on('SIGTERM', () => {
   report('final');
   void (async () => {
     await Promise.allSettled(loops);
-    await checks?.shutdown();
+    await checks?.stop();
     await balancer.stop();
     process.exit(0);
   })();

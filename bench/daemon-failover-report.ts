@@ -18,7 +18,7 @@ export interface ModeResult {
   /** The loaded balancer's own report (daemon-failover-daemon.ts, kind `final`). */
   daemon: Record<string, unknown>;
   /** Connections the real servers accepted per second while the mode ran (the checks that reached them). */
-  checksPerS: number;
+  checksPerSec: number;
   loadBefore: number[];
   loadAfter: number[];
 }
@@ -76,7 +76,7 @@ function row(r: ModeResult): string {
   const goal = `${worst <= BOUND_MS + 20 ? '✔' : '✘'} (${worst - BOUND_MS >= 0 ? '+' : '−'}${Math.abs(worst - BOUND_MS).toFixed(1)} ms)`;
   const gap = `${ms(r.master.maxGapMs)}${r.master.overPeerMdi ? ` (${r.master.overPeerMdi} over ${PEER_MDI_MS.toFixed(1)} ms)` : ''}`;
   return `| ${LABEL[r.mode]} | ${ms(median(values))} | ${ms(worst)} | ${over} of ${values.length} | ${goal} | ${spurious}${peerLate ? ` (and ${peerLate} after the peer's adverts stopped)` : ''} | ${gap} | ` +
-    `${ms(num(d, 'mainLoopDelayMaxMs'))} | ${loaded ? `${r.checksPerS.toFixed(0)}/s` : '–'} | ${loaded ? `${scans.length}, ${ms(median(scans))}` : '–'} | ` +
+    `${ms(num(d, 'mainLoopDelayMaxMs'))} | ${loaded ? `${r.checksPerSec.toFixed(0)}/s` : '–'} | ${loaded ? `${scans.length}, ${ms(median(scans))}` : '–'} | ` +
     `${loaded ? `${reloads.length}${reloads.length ? `, ${(median(reloads) / 1000).toFixed(1)} s` : ''}` : '–'} | ${(num(d, 'cpuPct') ?? NaN).toFixed(0)} % | ${load(r.loadBefore)} → ${load(r.loadAfter)} |`;
 }
 

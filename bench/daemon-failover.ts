@@ -137,14 +137,14 @@ async function runMode(t: T, lab: DaemonLab, files: DaemonFiles, s: Setting, mod
       `${r.sample.peerLate.length ? `; takeovers after the peer's adverts stopped for ${r.sample.peerLate.map((x) => x.toFixed(0)).join(', ')} ms` : ''} (load ${os.loadavg()[0]!.toFixed(2)})\n`);
   }
   const gaps = await masterGaps(lab, peer.speaker, s.windowMs);
-  const checksPerS = (lab.accepted() - acceptedFrom) / ((performance.now() - checksFrom) / 1000);
+  const checksPerSec = (lab.accepted() - acceptedFrom) / ((performance.now() - checksFrom) / 1000);
   backup?.kill('SIGTERM');
   daemon.kill('SIGTERM');
   const final = await daemon.waitFor((l) => l.json?.kind === 'final', 60_000, true);
   await Promise.race([Promise.all([daemon.exited, backup?.exited]), sleep(120_000)]);
-  process.stderr.write(`# ${s.where} ${mode}: master's longest gaps ${gaps.top.slice(0, 5).map((g) => g.gapMs.toFixed(1)).join(', ')} ms; ${checksPerS.toFixed(0)} checks/s; ` +
+  process.stderr.write(`# ${s.where} ${mode}: master's longest gaps ${gaps.top.slice(0, 5).map((g) => g.gapMs.toFixed(1)).join(', ')} ms; ${checksPerSec.toFixed(0)} checks/s; ` +
     `daemon ${JSON.stringify({ ...final.json, scanMsAll: undefined, scanWorkMsAll: undefined, reloadMsAll: undefined, timeline: undefined })}\n`);
-  return { mode, samples, master: gaps, daemon: final.json ?? {}, checksPerS, loadBefore, loadAfter: os.loadavg() };
+  return { mode, samples, master: gaps, daemon: final.json ?? {}, checksPerSec, loadBefore, loadAfter: os.loadavg() };
 }
 
 /** Every mode in one lab. */

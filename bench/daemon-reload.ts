@@ -57,7 +57,7 @@ export interface Round {
   /** The daemon's resident memory after the round (its processes' pages counted once). */
   memoryKb: number;
   /** Connections the listener accepted per second from SIGHUP until the reload was done: the health checks kept running, or not. */
-  checksPerS: number;
+  checksPerSec: number;
   load: number[];
 }
 
@@ -105,7 +105,7 @@ async function round(lab: DaemonLab, d: Daemon, b: LabBalancer, ipvs: IpvsClient
   const polled = await pollWeight(ipvs, weight, sighupMs);
   const over = await reloadOver(d, tap, sighupMs);
   const doneMs = sighupMs + (over.finishedMs ?? polled.atMs - sighupMs);
-  const checksPerS = lab.acceptRateBetween(sighupMs, doneMs);
+  const checksPerSec = lab.acceptRateBetween(sighupMs, doneMs);
   const cpu = pids.map((p, i) => { const c = cpuSplitMs(p); return { user: c.user - cpu0[i]!.user, system: c.system - cpu0[i]!.system }; });
   const writes = tap.writes(sighupMs);
   const edit = writes.find((w) => w.destination === destination && w.weight === weight);
@@ -120,7 +120,7 @@ async function round(lab: DaemonLab, d: Daemon, b: LabBalancer, ipvs: IpvsClient
   return {
     impl: d.impl, weight, ...(edit ? { tappedMs: edit.atMs - sighupMs } : {}), polledMs: polled.atMs - sighupMs, resolutionMs: polled.resolutionMs,
     ...over, ...(writes.length ? { lastWriteMs: writes.at(-1)!.atMs - sighupMs } : {}),
-    writes: countByCommand(writes), changed: changedDestinations(before, after), cpuMs: cpu, lines, memoryKb: uniqueResidentKb(pids), checksPerS, load: os.loadavg(),
+    writes: countByCommand(writes), changed: changedDestinations(before, after), cpuMs: cpu, lines, memoryKb: uniqueResidentKb(pids), checksPerSec, load: os.loadavg(),
   };
 }
 
@@ -136,14 +136,14 @@ export interface Steady {
   /** The guest's idle share meanwhile (the listener, the benchmark and the kernel take the rest). */
   guestIdle: number;
   /** Connections the listener accepted per second (the checks, all passing). */
-  acceptPerS: number;
+  acceptPerSec: number;
 }
 
 async function steady(lab: DaemonLab, d: Daemon): Promise<Steady> {
   const [c0, g0, t0] = [cpuMs(d.pids()), cpuTimes(), monoMs()];
-  const acceptPerS = await lab.acceptRate(DELAY_LOOP_S * 1000);
+  const acceptPerSec = await lab.acceptRate(DELAY_LOOP_S * 1000);
   const [c1, g1, t1] = [cpuMs(d.pids()), cpuTimes(), monoMs()];
-  return { daemonCpu: (c1 - c0) / (t1 - t0), guestIdle: (g1.idle - g0.idle) / (g1.total - g0.total), acceptPerS };
+  return { daemonCpu: (c1 - c0) / (t1 - t0), guestIdle: (g1.idle - g0.idle) / (g1.total - g0.total), acceptPerSec };
 }
 
 export interface ImplRun { impl: Impl; lagMs: number; processes: string[]; stableMs: number; steady: Steady; startWrites: number; memoryKb: number; rounds: Round[] }
@@ -164,14 +164,14 @@ async function runImpl(lab: DaemonLab, impl: Impl, log: (s: string) => void): Pr
     const processes = daemon.pids().map((p) => fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim());
     const memoryKb = uniqueResidentKb(daemon.pids());
     log(`${impl}: table complete and stable ${(stableMs / 1000).toFixed(1)} s after the start (${startWrites} IPVS writes), memory ${(memoryKb / 1024).toFixed(1)} MiB; steady: daemon CPU ${(s.daemonCpu * 100).toFixed(0)} %, `
-      + `guest idle ${(s.guestIdle * 100).toFixed(0)} %, listener ${s.acceptPerS.toFixed(0)} connections/s`);
+      + `guest idle ${(s.guestIdle * 100).toFixed(0)} %, listener ${s.acceptPerSec.toFixed(0)} connections/s`);
     const rounds: Round[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const r = await round(lab, daemon, b, ipvs, tap, i % 2 === 0 ? WEIGHT + 1 : WEIGHT);
       log(`${impl} round ${i + 1}: weight → ${r.weight}: nlmon ${r.tappedMs?.toFixed(1) ?? '-'} ms, polled ${r.polledMs.toFixed(1)} ms (±${r.resolutionMs.toFixed(1)}), `
         + `finished ${r.finishedMs?.toFixed(0) ?? '-'} ms, last write ${r.lastWriteMs?.toFixed(1) ?? '-'} ms, writes ${JSON.stringify(r.writes)}, changed ${r.changed.length} [${r.changed.slice(0, 3).join('; ')}], `
         + `CPU ${r.cpuMs.map((c) => `${c.user}u/${c.system}s`).join(' + ')} ms${r.said ? `, lvskit said ${r.said.ops} op(s) in ${r.said.durationMs.toFixed(0)} ms${r.said.phasesMs ? ` (${Object.entries(r.said.phasesMs).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})` : ''}` : ''}; `
-        + `memory ${(r.memoryKb / 1024).toFixed(1)} MiB; checks ${r.checksPerS.toFixed(0)}/s; load ${r.load.map((l) => l.toFixed(2)).join(' ')}`);
+        + `memory ${(r.memoryKb / 1024).toFixed(1)} MiB; checks ${r.checksPerSec.toFixed(0)}/s; load ${r.load.map((l) => l.toFixed(2)).join(' ')}`);
       for (const l of r.lines) log(`  ${l}`);
       rounds.push(r);
       await sleep(2000);
@@ -201,7 +201,7 @@ function markdown(runs: ImplRun[], lagMs: number): string {
     const tapped = rs.flatMap((r) => (r.tappedMs === undefined ? [] : [r.tappedMs]));
     return `| ${run.impl} | **${fmt(median(rs.map((r) => r.polledMs)))}** | ${fmt(median(tapped))}${tapped.length < rs.length ? ` (${tapped.length} of ${rs.length} captured)` : ''} `
       + `| ${fmt(median(rs.map((r) => r.finishedMs ?? NaN)))} `
-      + `| ${perRound} | ${changed} | ${cpu} | ${(run.steady.daemonCpu * 100).toFixed(0)} % | ${median(rs.map((r) => r.checksPerS)).toFixed(0)}/s (${run.steady.acceptPerS.toFixed(0)}/s) |`;
+      + `| ${perRound} | ${changed} | ${cpu} | ${(run.steady.daemonCpu * 100).toFixed(0)} % | ${median(rs.map((r) => r.checksPerSec)).toFixed(0)}/s (${run.steady.acceptPerSec.toFixed(0)}/s) |`;
   };
   const [k, l] = [by('keepalived'), by('lvskit')];
   const ratio = median(k.map((r) => r.polledMs)) / median(l.map((r) => r.polledMs));
@@ -219,7 +219,7 @@ function markdown(runs: ImplRun[], lagMs: number): string {
     + `a figure is when the first poll that saw the new weight returned, median resolution ${fmt(median(runs.flatMap((r) => r.rounds.map((x) => x.resolutionMs))))}). `
     + `The nlmon column is the kernel's timestamp of the IPVS request that sets the new weight (it lags a request by ${lagMs.toFixed(2)} ms `
     + 'in a check where the capture was left unread for 50 ms; the capture misses a request now and then, so its counts are what it saw). '
-    + `delay_loop ${DELAY_LOOP_S} s, every check passing (the listener accepted ${runs.map((r) => `${r.steady.acceptPerS.toFixed(0)}/s under ${r.impl}`).join(', ')}; the guest was idle `
+    + `delay_loop ${DELAY_LOOP_S} s, every check passing (the listener accepted ${runs.map((r) => `${r.steady.acceptPerSec.toFixed(0)}/s under ${r.impl}`).join(', ')}; the guest was idle `
     + `${runs.map((r) => `${(r.steady.guestIdle * 100).toFixed(0)} %`).join(' and ')} of the time between reloads). Start: the table complete and stable ${runs.map((r) => `${fmt(r.stableMs)} after ${r.impl} started (${r.startWrites} IPVS writes)`).join(', ')}. `
     + `Measured ${new Date().toISOString().slice(0, 10)} in ${kernelName()} (guest with ${os.cpus().length} CPU, node roughly 8× slower than on the host), Node ${process.version}, keepalived 2.2.7; `
     + `guest load average ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} during the rounds; command: \`npm run bench:daemon-reload -- ${DELAY_LOOP_S === 6 ? '' : `--delay-loop ${DELAY_LOOP_S} `}--update-docs\`.`,

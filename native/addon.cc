@@ -1,5 +1,5 @@
 // layer: native (C++ addon)
-// job: module entry point: exports the Socket class, the kernel constants, the connection scanner, signal sends, enterNetns and raiseThreadPriority (NativeBinding).
+// job: module entry point: exports the Socket class, the kernel constants, the connection scanner, signal sends, enterNetns, raiseThreadPriority and setErrnoErrorClass (NativeBinding).
 #include <napi.h>
 
 #include "conn_scan.h"
@@ -30,6 +30,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     const int err = lvskit::EnterNetns(info[0].As<Napi::String>().Utf8Value(), &syscall);
     if (err != 0) lvskit::ThrowErrno(info.Env(), err, syscall);
   }, "enterNetns"));
+  exports.Set("setErrnoErrorClass", Napi::Function::New(env, lvskit::SetErrnoErrorClass, "setErrnoErrorClass"));
   exports.Set("raiseThreadPriority", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     if (!info[0].IsNumber()) lvskit::ThrowTypeError(info.Env(), "nice must be a number");
     const char* syscall = "setpriority";

@@ -155,6 +155,14 @@ export class AutobanRunner extends EventEmitter<AutobanEvents> {
     await this.#chain.catch(() => undefined);
   }
 
+  /** stop(): the runner holds nothing else (its sink and source belong to their owner). Idempotent. */
+  close(): Promise<void> {
+    return this.stop();
+  }
+
+  /** `await using runner = new AutobanRunner(...)`: close() when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> { return this.close(); }
+
   #enqueue<T>(work: () => Promise<T>): Promise<T> {
     const run = this.#chain.catch(() => undefined).then(work);
     this.#chain = run;

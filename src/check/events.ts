@@ -100,7 +100,7 @@ export interface HealthCheckEvents {
   overdue: [OverdueReport];
   recovered: [OverdueReport];
   script: [ScriptRun];
-  /** After shutdown. */
+  /** After stop(). */
   close: [];
 }
 

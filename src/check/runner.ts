@@ -342,7 +342,7 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
    * are left as they are. `omega: false` leaves every one as it is (a daemon stopping for a
    * restart, whose successor adopts the table). Resolves when the sink and the scripts are done.
    */
-  async shutdown(options: { omega?: boolean } = {}): Promise<void> {
+  async stop(options: { omega?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#scheduler.stop();
@@ -359,6 +359,14 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
     await this.settled();
     this.emit('close');
   }
+
+  /** Release everything: stop() with its defaults, unless stopped already. Idempotent. */
+  close(): Promise<void> {
+    return this.stop();
+  }
+
+  /** `await using hc = new HealthChecks(...)`: close() when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> { return this.close(); }
 
   status(): HealthStatus {
     return { virtualServers: [...this.#vs.values()].map((rt) => this.#vsStatus(rt)), scheduler: this.#scheduler.stats() };
@@ -391,7 +399,7 @@ export class HealthChecks<S> extends EventEmitter<HealthCheckEvents> {
     return out;
   }
 
-  /** Every event, tagged with its name, until shutdown or `signal` aborts. */
+  /** Every event, tagged with its name, until stop() or `signal` aborts. */
   events(options: { signal?: AbortSignal } = {}): AsyncGenerator<HealthCheckEvent> {
     return eventStream(this, HEALTH_CHECK_EVENT_NAMES,
       (type, payload) => ({ type, ...(payload as object) }) as HealthCheckEvent, { ...options, closed: this.#closed });

@@ -114,7 +114,7 @@ async function listenHttp(address: ListenAddress, logger: Logger): Promise<Statu
   const { StatusHttpServer } = await import('../daemon/status-http.js');
   let http: StatusHttpServer;
   try {
-    http = await StatusHttpServer.listen(address);
+    http = await StatusHttpServer.open(address);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     throw Object.assign(new Error(`--metrics-listen ${address.host}:${address.port}: ${e.message}; not started, nothing changed`), { code: e.code, syscall: e.syscall });
@@ -185,7 +185,7 @@ async function run(opts: RunOptions): Promise<void> {
     }
   };
   if (opts.replace) await handOver(control);
-  server = await ControlServer.listen(control, handle);
+  server = await ControlServer.open(control, handle);
   balancer.on('event', (e) => {
     if (e.source === 'daemon' && e.type === 'error' && e.fatal) {
       process.exitCode = 1; // a supervisor (systemd's Restart=on-failure) starts it again

@@ -12,11 +12,11 @@ export interface TopSample {
 
 /** Per second over the interval between two samples: connections, packets and bytes in and out. */
 export interface TrafficRates {
-  connsPerS: number;
-  inPktsPerS: number;
-  outPktsPerS: number;
-  inBytesPerS: number;
-  outBytesPerS: number;
+  connsPerSec: number;
+  inPktsPerSec: number;
+  outPktsPerSec: number;
+  inBytesPerSec: number;
+  outBytesPerSec: number;
 }
 
 export interface TopRealServer {
@@ -98,7 +98,7 @@ export function trafficRates(prev: TrafficCounters | undefined, cur: TrafficCoun
   if (!prev || !cur || !(elapsedMs > 0)) return undefined;
   if (COUNTERS.some((k) => cur[k] < prev[k])) return undefined;
   const per = (k: (typeof COUNTERS)[number]): number => ((cur[k] - prev[k]) * 1000) / elapsedMs;
-  return { connsPerS: per('conns'), inPktsPerS: per('inPkts'), outPktsPerS: per('outPkts'), inBytesPerS: per('inBytes'), outBytesPerS: per('outBytes') };
+  return { connsPerSec: per('conns'), inPktsPerSec: per('inPkts'), outPktsPerSec: per('outPkts'), inBytesPerSec: per('inBytes'), outBytesPerSec: per('outBytes') };
 }
 
 function hostPort(address: string, port: number): string {
@@ -189,7 +189,7 @@ function columns(rows: string[][], right: ReadonlySet<number> = new Set()): stri
 const RATE_TITLES = ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'];
 
 function rateCells(r: TrafficRates | undefined): string[] {
-  return r ? [r.connsPerS, r.inPktsPerS, r.outPktsPerS, r.inBytesPerS, r.outBytesPerS].map(rateText) : RATE_TITLES.map(() => '-');
+  return r ? [r.connsPerSec, r.inPktsPerSec, r.outPktsPerSec, r.inBytesPerSec, r.outBytesPerSec].map(rateText) : RATE_TITLES.map(() => '-');
 }
 
 function instanceLines(f: TopFrame): string[] {

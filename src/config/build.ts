@@ -162,7 +162,7 @@ export class Builder implements BuildContext {
     return this.number(st, index, min, max, true);
   }
 
-  seconds(st: Statement, index: number, minSeconds: number, maxSeconds: number): number | undefined {
+  seconds(st: Statement, index: number, minSec: number, maxSec: number): number | undefined {
     const tok = st.args[index];
     if (!tok) return undefined;
     const s = parseSeconds(tok.text);
@@ -170,8 +170,8 @@ export class Builder implements BuildContext {
       this.error(tok, `${quote(st.keyword.text)} expects a time in seconds (e.g. 3 or 0.5), not ${quote(tok.text)}`);
       return undefined;
     }
-    if (s < minSeconds || s > maxSeconds) {
-      this.error(tok, `${quote(st.keyword.text)} ${tok.text} s is outside ${minSeconds}..${maxSeconds} s`, 'out-of-range');
+    if (s < minSec || s > maxSec) {
+      this.error(tok, `${quote(st.keyword.text)} ${tok.text} s is outside ${minSec}..${maxSec} s`, 'out-of-range');
       return undefined;
     }
     return secondsToMs(s);

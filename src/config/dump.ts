@@ -136,9 +136,9 @@ function globalDefs(w: Writer, g: GlobalDefs): void {
       ...(d.group !== undefined ? ['group', d.group] : []));
   }
   const t = g.lvsTimeouts;
-  if (t && (t.tcpSeconds ?? t.tcpFinSeconds ?? t.udpSeconds) !== undefined) {
-    w.line('lvs_timeouts', ...(t.tcpSeconds !== undefined ? ['tcp', t.tcpSeconds] : []),
-      ...(t.tcpFinSeconds !== undefined ? ['tcpfin', t.tcpFinSeconds] : []), ...(t.udpSeconds !== undefined ? ['udp', t.udpSeconds] : []));
+  if (t && (t.tcpSec ?? t.tcpFinSec ?? t.udpSec) !== undefined) {
+    w.line('lvs_timeouts', ...(t.tcpSec !== undefined ? ['tcp', t.tcpSec] : []),
+      ...(t.tcpFinSec !== undefined ? ['tcpfin', t.tcpFinSec] : []), ...(t.udpSec !== undefined ? ['udp', t.udpSec] : []));
   }
   w.flag('lvs_flush', g.lvsFlush);
   if (g.lvsFlushOnStop) w.line('lvs_flush_on_stop', g.lvsFlushOnStop === 'vs' ? 'VS' : undefined);
@@ -214,7 +214,7 @@ function vip(v: VirtualIpAddress): Word[] {
     ...(v.peer !== undefined ? ['peer', v.peer] : []),
     v.home ? 'home' : undefined, v.noDad ? '-nodad' : undefined, v.mngTmpAddr ? 'mngtmpaddr' : undefined,
     v.noPrefixRoute ? 'noprefixroute' : undefined, v.autoJoin ? 'autojoin' : undefined, v.noTrack ? 'no_track' : undefined,
-    ...(v.preferredLifetimeSeconds !== undefined ? ['preferred_lft', v.preferredLifetimeSeconds === 0xffffffff ? 'forever' : v.preferredLifetimeSeconds] : []),
+    ...(v.preferredLifetimeSec !== undefined ? ['preferred_lft', v.preferredLifetimeSec === 0xffffffff ? 'forever' : v.preferredLifetimeSec] : []),
   ];
 }
 
@@ -312,7 +312,7 @@ function virtualServer(w: Writer, vs: VirtualServer): void {
   for (const f of vs.schedulerFlags) w.line(f);
   w.flag('ops', vs.onePacketScheduling);
   method(w, 'lvs_method', vs.method);
-  w.opt('persistence_timeout', vs.persistenceTimeoutSeconds);
+  w.opt('persistence_timeout', vs.persistenceTimeoutSec);
   w.opt('persistence_granularity', vs.persistenceGranularity);
   w.opt('persistence_engine', vs.persistenceEngine);
   w.opt('protocol', vs.protocol);

@@ -44,9 +44,9 @@ export interface LvsSyncDaemon {
 
 /** `lvs_timeouts [tcp S] [tcpfin S] [udp S]`, in seconds as IPVS takes them. */
 export interface LvsTimeouts {
-  tcpSeconds?: number;
-  tcpFinSeconds?: number;
-  udpSeconds?: number;
+  tcpSec?: number;
+  tcpFinSec?: number;
+  udpSec?: number;
 }
 
 /** `notify_fifo` / `vrrp_notify_fifo`: where VRRP state lines are written, and the script started to read them. */
@@ -237,7 +237,7 @@ export interface VirtualIpAddress {
   autoJoin?: boolean;
   noTrack?: boolean;
   /** `preferred_lft N|forever` (forever = 0xffffffff). */
-  preferredLifetimeSeconds?: number;
+  preferredLifetimeSec?: number;
   location: SourceLocation;
 }
 
@@ -508,7 +508,7 @@ export interface VirtualServer extends CheckDefaults {
   onePacketScheduling?: boolean;
   method?: ForwardingMethod;
   /** `persistence_timeout [N]` (a bare keyword means keepalived's default, 360 s). */
-  persistenceTimeoutSeconds?: number;
+  persistenceTimeoutSec?: number;
   persistenceGranularity?: string;
   persistenceEngine?: string;
   protocol?: Protocol;

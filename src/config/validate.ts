@@ -222,7 +222,7 @@ function validateVirtualServers(config: KeepalivedConfig, diags: Diagnostics): v
       diags.error('conflict', vs.location, `${name}: ops (one-packet scheduling) needs UDP (keepalived -t refuses it; keepalived would reset it)`);
     }
     if (vs.haSuspend && vs.key.kind === 'fwmark') diags.warning('conflict', vs.location, `${name}: ha_suspend cannot be used with a firewall mark; keepalived clears it`);
-    if (vs.key.kind === 'address' && !vs.key.port && vs.persistenceTimeoutSeconds === undefined) {
+    if (vs.key.kind === 'address' && !vs.key.port && vs.persistenceTimeoutSec === undefined) {
       diags.warning('missing-setting', vs.location, `${name} has no port; only persistent services may omit it, so keepalived makes it persistent (persistence_timeout 360)`);
     }
     if (vs.realServers.length === 0) {

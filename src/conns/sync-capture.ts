@@ -109,9 +109,13 @@ export class SyncCapture extends SyncStream {
     return this;
   }
 
+  /** Close the socket. Idempotent. */
   close(): void {
     if (this.#socket.closed) return;
     this.#socket.close();
     this.emit('close');
   }
+
+  /** `using capture = await SyncCapture.open(...)`: close() when the scope ends. */
+  [Symbol.dispose](): void { this.close(); }
 }

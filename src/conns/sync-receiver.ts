@@ -73,11 +73,15 @@ export class SyncReceiver extends SyncStream {
     return this;
   }
 
+  /** Close the sockets. Idempotent. */
   close(): void {
     if (this.#sockets.every((s) => s.closed)) return;
     for (const s of this.#sockets) s.close();
     this.emit('close');
   }
+
+  /** `using receiver = await SyncReceiver.open(...)`: close() when the scope ends. */
+  [Symbol.dispose](): void { this.close(); }
 }
 
 /** The index of interface `name` in `netns`. */

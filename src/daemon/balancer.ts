@@ -379,13 +379,13 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#trackers.stop();
     if (restart) {
       // The adverts go on until everything else has stopped: the gap a successor must close is as short as can be.
-      await this.#checks?.shutdown({ omega: false });
+      await this.#checks?.stop({ omega: false });
       await this.#autoban?.stop();
       if (this.#options.restartFile) await this.#noteMasters(this.#options.restartFile);
       await this.#vrrp.stop(false);
     } else {
       await this.#vrrp.stop(true);
-      await this.#checks?.shutdown();
+      await this.#checks?.stop();
       await this.#autoban?.stop();
     }
     await this.#fifos?.close();
@@ -402,6 +402,14 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
     this.#emit({ source: 'daemon', type: 'stopped', mode });
     this.emit('close');
   }
+
+  /** Release everything: the graceful stop() unless stopped already. Idempotent. */
+  close(): Promise<void> {
+    return this.stop();
+  }
+
+  /** `await using balancer = await Balancer.open(...)`: close() when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> { return this.close(); }
 
   /** startup_script / shutdown_script, reported as a `script` event. */
   async #runScript(which: 'startup' | 'shutdown', script: { argv: string[]; timeoutMs: number }): Promise<void> {

@@ -83,7 +83,8 @@ export class ControlServer {
 
   readonly #open = new Set<net.Socket>();
 
-  static async listen(file: string, handle: (request: ControlRequest) => Promise<unknown>): Promise<ControlServer> {
+  /** Listen on the socket file (refused when another daemon answers there, or the file is no socket); close() ends it. */
+  static async open(file: string, handle: (request: ControlRequest) => Promise<unknown>): Promise<ControlServer> {
     await prepare(file);
     const server = net.createServer((socket) => serve(socket, handle));
     const umask = process.umask(0o177);

@@ -13,7 +13,7 @@ import { convertNotify, type NotifyConversion } from './convert/notify.js';
 export { vipAddressSpecs, scopeOf, broadcastOf, DEFAULT_INTERFACE, IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_MCAUTOJOIN } from './convert/vips.js';
 export type { VipAddress, VipConversion, IfindexLookup } from './convert/vips.js';
 export { convertVrrp, type VrrpConversion, type VrrpConvertOptions } from './convert/vrrp.js';
-export { convertIpvs, ipvsPlanOptions, DEFAULT_SCHEDULER, DEFAULT_PERSISTENCE_S, type IpvsConversion, type IpvsConvertOptions } from './convert/ipvs.js';
+export { convertIpvs, ipvsPlanOptions, DEFAULT_SCHEDULER, DEFAULT_PERSISTENCE_SEC, type IpvsConversion, type IpvsConvertOptions } from './convert/ipvs.js';
 export { convertHealthChecks, type HealthCheckConversion, type HealthCheckConvertOptions } from './convert/checks.js';
 export { passwdLookup, DEFAULT_DELAY_LOOP_MS, HTTP_DELAY_BEFORE_RETRY_MS, type UserLookup } from './convert/checkers.js';
 export { startDestinations, realServerDestination, sorryDestination } from './convert/destinations.js';

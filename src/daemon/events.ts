@@ -129,11 +129,11 @@ export interface TrafficView {
   bytesIn: number;
   bytesOut: number;
   /** The kernel's rate estimates (a 2 s estimator), per second. */
-  connectionsPerS: number;
-  packetsInPerS: number;
-  packetsOutPerS: number;
-  bytesInPerS: number;
-  bytesOutPerS: number;
+  connectionsPerSec: number;
+  packetsInPerSec: number;
+  packetsOutPerSec: number;
+  bytesInPerSec: number;
+  bytesOutPerSec: number;
 }
 
 /** The counters of a TrafficView (undefined stays undefined). */

@@ -44,7 +44,7 @@ export class StatusHttpServer {
     server.on('request', (req, res) => { void this.#handle(req, res); });
   }
 
-  static async listen(address: ListenAddress): Promise<StatusHttpServer> {
+  static async open(address: ListenAddress): Promise<StatusHttpServer> {
     const server = http.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -98,7 +98,7 @@ function render(doc) {
     box.setAttribute("data-service", svc.name);
     box.appendChild(el("h3", svc.name + (svc.scheduler ? " " + svc.scheduler : "") + (svc.present ? "" : " — NOT IN THE KERNEL") +
       (svc.quorumUp === false ? " — quorum LOST" : "") +
-      (svc.traffic ? " · " + svc.traffic.connections + " connections, " + svc.traffic.connectionsPerS + "/s, " + bytes(svc.traffic.bytesIn) + " in" : "")));
+      (svc.traffic ? " · " + svc.traffic.connections + " connections, " + svc.traffic.connectionsPerSec + "/s, " + bytes(svc.traffic.bytesIn) + " in" : "")));
     var t = el("table");
     t.appendChild(row(["Real server", "Health", "Weight", "Active", "Inactive", "Conns", "Conn/s", "In", "Why"].map(function (h) { return el("th", h); })));
     svc.realServers.forEach(function (r) {
@@ -107,7 +107,7 @@ function render(doc) {
       var tr = r.traffic;
       t.appendChild(row([cell(hostPort(r)), cell(health, health, "health"), cell(r.kernelWeight === undefined ? "(absent)" : r.kernelWeight, "num", "weight"),
         cell(r.activeConns === undefined ? "–" : r.activeConns, "num", "active"), cell(r.inactiveConns === undefined ? "–" : r.inactiveConns, "num", "inactive"),
-        cell(tr ? tr.connections : "–", "num", "connections"), cell(tr ? tr.connectionsPerS : "–", "num", "cps"), cell(tr ? bytes(tr.bytesIn) : "–", "num", "bytes-in"),
+        cell(tr ? tr.connections : "–", "num", "connections"), cell(tr ? tr.connectionsPerSec : "–", "num", "cps"), cell(tr ? bytes(tr.bytesIn) : "–", "num", "bytes-in"),
         cell(why, "", "why")], changed(svc.name + " " + hostPort(r), health, { "data-real-server": hostPort(r) })));
     });
     box.appendChild(t);

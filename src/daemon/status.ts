@@ -32,8 +32,8 @@ function vipText(v: string | VirtualAddressConfig): string {
 export function trafficView(s: Stats): TrafficView {
   return {
     connections: Number(s.conns), packetsIn: Number(s.inPkts), packetsOut: Number(s.outPkts), bytesIn: Number(s.inBytes), bytesOut: Number(s.outBytes),
-    connectionsPerS: Number(s.connsPerS), packetsInPerS: Number(s.inPktsPerS), packetsOutPerS: Number(s.outPktsPerS),
-    bytesInPerS: Number(s.inBytesPerS), bytesOutPerS: Number(s.outBytesPerS),
+    connectionsPerSec: Number(s.connsPerSec), packetsInPerSec: Number(s.inPktsPerSec), packetsOutPerSec: Number(s.outPktsPerSec),
+    bytesInPerSec: Number(s.inBytesPerSec), bytesOutPerSec: Number(s.outBytesPerSec),
   };
 }
 

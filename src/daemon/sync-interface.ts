@@ -59,7 +59,7 @@ export class SyncInterfaceWatch {
   }
 
   static async open(control: SyncDaemonControl, netns: string | undefined, emit: (e: SyncInterfaceEvent) => void): Promise<SyncInterfaceWatch> {
-    const watcher = await LinkWatcher.start(netns !== undefined ? { netns } : {});
+    const watcher = await LinkWatcher.open(netns !== undefined ? { netns } : {});
     return new SyncInterfaceWatch(watcher, control, emit);
   }
 

@@ -1,5 +1,6 @@
 // layer: daemon (composition)
 // job: what crosses between the balancer and its VRRP worker thread: its start data, requests, replies, events; errors as plain objects that become errors again with their facts.
+import { ErrnoError } from '../errors.js';
 import type { InstanceTracking } from '../track/types.js';
 import type { VrrpInput, VrrpSideEvent, VrrpSideOptions } from './vrrp-side.js';
 
@@ -45,11 +46,12 @@ export function toWire(value: unknown): unknown {
   return value;
 }
 
-/** An Error again, with the name, message and facts it had. */
+/** An Error again, with the name, message and facts it had: an ErrnoError when it carried an errno and a syscall. */
 export function errorFromWire(value: unknown): Error {
   const w = value as Partial<WireError> | undefined;
   if (!w || w.__error !== true) return new Error(String(value));
-  const e = new Error(w.message);
+  const e = typeof w.errno === 'number' && typeof w.syscall === 'string' ? new ErrnoError(w.errno, w.syscall) : new Error();
+  e.message = w.message ?? '';
   e.name = w.name ?? 'Error';
   for (const k of FACTS) if (w[k] !== undefined) (e as unknown as Record<string, unknown>)[k] = w[k];
   return e;

@@ -30,7 +30,7 @@ vrrp_instance VI_1 {
   lvs_sync_daemon_interface eth0
   virtual_router_id ${site.vrid}
   priority ${b.priority}
-  advert_int ${site.advertIntervalS}
+  advert_int ${site.advertIntervalSec}
   authentication {
     auth_type PASS
     auth_pass ${site.authPass}
@@ -53,15 +53,15 @@ export function serviceConfig(service: ServiceSpec): string {
     weight ${r.weight}
     inhibit_on_failure
     TCP_CHECK {
-      connect_timeout ${service.connectTimeoutS}
+      connect_timeout ${service.connectTimeoutSec}
       retry ${service.retry}
-      delay_before_retry ${service.delayBeforeRetryS}
+      delay_before_retry ${service.delayBeforeRetrySec}
     }
   }
 `).join('');
   return `# ${service.domain}
 virtual_server ${service.vip} ${service.port} {
-  delay_loop ${service.delayLoopS}
+  delay_loop ${service.delayLoopSec}
   lb_algo rr
   lb_kind DR
   protocol TCP
@@ -96,7 +96,7 @@ export function lvskitAutobanConfig(site: SiteSpec): string {
 lvskit_autoban {
   threshold ${a.threshold}
   ipset ${a.ipset}
-  interval ${a.intervalS}
+  interval ${a.intervalSec}
   source sync
   whitelist {
 ${a.whitelist.map((w) => `    ${w}`).join('\n')}

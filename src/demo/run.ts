@@ -80,8 +80,8 @@ export async function runDemo(options: DemoOptions, workDir?: string): Promise<n
     const balancers = await Promise.all(BALANCERS.map(async (name) => ({ name, status: await lab!.status(name) })));
     if (options.signal.aborted) return;
     screen.view(liveLines({
-      phase: phaseName, phaseSeconds: (now - phaseStartMs) / 1000, balancers,
-      requestsPerSecond: recent.filter((r) => r.ok).length, recentErrors,
+      phase: phaseName, phaseSec: (now - phaseStartMs) / 1000, balancers,
+      requestsPerSec: recent.filter((r) => r.ok).length, recentErrors,
       thisPhase: counts(results.filter((r) => r.sentMs >= phaseStartMs)), total: counts(results),
     }));
   };

@@ -28,11 +28,11 @@ export interface ServiceSpec {
   domain: string;
   vip: string;
   port: number;
-  delayLoopS: number;
-  connectTimeoutS: number;
+  delayLoopSec: number;
+  connectTimeoutSec: number;
   /** TCP_CHECK retry and delay_before_retry, written out so the bound below follows from the file. */
   retry: number;
-  delayBeforeRetryS: number;
+  delayBeforeRetrySec: number;
   realServers: RealServerSpec[];
 }
 
@@ -40,7 +40,7 @@ export interface AutobanSpec {
   /** A client holding more ESTABLISHED connections than this is banned. */
   threshold: number;
   ipset: string;
-  intervalS: number;
+  intervalSec: number;
   whitelist: string[];
 }
 
@@ -49,7 +49,7 @@ export interface SiteSpec {
   net: string;
   vip: string;
   vrid: number;
-  advertIntervalS: number;
+  advertIntervalSec: number;
   authPass: string;
   balancers: BalancerSpec[];
   /** The traffic client, the client that opens too many connections, the whitelisted client (in `client2`). */
@@ -71,7 +71,7 @@ export function siteSpec(net: string): SiteSpec {
     net,
     vip: `${net}.100`,
     vrid: 51,
-    advertIntervalS: 1,
+    advertIntervalSec: 1,
     authPass: 'site-pw',
     balancers: [
       { name: 'lb1', address: nodeAddress(net, 'lb1'), state: 'MASTER', priority: 150 },
@@ -80,9 +80,9 @@ export function siteSpec(net: string): SiteSpec {
     clients: { traffic: nodeAddress(net, 'client'), heavy: `${net}.33`, whitelisted: nodeAddress(net, 'client2') },
     services: [{
       domain: 'www.site.test', vip: `${net}.100`, port: 80,
-      delayLoopS: 2, connectTimeoutS: 1, retry: 1, delayBeforeRetryS: 1, realServers,
+      delayLoopSec: 2, connectTimeoutSec: 1, retry: 1, delayBeforeRetrySec: 1, realServers,
     }],
-    autoban: { threshold: 100, ipset: 'autoban', intervalS: 2, whitelist: [`${nodeAddress(net, 'client2')}/32`] },
+    autoban: { threshold: 100, ipset: 'autoban', intervalSec: 2, whitelist: [`${nodeAddress(net, 'client2')}/32`] },
   };
 }
 
@@ -107,7 +107,7 @@ export function balancerSpec(site: SiteSpec, name: BalancerName): BalancerSpec {
 
 /** RFC 5798 Master_Down_Interval of a backup with `priority`: 3 × advert + (256 − priority)/256 × advert. */
 export function masterDownIntervalMs(site: SiteSpec, priority: number): number {
-  const advertMs = site.advertIntervalS * 1000;
+  const advertMs = site.advertIntervalSec * 1000;
   return 3 * advertMs + ((256 - priority) * advertMs) / 256;
 }
 
@@ -116,12 +116,12 @@ export function masterDownIntervalMs(site: SiteSpec, priority: number): number {
  * then it and each retry may take connect_timeout, with delay_before_retry between them.
  */
 export function checkFailBoundMs(service: ServiceSpec): number {
-  return 1000 * (service.delayLoopS + service.connectTimeoutS + service.retry * (service.delayBeforeRetryS + service.connectTimeoutS));
+  return 1000 * (service.delayLoopSec + service.connectTimeoutSec + service.retry * (service.delayBeforeRetrySec + service.connectTimeoutSec));
 }
 
 /** The longest a returned real server can wait for its weight: the next check (one success restores it). */
 export function checkRecoverBoundMs(service: ServiceSpec): number {
-  return 1000 * (service.delayLoopS + service.connectTimeoutS);
+  return 1000 * (service.delayLoopSec + service.connectTimeoutSec);
 }
 
 /**

@@ -11,10 +11,10 @@ export interface TrafficCounts {
 
 export interface LiveSnapshot {
   phase: string;
-  phaseSeconds: number;
+  phaseSec: number;
   balancers: Array<{ name: string; status: BalancerStatus | undefined }>;
   /** Answers in the last second. */
-  requestsPerSecond: number;
+  requestsPerSec: number;
   /** Failed requests in the last second, by reason. */
   recentErrors: Record<string, number>;
   thisPhase: TrafficCounts;
@@ -38,7 +38,7 @@ export function behaved(p: PhaseSummary): boolean {
 
 /** The live view's lines (no colours: it reads the same through user-mode Linux's console). */
 export function liveLines(s: LiveSnapshot): string[] {
-  const lines = [`lvskit demo — ${s.phase} (${s.phaseSeconds.toFixed(0)} s)`, ''];
+  const lines = [`lvskit demo — ${s.phase} (${s.phaseSec.toFixed(0)} s)`, ''];
   lines.push(s.balancers.map((b) => `${b.name}: ${vrrpState(b.status).padEnd(7)}`).join('   '));
   const shown = s.balancers.find((b) => vrrpState(b.status) === 'MASTER') ?? s.balancers.find((b) => b.status);
   for (const service of shown?.status?.services ?? []) {
@@ -49,7 +49,7 @@ export function liveLines(s: LiveSnapshot): string[] {
     }
   }
   const errors = Object.entries(s.recentErrors).map(([what, n]) => `${n} ${what}`).join(', ');
-  lines.push('', `traffic: ${s.requestsPerSecond} req/s${errors ? `, failing now: ${errors}` : ''}`);
+  lines.push('', `traffic: ${s.requestsPerSec} req/s${errors ? `, failing now: ${errors}` : ''}`);
   lines.push(`this phase: ${s.thisPhase.requests} requests, ${s.thisPhase.failures} failed   total: ${s.total.requests} requests, ${s.total.failures} failed`);
   return lines;
 }

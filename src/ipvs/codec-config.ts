@@ -68,25 +68,25 @@ export function decodeDaemon(nest: Attr): SyncDaemon {
 
 /** IPVS_CMD_SET_CONFIG attributes: only the timeouts given (the kernel leaves 0/absent ones as they are). */
 export function encodeTimeouts(w: AttrWriter, t: Partial<Timeouts>): AttrWriter {
-  if (t.tcpS !== undefined) w.u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcpS);
-  if (t.tcpFinS !== undefined) w.u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcpFinS);
-  if (t.udpS !== undefined) w.u32(K.IPVS_CMD_ATTR_TIMEOUT_UDP, t.udpS);
+  if (t.tcpSec !== undefined) w.u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcpSec);
+  if (t.tcpFinSec !== undefined) w.u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcpFinSec);
+  if (t.udpSec !== undefined) w.u32(K.IPVS_CMD_ATTR_TIMEOUT_UDP, t.udpSec);
   return w;
 }
 
 const timeoutPolicy = {
-  [K.IPVS_CMD_ATTR_TIMEOUT_TCP]: { name: 'tcpS', kind: 'u32' },
-  [K.IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]: { name: 'tcpFinS', kind: 'u32' },
-  [K.IPVS_CMD_ATTR_TIMEOUT_UDP]: { name: 'udpS', kind: 'u32' },
+  [K.IPVS_CMD_ATTR_TIMEOUT_TCP]: { name: 'tcpSec', kind: 'u32' },
+  [K.IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]: { name: 'tcpFinSec', kind: 'u32' },
+  [K.IPVS_CMD_ATTR_TIMEOUT_UDP]: { name: 'udpSec', kind: 'u32' },
 } as const satisfies Policy;
 
 /** Decode the IPVS_CMD_GET_CONFIG reply's attributes. */
 export function decodeTimeouts(attrs: readonly Attr[]): Timeouts {
   const a = parseAttrs(attrs, timeoutPolicy);
-  if (a.tcpS === undefined || a.tcpFinS === undefined || a.udpS === undefined) {
+  if (a.tcpSec === undefined || a.tcpFinSec === undefined || a.udpSec === undefined) {
     throw new NetlinkDecodeError(0, 'IPVS_CMD_GET_CONFIG reply without all three timeouts');
   }
-  return { tcpS: a.tcpS, tcpFinS: a.tcpFinS, udpS: a.udpS };
+  return { tcpSec: a.tcpSec, tcpFinSec: a.tcpFinSec, udpSec: a.udpSec };
 }
 
 const infoPolicy = {

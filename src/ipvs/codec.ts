@@ -228,7 +228,7 @@ export function writeServiceNest(b: Buffer, at: number, svc: ServiceKey & Servic
   writeU32Host(b, serviceFlags(svc) >>> 0, i + 4);
   writeU32Host(b, 0xffffffff, i + 8);
   header(b, i + 12, 8, K.IPVS_SVC_ATTR_TIMEOUT);
-  writeU32Host(b, p?.timeoutS ?? 0, i + 16);
+  writeU32Host(b, p?.timeoutSec ?? 0, i + 16);
   // The netmask: be32 mask for IPv4, host-order u32 prefix length for IPv6.
   header(b, i + 20, 8, K.IPVS_SVC_ATTR_NETMASK);
   if (family === 6) writeU32Host(b, p?.prefixLength ?? 128, i + 24);
@@ -236,8 +236,8 @@ export function writeServiceNest(b: Buffer, at: number, svc: ServiceKey & Servic
   else b.writeUInt32BE(prefixToMask(p?.prefixLength ?? 32), i + 24);
 }
 
-const STATS_FIELDS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes', 'connsPerS', 'inPktsPerS', 'outPktsPerS',
-  'inBytesPerS', 'outBytesPerS'] as const;
+const STATS_FIELDS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes', 'connsPerSec', 'inPktsPerSec', 'outPktsPerSec',
+  'inBytesPerSec', 'outBytesPerSec'] as const;
 type StatsField = (typeof STATS_FIELDS)[number];
 
 /**
@@ -344,8 +344,8 @@ export function inetAddrAt(buf: Buffer, span: Span, family: Family): string {
   return family === 6 ? formatIPv6(buf.subarray(span.at, span.at + 16)) : `${buf[span.at]}.${buf[span.at + 1]}.${buf[span.at + 2]}.${buf[span.at + 3]}`;
 }
 
-function persistenceAt(buf: Buffer, timeoutS: number, netmask: Span, pe: string | undefined, family: Family): Persistence {
-  const p: Persistence = { timeoutS };
+function persistenceAt(buf: Buffer, timeoutSec: number, netmask: Span, pe: string | undefined, family: Family): Persistence {
+  const p: Persistence = { timeoutSec };
   const raw = u32At(buf, K.IPVS_SVC_ATTR_NETMASK, netmask.at, netmask.length);
   if (family === 6) {
     p.prefixLength = raw;

@@ -53,7 +53,7 @@ export function formatSettings(svc: ServiceSettings & { family?: 4 | 6 }): strin
   if (svc.schedulerFlags && svc.schedulerFlags.length > 0) text += ` (${svc.schedulerFlags.join(',')})`;
   const p = svc.persistence;
   if (p) {
-    text += ` persistent ${p.timeoutS}`;
+    text += ` persistent ${p.timeoutSec}`;
     if (svc.family === 6) {
       if ((p.prefixLength ?? 128) !== 128) text += ` mask ${p.prefixLength}`;
     } else {
@@ -100,7 +100,7 @@ export function largeNumber(n: bigint, exact = false): string {
   return `${(n / div).toString().padStart(8)}${unit}`;
 }
 
-const STAT_FIELDS = { stats: ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'], rate: ['connsPerS', 'inPktsPerS', 'outPktsPerS', 'inBytesPerS', 'outBytesPerS'] } as const;
+const STAT_FIELDS = { stats: ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'], rate: ['connsPerSec', 'inPktsPerSec', 'outPktsPerSec', 'inBytesPerSec', 'outBytesPerSec'] } as const;
 const STAT_TITLES = { stats: ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'], rate: ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'] } as const;
 
 function statColumns(stats: ServiceState['stats'], columns: 'stats' | 'rate', exact: boolean): string {
@@ -148,7 +148,7 @@ export function formatDaemons(daemons: readonly SyncDaemon[]): string {
 
 /** `Timeout (tcp tcpfin udp): 900 120 300`, as `ipvsadm -L --timeout` prints it. */
 export function formatTimeouts(t: Timeouts): string {
-  return `Timeout (tcp tcpfin udp): ${t.tcpS} ${t.tcpFinS} ${t.udpS}`;
+  return `Timeout (tcp tcpfin udp): ${t.tcpSec} ${t.tcpFinSec} ${t.udpSec}`;
 }
 
 function describeDestination(d: PlannedDestination): string {

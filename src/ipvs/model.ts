@@ -42,7 +42,7 @@ export type ServiceKey = AddressServiceKey | FwmarkServiceKey;
 /** Client affinity (`persistence_timeout` in keepalived, `-p` in ipvsadm). */
 export interface Persistence {
   /** Seconds a client sticks to its real server (IPVS_SVC_ATTR_TIMEOUT); ≥ 1. */
-  timeoutS: number;
+  timeoutSec: number;
   /**
    * Granularity: clients in one prefix of this length share a real server. Default 32 (IPv4) or
    * 128 (IPv6). For IPv4 a dotted `netmask` may be given instead (it may be non-contiguous).
@@ -110,11 +110,11 @@ export interface Stats {
   outPkts: bigint;
   inBytes: bigint;
   outBytes: bigint;
-  connsPerS: bigint;
-  inPktsPerS: bigint;
-  outPktsPerS: bigint;
-  inBytesPerS: bigint;
-  outBytesPerS: bigint;
+  connsPerSec: bigint;
+  inPktsPerSec: bigint;
+  outPktsPerSec: bigint;
+  inBytesPerSec: bigint;
+  outBytesPerSec: bigint;
 }
 
 /** A real server as the kernel reports it. */
@@ -159,9 +159,9 @@ export interface SyncDaemon {
 
 /** Connection timeouts (`ipvsadm --set`), in seconds. */
 export interface Timeouts {
-  tcpS: number;
-  tcpFinS: number;
-  udpS: number;
+  tcpSec: number;
+  tcpFinSec: number;
+  udpSec: number;
 }
 
 /** IPVS_CMD_GET_INFO. */

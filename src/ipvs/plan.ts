@@ -48,7 +48,7 @@ export function sameSettings(a: ServiceSettings, b: ServiceSettings): boolean {
   const p = a.persistence;
   const q = b.persistence;
   if (!p || !q) return !p && !q;
-  return p.timeoutS === q.timeoutS && p.prefixLength === q.prefixLength && p.netmask === q.netmask
+  return p.timeoutSec === q.timeoutSec && p.prefixLength === q.prefixLength && p.netmask === q.netmask
     && (p.engine ?? '') === (q.engine ?? '');
 }
 

@@ -20,7 +20,7 @@ export class IpvsValidationError extends Error {
 }
 
 /** The longest persistence timeout ipvsadm accepts (31 days), also used for connection timeouts. */
-export const MAX_TIMEOUT_S = 86400 * 31;
+export const MAX_TIMEOUT_SEC = 86400 * 31;
 const SCHEDULER_FLAGS: readonly SchedulerFlag[] = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port', 'flag-1', 'flag-2', 'flag-3'];
 const FLAG_ORDER: Record<SchedulerFlag, number> = { 'sh-fallback': 1, 'mh-fallback': 1, 'flag-1': 1, 'sh-port': 2, 'mh-port': 2, 'flag-2': 2, 'flag-3': 3 };
 const PERSISTENCE_ENGINES = ['sip'];
@@ -89,9 +89,17 @@ export function validateServiceKey(input: unknown, field = 'service'): ServiceKe
   return { protocol, address, port };
 }
 
+/** Refuses the 0.1 spelling of a field renamed for its unit (`timeoutS` → `timeoutSec`), naming the new one. */
+function refuseOldNames(field: string, value: Record<string, unknown>, renames: Readonly<Record<string, string>>): void {
+  for (const [old, now] of Object.entries(renames)) {
+    if (value[old] !== undefined) fail(at(field, old), `renamed ${now} in 0.2 (seconds are spelled Sec)`, value[old]);
+  }
+}
+
 function validatePersistence(field: string, input: unknown, family: Family): Persistence {
   const p = object(field, input);
-  const out: Persistence = { timeoutS: integer(field, 'timeoutS', p['timeoutS'], 1, MAX_TIMEOUT_S) };
+  refuseOldNames(field, p, { timeoutS: 'timeoutSec' });
+  const out: Persistence = { timeoutSec: integer(field, 'timeoutSec', p['timeoutSec'], 1, MAX_TIMEOUT_SEC) };
   if (p['netmask'] !== undefined && p['prefixLength'] !== undefined) fail(field, 'give netmask or prefixLength, not both');
   if (p['netmask'] !== undefined) {
     if (family === 6) fail(`${field}.netmask`, 'IPv6 services take prefixLength, not a dotted netmask', p['netmask']);
@@ -285,10 +293,11 @@ export function validateDaemon(input: unknown, field = 'daemon'): SyncDaemon {
 /** Timeouts to set: at least one, each 0 (leave as is) … 31 days. */
 export function validateTimeouts(input: unknown, field = 'timeouts'): Partial<Timeouts> {
   const t = object(field, input);
+  refuseOldNames(field, t, { tcpS: 'tcpSec', tcpFinS: 'tcpFinSec', udpS: 'udpSec' });
   const out: Partial<Timeouts> = {};
-  for (const k of ['tcpS', 'tcpFinS', 'udpS'] as const) {
-    if (t[k] !== undefined) out[k] = integer(field, k, t[k], 0, MAX_TIMEOUT_S);
+  for (const k of ['tcpSec', 'tcpFinSec', 'udpSec'] as const) {
+    if (t[k] !== undefined) out[k] = integer(field, k, t[k], 0, MAX_TIMEOUT_SEC);
   }
-  if (Object.keys(out).length === 0) fail(field, 'give at least one of tcpS, tcpFinS, udpS');
+  if (Object.keys(out).length === 0) fail(field, 'give at least one of tcpSec, tcpFinSec, udpSec');
   return out;
 }

@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { ErrnoError } from '../errors.js';
 
 /** A socket address as the addon reads and writes it (struct sockaddr_* in the kernel). */
 export type SockAddr =
@@ -88,6 +89,8 @@ export interface NativeBinding {
   enterNetns(path: string): void;
   /** The calling thread's nice (setpriority) with SCHED_RESET_ON_FORK: what it starts begins at nice 0 (ErrnoError on failure). */
   raiseThreadPriority(nice: number): void;
+  /** The class the addon's errno errors are made with, as `new ctor(errno, syscall, description)` (binding() registers ErrnoError). */
+  setErrnoErrorClass(ctor: new (errno: number, syscall: string, detail?: string) => Error): void;
   /** True in a test build with fault injection compiled in (binding.gyp `fault_hooks=1`); false in every release build. */
   faultHooks: boolean;
   /** Kernel constants read from the C headers the addon was built against. */
@@ -99,11 +102,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
 let loaded: NativeBinding | undefined;
 
-/** The addon, loaded once. Throws with the path tried if it was not built. */
+/**
+ * The addon, loaded once (per thread). Throws with the path tried if it was not built. Its
+ * syscall errors are {@link ErrnoError} instances.
+ */
 export function binding(): NativeBinding {
   if (!loaded) {
     const require = createRequire(import.meta.url);
-    loaded = require(path.join(root, 'build', 'Release', 'lvskit.node')) as NativeBinding;
+    const addon = require(path.join(root, 'build', 'Release', 'lvskit.node')) as NativeBinding;
+    addon.setErrnoErrorClass(ErrnoError);
+    loaded = addon;
   }
   return loaded;
 }

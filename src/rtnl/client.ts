@@ -173,7 +173,7 @@ export class RtnlClient {
    * every RTM_NEWLINK/DELLINK and `up`/`down` when a link's running state flips.
    */
   watchLinks(): Promise<LinkWatcher> {
-    return LinkWatcher.start(this.options);
+    return LinkWatcher.open(this.options);
   }
 
   /** Close the socket; requests in flight reject with RequestCancelledError. Until then its socket keeps the process alive, also after a failed call. */

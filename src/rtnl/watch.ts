@@ -120,8 +120,8 @@ export class LinkWatcher extends EventEmitter<LinkWatcherEvents> {
     return changed;
   }
 
-  /** Subscribe, then take the snapshot. */
-  static async start(options: { netns?: string; receiveBufferBytes?: number } = {}): Promise<LinkWatcher> {
+  /** Open the socket, subscribe, then take the snapshot (it watches from then on; close() ends it). */
+  static async open(options: { netns?: string; receiveBufferBytes?: number } = {}): Promise<LinkWatcher> {
     const socketOptions: NetlinkSocketOptions = { protocol: NETLINK_ROUTE, groups: [RTNLGRP_LINK] };
     if (options.netns !== undefined) socketOptions.netns = options.netns;
     if (options.receiveBufferBytes !== undefined) socketOptions.receiveBufferBytes = options.receiveBufferBytes;

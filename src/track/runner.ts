@@ -190,4 +190,12 @@ export class Trackers extends EventEmitter<TrackersEvents> {
     this.#scripts.clear();
     this.#files.clear();
   }
+
+  /** stop(): the trackers hold nothing else. Idempotent. */
+  close(): void {
+    this.stop();
+  }
+
+  /** `using trackers = new Trackers(...)`: close() when the scope ends. */
+  [Symbol.dispose](): void { this.close(); }
 }

@@ -115,13 +115,6 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
     this.#notifyTimeoutMs = options.notifyTimeoutMs ?? 10_000;
   }
 
-  /** Validate, open, start. Rejects (having sent nothing) on invalid settings or a missing interface. */
-  static async start(options: VrrpRunnerOptions): Promise<VrrpRunner> {
-    const runner = await VrrpRunner.open(options);
-    runner.start();
-    return runner;
-  }
-
   /**
    * Validate and open everything, but start no instance yet: subscribe to events (or call
    * `events()`), then `start()`. Rejects (having sent nothing) on invalid settings or a missing interface.
@@ -441,6 +434,14 @@ export class VrrpRunner extends EventEmitter<VrrpRunnerEvents> {
       this.emit('close');
     });
   }
+
+  /** Release everything: the graceful stop() when it has not been stopped yet. Idempotent. */
+  close(): Promise<void> {
+    return this.stop();
+  }
+
+  /** `await using runner = await VrrpRunner.open(...)`: close() when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> { return this.close(); }
 
   #close(): void {
     this.#stopped = true;

@@ -17,7 +17,7 @@ export interface Recorded<S> {
 /** HealthChecks with every event recorded; shut down in teardown. */
 export function recordedHealthChecks<S>(t: ExecutionContext, options: HealthChecksOptions<S>): Recorded<S> {
   const hc = new HealthChecks<S>(options);
-  t.teardown(() => hc.shutdown());
+  t.teardown(() => hc.stop());
   const events: Recorded<S>['events'] = [];
   const waiters = new Set<{ match: (e: Stamped) => boolean; resolve: (e: Stamped) => void }>();
   void (async () => {

@@ -43,7 +43,7 @@ async function autoban(ctx: ScenarioContext, phase: PhaseRecorder): Promise<void
   phase.fact('heavyOpen', heavy.opened);
   phase.fact('whitelistedOpen', white.opened);
   try {
-    const bound = site.autoban.intervalS * 1000;
+    const bound = site.autoban.intervalSec * 1000;
     const at = await poll(async () => ((await banned(lab, active)).includes(site.clients.heavy) ? monoMs() : undefined), bound + 30_000, 200);
     if (at !== undefined) phase.fact('banMs', at - over);
     phase.check(`the client over ${site.autoban.threshold} connections is in the ban set within one autoban period`, at !== undefined && at - over <= bound + SLACK_MS,

@@ -75,7 +75,7 @@ test.serial('a real server deleted behind our back is put back on the next chang
   await r.waitFor((e) => e.type === 'real-server' && e.event.type === 'down', 15_000, 'DOWN');
   await r.hc.settled();
   t.deepEqual(await listed(x), { '10.0.0.2:80': ['Route', 0], '10.0.0.3:80': ['Route', 10] }, 'set-weight of a vanished server added it back');
-  await r.hc.shutdown();
+  await r.hc.stop();
   t.deepEqual(await listed(x), {});
 });
 

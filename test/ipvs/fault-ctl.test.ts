@@ -226,7 +226,7 @@ test.serial('the disk is full when a ban is written to static_blacklist: the ban
   const errorsBefore = site.logged('autoban', 'error').length;
   // Room again: the next round writes it.
   fs.rmSync(path.join(dir, 'fill'));
-  const recovered = await waitForLogged(site, 'autoban', 'blacklist-recovered', lab.site.autoban.intervalS * 1000 + 15_000);
+  const recovered = await waitForLogged(site, 'autoban', 'blacklist-recovered', lab.site.autoban.intervalSec * 1000 + 15_000);
   const text = fs.readFileSync(file, 'utf8');
   t.log(`${errorsBefore} failed write(s) logged before room was made; then: ${String(recovered.msg)}`);
   t.true(text.startsWith(operator), 'the operator\'s lines kept');

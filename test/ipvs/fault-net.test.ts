@@ -206,7 +206,7 @@ test.serial('a real server half-open (accepts, never answers the HTTP check): ou
 test.serial('a real server slow (answers after connect_timeout): out with response-timeout, logged and counted', async (t) => {
   await serverFault(t, {
     rs: 'rs3', what: 'rs3 slow', reason: 'response-timeout',
-    inject: (s) => answerBadly(s, 'rs3', 'slow', s.site.services[0]!.connectTimeoutS * 1000 + 1000),
+    inject: (s) => answerBadly(s, 'rs3', 'slow', s.site.services[0]!.connectTimeoutSec * 1000 + 1000),
   });
 });
 

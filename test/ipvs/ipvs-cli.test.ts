@@ -15,7 +15,7 @@ function desiredFile(t: { teardown(fn: () => void): void }, services: unknown[])
 }
 
 const site = (weight: number): unknown[] => [{
-  protocol: 'tcp', address: '123.30.175.40', port: 80, scheduler: 'rr', persistence: { timeoutS: 50 },
+  protocol: 'tcp', address: '123.30.175.40', port: 80, scheduler: 'rr', persistence: { timeoutSec: 50 },
   destinations: ['172.16.16.37', '172.16.16.38', '172.16.16.39'].map((address) => ({ address, port: 80, forward: 'dr', weight })),
 }];
 

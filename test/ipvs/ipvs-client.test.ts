@@ -33,11 +33,11 @@ test('every forwarding method, thresholds, tunnels, IPv6, mixed families, fwmark
       { address: '2001:db8::10', port: 80, forward: 'tun', weight: 3 },
     ] },
     { protocol: 'udp', address: '2001:db8::1', port: 5060, scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port'],
-      persistence: { timeoutS: 60, prefixLength: 64, engine: 'sip' }, onePacket: true,
+      persistence: { timeoutSec: 60, prefixLength: 64, engine: 'sip' }, onePacket: true,
       destinations: [{ address: '2001:db8::2', port: 5060, forward: 'nat', weight: 0 }] },
-    { protocol: 'sctp', address: '10.0.0.5', port: 3868, scheduler: 'mh', schedulerFlags: ['mh-port'], persistence: { timeoutS: 300, netmask: '255.255.255.0' } },
-    { fwmark: 5, scheduler: 'wlc', persistence: { timeoutS: 120 }, destinations: [{ address: '10.0.2.1', port: 0, forward: 'dr', weight: 7 }] },
-    { fwmark: 7, family: 6, scheduler: 'lc', persistence: { timeoutS: 30, prefixLength: 48 } },
+    { protocol: 'sctp', address: '10.0.0.5', port: 3868, scheduler: 'mh', schedulerFlags: ['mh-port'], persistence: { timeoutSec: 300, netmask: '255.255.255.0' } },
+    { fwmark: 5, scheduler: 'wlc', persistence: { timeoutSec: 120 }, destinations: [{ address: '10.0.2.1', port: 0, forward: 'dr', weight: 7 }] },
+    { fwmark: 7, family: 6, scheduler: 'lc', persistence: { timeoutSec: 30, prefixLength: 48 } },
   ];
   for (const s of table) await x.ipvs.addService(s);
   const { ipvsadm, ours } = await bothListings(x);
@@ -51,8 +51,8 @@ test('every forwarding method, thresholds, tunnels, IPv6, mixed families, fwmark
   t.like(web?.destinations.find((d) => d.port === 8080), { forward: 'nat', weight: 5, upperThreshold: 100, lowerThreshold: 10, family: 4 });
   t.like(web?.destinations.find((d) => d.address === '2001:db8::10'), { forward: 'tun', family: 6, tunnel: { type: 'ipip', port: 0, checksum: 'none' } });
   t.like(dumped.find((s) => 'address' in s && s.address === '2001:db8::1'),
-    { family: 6, scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port'], onePacket: true, persistence: { timeoutS: 60, prefixLength: 64, engine: 'sip' } });
-  t.like(dumped.find((s) => 'fwmark' in s && s.fwmark === 7), { family: 6, persistence: { timeoutS: 30, prefixLength: 48 } });
+    { family: 6, scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port'], onePacket: true, persistence: { timeoutSec: 60, prefixLength: 64, engine: 'sip' } });
+  t.like(dumped.find((s) => 'fwmark' in s && s.fwmark === 7), { family: 6, persistence: { timeoutSec: 30, prefixLength: 48 } });
   t.like(dumped.find((s) => 'address' in s && s.address === '10.0.0.5'), { protocol: 'sctp', persistence: { prefixLength: 24 } });
 });
 
@@ -60,7 +60,7 @@ test('edit, delete, get, zero and flush, each seen by ipvsadm', async (t) => {
   const x = await ipvsNetns(t);
   const key: ServiceKey = { protocol: 'tcp', address: '10.0.0.1', port: 80 };
   await x.ipvs.addService({ ...key, scheduler: 'rr', destinations: [{ address: '10.0.1.1', port: 80, forward: 'dr', weight: 10 }, { address: '10.0.1.2', port: 80, forward: 'dr', weight: 10 }] });
-  await x.ipvs.editService({ ...key, scheduler: 'wlc', persistence: { timeoutS: 50 } });
+  await x.ipvs.editService({ ...key, scheduler: 'wlc', persistence: { timeoutSec: 50 } });
   await x.ipvs.editDestination(key, { address: '10.0.1.1', port: 80, forward: 'nat', weight: 20, upperThreshold: 9 });
   await x.ipvs.deleteDestination(key, { address: '10.0.1.2', port: 80 });
   t.is(await x.ipvsadm('-Ln', '-t', '10.0.0.1:80'), [
@@ -68,7 +68,7 @@ test('edit, delete, get, zero and flush, each seen by ipvsadm', async (t) => {
     '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
     'TCP  10.0.0.1:80 wlc persistent 50',
     '  -> 10.0.1.1:80                  Masq    20     0          0         ', ''].join('\n'));
-  t.like(await x.ipvs.getService(key), { scheduler: 'wlc', persistence: { timeoutS: 50, prefixLength: 32 } });
+  t.like(await x.ipvs.getService(key), { scheduler: 'wlc', persistence: { timeoutSec: 50, prefixLength: 32 } });
   t.is(await x.ipvs.getService({ ...key, port: 81 }), undefined);
   t.deepEqual((await x.ipvs.listDestinations(key)).map((d) => [d.address, d.forward, d.weight, d.upperThreshold]), [['10.0.1.1', 'nat', 20, 9]]);
   await x.ipvs.zero(key);
@@ -86,10 +86,10 @@ test('info and timeouts agree with /proc/net/ip_vs and `ipvsadm -L --timeout`', 
   const x = await ipvsNetns(t);
   const info = await x.ipvs.getInfo();
   t.regex(await x.ns.exec(['cat', '/proc/net/ip_vs']), new RegExp(`^IP Virtual Server version ${info.version.replaceAll('.', '\\.')} \\(size=${info.connTableSize}\\)`));
-  await x.ipvs.setTimeouts({ tcpS: 900, tcpFinS: 120, udpS: 300 });
+  await x.ipvs.setTimeouts({ tcpSec: 900, tcpFinSec: 120, udpSec: 300 });
   t.is(await x.ipvsadm('-L', '--timeout'), 'Timeout (tcp tcpfin udp): 900 120 300\n');
-  await x.ipvs.setTimeouts({ udpS: 60 });
-  t.deepEqual(await x.ipvs.getTimeouts(), { tcpS: 900, tcpFinS: 120, udpS: 60 });
+  await x.ipvs.setTimeouts({ udpSec: 60 });
+  t.deepEqual(await x.ipvs.getTimeouts(), { tcpSec: 900, tcpFinSec: 120, udpSec: 60 });
   t.is(formatTimeouts(await x.ipvs.getTimeouts()), (await x.ipvsadm('-L', '--timeout')).trim());
 });
 

@@ -159,7 +159,7 @@ test.serial('lvskit top: VRRP, each real server\'s health and weight as lvskit s
     }
   }
   const rs1 = f.services[0]!.realServers.find((r) => r.name === '10.0.1.1:8080')!;
-  t.true(rs1.rates!.connsPerS > 0 && rs1.rates!.inBytesPerS > 1000 * rs1.rates!.connsPerS, JSON.stringify(rs1.rates));
-  t.true(rs1.rates!.connsPerS * (f.ratesOverMs! / 1000) <= last.get('10.0.1.1:8080')!.conns - first.get('10.0.1.1:8080')!.conns + 1e-9);
-  t.like(f.services[0]!.realServers.find((r) => r.name === '10.0.1.2:8080'), { health: 'DOWN', weight: 0, rates: { connsPerS: 0 } });
+  t.true(rs1.rates!.connsPerSec > 0 && rs1.rates!.inBytesPerSec > 1000 * rs1.rates!.connsPerSec, JSON.stringify(rs1.rates));
+  t.true(rs1.rates!.connsPerSec * (f.ratesOverMs! / 1000) <= last.get('10.0.1.1:8080')!.conns - first.get('10.0.1.1:8080')!.conns + 1e-9);
+  t.like(f.services[0]!.realServers.find((r) => r.name === '10.0.1.2:8080'), { health: 'DOWN', weight: 0, rates: { connsPerSec: 0 } });
 });

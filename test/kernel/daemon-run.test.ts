@@ -13,14 +13,14 @@ const unavailable = kernelTierUnavailable();
 if (unavailable) console.warn(`SKIPPING kernel tier (daemon-run): ${unavailable}`);
 const ktest = unavailable && process.env.CI !== 'true' ? test.serial.skip : test.serial;
 
-function conf(o: { priority: number; vips: string[]; advertS?: number; extra?: string }): string {
+function conf(o: { priority: number; vips: string[]; advertSec?: number; extra?: string }): string {
   return `global_defs {\n  router_id lb\n}\n
 vrrp_instance VI_1 {
   state ${o.priority > 100 ? 'MASTER' : 'BACKUP'}
   interface eth0
   virtual_router_id 51
   priority ${o.priority}
-  advert_int ${o.advertS ?? 1}
+  advert_int ${o.advertSec ?? 1}
   authentication {
     auth_type PASS
     auth_pass lvskit

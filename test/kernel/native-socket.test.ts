@@ -3,6 +3,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { ErrnoError } from '../../src/errors.js';
 import { binding } from '../../src/native/binding.js';
 import { openSocket, type MessageInfo, type OpenSocketOptions, type Socket } from '../../src/native/socket.js';
 import { createNetns, createVethPair, kernelTierUnavailable } from '../helpers/netns.js';
@@ -77,9 +78,11 @@ ktest('a missing namespace is ENOENT from open; a file that is no netns is EINVA
   const before = readlinkSync('/proc/thread-self/ns/net');
   const missing = t.throws(() => openSocket({ family: 'inet', type: 'dgram', protocol: 0, netns: `lvkt-missing-${randomBytes(4).toString('hex')}` }));
   t.like(missing as unknown as Record<string, unknown>, { name: 'ErrnoError', errno: 2, code: 'ENOENT', syscall: 'open' });
+  t.true(missing instanceof ErrnoError && missing instanceof Error);
   for (const path of ['/proc/self/ns/uts', '/etc/hostname']) {
     const wrong = t.throws(() => openSocket({ family: 'netlink', protocol: K('NETLINK_ROUTE'), netns: path }));
     t.like(wrong as unknown as Record<string, unknown>, { errno: 22, code: 'EINVAL', syscall: 'setns' }, path);
+    t.true(wrong instanceof ErrnoError, path);
   }
   t.is(readlinkSync('/proc/thread-self/ns/net'), before);
 });
@@ -264,6 +267,7 @@ ktest('a netlink overrun is an ENOBUFS error event and reading goes on', async (
   monitor.on('message', () => events.push('message'));
   const error = await errorSeen;
   t.like(error as unknown as Record<string, unknown>, { name: 'ErrnoError', code: 'ENOBUFS', errno: 105, syscall: 'recvmsg' });
+  t.true(error instanceof ErrnoError, 'an error event from the poll is an ErrnoError instance too');
   await ns.ip('link', 'set', 'ov0', 'up');
   for (let i = 0; i < 40 && events.lastIndexOf('message') < events.indexOf('error'); i++) await sleep(50);
   t.true(events.lastIndexOf('message') > events.indexOf('error'), `messages after the error: ${events.join(',')}`);
@@ -274,6 +278,7 @@ ktest('a setsockopt the kernel refuses is an ErrnoError from setsockopt', async 
   const socket = open(t, { family: 'inet', protocol: VRRP, netns: ns.name });
   const error = t.throws(() => socket.bindToDevice('nosuchdev0'));
   t.like(error as unknown as Record<string, unknown>, { name: 'ErrnoError', errno: 19, code: 'ENODEV', syscall: 'setsockopt' });
+  t.true(error instanceof ErrnoError && error instanceof Error);
   t.is(error?.message, 'setsockopt failed: ENODEV (No such device)');
   socket.setReceiveBuffer(1 << 22, true); // SO_RCVBUFFORCE: allowed to root past rmem_max
   t.is(socket.getOptionInt(K('SOL_SOCKET'), K('SO_RCVBUF')), 1 << 23);

@@ -111,7 +111,7 @@ test('a deleted link is a `del` change, and the async iterator yields changes', 
 test('notifications lost to ENOBUFS (a burst while the loop is blocked): the watcher reads the links again and sees the last state', async (t) => {
   const { a } = await setup(t);
   // A small receive buffer (64 KiB): a few dozen notifications fill it.
-  const watcher = await LinkWatcher.start({ netns: a.name, receiveBufferBytes: 65536 });
+  const watcher = await LinkWatcher.open({ netns: a.name, receiveBufferBytes: 65536 });
   t.teardown(() => watcher.close());
   const index = await a.ifindex('eth1');
   t.true(watcher.links().get(index)?.up);

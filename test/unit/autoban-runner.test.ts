@@ -167,3 +167,15 @@ test('renderBlacklist: marked lines replaced in address order, dry-run bans neve
     '198.18.0.10 # lvskit-autoban until=never count=1\n198.18.0.9 # lvskit-autoban until=never count=1\n');
   t.is(renderBlacklist('1.2.3.4\n198.18.0.9 # lvskit-autoban until=never count=1\n\n', []), '1.2.3.4\n');
 });
+
+test('close() and [Symbol.asyncDispose] end the rounds: a crossing after it bans nobody', async (t) => {
+  const tracker = new ConnTracker({ threshold: 3, clock: () => 0 });
+  const sink = new FakeSink();
+  const runner = new AutobanRunner({ policy: { threshold: 3 }, source: new TrackerCountSource(tracker), sink, clock: () => T0, intervalMs: 3_600_000 });
+  await runner.start();
+  await runner[Symbol.asyncDispose]();
+  await runner.close();
+  for (const conn of connsFor([{ address: '198.18.0.8', states: { ESTABLISHED: 4 } }])) tracker.update(conn, 0);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.deepEqual(sink.bans, []);
+});

@@ -86,7 +86,7 @@ test('replace with unchanged settings does nothing: no sink operation, no event,
   t.deepEqual(m.ops(), []);
   for (const ip of THREE) t.deepEqual(s.board.times(ip), [0, 6000, 12000], ip);
   t.deepEqual(s.hc.status().virtualServers[0]!.realServers.map((x) => x.id), THREE.map((a) => `${a}:80`), 'the running order stays');
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('a changed weight is exactly one set-weight; the probes keep their schedule', async (t) => {
@@ -104,7 +104,7 @@ test('a changed weight is exactly one set-weight; the probes keep their schedule
   for (const ip of THREE) t.deepEqual(s.board.times(ip), [0, 6000, 12000], `${ip}: its check was never stopped and started again`);
   t.is(s.hc.checks, 3);
   t.deepEqual(s.sink.weights('web'), { '172.16.16.37:80': 20, '172.16.16.38:80': 10, '172.16.16.39:80': 10 });
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('a DOWN real server (inhibited, weight 0) stays DOWN across a replace that changes another one\'s weight', async (t) => {
@@ -125,7 +125,7 @@ test('a DOWN real server (inhibited, weight 0) stays DOWN across a replace that 
   await s.clock.advance(6000);
   await s.hc.settled();
   t.is(s.sink.weights('web')['172.16.16.38:80'], 10, 'back when its check passes');
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('a changed connect_timeout restarts only that real server\'s checker', async (t) => {
@@ -142,7 +142,7 @@ test('a changed connect_timeout restarts only that real server\'s checker', asyn
   for (const ip of THREE.slice(1)) t.deepEqual(s.board.times(ip), [0, 6000, 12000], ip);
   t.deepEqual(gist(m.events()), [['replaced', [], [], ['172.16.16.37:80'], false]]);
   t.deepEqual(m.ops(), []);
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('a DOWN real server whose checker changed starts it afresh: UP without alpha (as add), DOWN until a success with alpha', async (t) => {
@@ -163,7 +163,7 @@ test('a DOWN real server whose checker changed starts it afresh: UP without alph
   await s.hc.replace(site({ realServers: servers({ '172.16.16.38': { checkers: [{ kind: 'TCP_CHECK', connectTimeoutMs: 3000 }] } }) }));
   t.deepEqual(m.ops(), [['set-weight', '172.16.16.38:80', 10]], 'without alpha a new checker starts UP');
   t.deepEqual(gist(m.events()).filter((e) => (e as string[])[0] === 'real-server'), [['real-server', '172.16.16.38:80', 'up']]);
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('an added real server starts as add() starts it (alpha: weight 0 until its first success); a removed one is removed', async (t) => {
@@ -183,7 +183,7 @@ test('an added real server starts as add() starts it (alpha: weight 0 until its 
   t.deepEqual(gist(m.events()).filter((e) => (e as string[])[0] !== 'applied'), [
     ['replaced', ['172.16.16.40:80'], ['172.16.16.39:80'], [], false], ['real-server', '172.16.16.40:80', 'up'],
   ]);
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('quorum and the sorry server are evaluated again under the new policy', async (t) => {
@@ -207,7 +207,7 @@ test('quorum and the sorry server are evaluated again under the new policy', asy
   t.deepEqual(gist(m.events()).filter((e) => (e as string[])[0] === 'quorum' || (e as string[])[0] === 'sorry-server'),
     [['quorum', true, 30, 30], ['sorry-server', false, '10.9.9.8:80']]);
   t.like(s.hc.status().virtualServers[0], { quorumUp: true, liveWeight: 30, threshold: 30, sorryActive: false });
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('misc_dynamic: the weight the script set survives a replace that changes the configured weight', async (t) => {
@@ -222,7 +222,7 @@ test('misc_dynamic: the weight the script set survives a replace that changes th
   const r = await hc.replace(site({ realServers: [misc('172.16.16.37', 20)] }));
   t.deepEqual(r.ops, [], 'the dynamic weight still decides');
   t.like(hc.status().virtualServers[0]!.realServers[0], { weight: 5, appliedWeight: 5 });
-  await hc.shutdown();
+  await hc.stop();
 });
 
 test('a checker shared with another virtual server keeps running for it when one of them changes it', async (t) => {
@@ -236,7 +236,7 @@ test('a checker shared with another virtual server keeps running for it when one
   t.deepEqual(s.board.calls.filter((c) => c.ip === '172.16.16.37').map((c) => [c.at, c.connectTimeoutMs]), [[0, 1000], [3000, 2000], [6000, 1000]]);
   await s.hc.replace(site({ id: 'api', service: 'api', realServers: servers({ '172.16.16.37': { checkers: [{ kind: 'TCP_CHECK', connectTimeoutMs: 2000 }] } }) }));
   t.is(s.hc.checks, 3, 'now both share the new one');
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('invalid settings, another service or an unknown id are refused and change nothing', async (t) => {
@@ -255,7 +255,7 @@ test('invalid settings, another service or an unknown id are refused and change 
   t.deepEqual(m.ops(), []);
   t.deepEqual(m.events().filter((e) => e.type !== 'attempt'), []);
   t.deepEqual(s.hc.status(), before);
-  await s.hc.shutdown();
+  await s.hc.stop();
   await t.throwsAsync(s.hc.replace(site()), { message: 'health checks are shut down' });
 });
 
@@ -280,7 +280,7 @@ test('reconcile repairs a deleted destination, a changed weight and an extra one
   t.deepEqual(s.sink.weights('web'), { '172.16.16.37:80': 10, '172.16.16.38:80': 0, '172.16.16.39:80': 10 });
   t.like(await s.hc.reconcile('web', [...table(s).values()]), { ops: [], failures: [] }, 'nothing to repair: nothing done');
   t.deepEqual(gist(m.events()).filter((e) => (e as string[])[0] !== 'applied'), [], 'health is untouched');
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('replace with present: a service re-created empty gets its whole pool back in one pass, at the new weight', async (t) => {
@@ -293,7 +293,7 @@ test('replace with present: a service re-created empty gets its whole pool back 
   t.is(r.ops.length, 3);
   const again = await s.hc.replace(site({ realServers: servers({ '172.16.16.37': { weight: 20 } }) }), { present: [...table(s).values()] });
   t.like(again, { unchanged: true, ops: [] });
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('a refused operation during replace is in the result and the next reconcile applies it', async (t) => {
@@ -314,7 +314,7 @@ test('a refused operation during replace is in the result and the next reconcile
   refuse = false;
   const again = await hc.reconcile('web', [...memory.tables.get('web')!.values()]);
   t.deepEqual(again.ops.map((o) => [o.op, o.destination.address, o.destination.weight]), [['set-weight', '172.16.16.37', 20]]);
-  await hc.shutdown();
+  await hc.stop();
 });
 
 test('reconcile while a change is being applied: the pool ends as health says', async (t) => {
@@ -340,5 +340,5 @@ test('reconcile while a change is being applied: the pool ends as health says', 
   await done;
   await hc.settled();
   t.deepEqual(memory.weights('web'), { '172.16.16.37:80': 10, '172.16.16.38:80': 0, '172.16.16.39:80': 10 });
-  await hc.shutdown();
+  await hc.stop();
 });

@@ -58,7 +58,7 @@ test('inhibit_on_failure: a failing server goes to weight 0 after its retries an
   t.deepEqual(rsEvents, [['172.16.16.38:80', 'down'], ['172.16.16.38:80', 'up']]);
   const down = s.hc.status().virtualServers[0]!.realServers[1]!;
   t.deepEqual([down.up, down.appliedWeight], [true, 10]);
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('without inhibit_on_failure a failing server is removed and added back', async (t) => {
@@ -72,7 +72,7 @@ test('without inhibit_on_failure a failing server is removed and added back', as
   await s.clock.advance(6000);
   await s.hc.settled();
   t.deepEqual(s.sink.log.map((l) => [l.op, l.destination]), [['add', '172.16.16.37:80'], ['add', '172.16.16.38:80'], ['remove', '172.16.16.37:80'], ['add', '172.16.16.37:80']]);
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('quorum loss switches to the sorry server (added before the real servers go) and back, with quorum_down/up events', async (t) => {
@@ -98,7 +98,7 @@ test('quorum loss switches to the sorry server (added before the real servers go
   t.deepEqual(s.sink.weights('web'), { '172.16.16.37:80': 10, '172.16.16.38:80': 0, '172.16.16.39:80': 10 });
   t.deepEqual(s.sink.log.at(-1), { service: 'web', op: 'remove', destination: '10.9.9.9:80' }, 'the sorry server goes last');
   t.like(s.hc.status().virtualServers[0], { quorumUp: true, liveWeight: 20, threshold: 20, sorryActive: false });
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('hysteresis holds quorum until the live weight falls below quorum − hysteresis', async (t) => {
@@ -119,7 +119,7 @@ test('hysteresis holds quorum until the live weight falls below quorum − hyste
   await s.hc.settled();
   t.false(s.hc.status().virtualServers[0]!.quorumUp, 'live 20 is below 20 + 10');
   t.is(s.hc.status().virtualServers[0]!.threshold, 30);
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('alpha: servers start DOWN (weight 0 with inhibit, sorry server in) until the first success', async (t) => {
@@ -129,14 +129,14 @@ test('alpha: servers start DOWN (weight 0 with inhibit, sorry server in) until t
   await s.clock.advance(1);
   await s.hc.settled();
   t.deepEqual(s.sink.weights('web'), { '172.16.16.37:80': 10, '172.16.16.38:80': 10, '172.16.16.39:80': 10 });
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('omega: shutdown takes every server down (events, quorum lost) and removes every destination', async (t) => {
   const s = setup();
   await s.hc.add(site('web', { omega: true, sorryServer: { address: '10.9.9.9' }, sorryServerInhibit: true }));
   await s.hc.add(site('api', { service: 'api' }));
-  await s.hc.shutdown();
+  await s.hc.stop();
   t.deepEqual(s.sink.weights('web'), {});
   t.deepEqual(Object.keys(s.sink.weights('api')).length, 3, 'without omega the pool is left as it is');
   t.deepEqual(s.events.filter((e) => e.type === 'real-server' || e.type === 'quorum').map((e) => [e.type, e.vs, e.type === 'quorum' ? e.up : e.type === 'real-server' && e.event.type]),
@@ -162,7 +162,7 @@ test('probe sharing: three virtual servers checking the same real servers run on
   t.is(s.hc.checks, 3, 'c still needs them');
   await s.hc.remove('c');
   t.is(s.hc.checks, 0);
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('misc_dynamic weight reaches the sink', async (t) => {
@@ -180,8 +180,8 @@ test('misc_dynamic weight reaches the sink', async (t) => {
   await s.clock.advance(6000);
   await hc.settled();
   t.deepEqual(s.sink.weights('web'), { '172.16.16.37:80': 0 });
-  await hc.shutdown();
-  await s.hc.shutdown();
+  await hc.stop();
+  await s.hc.stop();
 });
 
 test('a sink that fails: the error is an event, and the next change (or resync) applies what is still missing', async (t) => {
@@ -206,7 +206,7 @@ test('a sink that fails: the error is an event, and the next change (or resync) 
   t.is(s.hc.status().virtualServers[0]!.realServers[0]!.appliedWeight, 10, 'status shows what the kernel really has');
   await s.hc.resync('web');
   t.is(memory.weights('web')['172.16.16.37:80'], 0);
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('present destinations are not re-added; invalid settings are refused before anything is applied', async (t) => {
@@ -215,7 +215,7 @@ test('present destinations are not re-added; invalid settings are refused before
   t.deepEqual(s.sink.log.map((l) => [l.op, l.destination]), [['add', '172.16.16.38:80'], ['add', '172.16.16.39:80'], ['remove', '172.16.16.99:80']]);
   await t.throwsAsync(s.hc.add(site('bad', { quorum: -1 })), { message: 'virtualServer.quorum: must be an integer in 1..2147483647, not -1' });
   await t.throwsAsync(s.hc.add(site('web')), { message: 'virtual server web is already checked' });
-  await s.hc.shutdown();
+  await s.hc.stop();
 });
 
 test('shutdown while a change is being applied: services without omega keep their pool', async (t) => {
@@ -232,7 +232,7 @@ test('shutdown while a change is being applied: services without omega keep thei
   s.board.up.set('172.16.16.37', false);
   s.board.up.set('172.16.16.38', false);
   await s.clock.advance(1001); // both DOWN: the first cut waits at the gate, the second is pending
-  const done = s.hc.shutdown();
+  const done = s.hc.stop();
   release();
   await done;
   t.deepEqual(memory.weights('web'), { '172.16.16.37:80': 0, '172.16.16.38:80': 0, '172.16.16.39:80': 10 });
@@ -251,12 +251,27 @@ test('startDown: an adopted real server found DOWN stays out (weight 0, no sink 
   t.deepEqual(s.sink.log.map((l) => [l.op, l.destination, l.weight]), [['set-weight', '172.16.16.38:80', 10]]);
 });
 
-test('shutdown({ omega: false }): a daemon stopping for a restart leaves even an omega service as it is', async (t) => {
+test('stop({ omega: false }): a daemon stopping for a restart leaves even an omega service as it is', async (t) => {
   const s = setup();
   await s.hc.add(site('web', { omega: true }));
   const before = s.sink.log.length;
-  await s.hc.shutdown({ omega: false });
+  await s.hc.stop({ omega: false });
   t.is(s.sink.log.length, before);
   t.is(Object.keys(s.sink.weights('web')).length, 3);
   t.false(s.events.some((e) => e.type === 'real-server' || e.type === 'quorum'), 'no DOWN, no quorum lost');
+});
+
+test('close() and [Symbol.asyncDispose] stop every check once: no probe after, one close event, idempotent', async (t) => {
+  const s = setup();
+  let closes = 0;
+  s.hc.on('close', () => closes++);
+  await s.hc.add(site('web'));
+  await s.clock.advance(6010);
+  const probed = [...s.board.calls.values()].reduce((a, b) => a + b, 0);
+  t.true(probed >= 3, `probes before close: ${probed}`);
+  await s.hc[Symbol.asyncDispose]();
+  await s.hc.close();
+  await s.clock.advance(60_000);
+  t.is([...s.board.calls.values()].reduce((a, b) => a + b, 0), probed, 'no probe after close');
+  t.is(closes, 1);
 });

@@ -21,7 +21,7 @@ async function standIn(t: ExecutionContext): Promise<string> {
   const status = (): BalancerStatus => {
     conns += 5;
     const traffic = { connections: conns, packetsIn: conns * 6, packetsOut: conns * 4, bytesIn: conns * 1000, bytesOut: conns * 2000,
-      connectionsPerS: 0, packetsInPerS: 0, packetsOutPerS: 0, bytesInPerS: 0, bytesOutPerS: 0 };
+      connectionsPerSec: 0, packetsInPerSec: 0, packetsOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 };
     return {
       pid: 77, config: 'keepalived.conf', startedAtMs: Date.now() - 5000, reloads: 0, reloadFailures: 0,
       instances: [{ name: 'VI_1', state: 'MASTER', priority: 150, vrid: 51, interface: 'eth0', masterAdverIntervalCs: 100, stats: {} as never, vips: ['10.0.0.1'] }],
@@ -29,7 +29,7 @@ async function standIn(t: ExecutionContext): Promise<string> {
     };
   };
   const file = path.join(dir, 'lvskit.sock');
-  const server = await ControlServer.listen(file, async (r) => (r.command === 'status' ? status() : []));
+  const server = await ControlServer.open(file, async (r) => (r.command === 'status' ? status() : []));
   t.teardown(() => server.close());
   return file;
 }

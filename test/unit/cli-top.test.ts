@@ -15,7 +15,7 @@ function counters(conns: number, pkts = conns * 10, bytes = conns * 1500): Traff
 /** The counters as status carries them (the kernel's own rate estimates left at 0: top does not read them). */
 function traffic(c: TrafficCounters): TrafficView {
   return { connections: c.conns, packetsIn: c.inPkts, packetsOut: c.outPkts, bytesIn: c.inBytes, bytesOut: c.outBytes,
-    connectionsPerS: 0, packetsInPerS: 0, packetsOutPerS: 0, bytesInPerS: 0, bytesOutPerS: 0 };
+    connectionsPerSec: 0, packetsInPerSec: 0, packetsOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 };
 }
 
 /** A balancer: VI_1 MASTER, VI_2 BACKUP hearing 10.1.0.2; one service with an UP, a DOWN and a check-less real server; the autoban with one ban. */
@@ -48,8 +48,8 @@ function sample(atMs: number, s: BalancerStatus): TopSample {
 }
 
 test('rates are the counters\' differences per second; none without a previous reading, with no time, or across a counter that went down', (t) => {
-  t.deepEqual(trafficRates(counters(100), counters(150), 2000), { connsPerS: 25, inPktsPerS: 250, outPktsPerS: 225, inBytesPerS: 37_500, outBytesPerS: 75_000 });
-  t.deepEqual(trafficRates(counters(100), counters(100), 500), { connsPerS: 0, inPktsPerS: 0, outPktsPerS: 0, inBytesPerS: 0, outBytesPerS: 0 });
+  t.deepEqual(trafficRates(counters(100), counters(150), 2000), { connsPerSec: 25, inPktsPerSec: 250, outPktsPerSec: 225, inBytesPerSec: 37_500, outBytesPerSec: 75_000 });
+  t.deepEqual(trafficRates(counters(100), counters(100), 500), { connsPerSec: 0, inPktsPerSec: 0, outPktsPerSec: 0, inBytesPerSec: 0, outBytesPerSec: 0 });
   t.is(trafficRates(undefined, counters(1), 1000), undefined);
   t.is(trafficRates(counters(1), counters(2), 0), undefined);
   t.is(trafficRates(counters(5), counters(2), 1000), undefined, 'the real server was re-created: its counters restarted');
@@ -77,18 +77,18 @@ test('the frame: each service and real server with its rates over the interval; 
   const frame = topFrame(sample(T0, status({ rs1: 1020, svc: 1024, reset: true })), sample(T0 - 2000, status({ rs1: 1000, svc: 1004 })));
   t.is(frame.ratesOverMs, 2000);
   const [rs1, rs2, rs3] = frame.services[0]!.realServers;
-  t.like(rs1, { name: '10.0.1.1:80', health: 'UP', weight: 10, activeConns: 7, rates: { connsPerS: 10, inPktsPerS: 100, inBytesPerS: 15_000, outBytesPerS: 30_000 } });
-  t.like(rs2, { name: '10.0.1.2:80', health: 'DOWN', weight: 0, why: 'TCP_CHECK: connect ECONNREFUSED 10.0.1.2:80', rates: { connsPerS: 0 } });
+  t.like(rs1, { name: '10.0.1.1:80', health: 'UP', weight: 10, activeConns: 7, rates: { connsPerSec: 10, inPktsPerSec: 100, inBytesPerSec: 15_000, outBytesPerSec: 30_000 } });
+  t.like(rs2, { name: '10.0.1.2:80', health: 'DOWN', weight: 0, why: 'TCP_CHECK: connect ECONNREFUSED 10.0.1.2:80', rates: { connsPerSec: 0 } });
   t.is(rs3?.name, '[2001:db8::9]:80');
   t.is(rs3?.health, undefined, 'no checks: no health');
   t.is(rs3?.rates, undefined, 'its counters restarted');
-  t.like(frame.services[0], { rates: { connsPerS: 10 } });
+  t.like(frame.services[0], { rates: { connsPerSec: 10 } });
   t.is(whyDown({ downReason: { checker: 'shutdown' } }), 'shutdown', 'a reason with no checker of that key: as it is');
   t.is(whyDown({}), undefined);
   t.like(frame.services[1], { present: false, realServers: [{ name: '10.0.2.1:443', health: 'UP' }] });
   t.is(frame.services[1]!.realServers[0]!.weight, undefined);
   t.is(frame.bans, 1);
-  t.is(JSON.parse(JSON.stringify(frame)).services[0].realServers[0].rates.connsPerS, 10, 'the JSON frame carries the numbers');
+  t.is(JSON.parse(JSON.stringify(frame)).services[0].realServers[0].rates.connsPerSec, 10, 'the JSON frame carries the numbers');
 });
 
 test('the frame as text: instances, services and real servers in columns with health, why and rates, bans, events', (t) => {

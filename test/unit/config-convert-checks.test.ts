@@ -250,7 +250,7 @@ test('HealthChecks started from the conversion finds the IPVS start table alread
   const checks = convertHealthChecks(r.config);
   const sink = new MemorySink<ServiceKey>();
   const hc = new HealthChecks<ServiceKey>({ sink, clock: new FakeClock(), random: () => 0, probeFor: () => () => new Promise(() => undefined) });
-  t.teardown(() => hc.shutdown());
+  t.teardown(() => hc.stop());
   for (const [i, spec] of checks.virtualServers.entries()) await hc.add(spec, { present: [...(ipvs.services[i]!.destinations ?? [])] });
   await flush();
   t.deepEqual(sink.log, []);

@@ -25,7 +25,7 @@ for (const form of ['one-line', 'multi-line']) {
 test('the layout (keepalived.conf + services/*.conf): both sites, persistence, and a plan of 2 services + 4 real servers', (t) => {
   const c = convertIpvs(loadConfig(fixture('layout', 'keepalived.conf'), { configId: 'lb1' }).config);
   t.deepEqual([...c.services], [
-    { protocol: 'tcp', address: '123.30.175.41', port: 443, scheduler: 'wrr', persistence: { timeoutS: 50, prefixLength: 32 },
+    { protocol: 'tcp', address: '123.30.175.41', port: 443, scheduler: 'wrr', persistence: { timeoutSec: 50, prefixLength: 32 },
       destinations: [dr('172.16.16.40', 10, 443), dr('172.16.16.41', 20, 443)] },
     { protocol: 'tcp', address: '123.30.175.40', port: 80, scheduler: 'rr', destinations: [dr('172.16.16.37', 10), dr('172.16.16.38', 10)] },
   ]);
@@ -39,7 +39,7 @@ test('defaults as keepalived: UDP without protocol, wlc, NAT, weight 1, port of 
   t.deepEqual([...c.services], [
     { protocol: 'udp', address: '10.0.0.1', port: 53, scheduler: 'wlc',
       destinations: [{ address: '10.0.1.1', port: 53, forward: 'nat', weight: 1, upperThreshold: 0, lowerThreshold: 0 }] },
-    { protocol: 'tcp', address: '10.0.0.2', port: 0, scheduler: 'wlc', persistence: { timeoutS: 360, prefixLength: 32 },
+    { protocol: 'tcp', address: '10.0.0.2', port: 0, scheduler: 'wlc', persistence: { timeoutSec: 360, prefixLength: 32 },
       destinations: [{ address: '10.0.1.2', port: 0, forward: 'nat', weight: 1, upperThreshold: 0, lowerThreshold: 0 }] },
   ]);
 });
@@ -79,13 +79,13 @@ virtual_server 10.0.0.1 5060 {
   const c = convertIpvs(r.config);
   t.deepEqual(c.diagnostics, []);
   t.deepEqual([...c.services], [
-    { fwmark: 5, family: 6, scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port'], persistence: { timeoutS: 360, prefixLength: 64 },
+    { fwmark: 5, family: 6, scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port'], persistence: { timeoutSec: 360, prefixLength: 64 },
       destinations: [{ address: '2001:db8::1', port: 80, forward: 'tun', weight: 3, upperThreshold: 100, lowerThreshold: 10,
         tunnel: { type: 'gue', port: 6080, checksum: 'none' } }] },
     { protocol: 'udp', address: '10.0.0.1', port: 5060, scheduler: 'rr', onePacket: true,
-      persistence: { timeoutS: 30, prefixLength: 24, engine: 'sip' }, destinations: [dr('10.0.1.1', 1, 5060)] },
+      persistence: { timeoutSec: 30, prefixLength: 24, engine: 'sip' }, destinations: [dr('10.0.1.1', 1, 5060)] },
   ]);
-  t.deepEqual(c.timeouts, { tcpS: 7200, udpS: 300 });
+  t.deepEqual(c.timeouts, { tcpSec: 7200, udpSec: 300 });
   t.true(c.flush);
   t.deepEqual(ipvsPlanOptions(c), {});
   t.deepEqual(c.daemons, [{ state: 'master', interface: 'eth1', syncId: 7 }, { state: 'backup', interface: 'eth1', syncId: 7 }]);

@@ -44,7 +44,7 @@ const KITCHEN_SINK = {
     scriptUser: { user: 'keepalived_script', group: 'scripts' },
     enableScriptSecurity: true,
     lvsSyncDaemon: { interface: 'eth0', instance: 'VI_1', syncId: 7, maxLength: 1400, port: 8849, ttl: 2, group: '224.0.0.82' },
-    lvsTimeouts: { tcpSeconds: 7200, tcpFinSeconds: 120, udpSeconds: 300 },
+    lvsTimeouts: { tcpSec: 7200, tcpFinSec: 120, udpSec: 300 },
     lvsFlush: true,
     lvsFlushOnStop: 'vs'
   },
@@ -112,9 +112,9 @@ const KITCHEN_SINK = {
           noPrefixRoute: true,
           autoJoin: true,
           noTrack: true,
-          preferredLifetimeSeconds: 0xffffffff
+          preferredLifetimeSec: 0xffffffff
         },
-        { address: '192.0.2.12', family: 4, prefixLength: 32, scope: '253', preferredLifetimeSeconds: 30 }
+        { address: '192.0.2.12', family: 4, prefixLength: 32, scope: '253', preferredLifetimeSec: 30 }
       ],
       virtualIpAddressesExcluded: [ { address: '2001:db8::10', family: 6, prefixLength: 64, device: 'eth1' } ],
       trackInterfaces: [ { name: 'eth1' }, { name: 'eth2', weight: 10, reverse: true } ],
@@ -205,7 +205,7 @@ const KITCHEN_SINK = {
       realServers: [ { address: '198.51.100.2', family: 4, checkers: [], port: 80, weight: 1 } ],
       scheduler: 'mh',
       method: { kind: 'NAT' },
-      persistenceTimeoutSeconds: 600,
+      persistenceTimeoutSec: 600,
       persistenceGranularity: '255.255.255.0',
       ipFamily: 4
     },
@@ -293,7 +293,7 @@ const KITCHEN_SINK = {
       scheduler: 'wlc',
       onePacketScheduling: true,
       method: { kind: 'DR' },
-      persistenceTimeoutSeconds: 360,
+      persistenceTimeoutSec: 360,
       persistenceEngine: 'sip',
       protocol: 'UDP',
       haSuspend: true,

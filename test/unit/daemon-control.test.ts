@@ -17,7 +17,7 @@ function tmp(t: { teardown(fn: () => void): void }): string {
 
 test('status and a refused reload: answers and diagnostics cross; the socket is 0600 in a 0700 directory', async (t) => {
   const file = tmp(t);
-  const server = await ControlServer.listen(file, async (r) => {
+  const server = await ControlServer.open(file, async (r) => {
     if (r.command === 'status') return { pid: 42, big: 2n ** 70n };
     throw new ConfigError([{ severity: 'error', code: 'invalid-value', message: 'priority 300 is out of range', location: { file: 'k.conf', line: 3, column: 5 } }]);
   });
@@ -32,8 +32,8 @@ test('status and a refused reload: answers and diagnostics cross; the socket is 
 
 test('a second daemon on a live socket is refused; a stale socket is replaced; a file that is not a socket is never removed', async (t) => {
   const file = tmp(t);
-  const first = await ControlServer.listen(file, async () => 'first');
-  await t.throwsAsync(ControlServer.listen(file, async () => 'second'), { message: /another lvskit daemon answers/ });
+  const first = await ControlServer.open(file, async () => 'first');
+  await t.throwsAsync(ControlServer.open(file, async () => 'second'), { message: /another lvskit daemon answers/ });
   t.is(await controlRequest(file, { command: 'status' }), 'first');
   // Stale: the socket of a daemon that was SIGKILLed (nobody listens on it any more).
   const stale = path.join(path.dirname(file), 'stale.sock');
@@ -42,12 +42,12 @@ test('a second daemon on a live socket is refused; a stale socket is replaced; a
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   t.true(fs.lstatSync(stale).isSocket());
-  const second = await ControlServer.listen(stale, async () => 'second');
+  const second = await ControlServer.open(stale, async () => 'second');
   t.is(await controlRequest(stale, { command: 'status' }), 'second');
   await second.close();
   const plain = path.join(path.dirname(file), 'plain');
   fs.writeFileSync(plain, 'keep me');
-  await t.throwsAsync(ControlServer.listen(plain, async () => 'x'), { message: /not a socket/ });
+  await t.throwsAsync(ControlServer.open(plain, async () => 'x'), { message: /not a socket/ });
   t.is(fs.readFileSync(plain, 'utf8'), 'keep me');
   await first.close();
   t.false(fs.existsSync(file), 'closing removes the socket');
@@ -60,7 +60,7 @@ test('no daemon: a clear error naming the socket', async (t) => {
 
 test('garbage on the socket gets an error answer, not a crash', async (t) => {
   const file = tmp(t);
-  const server = await ControlServer.listen(file, async () => 'ok');
+  const server = await ControlServer.open(file, async () => 'ok');
   t.teardown(() => server.close());
   const answer = await new Promise<string>((resolve) => {
     const c = net.connect(file, () => c.write('not json\n'));

@@ -60,7 +60,7 @@ test('the state gauge is the status at scrape time; transitions, drops, reloads 
 
 const traffic = (n: number) => ({
   connections: n, packetsIn: 10 * n, packetsOut: 0, bytesIn: 1000 * n, bytesOut: 0,
-  connectionsPerS: 0, packetsInPerS: 0, packetsOutPerS: 0, bytesInPerS: 0, bytesOutPerS: 0,
+  connectionsPerSec: 0, packetsInPerSec: 0, packetsOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0,
 });
 const netlink = (sent: number, refused: number, overruns: number) => ({ sent, notifications: 0, stray: 0, malformed: 0, dumpRetries: 2, overruns, refused, timeouts: 1 });
 
@@ -126,7 +126,7 @@ test('IPVS counters per service and real server are the kernel\'s at scrape time
 });
 
 test('the listener: 503 before attach, then the page, /status.json with recent events, /metrics, 404 and 405', async (t) => {
-  const http = await StatusHttpServer.listen({ host: '127.0.0.1', port: 0 });
+  const http = await StatusHttpServer.open({ host: '127.0.0.1', port: 0 });
   t.teardown(() => http.close());
   const base = `http://127.0.0.1:${http.address.port}`;
   t.is((await fetch(`${base}/metrics`)).status, 503);
@@ -172,7 +172,7 @@ async function eventStream(url: string, signal: AbortSignal): Promise<{ next(): 
 }
 
 test('/events: the status at once, again on each balancer event (well before the next second), and every second without events; a failed read is status-error', async (t) => {
-  const http = await StatusHttpServer.listen({ host: '127.0.0.1', port: 0 });
+  const http = await StatusHttpServer.open({ host: '127.0.0.1', port: 0 });
   t.teardown(() => http.close());
   const b = new FakeBalancer();
   http.attach(b, new BalancerMetrics(b, { processMetrics: false }));

@@ -9,6 +9,7 @@ import type { BalancerEvent, ReloadResult } from '../../src/daemon/events.js';
 import { diffChecks, diffNet, diffVrrp, sameJson } from '../../src/daemon/reload-diff.js';
 import { errorFromWire, toWire } from '../../src/daemon/vrrp-wire.js';
 import { parse } from '../helpers/config.js';
+import { ErrnoError } from '../../src/errors.js';
 
 test('checks: a weight change, a real server added and removed, a service setting; key order does not matter', (t) => {
   const svc = { protocol: 'tcp' as const, address: '10.0.0.1', port: 80 };
@@ -24,7 +25,10 @@ test('an error crosses the VRRP thread with its facts', (t) => {
   const back = errorFromWire(structuredClone(toWire(e)));
   t.like(back, { name: 'VrrpConfigError', message: e.message, field: 'instances[0].interface' });
   const errno = Object.assign(new Error('setns failed'), { code: 'EPERM', errno: 1, syscall: 'setns' });
-  t.like(errorFromWire(structuredClone(toWire(errno))), { code: 'EPERM', errno: 1, syscall: 'setns' });
+  const errnoBack = errorFromWire(structuredClone(toWire(errno)));
+  t.like(errnoBack, { code: 'EPERM', errno: 1, syscall: 'setns', message: 'setns failed' });
+  t.true(errnoBack instanceof ErrnoError, 'an errno error is an ErrnoError again on this side');
+  t.false(back instanceof ErrnoError);
   t.like(structuredClone(toWire({ type: 'vip', error: errno })) as object, { type: 'vip', error: { code: 'EPERM' } });
 });
 

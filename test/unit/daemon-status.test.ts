@@ -22,7 +22,7 @@ const CONF = `virtual_server 10.0.0.1 80 {
 function stats(n: number): Stats {
   const b = BigInt(n);
   return { width: 64, conns: b, inPkts: 10n * b, outPkts: 9n * b, inBytes: 1000n * b, outBytes: 2000n * b,
-    connsPerS: 0n, inPktsPerS: 0n, outPktsPerS: 0n, inBytesPerS: 0n, outBytesPerS: 0n };
+    connsPerSec: 0n, inPktsPerSec: 0n, outPktsPerSec: 0n, inBytesPerSec: 0n, outBytesPerSec: 0n };
 }
 
 function dest(address: string, weight: number, s?: Stats): DestinationState {

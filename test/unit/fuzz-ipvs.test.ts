@@ -28,9 +28,9 @@ const serviceInput = fc.oneof(
   scheduler: loose(fc.constantFrom(...SCHEDULERS)),
   schedulerFlags: loose(fc.subarray(['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port', 'flag-1', 'flag-2', 'flag-3'], { maxLength: 3 })),
   persistence: loose(fc.record({
-    timeoutS: loose(fc.integer({ min: 1, max: 86400 * 31 })), prefixLength: loose(fc.integer({ min: 0, max: 128 })),
+    timeoutSec: loose(fc.integer({ min: 1, max: 86400 * 31 })), prefixLength: loose(fc.integer({ min: 0, max: 128 })),
     netmask: loose(ipv4Arb), engine: loose(fc.constant('sip')),
-  }, { requiredKeys: ['timeoutS'] })),
+  }, { requiredKeys: ['timeoutSec'] })),
   onePacket: loose(fc.boolean()),
 }, { requiredKeys: ['scheduler'] }).map((settings) => ({ ...key, ...settings })));
 
@@ -39,7 +39,7 @@ const statsArb: fc.Arbitrary<Stats> = fc.boolean().chain((wide) => {
   const bytes64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
   return fc.record({
     width: fc.constant(wide ? 64 as const : 32 as const), conns: counter, inPkts: counter, outPkts: counter, inBytes: bytes64, outBytes: bytes64,
-    connsPerS: counter, inPktsPerS: counter, outPktsPerS: counter, inBytesPerS: counter, outBytesPerS: counter,
+    connsPerSec: counter, inPktsPerSec: counter, outPktsPerSec: counter, inBytesPerSec: counter, outBytesPerSec: counter,
   });
 });
 
@@ -105,7 +105,7 @@ const daemonInput = fc.record({
 }, { requiredKeys: ['state', 'interface', 'syncId'] });
 
 test('sync daemons, timeouts and info round-trip; what the validator refuses is IpvsValidationError', (t) => {
-  const timeoutsInput = fc.record({ tcpS: loose(fc.integer({ min: 0, max: 86400 * 31 })), tcpFinS: loose(fc.integer({ min: 0, max: 86400 * 31 })), udpS: loose(fc.integer({ min: 0, max: 86400 * 31 })) }, { requiredKeys: [] });
+  const timeoutsInput = fc.record({ tcpSec: loose(fc.integer({ min: 0, max: 86400 * 31 })), tcpFinSec: loose(fc.integer({ min: 0, max: 86400 * 31 })), udpSec: loose(fc.integer({ min: 0, max: 86400 * 31 })) }, { requiredKeys: [] });
   fuzz(t, 'ipvs.config.roundtrip', [daemonInput, timeoutsInput, u32, u32], (dInput, tInput, versionCode, connTableSize) => {
     const d = onlyThrows(() => validateDaemon(dInput), IpvsValidationError);
     if (d) {
@@ -113,7 +113,7 @@ test('sync daemons, timeouts and info round-trip; what the validator refuses is 
       same(decodeDaemon(nest!), d, 'sync daemon');
     }
     const timeouts = onlyThrows(() => validateTimeouts(tInput), IpvsValidationError);
-    if (timeouts && timeouts.tcpS !== undefined && timeouts.tcpFinS !== undefined && timeouts.udpS !== undefined) {
+    if (timeouts && timeouts.tcpSec !== undefined && timeouts.tcpFinSec !== undefined && timeouts.udpSec !== undefined) {
       same(decodeTimeouts(decodeAttrs(encodeTimeouts(new AttrWriter(), timeouts).toBuffer())), timeouts, 'timeouts');
     }
     const info = decodeInfo(decodeAttrs(encodeInfo(new AttrWriter(), { versionCode, connTableSize }).toBuffer()));
@@ -149,4 +149,12 @@ test('garbage replies: every IPVS decoder throws NetlinkDecodeError or decodes, 
     onlyThrows(() => decodeInfo(attrs), NetlinkDecodeError);
     for (const a of attrs) onlyThrows(() => decodeDaemon(a), NetlinkDecodeError);
   });
+});
+
+test("0.1's spellings of the seconds fields are refused with the new name (timeoutS → timeoutSec, tcpS → tcpSec)", (t) => {
+  const old = t.throws(() => validateService({ protocol: 'tcp', address: '192.0.2.1', port: 80, scheduler: 'rr', persistence: { timeoutS: 50 } }), { instanceOf: IpvsValidationError });
+  t.is(old?.message.includes('service.persistence.timeoutS') && old.message.includes('renamed timeoutSec'), true, old?.message);
+  const timeouts = t.throws(() => validateTimeouts({ tcpS: 900 }), { instanceOf: IpvsValidationError });
+  t.regex(timeouts?.message ?? '', /timeouts\.tcpS.*renamed tcpSec/);
+  t.deepEqual(validateTimeouts({ tcpSec: 900 }), { tcpSec: 900 });
 });

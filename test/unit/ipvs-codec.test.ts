@@ -17,8 +17,8 @@ function nestPayload(w: AttrWriter): Buffer {
 }
 
 const stats64: Stats = {
-  width: 64, conns: 2n ** 40n, inPkts: 2n ** 33n, outPkts: 7n, inBytes: 2n ** 63n + 5n, outBytes: 1n, connsPerS: 3n, inPktsPerS: 4n,
-  outPktsPerS: 5n, inBytesPerS: 6n, outBytesPerS: 2n ** 32n,
+  width: 64, conns: 2n ** 40n, inPkts: 2n ** 33n, outPkts: 7n, inBytes: 2n ** 63n + 5n, outBytes: 1n, connsPerSec: 3n, inPktsPerSec: 4n,
+  outPktsPerSec: 5n, inBytesPerSec: 6n, outBytesPerSec: 2n ** 32n,
 };
 
 /** A service as the kernel reports it: our encoding plus flags with HASHED set and statistics. */
@@ -41,12 +41,12 @@ function kernelService(svc: ServiceKey & ServiceSettings): Buffer {
 const services: (ServiceKey & ServiceSettings)[] = [
   { protocol: 'tcp', address: '123.30.175.40', port: 80, scheduler: 'rr' },
   { protocol: 'udp', address: '0.0.0.0', port: 0, scheduler: 'wrr', onePacket: true },
-  { protocol: 'sctp', address: '255.255.255.255', port: 65535, scheduler: 'lblcr', persistence: { timeoutS: 86400 * 31, prefixLength: 0 } },
-  { protocol: 'tcp', address: '2001:db8::1', port: 443, scheduler: 'mh', schedulerFlags: ['mh-fallback', 'mh-port'], persistence: { timeoutS: 1, prefixLength: 64 } },
-  { protocol: 'udp', address: '10.0.0.1', port: 5060, scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port', 'flag-3'], persistence: { timeoutS: 300, prefixLength: 24, engine: 'sip' } },
-  { protocol: 'tcp', address: '10.0.0.2', port: 80, scheduler: 'wlc', schedulerFlags: ['flag-1', 'flag-2'], persistence: { timeoutS: 50, netmask: '255.0.255.0' } },
+  { protocol: 'sctp', address: '255.255.255.255', port: 65535, scheduler: 'lblcr', persistence: { timeoutSec: 86400 * 31, prefixLength: 0 } },
+  { protocol: 'tcp', address: '2001:db8::1', port: 443, scheduler: 'mh', schedulerFlags: ['mh-fallback', 'mh-port'], persistence: { timeoutSec: 1, prefixLength: 64 } },
+  { protocol: 'udp', address: '10.0.0.1', port: 5060, scheduler: 'sh', schedulerFlags: ['sh-fallback', 'sh-port', 'flag-3'], persistence: { timeoutSec: 300, prefixLength: 24, engine: 'sip' } },
+  { protocol: 'tcp', address: '10.0.0.2', port: 80, scheduler: 'wlc', schedulerFlags: ['flag-1', 'flag-2'], persistence: { timeoutSec: 50, netmask: '255.0.255.0' } },
   { fwmark: 1, family: 4, scheduler: 'lc' },
-  { fwmark: 0xffffffff, family: 6, scheduler: 'twos', persistence: { timeoutS: 60, prefixLength: 128 } },
+  { fwmark: 0xffffffff, family: 6, scheduler: 'twos', persistence: { timeoutSec: 60, prefixLength: 128 } },
 ];
 
 for (const svc of services) {
@@ -97,13 +97,13 @@ test('a real server from a kernel without the family, tunnel and 64-bit attribut
   w.bytes(K.IPVS_DEST_ATTR_ADDR, address).be16(K.IPVS_DEST_ATTR_PORT, 80).u32(K.IPVS_DEST_ATTR_FWD_METHOD, K.IP_VS_CONN_F_TUNNEL)
     .u32(K.IPVS_DEST_ATTR_WEIGHT, 4).u32(K.IPVS_DEST_ATTR_U_THRESH, 0).u32(K.IPVS_DEST_ATTR_L_THRESH, 0)
     .u32(K.IPVS_DEST_ATTR_ACTIVE_CONNS, 5).u32(K.IPVS_DEST_ATTR_INACT_CONNS, 6).u32(K.IPVS_DEST_ATTR_PERSIST_CONNS, 7);
-  encodeStats(w, K.IPVS_DEST_ATTR_STATS, { ...stats64, width: 32, conns: 9n, inPkts: 8n, outPkts: 7n, outBytesPerS: 1n });
+  encodeStats(w, K.IPVS_DEST_ATTR_STATS, { ...stats64, width: 32, conns: 9n, inPkts: 8n, outPkts: 7n, outBytesPerSec: 1n });
   const d = decodeDestination(w.toBuffer(), 4);
   t.deepEqual({ ...d, stats: undefined }, {
     address: '10.0.0.7', port: 80, family: 4, forward: 'tun', weight: 4, upperThreshold: 0, lowerThreshold: 0,
     activeConns: 5, inactiveConns: 6, persistentConns: 7, stats: undefined,
   });
-  t.like(d.stats, { width: 32, conns: 9n, inBytes: 2n ** 63n + 5n, outBytesPerS: 1n });
+  t.like(d.stats, { width: 32, conns: 9n, inBytes: 2n ** 63n + 5n, outBytesPerSec: 1n });
   t.is(decodeDestination(w.toBuffer(), 6).address, 'a00:7::', 'without IPVS_DEST_ATTR_ADDR_FAMILY the service family decides');
 });
 
@@ -142,8 +142,8 @@ test('bad input is refused before any request, naming the field', (t) => {
     [{ ...base, destinations: [{ address: '10.0.1.1', port: 80, forward: 'dr', weight: -1 }] }, 'service.destinations[0].weight: must be an integer in 0…2147483647, got -1'],
     [{ ...base, destinations: [{ address: '2001:db8::1', port: 80, forward: 'dr', weight: 1 }] },
       'service.destinations[0].address: IPv6 real server in an IPv4 service needs forward "tun" (the kernel forwards mixed families only by tunnel)'],
-    [{ ...base, persistence: { timeoutS: 60, netmask: 'ffff::' } }, 'service.persistence.netmask: IPv6 address where IPv4 is required: ffff::'],
-    [{ ...base, address: '2001:db8::1', persistence: { timeoutS: 60, netmask: '255.255.255.0' } }, 'service.persistence.netmask: IPv6 services take prefixLength, not a dotted netmask'],
+    [{ ...base, persistence: { timeoutSec: 60, netmask: 'ffff::' } }, 'service.persistence.netmask: IPv6 address where IPv4 is required: ffff::'],
+    [{ ...base, address: '2001:db8::1', persistence: { timeoutSec: 60, netmask: '255.255.255.0' } }, 'service.persistence.netmask: IPv6 services take prefixLength, not a dotted netmask'],
     [{ ...base, destinations: [{ address: '10.0.1.1', port: 80, forward: 'dr', weight: 1 }, { address: '10.0.1.1', port: 80, forward: 'nat', weight: 2 }] },
       'service.destinations[1]: real server 10.0.1.1:80 duplicates service.destinations[0]'],
     [{ ...base, schedulerFlags: ['mh-port'] }, 'service.schedulerFlags[0]: mh-port is a flag of the mh scheduler, not rr'],
@@ -154,7 +154,7 @@ test('bad input is refused before any request, naming the field', (t) => {
       'service.destinations[0].tunnel.port: must be an integer in 1…65535, got undefined'],
     [{ ...base, destinations: [{ address: '10.0.1.1', port: 80, forward: 'dr', weight: 1, tunnel: { type: 'gre' } }] },
       'service.destinations[0].tunnel: tunnel settings need forward "tun" (forward is dr)'],
-    [{ ...base, persistence: { timeoutS: 60, engine: 'http' } }, 'service.persistence.engine: unknown persistence engine "http" (one of sip)'],
+    [{ ...base, persistence: { timeoutSec: 60, engine: 'http' } }, 'service.persistence.engine: unknown persistence engine "http" (one of sip)'],
   ];
   for (const [input, message] of cases) {
     const err = t.throws(() => validateService(input), { instanceOf: IpvsValidationError });
@@ -162,14 +162,14 @@ test('bad input is refused before any request, naming the field', (t) => {
   }
   t.throws(() => validateDaemon({ state: 'master', interface: 'eth0', syncId: 1, group: '10.0.0.1' }), { message: 'daemon.group: not a multicast address: 10.0.0.1' });
   t.throws(() => validateDaemon({ state: 'master', interface: 'an-interface-name', syncId: 1 }), { message: /^daemon\.interface: must be an interface name of 1…15 characters/ });
-  t.throws(() => validateTimeouts({}), { message: 'timeouts: give at least one of tcpS, tcpFinS, udpS' });
+  t.throws(() => validateTimeouts({}), { message: 'timeouts: give at least one of tcpSec, tcpFinSec, udpSec' });
   t.throws(() => validateServices({}), { message: 'services: must be an array of services' });
 });
 
 test('validation makes addresses and settings canonical, so plans compare like with like', (t) => {
   const v = validateService({ protocol: 'tcp', address: '2001:DB8:0:0::1', port: 80, scheduler: 'sh', schedulerFlags: ['sh-port', 'sh-fallback'],
-    persistence: { timeoutS: 60 }, destinations: [{ address: '2001:0db8::0a', port: 80, forward: 'tun', weight: 1 }] });
-  t.like(v, { address: '2001:db8::1', schedulerFlags: ['sh-fallback', 'sh-port'], persistence: { timeoutS: 60, prefixLength: 128 } });
+    persistence: { timeoutSec: 60 }, destinations: [{ address: '2001:0db8::0a', port: 80, forward: 'tun', weight: 1 }] });
+  t.like(v, { address: '2001:db8::1', schedulerFlags: ['sh-fallback', 'sh-port'], persistence: { timeoutSec: 60, prefixLength: 128 } });
   t.deepEqual(v.destinations?.[0], { address: '2001:db8::a', port: 80, forward: 'tun', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'ipip', port: 0, checksum: 'none' } });
 });
 

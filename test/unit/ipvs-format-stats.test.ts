@@ -20,7 +20,7 @@ test('counters as ipvsadm prints them: 9 columns up to 99,999,999, then K, M, G,
 
 const stats = (n: bigint): Stats => ({
   width: 64, conns: n, inPkts: 2n * n, outPkts: 3n * n, inBytes: 100n * n, outBytes: 200_000_000n * n,
-  connsPerS: 1n, inPktsPerS: 2n, outPktsPerS: 3n, inBytesPerS: 4n, outBytesPerS: 5n,
+  connsPerSec: 1n, inPktsPerSec: 2n, outPktsPerSec: 3n, inBytesPerSec: 4n, outBytesPerSec: 5n,
 });
 
 const service: ServiceState = {

@@ -35,11 +35,11 @@ const tcp1: ServiceKey = { protocol: 'tcp', address: '10.0.0.1', port: 80 };
 const serviceCases: [string, IpvsCommand][] = [
   ['-A -t 10.0.0.1:80 -s rr', commands.addService(svc({ ...tcp1, scheduler: 'rr' }))],
   ['-A -t 10.0.0.2:80 -s wrr -p 300 -M 255.255.255.0',
-    commands.addService(svc({ protocol: 'tcp', address: '10.0.0.2', port: 80, scheduler: 'wrr', persistence: { timeoutS: 300, netmask: '255.255.255.0' } }))],
+    commands.addService(svc({ protocol: 'tcp', address: '10.0.0.2', port: 80, scheduler: 'wrr', persistence: { timeoutSec: 300, netmask: '255.255.255.0' } }))],
   ['-A -f 5 -s sh -b sh-fallback,sh-port', commands.addService(svc({ fwmark: 5, scheduler: 'sh', schedulerFlags: ['sh-port', 'sh-fallback'] }))],
   ['-A -u [2001:db8::1]:5060 -s mh -b mh-port -p 60 --pe sip',
-    commands.addService(svc({ protocol: 'udp', address: '2001:DB8::1', port: 5060, scheduler: 'mh', schedulerFlags: ['mh-port'], persistence: { timeoutS: 60, engine: 'sip' } }))],
-  ['-A -f 7 -6 -s lc -p 120 -M 64', commands.addService(svc({ fwmark: 7, family: 6, scheduler: 'lc', persistence: { timeoutS: 120, prefixLength: 64 } }))],
+    commands.addService(svc({ protocol: 'udp', address: '2001:DB8::1', port: 5060, scheduler: 'mh', schedulerFlags: ['mh-port'], persistence: { timeoutSec: 60, engine: 'sip' } }))],
+  ['-A -f 7 -6 -s lc -p 120 -M 64', commands.addService(svc({ fwmark: 7, family: 6, scheduler: 'lc', persistence: { timeoutSec: 120, prefixLength: 64 } }))],
   ['-E -t 10.0.0.1:80 -s wlc', commands.editService(svc({ ...tcp1, scheduler: 'wlc' }))],
 ];
 
@@ -92,12 +92,12 @@ test('IPVS_CMD_DEL_DEST, DEL_SERVICE and ZERO carry what ipvsadm sends, reduced 
 
 test('IPVS_CMD_SET_CONFIG is byte for byte what `ipvsadm --set 900 120 300` sends, and the timeouts decode back', (t) => {
   const theirs = sentBy('--set 900 120 300');
-  const command = { cmd: K.IPVS_CMD_SET_CONFIG, attrs: encodeTimeouts(new AttrWriter(), { tcpS: 900, tcpFinS: 120, udpS: 300 }).toBuffer(), target: '' };
+  const command = { cmd: K.IPVS_CMD_SET_CONFIG, attrs: encodeTimeouts(new AttrWriter(), { tcpSec: 900, tcpFinSec: 120, udpSec: 300 }).toBuffer(), target: '' };
   t.is(ours(command, theirs).toString('hex'), theirs.toString('hex'));
   const listing = exchange(capture.listings, '-L --timeout');
   const [reply] = messagesOf(listing.received[0] ?? '');
   const timeouts = decodeTimeouts(decodeAttrs(decodeGenl(reply?.payload ?? Buffer.alloc(4)).attrs));
-  t.deepEqual(timeouts, { tcpS: 900, tcpFinS: 120, udpS: 300 });
+  t.deepEqual(timeouts, { tcpSec: 900, tcpFinSec: 120, udpSec: 300 });
   t.is(formatTimeouts(timeouts), listing.output);
 });
 
@@ -177,9 +177,9 @@ for (const nth of [0, 1]) {
 test('a captured service and real server decode to every field', (t) => {
   const table = tableFrom(exchange(capture.listings, '-Ln', 0));
   const persistent = table.find((s) => keyOf(s) === 'tcp/10.0.0.2/80');
-  t.like(persistent, { protocol: 'tcp', address: '10.0.0.2', port: 80, family: 4, scheduler: 'wrr', persistence: { timeoutS: 300, prefixLength: 24 } });
+  t.like(persistent, { protocol: 'tcp', address: '10.0.0.2', port: 80, family: 4, scheduler: 'wrr', persistence: { timeoutSec: 300, prefixLength: 24 } });
   t.is(persistent?.stats?.width, 64);
-  t.deepEqual(table.find((s) => keyOf(s) === 'udp/2001:db8::1/5060')?.persistence, { timeoutS: 60, prefixLength: 128, engine: 'sip' });
+  t.deepEqual(table.find((s) => keyOf(s) === 'udp/2001:db8::1/5060')?.persistence, { timeoutSec: 60, prefixLength: 128, engine: 'sip' });
   t.deepEqual(table.find((s) => keyOf(s) === 'f5/4')?.schedulerFlags, ['sh-fallback', 'sh-port']);
   const web = table.find((s) => keyOf(s) === 'tcp/10.0.0.1/80');
   const nat = web?.destinations.find((d) => d.port === 8080);

@@ -53,7 +53,7 @@ test('make before break: add and edit real servers before deleting; removed serv
 test('service settings: persistence, flags, one-packet and engine changes are edits; identity changes are delete + add', (t) => {
   const current = [kernelService('10.0.0.1', []), { fwmark: 5, family: 4, scheduler: 'sh', destinations: [] } as ServiceState];
   const desired: VirtualService[] = [
-    { protocol: 'tcp', address: '10.0.0.1', port: 80, scheduler: 'rr', persistence: { timeoutS: 50 }, destinations: [] },
+    { protocol: 'tcp', address: '10.0.0.1', port: 80, scheduler: 'rr', persistence: { timeoutSec: 50 }, destinations: [] },
     { fwmark: 5, family: 6, scheduler: 'sh', schedulerFlags: ['sh-port'], destinations: [] },
   ];
   t.deepEqual(lines(plan(current, desired)), [
@@ -61,9 +61,9 @@ test('service settings: persistence, flags, one-packet and engine changes are ed
     '+ service FWM 5 IPv6 sh (sh-port)',
     '- service FWM 5 (with 0 real servers)',
   ]);
-  const persistent = [kernelService('10.0.0.1', [], { persistence: { timeoutS: 50, prefixLength: 32 } })];
-  t.deepEqual(plan(persistent, [{ ...desired[0], persistence: { timeoutS: 50, netmask: '255.255.255.255' } } as VirtualService]), []);
-  t.is(plan(persistent, [{ ...desired[0], persistence: { timeoutS: 50, prefixLength: 24 } } as VirtualService]).length, 1);
+  const persistent = [kernelService('10.0.0.1', [], { persistence: { timeoutSec: 50, prefixLength: 32 } })];
+  t.deepEqual(plan(persistent, [{ ...desired[0], persistence: { timeoutSec: 50, netmask: '255.255.255.255' } } as VirtualService]), []);
+  t.is(plan(persistent, [{ ...desired[0], persistence: { timeoutSec: 50, prefixLength: 24 } } as VirtualService]).length, 1);
 });
 
 test('forwarding method, thresholds and tunnel settings are edits; the tunnel only counts for tun', (t) => {

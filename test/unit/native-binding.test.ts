@@ -2,10 +2,14 @@
 // job: the addon's constants, errors, addresses and UDP loopback I/O, and the TS Socket wrapper's queue and structs.
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { endianness } from 'node:os';
+import { once } from 'node:events';
+import os, { endianness } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { scanConnections } from '../../src/conns/procfs.js';
 import { encodeIPv6 } from '../../src/bytes.js';
+import { ErrnoError } from '../../src/errors.js';
 import { binding, type NativeDatagram, type NativeSocket } from '../../src/native/binding.js';
 import {
   encodeIpMreqn, encodeIpv6Mreq, encodePacketMreq, encodeSockFilter, netnsPath, openSocket, Socket,
@@ -71,13 +75,40 @@ test('constants carry the kernel values', (t) => {
   t.true(Object.isFrozen(native.constants));
 });
 
-test('native errors are ErrnoError-shaped', (t) => {
+test('native errors are ErrnoError instances with errno, code, syscall and the message', (t) => {
   const error = t.throws(() => new native.Socket({ domain: k.AF_INET!, type: k.SOCK_DGRAM!, protocol: 0, netns: '/nonexistent/ns' }));
   t.like(error as unknown as Record<string, unknown>, { name: 'ErrnoError', errno: 2, code: 'ENOENT', syscall: 'open' });
   t.is(error?.message, 'open failed: ENOENT (No such file or directory)');
+  t.true(error instanceof ErrnoError);
   t.true(error instanceof Error);
+  t.regex(error?.stack ?? '', /^ErrnoError: open failed: ENOENT/);
   const bad = t.throws(() => new native.Socket({ domain: 9999, type: k.SOCK_DGRAM!, protocol: 0 }));
+  t.true(bad instanceof ErrnoError);
   t.like(bad as unknown as Record<string, unknown>, { code: 'EAFNOSUPPORT', syscall: 'socket', errno: 97 });
+  // bind to an address this host does not have (TEST-NET-1): no privileges needed.
+  const socket = new native.Socket({ domain: k.AF_INET!, type: k.SOCK_DGRAM!, protocol: 0 });
+  t.teardown(() => socket.close());
+  const absent = t.throws(() => socket.bind({ family: 'inet', address: '192.0.2.1' }));
+  t.true(absent instanceof ErrnoError);
+  t.like(absent as unknown as Record<string, unknown>, { name: 'ErrnoError', errno: 99, code: 'EADDRNOTAVAIL', syscall: 'bind' });
+  t.is(absent?.message, 'bind failed: EADDRNOTAVAIL (Cannot assign requested address)');
+});
+
+test("native errors delivered later (the scanner's worker) and in a worker thread are ErrnoError instances too", async (t) => {
+  const scanError = await t.throwsAsync(scanConnections({ file: os.tmpdir() }));
+  t.true(scanError instanceof ErrnoError);
+  t.like(scanError as unknown as Record<string, unknown>, { errno: 21, code: 'EISDIR' });
+  // A worker loads the addon apart: its errors are instances of the worker's own ErrnoError.
+  const bindingModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/native/binding.js');
+  const errorsModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/errors.js');
+  const source = `import { parentPort } from 'node:worker_threads';
+    import { binding } from ${JSON.stringify(pathToFileURL(bindingModule).href)}; import { ErrnoError } from ${JSON.stringify(pathToFileURL(errorsModule).href)};
+    try { binding().enterNetns('/nonexistent/lvskit-worker-ns'); parentPort.postMessage('no error'); }
+    catch (e) { parentPort.postMessage([e instanceof ErrnoError, e.errno, e.code, e.syscall]); }`;
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`));
+  const [reply] = await once(worker, 'message') as [unknown];
+  await worker.terminate();
+  t.deepEqual(reply, [true, 2, 'ENOENT', 'open']);
 });
 
 test('a closed socket throws EBADF, close is idempotent', (t) => {

@@ -129,19 +129,19 @@ test('the control socket is 0600 and refuses a directory others can write, namin
   const open = path.join(dir, 'open');
   fs.mkdirSync(open);
   fs.chmodSync(open, 0o777);
-  await t.throwsAsync(ControlServer.listen(path.join(open, 'lvskit.sock'), async () => 'x'), { message: new RegExp(`${open}: the control socket's directory is writable by group or others \\(mode 0777\\)`) });
+  await t.throwsAsync(ControlServer.open(path.join(open, 'lvskit.sock'), async () => 'x'), { message: new RegExp(`${open}: the control socket's directory is writable by group or others \\(mode 0777\\)`) });
   t.is(fs.statSync(open).mode & 0o777, 0o777);
   t.false(fs.existsSync(path.join(open, 'lvskit.sock')));
   fs.chmodSync(open, 0o770);
-  await t.throwsAsync(ControlServer.listen(path.join(open, 'lvskit.sock'), async () => 'x'), { message: /writable by group or others \(mode 0770\)/ });
+  await t.throwsAsync(ControlServer.open(path.join(open, 'lvskit.sock'), async () => 'x'), { message: /writable by group or others \(mode 0770\)/ });
   fs.chmodSync(open, 0o755);
-  const server = await ControlServer.listen(path.join(open, 'lvskit.sock'), async () => 'x');
+  const server = await ControlServer.open(path.join(open, 'lvskit.sock'), async () => 'x');
   t.teardown(() => server.close());
   t.is(fs.statSync(path.join(open, 'lvskit.sock')).mode & 0o777, 0o600);
 });
 
 test('the metrics listener binds only the address it is given: on 127.0.0.1 it cannot be reached at another address of the host', async (t) => {
-  const http = await StatusHttpServer.listen({ host: '127.0.0.1', port: 0 });
+  const http = await StatusHttpServer.open({ host: '127.0.0.1', port: 0 });
   t.teardown(() => http.close());
   t.is(http.address.host, '127.0.0.1');
   const connect = (host: string): Promise<string> => new Promise((resolve) => {

@@ -42,7 +42,7 @@ function lvsSyncDaemon(st: Statement, cx: BuildContext): LvsSyncDaemon {
 /** `lvs_timeouts [tcp S] [tcpfin S] [udp S]`. */
 function lvsTimeouts(st: Statement, cx: BuildContext): LvsTimeouts {
   const t: LvsTimeouts = {};
-  const keys = { tcp: 'tcpSeconds', tcpfin: 'tcpFinSeconds', udp: 'udpSeconds' } as const;
+  const keys = { tcp: 'tcpSec', tcpfin: 'tcpFinSec', udp: 'udpSec' } as const;
   for (let i = 0; i < st.args.length; i += 2) {
     const word = arg(st, i).text;
     const key = Object.hasOwn(keys, word) ? keys[word as keyof typeof keys] : undefined;

@@ -173,11 +173,11 @@ export const VIRTUAL_SERVER = keywordTable<VirtualServer>('virtual_server', [
   }, { aliases: ['lb_kind'] }),
   kw('persistence_timeout', 0, 1, '[<SECONDS>]', (vs, st, cx) => {
     if (!st.args[0]) {
-      vs.persistenceTimeoutSeconds = 360;
+      vs.persistenceTimeoutSec = 360;
       return;
     }
     const v = cx.uint(st, 0, 1, 0xffffffff);
-    if (v !== undefined) vs.persistenceTimeoutSeconds = v;
+    if (v !== undefined) vs.persistenceTimeoutSec = v;
   }),
   kw('persistence_granularity', 1, 1, '<NETMASK>|<PREFIX LENGTH>', (vs, st, cx) => {
     const tok = arg(st, 0);

@@ -92,8 +92,8 @@ export interface BuildContext {
   uint(st: Statement, index: number, min: number, max: number): number | undefined;
   /** A signed whole number in [min, max]. */
   int(st: Statement, index: number, min: number, max: number): number | undefined;
-  /** A time in seconds (fractions allowed) in [minSeconds, maxSeconds], returned in milliseconds. */
-  seconds(st: Statement, index: number, minSeconds: number, maxSeconds: number): number | undefined;
+  /** A time in seconds (fractions allowed) in [minSec, maxSec], returned in milliseconds. */
+  seconds(st: Statement, index: number, minSec: number, maxSec: number): number | undefined;
   /** on|off|true|false|yes|no; an absent argument is true. */
   bool(st: Statement, index: number): boolean | undefined;
   /** One of the given words. */

@@ -186,8 +186,8 @@ function virtualIp(e: ListEntry, cx: BuildContext): VirtualIpAddress | undefined
       case 'autojoin': v.autoJoin = true; break;
       case 'no_track': v.noTrack = true; break;
       case 'preferred_lft':
-        if (value?.text === 'forever') v.preferredLifetimeSeconds = 0xffffffff;
-        else if (value && /^\d+$/.test(value.text) && Number(value.text) <= 0xffffffff) v.preferredLifetimeSeconds = Number(value.text);
+        if (value?.text === 'forever') v.preferredLifetimeSec = 0xffffffff;
+        else if (value && /^\d+$/.test(value.text) && Number(value.text) <= 0xffffffff) v.preferredLifetimeSec = Number(value.text);
         else if (value) cx.error(value, `preferred_lft expects a number of seconds or forever, not \`${value.text}\``);
         break;
       case 'use_vmac': cx.error(name, 'use_vmac (per address) is not supported by lvskit: it makes one VMAC per instance (use_vmac in the vrrp_instance)'); break;

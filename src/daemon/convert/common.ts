@@ -28,7 +28,7 @@ const FIELD_KEYWORDS: Readonly<Record<string, string>> = {
   garpMasterRepeat: 'garp_master_repeat', garpMasterRefreshMs: 'garp_master_refresh', garpMasterRefreshRepeat: 'garp_master_refresh_repeat',
   members: 'group', lvsSyncDaemonInterface: 'lvs_sync_daemon_interface',
   // IPVS and health checks
-  scheduler: 'lb_algo', schedulerFlags: 'lb_algo flags', forward: 'lb_kind', persistence: '', timeoutS: 'persistence_timeout',
+  scheduler: 'lb_algo', schedulerFlags: 'lb_algo flags', forward: 'lb_kind', persistence: '', timeoutSec: 'persistence_timeout',
   prefixLength: 'persistence_granularity', netmask: 'persistence_granularity', engine: 'persistence_engine', address: '',
   destinations: 'real_server', realServers: 'real_server', sorryServer: 'sorry_server', connectPort: 'connect_port',
   connectTimeoutMs: 'connect_timeout', delayLoopMs: 'delay_loop', upperThreshold: 'uthreshold', lowerThreshold: 'lthreshold',

@@ -29,7 +29,7 @@ export function formatIpvsConversion(c: IpvsConversion): string {
   if (c.syncDaemon?.instance !== undefined) {
     lines.push(`sync daemon on ${c.syncDaemon.interface} (syncid ${c.syncDaemon.syncId}): master while vrrp_instance ${c.syncDaemon.instance} is MASTER, backup otherwise`);
   }
-  if (c.timeouts) lines.push(`timeouts (tcp tcpfin udp; 0: unchanged): ${c.timeouts.tcpS ?? 0} ${c.timeouts.tcpFinS ?? 0} ${c.timeouts.udpS ?? 0}`);
+  if (c.timeouts) lines.push(`timeouts (tcp tcpfin udp; 0: unchanged): ${c.timeouts.tcpSec ?? 0} ${c.timeouts.tcpFinSec ?? 0} ${c.timeouts.udpSec ?? 0}`);
   lines.push(c.flush ? 'lvs_flush: services not listed here are removed' : 'services not listed here are left alone');
   return lines.join('\n');
 }

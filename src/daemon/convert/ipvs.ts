@@ -15,7 +15,7 @@ import { syncDaemonOf, syncDaemonSettings, type SyncDaemonSettings } from './syn
 /** keepalived's default scheduler (IPVS_DEF_SCHED). */
 export const DEFAULT_SCHEDULER: Scheduler = 'wlc';
 /** keepalived's persistence timeout for a bare `persistence_timeout` or a service without a port. */
-export const DEFAULT_PERSISTENCE_S = 360;
+export const DEFAULT_PERSISTENCE_SEC = 360;
 
 /** The virtual servers of a configuration as the IPVS table for `plan()`, with diagnostics. */
 export interface IpvsConversion extends ConversionResult {
@@ -74,14 +74,14 @@ function persistenceOf(log: ConversionLog, svc: DeclaredService): Persistence | 
   const vs = svc.vs;
   const portless = !('fwmark' in svc.key) && svc.key.port === 0;
   // keepalived makes a service without a port persistent (config validation warns); 0 means no persistence.
-  const timeoutS = vs.persistenceTimeoutSeconds ?? (portless ? DEFAULT_PERSISTENCE_S : undefined);
-  if (timeoutS === undefined || timeoutS === 0) {
+  const timeoutSec = vs.persistenceTimeoutSec ?? (portless ? DEFAULT_PERSISTENCE_SEC : undefined);
+  if (timeoutSec === undefined || timeoutSec === 0) {
     if (vs.persistenceGranularity !== undefined || vs.persistenceEngine !== undefined) {
       log.warning(svc.location, `${svc.name}: persistence_granularity / persistence_engine without persistence_timeout have no effect; ignored`, 'missing-setting');
     }
     return undefined;
   }
-  const p: Persistence = { timeoutS };
+  const p: Persistence = { timeoutSec };
   if (vs.persistenceGranularity !== undefined) Object.assign(p, granularity(log, svc, vs.persistenceGranularity));
   if (vs.persistenceEngine !== undefined) p.engine = vs.persistenceEngine;
   return p;
@@ -173,9 +173,9 @@ export function convertIpvs(config: KeepalivedConfig, options: IpvsConvertOption
   let timeouts: Partial<Timeouts> | undefined;
   if (g.lvsTimeouts) {
     timeouts = {};
-    if (g.lvsTimeouts.tcpSeconds !== undefined) timeouts.tcpS = g.lvsTimeouts.tcpSeconds;
-    if (g.lvsTimeouts.tcpFinSeconds !== undefined) timeouts.tcpFinS = g.lvsTimeouts.tcpFinSeconds;
-    if (g.lvsTimeouts.udpSeconds !== undefined) timeouts.udpS = g.lvsTimeouts.udpSeconds;
+    if (g.lvsTimeouts.tcpSec !== undefined) timeouts.tcpSec = g.lvsTimeouts.tcpSec;
+    if (g.lvsTimeouts.tcpFinSec !== undefined) timeouts.tcpFinSec = g.lvsTimeouts.tcpFinSec;
+    if (g.lvsTimeouts.udpSec !== undefined) timeouts.udpSec = g.lvsTimeouts.udpSec;
   }
   const table = options.validate === false ? services : validateAll(log, services, daemons, timeouts, config);
   return {

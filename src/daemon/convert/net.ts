@@ -34,7 +34,7 @@ function staticAddress(a: VirtualIpAddress, diagnostics: Diagnostic[]): AddressT
   const flags = (a.noDad || a.family === 6 ? IFA_F_NODAD : 0) | (a.noPrefixRoute ? IFA_F_NOPREFIXROUTE : 0);
   if (flags !== 0) out.flags = flags;
   const ignored = [a.peer !== undefined && 'peer', a.home && 'home', a.mngTmpAddr && 'mngtmpaddr', a.autoJoin && 'autojoin',
-    a.preferredLifetimeSeconds !== undefined && 'preferred_lft'].filter((x): x is string => typeof x === 'string');
+    a.preferredLifetimeSec !== undefined && 'preferred_lft'].filter((x): x is string => typeof x === 'string');
   if (ignored.length > 0) {
     diagnostics.push({ severity: 'warning', code: 'unsupported-keyword', location: a.location, message: `${a.address}: ${ignored.join(', ')} not carried by lvskit; the static address is added without ${ignored.length === 1 ? 'it' : 'them'}` });
   }

@@ -74,7 +74,7 @@ export function vipAddressSpecs(config: KeepalivedConfig, instance: VrrpInstance
       | (vip.mngTmpAddr ? IFA_F_MANAGETEMPADDR : 0) | (vip.autoJoin ? IFA_F_MCAUTOJOIN : 0);
     if (flags !== 0) spec.flags = flags;
     if (vip.peer !== undefined) problem('peer addresses are not supported by the rtnl client yet; peer ignored', 'warning');
-    if (vip.preferredLifetimeSeconds !== undefined) problem('preferred_lft is not supported by the rtnl client yet; ignored', 'warning');
+    if (vip.preferredLifetimeSec !== undefined) problem('preferred_lft is not supported by the rtnl client yet; ignored', 'warning');
     out.addresses.push({ spec, device, vip, excluded });
   }
   return out;

@@ -69,7 +69,7 @@ function vipConfig(log: ConversionLog, vi: VrrpInstance, vip: VirtualIpAddress):
   }
   const ignored = [
     vip.peer !== undefined && 'peer', vip.home && 'home', vip.noDad && '-nodad', vip.mngTmpAddr && 'mngtmpaddr',
-    vip.noPrefixRoute && 'noprefixroute', vip.autoJoin && 'autojoin', vip.preferredLifetimeSeconds !== undefined && 'preferred_lft',
+    vip.noPrefixRoute && 'noprefixroute', vip.autoJoin && 'autojoin', vip.preferredLifetimeSec !== undefined && 'preferred_lft',
     vip.family === 6 && vip.broadcast !== undefined && 'brd',
   ].filter((x): x is string => typeof x === 'string');
   if (ignored.length > 0) {
