@@ -189,6 +189,7 @@ async function soak(cleanup: Cleanup, hostLoadFile: string | undefined): Promise
       const e = await failover(ctx, lb1, failovers % 2 === 1 ? 'lb2' : 'lb1');
       events.push(e);
       log(`+${((now - t0) / 60_000).toFixed(1)} min: ${e.what}: ${e.ok ? 'VIP moved' : 'VIP DID NOT MOVE'} in ${Math.round(e.tookMs)} ms`);
+      if (!e.ok) for (const b of ['lb1', 'lb2'] as const) for (const l of driver.timedLog(lab.balancer(b)).filter((x) => x.atMs >= now - 5000 && !x.text.includes('"source":"check"'))) log(`  ${b}: ${l.text}`);
       nextFailover += FAILOVER_EVERY_MS;
     } else if (now >= nextReload) {
       reloads++;
