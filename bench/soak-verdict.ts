@@ -17,18 +17,37 @@ export interface Flatness {
   changePct: number;
   /** The largest |sample − first| / first over the samples after the warm-up, in %. */
   maxDeviationPct: number;
-  /** Samples after the warm-up. */
+  /** Values judged after the warm-up (samples, or bins). */
   samples: number;
   flat: boolean;
 }
 
 /**
- * The verdict on one series: every sample taken at or after `warmupEndMs` within `tolerancePct`
- * of the first of them (either way: a leak shows as growth, a reset as a drop). Not flat when no
- * sample came after the warm-up.
+ * The samples at or after `fromMs` as one value per `binMs` (the median of the samples in each
+ * bin, bins counted from `fromMs`), in order; `binMs` 0: each sample as it is.
  */
-export function flatness(samples: readonly Sample[], warmupEndMs: number, tolerancePct = 10): Flatness {
-  const after = samples.filter((s) => s.atMs >= warmupEndMs).sort((a, b) => a.atMs - b.atMs);
+export function binnedMedians(samples: readonly Sample[], fromMs: number, binMs: number): Sample[] {
+  const after = samples.filter((s) => s.atMs >= fromMs).sort((a, b) => a.atMs - b.atMs);
+  if (binMs <= 0) return after;
+  const bins = new Map<number, number[]>();
+  for (const s of after) {
+    const bin = Math.floor((s.atMs - fromMs) / binMs);
+    bins.set(bin, [...(bins.get(bin) ?? []), s.value]);
+  }
+  return [...bins].map(([bin, values]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return { atMs: fromMs + bin * binMs, value: sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2 };
+  });
+}
+
+/**
+ * The verdict on one series: every value at or after `warmupEndMs` (per `binMs`, the median of
+ * its samples; 0: every sample) within `tolerancePct` of the first of them (either way: a leak
+ * shows as growth, a reset as a drop). Not flat when no sample came after the warm-up.
+ */
+export function flatness(samples: readonly Sample[], warmupEndMs: number, tolerancePct = 10, binMs = 0): Flatness {
+  const after = binnedMedians(samples, warmupEndMs, binMs);
   const first = after[0]?.value;
   if (first === undefined) return { max: NaN, last: NaN, changePct: NaN, maxDeviationPct: NaN, samples: 0, flat: false };
   const pct = (v: number): number => (first === 0 ? (v === 0 ? 0 : Infinity) : (100 * (v - first)) / first);

@@ -51,3 +51,17 @@ test('classifyFailures: sent inside a window (edges included) or outside every o
   t.deepEqual(inside.map((f) => f.sentMs), [8_000, 10_500, 12_000, 39_000]);
   t.deepEqual(outside.map((f) => f.sentMs), [7_999, 12_001, 25_000]);
 });
+
+test('flatness per bin: a lone sample before a collection does not fail the run, a growing median does', (t) => {
+  // Six samples a minute; one of each minute's catches the heap 30 % up.
+  const sawtooth = series([100, 101, 130, 99, 100, 102, 100, 131, 101, 100, 99, 100]);
+  t.false(flatness(sawtooth, 0, 10).flat, 'sample by sample');
+  const binned = flatness(sawtooth, 0, 10, 60_000);
+  t.true(binned.flat);
+  t.is(binned.samples, 2);
+  t.is(binned.first, 100.5);
+  const leak = series([100, 100, 100, 100, 100, 100, 106, 106, 106, 106, 106, 106, 112, 112, 112, 112, 112, 112]);
+  const f = flatness(leak, 0, 10, 60_000);
+  t.false(f.flat);
+  t.is(f.last, 112);
+});
