@@ -2,6 +2,7 @@
 // job: an hour of the site under `lvskit run` in the IPVS kernel: steady client traffic, a failover every 2 minutes, a reload every 30 s; both daemons' RSS and descriptors must stay flat and no request may fail outside a failover window.
 //
 //   npm run soak [-- --minutes 60] [-- --update-docs]   (the table into docs/reliability.md, section Soak)
+//   npm run soak -- --heap-snapshots                  (also what the daemons' V8 heaps retain, warm-up's end vs the end)
 //
 // Not in CI. Needs IPVS: without it the script runs itself inside user-mode Linux (bench/uml.ts).
 // The lab is the site's (test/helpers/site-lab.ts: lb1, lb2, three real servers, a client), with
@@ -26,6 +27,7 @@ import { TRAFFIC } from '../test/helpers/site-scenario.js';
 import { Traffic } from '../test/helpers/site-traffic.js';
 import { numberOption } from './daemon-lab.js';
 import { updateDocs } from './report.js';
+import { heapGrowth, summarizeHeapSnapshot } from './soak-heap.js';
 import { classifyFailures, failoverWindows, flatness, type Flatness, type Sample } from './soak-verdict.js';
 import { benchArgs, kernelName, ranInUml } from './uml.js';
 
@@ -54,6 +56,38 @@ type Series = Record<BalancerName, { rss: Sample[]; fds: Sample[] }>;
 interface Event { atMs: number; what: string; tookMs: number; ok: boolean }
 
 const log = (s: string): void => console.log(`# ${s}`);
+
+/** `--heap-snapshots`: the daemons run with `--heapsnapshot-signal=SIGUSR2`, snapshotted at the warm-up's end and at the end, compared. */
+const HEAP_DIR = benchArgs().includes('--heap-snapshots') ? `/var/tmp/lvskit-soak-heap-${process.pid}` : undefined;
+
+/** SIGUSR2 to `pid`; resolves with the snapshot file once it is written (its size stable over a second). */
+async function heapSnapshot(pid: number): Promise<string | undefined> {
+  const before = new Set(fs.readdirSync(HEAP_DIR!));
+  process.kill(pid, 'SIGUSR2');
+  const file = await poll(async () => fs.readdirSync(HEAP_DIR!).find((f) => !before.has(f) && f.includes(`.${pid}.`)), 120_000, 500);
+  if (!file) return undefined;
+  let size = -1;
+  while (fs.statSync(path.join(HEAP_DIR!, file)).size !== size) {
+    size = fs.statSync(path.join(HEAP_DIR!, file)).size;
+    await sleep(1000);
+  }
+  return path.join(HEAP_DIR!, file);
+}
+
+async function heapSnapshots(driver: LvskitDriver, lab: SiteLab): Promise<Array<string | undefined>> {
+  const files: Array<string | undefined> = [];
+  for (const b of ['lb1', 'lb2'] as const) files.push(await heapSnapshot(driver.pid(lab.balancer(b))!));
+  return files;
+}
+
+function reportHeap(first: Array<string | undefined>, last: Array<string | undefined>): void {
+  (['lb1', 'lb2'] as const).forEach((b, i) => {
+    const [f0, f1] = [first[i], last[i]];
+    if (!f0 || !f1) return log(`${b}: heap snapshot missing`);
+    const [h0, h1] = [summarizeHeapSnapshot(f0), summarizeHeapSnapshot(f1)];
+    log(`${b} V8 heap retained: ${(h0.totalBytes / 1048576).toFixed(2)} MiB after the warm-up, ${(h1.totalBytes / 1048576).toFixed(2)} MiB at the end; grew most: ${heapGrowth(h0, h1).join('; ')}`);
+  });
+}
 
 /** lb1's keepalived.conf with the track_file that the failovers write, and the instance tracking it. */
 function withTrackFile(text: string, file: string): string {
@@ -170,7 +204,12 @@ async function soak(cleanup: Cleanup, hostLoadFile: string | undefined): Promise
   cleanup.defer(`remove ${TRACK_DIR}`, () => fs.rmSync(TRACK_DIR, { recursive: true, force: true }));
   fs.writeFileSync(path.join(TRACK_DIR, TRACK_FILE), '0\n');
   await writeConfigs(driver, lab, site);
+  if (HEAP_DIR) {
+    fs.mkdirSync(HEAP_DIR, { recursive: true });
+    process.env['NODE_OPTIONS'] = `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${HEAP_DIR}`;
+  }
   for (const name of ['lb1', 'lb2'] as const) await driver.start(lab.balancer(name));
+  delete process.env['NODE_OPTIONS'];
   const traffic = await Traffic.start(lab, TRAFFIC);
   const ctx: ScenarioContext = { lab, driver, traffic, site, log };
   if (!await poll(async () => ((await vipHolder(ctx)) === 'lb1' ? true : undefined), 60_000, 200) || !await traffic.firstSuccess(monoMs(), 60_000)) {
@@ -185,9 +224,13 @@ async function soak(cleanup: Cleanup, hostLoadFile: string | undefined): Promise
   const guestLoad: number[] = [];
   let [nextSample, nextReload, nextFailover] = [t0, t0 + RELOAD_OFFSET_MS, t0 + FAILOVER_EVERY_MS];
   let [reloads, failovers] = [0, 0];
+  let firstHeap: Array<string | undefined> | undefined;
   while (monoMs() < endMs) {
     const now = monoMs();
-    if (now >= nextSample) {
+    if (HEAP_DIR && !firstHeap && now >= t0 + WARMUP_MIN * 60_000) {
+      firstHeap = await heapSnapshots(driver, lab);
+      log(`heap snapshots after the warm-up: ${firstHeap.join(', ')}`);
+    } else if (now >= nextSample) {
       await sample(driver, lab, series);
       guestLoad.push(os.loadavg()[0]!);
       const last = (b: BalancerName): string => `${b} RSS ${(series[b].rss.at(-1)!.value / 1024).toFixed(1)} MiB fds ${series[b].fds.at(-1)!.value}`;
@@ -212,6 +255,7 @@ async function soak(cleanup: Cleanup, hostLoadFile: string | undefined): Promise
     }
   }
   await sample(driver, lab, series);
+  if (firstHeap) reportHeap(firstHeap, await heapSnapshots(driver, lab));
   const stopAt = monoMs();
   await traffic.settled(stopAt);
   const results = traffic.results(t0, stopAt);

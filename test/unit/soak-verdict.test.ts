@@ -1,7 +1,17 @@
 // layer: tests (unit)
-// job: the soak's pure judgements (bench/soak-verdict.ts): failover windows around VRRP transitions, failed requests inside or outside them, flatness after the warm-up.
+// job: the soak's judgements (bench/soak-verdict.ts, bench/soak-heap.ts): failover windows around VRRP transitions, failed requests inside or outside them, flatness after the warm-up, a heap snapshot's growth.
 import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import { heapGrowth, summarizeHeapSnapshot } from '../../bench/soak-heap.js';
 import { classifyFailures, failoverWindows, flatness } from '../../bench/soak-verdict.js';
+
+/** What the heap test keeps alive: a class of its own, so that its name stands out in a snapshot. */
+class SoakLeakProbe {
+  constructor(readonly n: number) {}
+}
 
 const series = (values: number[], everyMs = 10_000): Array<{ atMs: number; value: number }> => values.map((value, i) => ({ atMs: i * everyMs, value }));
 
@@ -64,4 +74,19 @@ test('flatness per bin: a lone sample before a collection does not fail the run,
   const f = flatness(leak, 0, 10, 60_000);
   t.false(f.flat);
   t.is(f.last, 112);
+});
+
+test('heap snapshots: the kind of object a process keeps accumulating tops the growth, the retained total grows by its size', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-soak-heap-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // Both written before either is read: a summary is itself a heap full of objects.
+  const beforeFile = v8.writeHeapSnapshot(path.join(dir, 'before.heapsnapshot'));
+  const kept: SoakLeakProbe[] = [];
+  for (let i = 0; i < 20_000; i++) kept.push(new SoakLeakProbe(i));
+  const afterFile = v8.writeHeapSnapshot(path.join(dir, 'after.heapsnapshot'));
+  const [before, after] = [summarizeHeapSnapshot(beforeFile), summarizeHeapSnapshot(afterFile)];
+  const top = heapGrowth(before, after, 3);
+  t.regex(top[0] ?? '', /^object:SoakLeakProbe \+20000 objects/, top.join('\n'));
+  t.true(after.totalBytes - before.totalBytes > 20_000 * 16, `${after.totalBytes - before.totalBytes} bytes more`);
+  t.is(kept.length, 20_000);
 });
