@@ -29,9 +29,9 @@ export function shellTimedMs(command: string, netns?: string): number {
   return Number(out.trim().split('\n').at(-1)) / 1e6;
 }
 
-/** Replace the text between `<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->` in docs/benchmarks.md. */
-export function updateDocs(name: string, text: string): void {
-  const file = path.join(repo, 'docs', 'benchmarks.md');
+/** Replace the text between `<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->` in docs/`doc` (docs/benchmarks.md by default). */
+export function updateDocs(name: string, text: string, docFile = 'benchmarks.md'): void {
+  const file = path.join(repo, 'docs', docFile);
   const begin = `<!-- bench:${name}:begin -->`;
   const end = `<!-- bench:${name}:end -->`;
   const doc = fs.readFileSync(file, 'utf8');

@@ -18,14 +18,15 @@ export function kernelName(): string {
 
 /**
  * Without IPVS here, boot user-mode Linux with the script at `scriptUrl` as its workload, stream
- * its output, set the exit code, and return true (the caller stops). With IPVS, return false.
+ * its output, set the exit code, and return true (the caller stops); `extraArgs` follow the script's
+ * own. With IPVS, return false.
  */
-export async function ranInUml(scriptUrl: string, timeoutMs: number): Promise<boolean> {
+export async function ranInUml(scriptUrl: string, timeoutMs: number, extraArgs: readonly string[] = []): Promise<boolean> {
   if (fs.existsSync('/proc/net/ip_vs')) return false;
   const boot = await import(pathToFileURL(path.join(repo, 'test', 'uml', 'boot.mjs')).href) as {
     runInUml(o: { repo: string; script: string; args: string[]; timeoutMs?: number; onOutput: (s: string) => void }): Promise<{ status?: number; console: string; timedOut: boolean }>;
   };
-  const guest = await boot.runInUml({ repo, script: path.relative(repo, fileURLToPath(scriptUrl)), args: benchArgs(), timeoutMs, onOutput: (s) => process.stdout.write(s) });
+  const guest = await boot.runInUml({ repo, script: path.relative(repo, fileURLToPath(scriptUrl)), args: [...benchArgs(), ...extraArgs], timeoutMs, onOutput: (s) => process.stdout.write(s) });
   if (guest.status !== 0) console.error(`${guest.timedOut ? 'timed out; ' : ''}${guest.console.split('\n').slice(-30).join('\n')}`);
   process.exitCode = guest.status ?? 1;
   return true;

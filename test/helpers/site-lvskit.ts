@@ -9,7 +9,7 @@ import { lvskitAutobanConfig, MAIN_FILE, siteConfigFiles } from './site-config.j
 import type { Implementation, ReloadOutcome, RestartMode, SiteBalancer } from './site-driver.js';
 import { writeConfigDir, type LabBalancer } from './site-lab.js';
 import type { BalancerName, SiteSpec } from './site-model.js';
-import { sleep, startProc, type Cleanup, type Proc } from './site-procs.js';
+import { sleep, startProc, type Cleanup, type Line, type Proc } from './site-procs.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
 
@@ -27,6 +27,7 @@ export class LvskitDriver implements SiteBalancer {
   readonly supportsAutoban = true;
   readonly #procs = new Map<BalancerName, Proc>();
   readonly #logs = new Map<BalancerName, string[]>();
+  readonly #timed = new Map<BalancerName, Line[]>();
 
   constructor(readonly cleanup: Cleanup) {}
 
@@ -46,8 +47,10 @@ export class LvskitDriver implements SiteBalancer {
     if (this.running(lb)) throw new Error(`lvskit@${lb.name} is already running`);
     const log = this.#logs.get(lb.name) ?? [];
     this.#logs.set(lb.name, log);
+    const timed = this.#timed.get(lb.name) ?? [];
+    this.#timed.set(lb.name, timed);
     const proc = startProc(this.cleanup, `lvskit@${lb.name}`, ['ip', 'netns', 'exec', lb.netns, process.execPath, cli, 'run',
-      '-f', path.join(lb.configDir, MAIN_FILE), '--control', this.#control(lb), '--json', ...extra], { group: true, onLine: (l) => log.push(l.text) });
+      '-f', path.join(lb.configDir, MAIN_FILE), '--control', this.#control(lb), '--json', ...extra], { group: true, onLine: (l) => { log.push(l.text); timed.push(l); } });
     this.#procs.set(lb.name, proc);
     await Promise.race([
       proc.waitFor((l) => { const j = parsed(l.text); return j?.source === 'daemon' && j.type === 'started'; }, STARTUP_MS),
@@ -103,6 +106,17 @@ export class LvskitDriver implements SiteBalancer {
 
   log(lb: LabBalancer): string[] {
     return [...(this.#logs.get(lb.name) ?? [])];
+  }
+
+  /** The same lines with the CLOCK_MONOTONIC time each arrived (the soak places VRRP transitions by it). */
+  timedLog(lb: LabBalancer): Line[] {
+    return [...(this.#timed.get(lb.name) ?? [])];
+  }
+
+  /** The pid of `lb`'s running `lvskit run` (`ip netns exec` execs node in its place), for /proc. */
+  pid(lb: LabBalancer): number | undefined {
+    const proc = this.#procs.get(lb.name);
+    return proc?.running() ? proc.child.pid : undefined;
   }
 }
 
