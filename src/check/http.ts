@@ -4,7 +4,6 @@ import { createHash, type Hash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
-import { runAttempt, type Attempt } from './attempt.js';
 import { connectFailure, connectOptions, connectTimeoutFailure, hostPort } from './tcp.js';
 import { abortedFailure, type CheckFailure, type CheckResult, type HttpCheckConfig, type HttpUrlCheck } from './types.js';
 import type { AttemptSignal } from './signal.js';
@@ -37,25 +36,26 @@ function rangesText(ranges: readonly { from: number; to: number }[]): string {
 /** One url over one connection. */
 class HttpAttempt {
   #phase: 'connect' | 'tls' | 'response' = 'connect';
-  #attempt!: Attempt<CheckResult>;
+  #done = false;
+  #resolve!: (r: CheckResult) => void;
   #socket!: net.Socket;
   #request?: http.ClientRequest;
+  #connectTimer?: ReturnType<typeof setTimeout>;
   #hash?: Hash;
   #bytes = 0;
+  readonly #onAbort = (): void => this.#onSignal();
 
   constructor(readonly config: HttpCheckConfig, readonly url: HttpUrlCheck, readonly signal: AttemptSignal) {}
 
   run(): Promise<CheckResult> {
-    return runAttempt(this.signal, { aborted: () => this.#signalResult() }, (attempt) => {
-      this.#attempt = attempt;
+    return new Promise((resolve) => {
+      this.#resolve = resolve;
+      if (this.signal.aborted) return this.#onSignal();
+      this.signal.addEventListener('abort', this.#onAbort, { once: true });
       this.#socket = this.#connect();
-      attempt.arm(this.config.connectTimeoutMs, () => connectTimeoutFailure(this.config));
+      this.#connectTimer = setTimeout(() => this.#finish(connectTimeoutFailure(this.config)), this.config.connectTimeoutMs);
       this.#socket.on('error', (error) => this.#onSocketError(error));
       this.#request = this.#get();
-      return () => {
-        this.#request?.destroy();
-        this.#socket.destroy();
-      };
     });
   }
 
@@ -82,7 +82,7 @@ class HttpAttempt {
   }
 
   #connected(): void {
-    this.#attempt.disarm();
+    clearTimeout(this.#connectTimer);
     this.#phase = 'response';
     // keepalived's connect_timeout also bounds every wait for data once connected.
     this.#socket.setTimeout(this.config.connectTimeoutMs, () => this.#finish(this.#failure('response-timeout',
@@ -150,11 +150,10 @@ class HttpAttempt {
     this.#onSocketError(error);
   }
 
-  /** What an abort of the signal ends the attempt with: past the deadline while connecting is connect_timeout. */
-  #signalResult(): CheckResult {
-    if (this.signal.reason !== 'deadline') return abortedFailure(this.signal);
-    if (this.#phase === 'connect') return connectTimeoutFailure(this.config);
-    return this.#failure('deadline', 'attempt ran past its deadline');
+  #onSignal(): void {
+    if (this.signal.reason !== 'deadline') return this.#finish(abortedFailure(this.signal));
+    if (this.#phase === 'connect') return this.#finish(connectTimeoutFailure(this.config));
+    this.#finish(this.#failure('deadline', 'attempt ran past its deadline'));
   }
 
   #failure(reason: CheckFailure['reason'], detail: string, error?: Error): CheckFailure {
@@ -166,6 +165,12 @@ class HttpAttempt {
   }
 
   #finish(result: CheckResult): void {
-    this.#attempt.finish(result);
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#connectTimer);
+    this.signal.removeEventListener('abort', this.#onAbort);
+    this.#request?.destroy();
+    this.#socket?.destroy();
+    this.#resolve(result);
   }
 }

@@ -2,7 +2,6 @@
 // job: PING_CHECK: one ICMP / ICMPv6 echo over a raw socket of the addon; the echo reply carrying our identifier, sequence and token within connect_timeout is success.
 import { randomBytes, randomInt } from 'node:crypto';
 import { openSocket, type Socket } from '../native/socket.js';
-import { runAttempt } from './attempt.js';
 import { decodeEcho, encodeEchoRequest, ICMP, ICMPV6, IPPROTO_ICMP, IPPROTO_ICMPV6 } from './icmp.js';
 import type { AttemptSignal } from './signal.js';
 import { abortedFailure, type CheckFailure, type CheckResult, type PingCheckConfig } from './types.js';
@@ -27,40 +26,46 @@ function socketFailure(error: unknown, where: string): CheckFailure {
 export function probePing(config: PingCheckConfig, signal: AttemptSignal): Promise<CheckResult> {
   const v6 = config.connectIp.includes(':');
   const where = `ping ${config.connectIp}`;
-  const noReply = (): CheckFailure => ({ ok: false, reason: 'no-reply', message: `${where}: no echo reply within ${config.connectTimeoutMs} ms` });
-  return runAttempt<CheckResult>(signal, {
-    aborted: () => (signal.reason === 'deadline' ? noReply() : abortedFailure(signal)),
-    alreadyAborted: () => abortedFailure(signal),
-  }, (attempt) => {
-    let socket: Socket;
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(abortedFailure(signal));
+    let socket: Socket | undefined;
     try {
       socket = openSocket({ family: v6 ? 'inet6' : 'inet', type: 'raw', protocol: v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, maxDatagramBytes: 2048 });
-    } catch (error) {
-      return attempt.finish(socketFailure(error, where));
-    }
-    try {
       if (config.bindTo !== undefined) socket.bind({ family: v6 ? 'inet6' : 'inet', address: config.bindTo });
     } catch (error) {
-      socket.close();
-      return attempt.finish(socketFailure(error, where));
+      socket?.close(); // a bind that failed leaves an open socket
+      return resolve(socketFailure(error, where));
     }
+    const open = socket;
     const identifier = randomInt(0, 0x10000);
     const sequence = randomInt(0, 0x10000);
     const token = randomBytes(16);
+    let timer: NodeJS.Timeout | undefined;
     let sentAt = 0;
-    socket.on('message', (data) => {
+    let done = false;
+    const finish = (result: CheckResult): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      open.close();
+      resolve(result);
+    };
+    const noReply = (): CheckFailure => ({ ok: false, reason: 'no-reply', message: `${where}: no echo reply within ${config.connectTimeoutMs} ms` });
+    const onAbort = (): void => finish(signal.reason === 'deadline' ? noReply() : abortedFailure(signal));
+    open.on('message', (data) => {
       const echo = decodeEcho(v6, data);
       if (!echo || echo.type !== (v6 ? ICMPV6.echoReply : ICMP.echoReply)) return;
       if (echo.identifier !== identifier || echo.sequence !== sequence || !echo.payload.equals(token)) return;
-      attempt.finish({ ok: true, rttMs: performance.now() - sentAt });
+      finish({ ok: true, rttMs: performance.now() - sentAt });
     });
-    socket.on('error', (error) => attempt.finish(socketFailure(error, where)));
-    socket.resume();
+    open.on('error', (error) => finish(socketFailure(error, where)));
+    signal.addEventListener('abort', onAbort, { once: true });
+    open.resume();
     sentAt = performance.now();
-    socket.send(encodeEchoRequest(v6, identifier, sequence, token), { family: v6 ? 'inet6' : 'inet', address: config.connectIp }).then(
-      () => attempt.arm(config.connectTimeoutMs, noReply),
-      (error: unknown) => attempt.finish(socketFailure(error, where)),
+    open.send(encodeEchoRequest(v6, identifier, sequence, token), { family: v6 ? 'inet6' : 'inet', address: config.connectIp }).then(
+      () => { if (!done) timer = setTimeout(() => finish(noReply()), config.connectTimeoutMs); },
+      (error: unknown) => finish(socketFailure(error, where)),
     );
-    return () => socket.close();
   });
 }

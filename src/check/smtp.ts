@@ -1,7 +1,6 @@
 // layer: behaviour (check)
 // job: SMTP_CHECK: connect, read the greeting (220), HELO helo_name (250), QUIT (any reply); each read bounded by connect_timeout.
 import net from 'node:net';
-import { runAttempt } from './attempt.js';
 import { decodeSmtpReply, describeSmtpReply, SmtpReplyError, type SmtpReply } from './smtp-reply.js';
 import type { AttemptSignal } from './signal.js';
 import { connectFailure, connectOptions, connectTimeoutFailure, hostPort } from './tcp.js';
@@ -24,20 +23,31 @@ export function smtpStepResult(step: Step, reply: SmtpReply, where: string): Che
 
 /** One SMTP_CHECK attempt. Never rejects; the socket is destroyed in every case. */
 export function probeSmtp(config: SmtpCheckConfig, signal: AttemptSignal): Promise<CheckResult> {
-  const where = `SMTP ${hostPort(config.connectIp, config.connectPort)}`;
-  let step: Step = 'greeting';
-  return runAttempt<CheckResult>(signal, {
-    aborted: () => (signal.reason === 'deadline'
-      ? { ok: false, reason: 'deadline', message: `${where}: ran past the attempt deadline at the ${step} step` } : abortedFailure(signal)),
-    alreadyAborted: () => abortedFailure(signal, 'connect-timeout'),
-  }, (attempt) => {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(abortedFailure(signal, 'connect-timeout'));
+    const where = `SMTP ${hostPort(config.connectIp, config.connectPort)}`;
     const socket = net.connect(connectOptions(config));
     let connected = false;
+    let step: Step = 'greeting';
     let text = '';
-    const finish = attempt.finish;
-    const arm = (): void => attempt.arm(config.connectTimeoutMs, () => (connected
-      ? { ok: false, reason: 'response-timeout', message: `${where}: no ${step} reply within ${config.connectTimeoutMs} ms` }
-      : connectTimeoutFailure(config)));
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (result: CheckResult): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('data');
+      socket.destroy();
+      resolve(result);
+    };
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(connected
+        ? { ok: false, reason: 'response-timeout', message: `${where}: no ${step} reply within ${config.connectTimeoutMs} ms` }
+        : connectTimeoutFailure(config)), config.connectTimeoutMs);
+    };
+    const onAbort = (): void => finish(signal.reason === 'deadline' ? { ok: false, reason: 'deadline', message: `${where}: ran past the attempt deadline at the ${step} step` } : abortedFailure(signal));
     const onReply = (reply: SmtpReply): void => {
       const failure = smtpStepResult(step, reply, where);
       if (failure) return finish(failure);
@@ -65,10 +75,7 @@ export function probeSmtp(config: SmtpCheckConfig, signal: AttemptSignal): Promi
     socket.on('error', (error) => finish(connected
       ? { ...connectFailure(error, config), reason: 'closed', message: `${where}: ${(error as NodeJS.ErrnoException).code ?? error.message} before the ${step} reply` }
       : connectFailure(error, config)));
+    signal.addEventListener('abort', onAbort, { once: true });
     arm();
-    return () => {
-      socket.removeAllListeners('data');
-      socket.destroy();
-    };
   });
 }

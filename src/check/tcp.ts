@@ -2,7 +2,6 @@
 // job: TCP_CHECK: connect (from bindto/bind_port) within connect_timeout; established = success; the socket is closed at once.
 import net from 'node:net';
 import { errnoCode } from '../errors.js';
-import { runAttempt } from './attempt.js';
 import { abortedFailure, type CheckFailure, type CheckResult, type ConnectTarget, type TcpCheckConfig } from './types.js';
 import type { AttemptSignal } from './signal.js';
 
@@ -51,18 +50,20 @@ export function connectOptions(target: ConnectTarget): net.TcpNetConnectOpts {
  * attempt's deadline (the scheduler aborts the signal with `'deadline'`, which is `connect-timeout` here).
  */
 export function probeTcp(config: TcpCheckConfig, signal: AttemptSignal): Promise<CheckResult> {
-  return runAttempt<CheckResult>(signal, {
-    aborted: () => (signal.reason === 'deadline' ? connectTimeoutFailure(config) : abortedFailure(signal)),
-    alreadyAborted: () => abortedFailure(signal, 'connect-timeout'),
-  }, (attempt) => {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(abortedFailure(signal, 'connect-timeout'));
     const socket = net.connect(connectOptions(config));
-    const onConnect = (): void => attempt.finish({ ok: true });
-    socket.once('connect', onConnect);
-    // After destroy() no further 'error' can matter; keep one listener so none is ever unhandled.
-    socket.on('error', (error) => attempt.finish(connectFailure(error, config)));
-    return () => {
+    const finish = (result: CheckResult): void => {
+      signal.removeEventListener('abort', onAbort);
       socket.removeListener('connect', onConnect);
       socket.destroy();
+      resolve(result);
     };
+    const onAbort = (): void => finish(signal.reason === 'deadline' ? connectTimeoutFailure(config) : abortedFailure(signal));
+    const onConnect = (): void => finish({ ok: true });
+    socket.once('connect', onConnect);
+    // After destroy() no further 'error' can matter; keep one listener so none is ever unhandled.
+    socket.on('error', (error) => finish(connectFailure(error, config)));
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -2,7 +2,6 @@
 // job: UDP_CHECK and the UDP exchange DNS_CHECK shares: a connected datagram socket, an ICMP error as failure, silence as success unless a reply is required.
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { runAttempt } from './attempt.js';
 import { hexBytes, matchesHexPattern } from './hex.js';
 import type { AttemptSignal } from './signal.js';
 import { hostPort } from './tcp.js';
@@ -45,29 +44,35 @@ export type UdpOutcome = { kind: 'reply'; data: Buffer } | { kind: 'silence' } |
  * id). An ICMP error the kernel reports on the socket ends it as a failure. Never rejects.
  */
 export function udpExchange(target: ConnectTarget, payload: Buffer, signal: AttemptSignal, accept: (data: Buffer) => boolean = () => true): Promise<UdpOutcome> {
-  return runAttempt<UdpOutcome>(signal, {
-    aborted: () => (signal.reason === 'deadline' ? { kind: 'silence' } : { kind: 'failed', failure: abortedFailure(signal) }),
-    alreadyAborted: () => ({ kind: 'failed', failure: abortedFailure(signal) }),
-  }, (attempt) => {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve({ kind: 'failed', failure: abortedFailure(signal) });
     const socket = dgram.createSocket(target.connectIp.includes(':') ? 'udp6' : 'udp4');
-    const fail = (error: unknown): void => attempt.finish({ kind: 'failed', failure: udpErrorFailure(error, target) });
-    socket.on('error', fail);
-    socket.on('message', (data) => { if (accept(data)) attempt.finish({ kind: 'reply', data }); });
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (outcome: UdpOutcome): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      try { socket.close(); } catch { /* closed already */ }
+      resolve(outcome);
+    };
+    const onAbort = (): void => finish(signal.reason === 'deadline' ? { kind: 'silence' } : { kind: 'failed', failure: abortedFailure(signal) });
+    socket.on('error', (error) => finish({ kind: 'failed', failure: udpErrorFailure(error, target) }));
+    socket.on('message', (data) => { if (accept(data)) finish({ kind: 'reply', data }); });
+    signal.addEventListener('abort', onAbort, { once: true });
     // On failure (no route: ENETUNREACH at connect()) node hands the error to this callback.
     const connect = (): void => socket.connect(target.connectPort, target.connectIp, (connectError?: Error) => {
-      if (connectError) return fail(connectError);
-      if (attempt.done) return;
+      if (connectError) return finish({ kind: 'failed', failure: udpErrorFailure(connectError, target) });
+      if (done) return;
       socket.send(payload, (error) => {
-        if (error) fail(error);
-        else attempt.arm(target.connectTimeoutMs, () => ({ kind: 'silence' }));
+        if (error) finish({ kind: 'failed', failure: udpErrorFailure(error, target) });
+        else if (!done) timer = setTimeout(() => finish({ kind: 'silence' }), target.connectTimeoutMs);
       });
     });
     if (target.bindTo !== undefined || target.bindPort !== undefined) {
       socket.bind({ port: target.bindPort ?? 0, ...(target.bindTo !== undefined ? { address: target.bindTo } : {}) }, connect);
     } else connect();
-    return () => {
-      try { socket.close(); } catch { /* closed already */ }
-    };
   });
 }
 
