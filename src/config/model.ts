@@ -3,8 +3,6 @@
 //
 // Times are milliseconds (keepalived's seconds with micro-second resolution, so values may be fractional);
 // every object read from a block carries the `location` of its keyword.
-import type { Nexthop, RouteSpec } from '../rtnl/route.js';
-import type { RuleSpec } from '../rtnl/rule.js';
 import type { SourceLocation } from './diagnostics.js';
 
 export type { SourceLocation } from './diagnostics.js';
@@ -352,109 +350,12 @@ export interface ForwardingMethod {
 /** A virtual server's `protocol`. */
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
-/** Options every checker shares (MISC_CHECK has only those from `alpha` on). */
-export interface CheckerCommon {
-  connectIp?: string;
-  connectPort?: number;
-  bindTo?: string;
-  bindInterface?: string;
-  bindPort?: number;
-  fwmark?: number;
-  alpha?: boolean;
-  connectTimeoutMs?: number;
-  retry?: number;
-  delayBeforeRetryMs?: number;
-  warmupMs?: number;
-  delayLoopMs?: number;
-  logAllFailures?: boolean;
-  location: SourceLocation;
-}
-
-/** A `url` block of an HTTP checker. */
-export interface HttpUrl {
-  path?: string;
-  digest?: string;
-  /** Status codes as inclusive ranges; default 200-299. */
-  statusCodes?: { from: number; to: number }[];
-  virtualhost?: string;
-  regex?: string;
-  regexNoMatch?: boolean;
-  regexOptions?: string[];
-  regexMinOffset?: number;
-  regexMaxOffset?: number;
-  location: SourceLocation;
-}
-
-/** A `TCP_CHECK` block. */
-export interface TcpCheck extends CheckerCommon {
-  type: 'TCP_CHECK';
-}
-
-/** An `HTTP_GET` or `SSL_GET` block. */
-export interface HttpCheck extends CheckerCommon {
-  type: 'HTTP_GET' | 'SSL_GET';
-  urls: HttpUrl[];
-  httpProtocol?: '1.0' | '1.0C' | '1.1';
-  fastRecovery?: boolean;
-  virtualhost?: string;
-  /** SSL_GET only: send SNI. */
-  enableSni?: boolean;
-}
-
-/** A `MISC_CHECK` block. */
-export interface MiscCheck extends CheckerCommon {
-  type: 'MISC_CHECK';
-  path?: ScriptCommand;
-  timeoutMs?: number;
-  dynamic?: boolean;
-  user?: string;
-  group?: string;
-}
-
-/** An SMTP_CHECK `host { }` block (keepalived 2.2 makes each one a checker of its own). */
-export type SmtpHost = CheckerCommon;
-
-/** An SMTP_CHECK block: 220 greeting, HELO → 250, QUIT. */
-export interface SmtpCheck extends CheckerCommon {
-  type: 'SMTP_CHECK';
-  heloName?: string;
-  hosts: SmtpHost[];
-}
-
-/** A UDP_CHECK block: a datagram sent, a reply optionally required and matched. */
-export interface UdpCheck extends CheckerCommon {
-  type: 'UDP_CHECK';
-  /** `payload` as lowercase hex. */
-  payload?: string;
-  requireReply?: boolean;
-  /** `require_reply <HEX_STR>` as lowercase hex, `x` a nibble not compared. */
-  replyPattern?: string;
-  minReplyLength?: number;
-  maxReplyLength?: number;
-}
-
-/** A DNS_CHECK block: one query, the reply's id and RCODE checked. */
-export interface DnsCheck extends CheckerCommon {
-  type: 'DNS_CHECK';
-  queryType?: 'A' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'AAAA';
-  name?: string;
-}
-
-/** A PING_CHECK block: one ICMP or ICMPv6 echo per attempt. */
-export interface PingCheck extends CheckerCommon {
-  type: 'PING_CHECK';
-}
-
-/** A FILE_CHECK block: `track_file NAME` (a top-level track_file) whose number moves the real server's weight; `weight N [reverse]` (default: the track_file's). */
-export interface FileCheck extends CheckerCommon {
-  type: 'FILE_CHECK';
-  trackFile?: string;
-  weight?: number;
-  weightReverse?: boolean;
-}
-
-/** One health checker of a real server (TCP_CHECK, HTTP_GET/SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK, FILE_CHECK). */
-export type Checker = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | UdpCheck | DnsCheck | PingCheck | FileCheck;
+export type * from './model-checkers.js';
+export type * from './model-autoban.js';
+export type * from './model-routes.js';
+import type { Checker } from './model-checkers.js';
+import type { AutobanConfig } from './model-autoban.js';
+import type { ConfigRoute, ConfigRule } from './model-routes.js';
 
 /** Settings a virtual server passes down to its real servers, and a real server to its checkers. */
 export interface CheckDefaults {
@@ -532,61 +433,6 @@ export interface SslContext {
   ca?: string;
   certificate?: string;
   key?: string;
-  location: SourceLocation;
-}
-
-/** A network (address and prefix length) as text, e.g. `10.0.0.0/8` or `192.0.2.1` (a /32). */
-export interface Cidr {
-  address: string;
-  family: AddressFamily;
-  prefixLength: number;
-  location: SourceLocation;
-}
-
-/**
- * lvskit's own block (keepalived has none): ban client addresses that hold more than `threshold`
- * ESTABLISHED connections in the IPVS connection table.
- */
-export interface AutobanConfig {
-  /** A client is banned when it holds more than this many ESTABLISHED connections. */
-  threshold?: number;
-  /** The ipset (hash:ip / hash:net) whose members the firewall drops. */
-  ipset?: string;
-  /** Addresses and networks that are never banned. */
-  whitelist: Cidr[];
-  /** A file of banned addresses (one per line) kept in step with the ipset, as the old script wrote it. */
-  staticBlacklist?: string;
-  /** Ban timeout per entry in ms (ipset entry timeout); absent = bans never expire. */
-  banTimeoutMs?: number;
-  /** How often the connection table is evaluated, in ms. */
-  intervalMs?: number;
-  /** Where the counts come from: the IPVS sync stream (default) or a scan of /proc/net/ip_vs_conn. */
-  source?: 'sync' | 'procfs';
-  /** Log what would be banned without banning. */
-  dryRun?: boolean;
-  location: SourceLocation;
-}
-
-/** A whole configuration: every block of the main file and its includes, in file order. */
-/**
- * A `static_routes` / `virtual_routes` entry, in rtnetlink's terms (src/rtnl/route.ts) with links
- * by name. `protocol` is keepalived's (18) unless `no_track` and another is given.
- */
-export interface ConfigRoute extends Omit<RouteSpec, 'ifindex' | 'nexthops'> {
-  table: number;
-  /** `dev IF` / `oif IF`. */
-  dev?: string;
-  nexthops?: Array<Omit<Nexthop, 'ifindex'> & { dev?: string }>;
-  /** `prepend` (keepalived's default), `add` or `append`. */
-  addMode?: 'prepend' | 'add' | 'append';
-  noTrack?: boolean;
-  location: SourceLocation;
-}
-
-/** A `static_rules` / `virtual_rules` entry; `priority` is always set (keepalived numbers rules without one down from 16384). */
-export interface ConfigRule extends RuleSpec {
-  priority: number;
-  noTrack?: boolean;
   location: SourceLocation;
 }
 

@@ -73,3 +73,13 @@ test('every folder and code file the table names exists', (t) => {
   }
   t.deepEqual(missing, [], 'named in docs/architecture.md but not in the tree');
 });
+
+test('no file in src/ is over 500 lines (the house limit; split a file that grows past it)', (t) => {
+  const files = filesUnder(path.join(REPO, 'src')).filter((f) => f.endsWith('.ts'));
+  t.true(files.length > 100);
+  const long = files
+    .map((f) => ({ f, lines: fs.readFileSync(path.join(REPO, 'src', f), 'utf8').split('\n').length - 1 }))
+    .filter((x) => x.lines > 500)
+    .map((x) => `src/${x.f}: ${x.lines} lines`);
+  t.deepEqual(long, []);
+});
