@@ -2,7 +2,7 @@
 // job: AutobanRunner: read counts from a source, decide with the policy, put bans into the ipset, keep static_blacklist in step.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
-import { writeFileAtomic } from '../safe-file.js';
+import { SafeWriteError, writeFileAtomic } from '../safe-file.js';
 import { parseBanLines, renderBlacklist } from './blacklist.js';
 import { RangeList } from './cidr.js';
 import {
@@ -243,7 +243,9 @@ export class AutobanRunner extends EventEmitter<AutobanEvents> {
       this.#failedWrites++;
       const e = error as NodeJS.ErrnoException;
       const bans = this.#state.bans.size;
-      this.#fail(Object.assign(new Error(`static_blacklist ${file} not written (${e.message}); it is as it was, the bans in force (${bans}) stay in the set, and the write is tried again next round`,
+      // The safe writer's error already names the file: say only what failed and how.
+      const why = error instanceof SafeWriteError ? `${e.code}, ${e.syscall}` : e.message;
+      this.#fail(Object.assign(new Error(`static_blacklist ${file} not written (${why}); it is as it was, the bans in force (${bans}) stay in the set, and the write is tried again next round`,
         { cause: error }), { ...(e.code !== undefined ? { code: e.code } : {}), ...(e.errno !== undefined ? { errno: Math.abs(e.errno) } : {}), path: file }));
       return;
     }

@@ -7,6 +7,7 @@ import { ConnTracker } from '../../src/conns/tracker.js';
 import { TrackerCountSource } from '../../src/autoban/sources.js';
 import { parseBlacklist } from '../../src/ipset/blacklist-file.js';
 import { connsFor } from '../helpers/conns-fixtures.js';
+import { SafeWriteError } from '../../src/safe-file.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 
@@ -32,7 +33,13 @@ class FakeFiles implements BlacklistFiles {
   async read(file: string): Promise<string> { return this.files.get(file) ?? ''; }
   /** The next writes fail as a full disk does. */
   full = 0;
+  /** The next writes fail as the default writer (src/safe-file.ts) fails on a full disk. */
+  fullSafe = 0;
   async write(file: string, text: string): Promise<void> {
+    if (this.fullSafe > 0) {
+      this.fullSafe--;
+      throw new SafeWriteError(-28, 'write', file, 'not written: ENOSPC');
+    }
     if (this.full > 0) {
       this.full--;
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
@@ -178,4 +185,13 @@ test('close() and [Symbol.asyncDispose] end the rounds: a crossing after it bans
   for (const conn of connsFor([{ address: '198.18.0.8', states: { ESTABLISHED: 4 } }])) tracker.update(conn, 0);
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.deepEqual(sink.bans, []);
+});
+
+test('static_blacklist on a full disk through the default writer: the line names the file once, with ENOSPC and the call', async (t) => {
+  const { runner, source, files, errors } = setUp({ banTimeoutSec: 600 });
+  files.fullSafe = 1;
+  source.counts = [{ address: '198.18.0.1', count: 150 }];
+  t.deepEqual((await runner.runOnce()).banned, ['198.18.0.1']);
+  t.like(errors[0], { code: 'ENOSPC', errno: 28, path: '/etc/itim/firewall/static_blacklist' });
+  t.is(errors[0]?.message, 'static_blacklist /etc/itim/firewall/static_blacklist not written (ENOSPC, write); it is as it was, the bans in force (1) stay in the set, and the write is tried again next round');
 });
