@@ -3,7 +3,14 @@
 //
 // Times are milliseconds (keepalived's seconds with micro-second resolution, so values may be fractional);
 // every object read from a block carries the `location` of its keyword.
+import type { AutobanConfig } from './model-autoban.js';
+import type { Checker } from './model-checkers.js';
+import type { ConfigRoute, ConfigRule } from './model-routes.js';
 import type { SourceLocation } from './diagnostics.js';
+
+export type * from './model-checkers.js';
+export type * from './model-autoban.js';
+export type * from './model-routes.js';
 
 export type { SourceLocation } from './diagnostics.js';
 
@@ -349,13 +356,6 @@ export interface ForwardingMethod {
 
 /** A virtual server's `protocol`. */
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
-
-export type * from './model-checkers.js';
-export type * from './model-autoban.js';
-export type * from './model-routes.js';
-import type { Checker } from './model-checkers.js';
-import type { AutobanConfig } from './model-autoban.js';
-import type { ConfigRoute, ConfigRule } from './model-routes.js';
 
 /** Settings a virtual server passes down to its real servers, and a real server to its checkers. */
 export interface CheckDefaults {
