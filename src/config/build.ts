@@ -5,7 +5,7 @@ import type { Diagnostics, SourceLocation } from './diagnostics.js';
 import { splitCommand, tokenLocation, type Token } from './lexer.js';
 import type { AddressFamily, ScriptCommand } from './model.js';
 import type { ConfigNode } from './parser.js';
-import type { BuildContext, KeywordTable, ListEntry, ListSpec, Statement } from './keywords/types.js';
+import type { BuildContext, Keyword, KeywordTable, ListEntry, ListSpec, Statement } from './keywords/types.js';
 import { TOP_LEVEL } from './keywords/types.js';
 import { systemRouteTables } from './rt-tables.js';
 import { parseAddress, parseAddressPrefix, parseBool, parseInteger, parseSeconds, secondsToMs } from './values.js';
@@ -29,7 +29,21 @@ export class Builder implements BuildContext {
   /** Reads `nodes` (the contents of one block) into `target` with `table`. */
   readNodes<T>(nodes: readonly ConfigNode[], table: KeywordTable<T>, target: T): void {
     for (const node of nodes) {
-      const statements = this.split(node.words, table);
+      const words = node.words;
+      const first = words[0];
+      if (first === undefined) continue;
+      // The common line: one keyword and its arguments, read with one look-up and no array of statements.
+      const named = table.byName.get(first.text);
+      const found = first.quoted ? undefined : named;
+      let end = 1 + (named?.min ?? 0);
+      while (end < words.length && !isKeyword(words[end] as Token, table)) end++;
+      if (end >= words.length) {
+        const st: Statement = node.block ? { keyword: first, args: words.slice(1), block: node.block } : { keyword: first, args: words.slice(1) };
+        if (found) this.apply(found, st, table, target);
+        else this.unknown(st, table);
+        continue;
+      }
+      const statements = this.split(words, table);
       const last = statements[statements.length - 1];
       if (last && node.block) last.block = node.block;
       for (const st of statements) this.dispatch(st, table, target);
@@ -42,13 +56,6 @@ export class Builder implements BuildContext {
    * the keyword before has its minimum arguments. That differs from keepalived, so it is a warning.
    */
   private split<T>(words: readonly Token[], table: KeywordTable<T>): Statement[] {
-    const first = words[0];
-    if (first === undefined) return [];
-    const firstMin = table.byName.get(first.text)?.min ?? 0;
-    let end = 1 + firstMin;
-    while (end < words.length && !isKeyword(words[end] as Token, table)) end++;
-    // The common line, one statement, in an array of its size (one grown by push() takes room for 16).
-    if (end >= words.length) return [{ keyword: first, args: words.slice(1) }];
     const out: Statement[] = [];
     let i = 0;
     while (i < words.length) {
@@ -75,12 +82,14 @@ export class Builder implements BuildContext {
   }
 
   private dispatch<T>(st: Statement, table: KeywordTable<T>, target: T): void {
+    const kw = st.keyword.quoted ? undefined : table.byName.get(st.keyword.text);
+    if (kw) this.apply(kw, st, table, target);
+    else this.unknown(st, table);
+  }
+
+  /** Checks a statement of the known keyword `kw` (arity, block) and hands it to the keyword's table entry. */
+  private apply<T>(kw: Keyword<T>, st: Statement, table: KeywordTable<T>, target: T): void {
     const name = st.keyword.text;
-    const kw = st.keyword.quoted ? undefined : table.byName.get(name);
-    if (!kw) {
-      this.unknown(st, table);
-      return;
-    }
     if (kw.deprecated) this.warning(st.keyword, kw.deprecated, 'deprecated');
     if (st.args.length < kw.min) {
       this.diags.error('missing-argument', tokenLocation(st.keyword),

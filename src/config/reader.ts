@@ -59,7 +59,8 @@ export function fileSystemReader(): ConfigReader {
     },
     readFile(p, maxBytes) {
       // One open, one fstat, reads, one close: the checks describe the very file that is read.
-      const fd = fs.openSync(p, 'r');
+      // Numeric flags: node turns a string such as 'r' into them on every call (5,001 files for a large site).
+      const fd = fs.openSync(p, fs.constants.O_RDONLY);
       try {
         const stat = describe(fs.fstatSync(fd));
         if (stat.kind !== 'file' || stat.sizeBytes > maxBytes) return { stat };
