@@ -111,6 +111,47 @@ export function decommentRange(text: string, from: number, to: number, out: Deco
   return out;
 }
 
+/**
+ * Where the next character that decomment() must look at (`"`, `\\`, `#`, `!`) is in a file's text, from
+ * a position that only moves forward: each is found with indexOf and kept until passed, so a whole
+ * file costs one search per such character, and a line before the next one needs no character loop.
+ */
+export class SpecialChars {
+  private quote = -1;
+  private backslash = -1;
+  private hash = -1;
+  private bang = -1;
+
+  constructor(private readonly text: string) {}
+
+  /** Index of the first `"`, `\\`, `#` or `!` at or after `from` (the text's length when none). */
+  next(from: number): number {
+    if (this.quote < from) this.quote = this.find('"', from);
+    if (this.backslash < from) this.backslash = this.find('\\', from);
+    if (this.hash < from) this.hash = this.find('#', from);
+    if (this.bang < from) this.bang = this.find('!', from);
+    return Math.min(this.quote, this.backslash, this.hash, this.bang);
+  }
+
+  private find(c: string, from: number): number {
+    const at = this.text.indexOf(c, from);
+    return at < 0 ? this.text.length : at;
+  }
+}
+
+/** decommentRange() of a line known to hold no `"`, `\\`, `#` or `!`: its blanks trimmed. */
+export function trimRange(text: string, from: number, to: number, out: Decommented): Decommented {
+  let end = to;
+  while (end > from && isSpace(text.charCodeAt(end - 1))) end--;
+  let start = from;
+  while (start < end && isSpace(text.charCodeAt(start))) start++;
+  out.start = start;
+  out.end = end;
+  out.commentAt = -1;
+  out.openQuoteAt = -1;
+  return out;
+}
+
 /** Index of the first `{` or `}` outside double quotes, or -1. */
 export function findBrace(text: string): number {
   if (text.indexOf('"') < 0) {

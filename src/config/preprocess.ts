@@ -6,7 +6,7 @@ import { selectConditional } from './conditionals.js';
 import { Definitions, parseDefinitionLine } from './defines.js';
 import type { Diagnostics, SourceLocation } from './diagnostics.js';
 import { INCLUDE_KEYWORDS, IncludeReader, type ConfigLimits, type SourceFile } from './includes.js';
-import { decommentRange, findBrace, locationAt, sliceLine, tokenize, type Decommented, type LineText } from './lexer.js';
+import { decommentRange, findBrace, locationAt, sliceLine, SpecialChars, tokenize, trimRange, type Decommented, type LineText } from './lexer.js';
 import type { ConfigReader } from './reader.js';
 
 /** A brace, with its place. */
@@ -39,7 +39,7 @@ export interface Preprocessed {
 
 type Source =
   /** `index`: lines read so far; `pos`: where the next one starts in the file's text. */
-  | { kind: 'file'; file: SourceFile; index: number; pos: number }
+  | { kind: 'file'; file: SourceFile; index: number; pos: number; special: SpecialChars }
   | { kind: 'pending'; paths: string[]; index: number; at: SourceLocation }
   | { kind: 'value'; lines: string[]; index: number; at: SourceLocation };
 
@@ -89,7 +89,7 @@ class Preprocessor {
       this.seenFiles.add(file);
       this.files.push(file);
     }
-    this.stack.push({ kind: 'file', file: src, index: 0, pos: 0 });
+    this.stack.push({ kind: 'file', file: src, index: 0, pos: 0, special: new SpecialChars(src.text) });
     this.defs.pwd = this.absoluteDir(file);
   }
 
@@ -133,7 +133,9 @@ class Preprocessor {
     top.pos = newline + 1;
     top.index++;
     const lineEnd = newline > lineStart && text.charCodeAt(newline - 1) === 13 /* \r */ ? newline - 1 : newline;
-    const dc = decommentRange(text, lineStart, lineEnd, this.decommented);
+    // Most lines hold no quote, backslash or comment: then only their blanks are trimmed.
+    const dc = top.special.next(lineStart) >= lineEnd ? trimRange(text, lineStart, lineEnd, this.decommented)
+      : decommentRange(text, lineStart, lineEnd, this.decommented);
     if (dc.commentAt >= 0 && this.braceComments.length < MAX_BRACE_COMMENTS && /[{}]/.test(text.slice(dc.commentAt, lineEnd))) {
       this.braceComments.push({ file: top.file.path, line: top.index, column: dc.commentAt - lineStart + 1 });
     }
