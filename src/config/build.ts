@@ -29,21 +29,20 @@ export class Builder implements BuildContext {
   /** Reads `nodes` (the contents of one block) into `target` with `table`. */
   readNodes<T>(nodes: readonly ConfigNode[], table: KeywordTable<T>, target: T): void {
     for (const node of nodes) {
-      const words = node.words;
-      const first = words[0];
-      if (first === undefined) continue;
-      // The common line: one keyword and its arguments, read with one look-up and no array of statements.
+      // The common line: one keyword and its arguments, handed on as it is (the node is the statement),
+      // with one look-up of the keyword.
+      const first = node.keyword;
+      const args = node.args;
       const named = table.byName.get(first.text);
       const found = first.quoted ? undefined : named;
-      let end = 1 + (named?.min ?? 0);
-      while (end < words.length && !isKeyword(words[end] as Token, table)) end++;
-      if (end >= words.length) {
-        const st: Statement = node.block ? { keyword: first, args: words.slice(1), block: node.block } : { keyword: first, args: words.slice(1) };
-        if (found) this.apply(found, st, table, target);
-        else this.unknown(st, table);
+      let end = named?.min ?? 0;
+      while (end < args.length && !isKeyword(args[end] as Token, table)) end++;
+      if (end >= args.length) {
+        if (found) this.apply(found, node, table, target);
+        else this.unknown(node, table);
         continue;
       }
-      const statements = this.split(words, table);
+      const statements = this.split(node.words, table);
       const last = statements[statements.length - 1];
       if (last && node.block) last.block = node.block;
       for (const st of statements) this.dispatch(st, table, target);
@@ -88,7 +87,8 @@ export class Builder implements BuildContext {
   }
 
   /** Checks a statement of the known keyword `kw` (arity, block) and hands it to the keyword's table entry. */
-  private apply<T>(kw: Keyword<T>, st: Statement, table: KeywordTable<T>, target: T): void {
+  private apply<T>(kw: Keyword<T>, statement: Statement, table: KeywordTable<T>, target: T): void {
+    let st = statement;
     const name = st.keyword.text;
     if (kw.deprecated) this.warning(st.keyword, kw.deprecated, 'deprecated');
     if (st.args.length < kw.min) {
@@ -101,12 +101,13 @@ export class Builder implements BuildContext {
       const takes = kw.max === 0 ? 'no arguments' : `${kw.min === kw.max ? '' : 'at most '}${kw.max} argument${kw.max === 1 ? '' : 's'}`;
       this.warning(extra, `${quote(name)} takes ${takes}; ${quote(extra.text)}${st.args.length > kw.max + 1 ? ' and what follows are' : ' is'} ignored, ` +
         'as keepalived ignores them', 'extra-argument');
-      st.args = st.args.slice(0, kw.max);
+      // A new statement: `statement` may be a node of the tree, which is left as it was read.
+      st = st.block ? { keyword: st.keyword, args: st.args.slice(0, kw.max), block: st.block } : { keyword: st.keyword, args: st.args.slice(0, kw.max) };
     }
     const rule = kw.block ?? 'none';
     if (rule === 'none' && st.block) {
       this.diags.error('unexpected-block', st.block.open, `${quote(name)} takes no { } block; the block is ignored`);
-      delete st.block;
+      st = { keyword: st.keyword, args: st.args };
     } else if (rule === 'required' && !st.block) {
       this.diags.error('missing-block', tokenLocation(st.keyword), `${quote(name)} needs a { } block`);
     }

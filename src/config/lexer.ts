@@ -174,12 +174,17 @@ export function findBrace(text: string): number {
  * at whitespace or at a `"`. Outside quotes `\#` and `\!` stand for `#` and `!`.
  */
 export function tokenize(seg: LineText, diags: Diagnostics): Token[] {
+  // Words go to a scratch array and leave as an exact-size copy: a line has a few words, and an
+  // array grown by push() from empty takes room for 16 (this runs for every line of every file).
+  const count = tokenizeInto(seg, diags, scratchTokens);
+  return scratchTokens.slice(0, count);
+}
+
+/** tokenize() into `tokens` from index 0; returns the number of words (`tokens` keeps stale entries beyond it). */
+export function tokenizeInto(seg: LineText, diags: Diagnostics, tokens: Token[]): number {
   const text = seg.text;
   const n = text.length;
   const escapes = text.indexOf('\\') >= 0;
-  // Words go to a scratch array and leave as an exact-size copy: a line has a few words, and an
-  // array grown by push() from empty takes room for 16 (this runs for every line of every file).
-  const tokens = scratchTokens;
   let count = 0;
   let i = 0;
   while (i < n) {
@@ -206,7 +211,7 @@ export function tokenize(seg: LineText, diags: Diagnostics): Token[] {
     const word = text.slice(start, i);
     tokens[count++] = new Token(escapes && word.includes('\\') ? word.replace(/\\([#!])/g, '$1') : word, false, seg, start, i);
   }
-  return tokens.slice(0, count);
+  return count;
 }
 
 /** tokenize()'s scratch space (tokenize does not call itself). */

@@ -3,14 +3,35 @@
 //      Incremental: each top-level node is handed on as soon as it is complete, so a large file is never held whole.
 import type { Diagnostics, SourceLocation } from './diagnostics.js';
 import { formatLocation } from './diagnostics.js';
-import { tokenize, tokenLocation, type Token } from './lexer.js';
+import { tokenizeInto, tokenLocation, type Token } from './lexer.js';
 import { isBrace, type Piece } from './preprocess.js';
 
-/** One keepalived "line": the words between line ends and braces, and the block that follows it, if any. */
-export interface ConfigNode {
-  words: Token[];
+/**
+ * One keepalived "line": the words between line ends and braces, and the block that follows it, if any.
+ * Its first word and the rest are kept apart: a line that is one statement is handed to its keyword
+ * as it is (a `Statement`), with no copy of its words.
+ */
+export class ConfigNode {
   block?: ConfigBlock;
+
+  constructor(
+    /** The first word (the keyword, in a keyword block). */
+    readonly keyword: Token,
+    /** The words after the first. */
+    readonly args: Token[],
+  ) {}
+
+  /** All the words of the line (a new array). */
+  get words(): Token[] {
+    const out = new Array<Token>(this.args.length + 1);
+    out[0] = this.keyword;
+    for (let i = 0; i < this.args.length; i++) out[i + 1] = this.args[i] as Token;
+    return out;
+  }
 }
+
+/** TreeParser's scratch space for a line's words (push() does not call itself). */
+const scratchWords: Token[] = [];
 
 export interface ConfigBlock {
   open: SourceLocation;
@@ -44,9 +65,9 @@ export class TreeParser {
 
   push(piece: Piece): void {
     if (!isBrace(piece)) {
-      const words = tokenize(piece, this.diags);
-      if (words.length === 0) return;
-      this.last = { words };
+      const count = tokenizeInto(piece, this.diags, scratchWords);
+      if (count === 0) return;
+      this.last = new ConfigNode(scratchWords[0] as Token, scratchWords.slice(1, count));
       const frame = this.stack[this.stack.length - 1];
       if (frame) {
         frame.block.nodes.push(this.last);
@@ -67,7 +88,7 @@ export class TreeParser {
     const inDiscarded = this.stack[this.stack.length - 1]?.discard ?? false;
     let discard = inDiscarded;
     if (!last || last.block) {
-      this.diags.error('syntax', location, last ? `a second '{' block after \`${last.words[0]?.text}\`; its contents are ignored`
+      this.diags.error('syntax', location, last ? `a second '{' block after \`${last.keyword.text}\`; its contents are ignored`
         : `'{' without a keyword before it; its contents are ignored`);
       discard = true;
     } else if (this.stack.length >= this.maxDepth && !inDiscarded) {
@@ -75,7 +96,7 @@ export class TreeParser {
       discard = true;
     }
     if (!discard && last) last.block = block;
-    this.stack.push({ block, owner: last?.words[0], discard });
+    this.stack.push({ block, owner: last?.keyword, discard });
     this.last = undefined;
   }
 
