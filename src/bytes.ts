@@ -115,3 +115,10 @@ export function formatIPv6(bytes: Buffer): string {
   if (bestLen < 2) return hex(groups);
   return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
 }
+
+/** The network address of `address/prefixLength` (host bits cleared), as the kernel requires of a route's destination. */
+export function networkAddress(address: string, prefixLength: number): string {
+  const bytes = encodeAddress(address);
+  for (let bit = prefixLength; bit < bytes.length * 8; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  return bytes.length === 4 ? formatIPv4(bytes) : formatIPv6(bytes);
+}

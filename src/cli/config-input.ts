@@ -2,7 +2,7 @@
 // job: reading keepalived.conf for a command as `lvskit check` reads it: the config id, JSON or keepalived.conf, diagnostics on stderr, nothing done on an error.
 import os from 'node:os';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { loadConfig, type ParseResult } from '../config/index.js';
+import { loadConfig, type ParseResult } from '../config/load.js';
 
 /** keepalived's default config id: the first label of the node name. */
 export function defaultConfigId(): string {

@@ -223,9 +223,5 @@ export function decodeRoute(payload: Buffer): Route | undefined {
   return r;
 }
 
-/** The network address of `address/prefixLength` (host bits cleared), as the kernel requires of a route's destination. */
-export function networkAddress(address: string, prefixLength: number): string {
-  const bytes = encodeAddress(address);
-  for (let bit = prefixLength; bit < bytes.length * 8; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  return bytes.length === 4 ? formatIPv4(bytes) : formatIPv6(bytes);
-}
+// networkAddress lives in bytes.ts (the configuration reader uses it without loading this codec).
+export { networkAddress } from '../bytes.js';

@@ -4,7 +4,7 @@ import type { Token } from '../lexer.js';
 import type { AddressFamily } from '../model.js';
 import { lookupRouteTable } from '../rt-tables.js';
 import { parseAddressPrefix } from '../values.js';
-import { networkAddress } from '../../rtnl/route.js';
+import { networkAddress } from '../../bytes.js';
 import type { BuildContext } from './types.js';
 
 export const q = (s: string): string => `\`${s}\``;
