@@ -2,7 +2,8 @@
 // job: reading keepalived.conf for a command as `lvskit check` reads it: the config id, JSON or keepalived.conf, diagnostics on stderr, nothing done on an error.
 import os from 'node:os';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { loadConfig, type ParseResult } from '../config/load.js';
+import type { ParseResult } from '../config/index.js';
+import { loadConfigFile } from '../config/load.js';
 
 /** keepalived's default config id: the first label of the node name. */
 export function defaultConfigId(): string {
@@ -11,7 +12,7 @@ export function defaultConfigId(): string {
 
 /** Reads a configuration as `lvskit check` does (config id default: the host name's first label). */
 export function readConfig(opts: { file: string; strict?: boolean; configId?: string }): ParseResult {
-  return loadConfig(opts.file, { configId: opts.configId ?? defaultConfigId(), ...(opts.strict ? { strict: true } : {}) });
+  return loadConfigFile(opts.file, { configId: opts.configId ?? defaultConfigId(), ...(opts.strict ? { strict: true } : {}) });
 }
 
 /** A desired-state file given as JSON rather than keepalived.conf: named `.json`, or starting with `{`. */

@@ -69,17 +69,21 @@ export function decodeText(file: string, bytes: Uint8Array, diags: Diagnostics):
     text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
     latin1 = true;
   }
-  const bad = text.search(BINARY);
-  if (bad >= 0) {
-    diags.error('not-text', locate(file, text, bad),
-      `not a text file: character 0x${text.charCodeAt(bad).toString(16).padStart(2, '0')} at character ${bad}; the file is skipped`);
-    return undefined;
-  }
+  if (checkText(file, text, diags) === undefined) return undefined;
   if (latin1) {
     const lossy = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     diags.warning('not-text', locate(file, lossy, Math.max(lossy.indexOf('\uFFFD'), 0)), 'not valid UTF-8; the file is read as Latin-1');
   }
   return text;
+}
+
+/** `text` when it holds no character a text file lacks (BINARY), else undefined (reported). */
+function checkText(file: string, text: string, diags: Diagnostics): string | undefined {
+  const bad = text.search(BINARY);
+  if (bad < 0) return text;
+  diags.error('not-text', locate(file, text, bad),
+    `not a text file: character 0x${text.charCodeAt(bad).toString(16).padStart(2, '0')} at character ${bad}; the file is skipped`);
+  return undefined;
 }
 
 /** Reads and bounds-checks files and follows includes: one per parse, it holds the running totals. */
@@ -139,14 +143,14 @@ export class IncludeReader {
         this.stack.slice(cycle + 1).flatMap((f) => (f.at ? [{ message: `${f.path} is included here`, location: f.at }] : [])));
       return undefined;
     }
-    if (!read.bytes) {
+    if (read.text === undefined && !read.bytes) {
       this.diags.error('too-large', where, st.sizeBytes > this.limits.maxFileBytes
         ? `${file} is ${st.sizeBytes} bytes, more than the limit of ${this.limits.maxFileBytes}; not read`
         : `configuration files exceed ${this.limits.maxTotalBytes} bytes in all; ${file} is not read`);
       return undefined;
     }
-    this.totalBytes += read.bytes.length;
-    const text = decodeText(file, read.bytes, this.diags);
+    const text = read.text !== undefined ? checkText(file, read.text, this.diags) : decodeText(file, read.bytes as Uint8Array, this.diags);
+    this.totalBytes += read.bytes ? read.bytes.length : st.sizeBytes;
     if (text === undefined) return undefined;
     this.stack.push({ identity: st.identity, path: file, at });
     return { path: file, identity: st.identity, text };

@@ -22,10 +22,15 @@ export interface DirEntry {
   kind: FileKind;
 }
 
-/** A file read: what it is (described by the open file itself) and its bytes, absent when it is not a regular file or too big. */
+/**
+ * A file read: what it is (described by the open file itself) and its contents, absent when it is
+ * not a regular file or too big: its bytes, or its text when the reader decoded it as UTF-8 already.
+ */
 export interface ReadResult {
   stat: ConfigFileStat;
   bytes?: Uint8Array;
+  /** The contents as UTF-8 text (only when valid UTF-8 and holding no U+FFFD; otherwise `bytes`). */
+  text?: string;
 }
 
 /** What the parser needs from a file system; every path it passes is as the user wrote it, joined. */
@@ -64,10 +69,17 @@ export function fileSystemReader(): ConfigReader {
       try {
         const stat = describe(fs.fstatSync(fd));
         if (stat.kind !== 'file' || stat.sizeBytes > maxBytes) return { stat };
+        // Node reads and decodes UTF-8 in one native call: a file's text without a Buffer or a TextDecoder.
+        // A U+FFFD may stand for bytes that are not UTF-8: such a file is read again as bytes, decoded by the caller.
+        let text = fs.readFileSync(fd, 'utf8');
+        // A byte-order mark is dropped, as TextDecoder drops it.
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        if (text.length > maxBytes) return { stat: { ...stat, sizeBytes: Buffer.byteLength(text) } };
+        if (!text.includes('\uFFFD')) return { stat, text };
         const buf = Buffer.allocUnsafe(stat.sizeBytes);
         let length = 0;
         while (length < buf.length) {
-          const n = fs.readSync(fd, buf, length, buf.length - length, null);
+          const n = fs.readSync(fd, buf, length, buf.length - length, length);
           if (n === 0) break;
           length += n;
         }

@@ -116,6 +116,31 @@ test('a file that is not UTF-8 is read as Latin-1 with a warning', (t) => {
   t.is(r.config.globalDefs.routerId, 'b\xe9');
 });
 
+test('real files, as the file-system reader decodes them: a byte-order mark dropped, Latin-1 and binary files as from memory, U+FFFD kept, the size limit', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-config-test-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, bytes: Buffer): string => {
+    fs.writeFileSync(path.join(dir, name), bytes);
+    return path.join(dir, name);
+  };
+  const bom = loadConfig(write('bom.conf', Buffer.from('\ufeffglobal_defs {\n  router_id a\n}\n', 'utf8')));
+  t.deepEqual(messages(bom), []);
+  t.is(bom.config.globalDefs.routerId, 'a');
+  const latin1 = loadConfig(write('latin1.conf', Buffer.from('# caf\xe9\nglobal_defs {\n  router_id b\xe9\n}\n', 'latin1')));
+  t.deepEqual(messages(latin1), [`${dir}/latin1.conf:1:6: warning: not valid UTF-8; the file is read as Latin-1`]);
+  t.is(latin1.config.globalDefs.routerId, 'b\xe9');
+  const replacement = loadConfig(write('fffd.conf', Buffer.from('global_defs {\n  router_id c\ufffd\n}\n', 'utf8')));
+  t.deepEqual(messages(replacement), []);
+  t.is(replacement.config.globalDefs.routerId, 'c\ufffd');
+  const utf8 = loadConfig(write('utf8.conf', Buffer.from('global_defs {\n  router_id d\xe9\n}\n', 'utf8')));
+  t.deepEqual(messages(utf8), []);
+  t.is(utf8.config.globalDefs.routerId, 'd\xe9');
+  const binary = loadConfig(write('bin.conf', Buffer.from('global_defs {\n  router_id e\x01\n}\n', 'latin1')));
+  t.deepEqual(messages(binary), [`${dir}/bin.conf:2:14: error: not a text file: character 0x01 at character 27; the file is skipped`]);
+  const big = write('big.conf', Buffer.from(script('big'), 'utf8'));
+  t.deepEqual(messages(loadConfig(big, { limits: { maxFileBytes: 10 } })), [`${big}: error: ${big} is 41 bytes, more than the limit of 10; not read`]);
+});
+
 test('a file over the size limit is an error and is not read (default limit 64 MiB)', (t) => {
   const huge = Buffer.alloc(65 << 20, 0x20);
   const r = parseFiles({ '/k/keepalived.conf': `include huge.conf\n${script('after')}`, '/k/huge.conf': huge }, '/k/keepalived.conf');
