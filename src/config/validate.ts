@@ -67,30 +67,23 @@ function validateInstances(config: KeepalivedConfig, diags: Diagnostics): Map<st
       else if (t.name.includes(':')) diags.warning('conflict', t.location, `${t.name} is an address label, not an interface; it cannot be tracked (keepalived: "tracked interface ${t.name} doesn't exist")`);
     }
     checkVrid(vi, family, vrids, diags);
-    checkVips(vi, vi.virtualIpAddresses, vips, diags);
-    checkVips(vi, vi.virtualIpAddressesExcluded, vips, diags);
+    for (const vip of [...vi.virtualIpAddresses, ...vi.virtualIpAddressesExcluded]) {
+      const prev = vips.get(vip.address);
+      if (!prev) {
+        vips.set(vip.address, { instance: vi.name, location: vip.location });
+      } else if (prev.instance === vi.name) {
+        diags.warning('duplicate', vip.location, `${vip.address} is listed twice in ${name}`, first(`the first ${vip.address}`, prev.location));
+      } else {
+        diags.error('duplicate', vip.location, `${vip.address} is a virtual address of both vrrp_instance ${prev.instance} and ${vi.name}`,
+          first(`${vip.address} of ${prev.instance}`, prev.location));
+      }
+      const dev = vip.device ?? vi.interface;
+      if (vip.label !== undefined && dev !== undefined && !vip.label.startsWith(dev)) {
+        diags.error('conflict', vip.location, `label ${vip.label} must begin with the interface name ${dev} (e.g. ${dev}:1)`);
+      }
+    }
   }
   return byName;
-}
-
-/** An instance's addresses: each in one instance only, listed once, its label starting with its interface. */
-function checkVips(vi: VrrpInstance, list: VrrpInstance['virtualIpAddresses'], vips: Map<string, { instance: string; location: SourceLocation }>, diags: Diagnostics): void {
-  const name = `vrrp_instance ${vi.name}`;
-  for (const vip of list) {
-    const prev = vips.get(vip.address);
-    if (!prev) {
-      vips.set(vip.address, { instance: vi.name, location: vip.location });
-    } else if (prev.instance === vi.name) {
-      diags.warning('duplicate', vip.location, `${vip.address} is listed twice in ${name}`, first(`the first ${vip.address}`, prev.location));
-    } else {
-      diags.error('duplicate', vip.location, `${vip.address} is a virtual address of both vrrp_instance ${prev.instance} and ${vi.name}`,
-        first(`${vip.address} of ${prev.instance}`, prev.location));
-    }
-    const dev = vip.device ?? vi.interface;
-    if (vip.label !== undefined && dev !== undefined && !vip.label.startsWith(dev)) {
-      diags.error('conflict', vip.location, `label ${vip.label} must begin with the interface name ${dev} (e.g. ${dev}:1)`);
-    }
-  }
 }
 
 /** Two instances may share a VRID on an interface only with different multicast groups or disjoint unicast peers. */
@@ -163,11 +156,9 @@ function fileCheckFile(config: KeepalivedConfig, c: { trackFile?: string; locati
 /** An instance's or sync group's track_file (or track_process) entries: each names a defined block, once. */
 function trackedFiles(config: KeepalivedConfig, owner: string, entries: readonly { name: string; location: SourceLocation }[] | undefined, diags: Diagnostics,
   block = 'track_file', defined: readonly { name: string }[] = config.trackFiles ?? []): void {
-  // Most instances track none: no sets to build then (this runs for each of thousands of instances).
-  if (!entries || entries.length === 0) return;
   const names = new Set(defined.map((f) => f.name));
   const seen = new Set<string>();
-  for (const t of entries) {
+  for (const t of entries ?? []) {
     if (!names.has(t.name)) diags.error('undefined-reference', t.location, `${owner} tracks ${block} \`${t.name}\`, which is not defined`);
     else if (seen.has(t.name)) diags.error('conflict', t.location, `${owner} tracks ${block} ${t.name} twice`);
     seen.add(t.name);
@@ -247,8 +238,8 @@ function validateVirtualServers(config: KeepalivedConfig, diags: Diagnostics): v
     if (vs.ipFamily !== undefined && vs.key.kind === 'address' && vs.key.family !== vs.ipFamily) {
       diags.error('conflict', vs.location, `${name}: ip_family inet${vs.ipFamily === 6 ? '6' : ''} conflicts with its IPv${vs.key.family} address`);
     }
-    for (const f of vs.schedulerFlags) {
-      if (!f.startsWith('sh-') && !f.startsWith('mh-')) continue;
+    const shFlags = vs.schedulerFlags.filter((f) => f.startsWith('sh-') || f.startsWith('mh-'));
+    for (const f of shFlags) {
       if (vs.scheduler !== f.slice(0, 2)) diags.warning('conflict', vs.location, `${name}: ${f} only applies to the ${f.slice(0, 2)} scheduler`);
     }
     const family = vsFamily(vs, groups);
