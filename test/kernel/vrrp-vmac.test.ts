@@ -5,7 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { daemonFiles, logged, startDaemon, type Daemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable, run, type Netns } from '../helpers/netns.js';
 import { until } from '../helpers/until.js';
-import { createVrrpLab, type Balancer, type Seen, type VrrpLab } from '../helpers/vrrp-lab.js';
+import { addressesOnLink, advertFrom, linkExists, stopped, sysctl, vmacFacts } from '../helpers/vmac-facts.js';
+import { createVrrpLab, type Balancer, type VrrpLab } from '../helpers/vrrp-lab.js';
 import { keepalivedEntered, startKeepalived, type Line, type Speaker } from '../helpers/vrrp-procs.js';
 
 const unavailable = kernelTierUnavailable()
@@ -32,54 +33,8 @@ ${o.extra ?? ''}  virtual_ipaddress {
 `;
 }
 
-/** What `ip -d link` and the sysctls say about a VMAC and its base, in words that do not depend on who made it. */
-interface VmacFacts {
-  kind?: string;
-  mode?: string;
-  mac?: string;
-  parent?: string;
-  up: boolean;
-  addrGenMode?: string;
-  conf: Record<string, string>;
-  disableIpv6: string;
-  base: Record<string, string>;
-}
-
-const sysctl = async (ns: Netns, name: string): Promise<string> => (await ns.exec(['sysctl', '-n', name])).trim();
-
-async function vmacFacts(ns: Netns, name: string, base: string): Promise<VmacFacts> {
-  const [link] = JSON.parse(await ns.ip('-d', '-j', 'link', 'show', 'dev', name)) as Array<{
-    address?: string; link?: string; flags: string[]; inet6_addr_gen_mode?: string; linkinfo?: { info_kind?: string; info_data?: { mode?: string } };
-  }>;
-  const conf: Record<string, string> = {};
-  for (const k of ['arp_ignore', 'accept_local', 'rp_filter', 'promote_secondaries']) conf[k] = await sysctl(ns, `net.ipv4.conf.${name.replace('.', '/')}.${k}`);
-  return {
-    ...(link!.linkinfo?.info_kind ? { kind: link!.linkinfo.info_kind } : {}), ...(link!.linkinfo?.info_data?.mode ? { mode: link!.linkinfo.info_data.mode } : {}),
-    ...(link!.address ? { mac: link!.address } : {}), ...(link!.link ? { parent: link!.link } : {}), up: link!.flags.includes('UP'),
-    ...(link!.inet6_addr_gen_mode ? { addrGenMode: link!.inet6_addr_gen_mode } : {}),
-    conf, disableIpv6: await sysctl(ns, `net.ipv6.conf.${name.replace('.', '/')}.disable_ipv6`),
-    base: { arp_ignore: await sysctl(ns, `net.ipv4.conf.${base}.arp_ignore`), arp_filter: await sysctl(ns, `net.ipv4.conf.${base}.arp_filter`) },
-  };
-}
-
-async function linkExists(ns: Netns, name: string): Promise<boolean> {
-  return (JSON.parse(await ns.ip('-j', 'link', 'show')) as Array<{ ifname: string }>).some((l) => l.ifname === name);
-}
-
-async function addressesOnLink(ns: Netns, dev: string): Promise<string[]> {
-  const links = JSON.parse(await ns.ip('-j', '-4', 'addr', 'show', 'dev', dev)) as Array<{ addr_info: Array<{ local: string }> }>;
-  return links.flatMap((l) => l.addr_info.map((a) => a.local));
-}
-
-const advertFrom = (vrid: number, src: string) => (x: Seen): boolean => x.kind === 'vrrp' && x.vrid === vrid && x.src === src && (x.priority ?? 0) > 0;
-
 function lvskitDaemon(t: ExecutionContext, b: Balancer, text: string): Daemon {
   return startDaemon(t, b.ns, daemonFiles(t, { 'keepalived.conf': text }));
-}
-
-async function stopped(speaker: Speaker): Promise<void> {
-  speaker.kill('SIGTERM');
-  await speaker.exited;
 }
 
 /** lvskit MASTER (priority 200) and keepalived BACKUP (100), both with `extra`; each's VMAC described while both run. */
