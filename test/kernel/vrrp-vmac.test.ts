@@ -1,11 +1,11 @@
 // layer: tests (kernel tier, root)
-// job: use_vmac against a real keepalived 2.2 as the oracle, in the same run: the VMAC link (kind, mode, MAC, sysctls), the adverts' source MAC (VMAC, or the base's with vmac_xmit_base), the VIP on it, removal at stop, one master in a mixed pair; the base link deleted and back under `lvskit run`.
+// job: use_vmac against a real keepalived 2.2 as the oracle, in the same run: the VMAC link (kind, mode, MAC, sysctls), the adverts' source MAC (VMAC, or the base's with vmac_xmit_base), the VIP on it, removal at stop, one master in a mixed pair, IPv4 and IPv6 (VRRPv3: the link-local on the VMAC); the base link deleted and back under `lvskit run`.
 import test, { type ExecutionContext } from 'ava';
 import { performance } from 'node:perf_hooks';
 import { daemonFiles, logged, startDaemon, type Daemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable, run, type Netns } from '../helpers/netns.js';
 import { until } from '../helpers/until.js';
-import { addressesOnLink, advertFrom, linkExists, stopped, sysctl, vmacFacts } from '../helpers/vmac-facts.js';
+import { addressesOnLink, addressFacts, advertFrom, linkExists, stopped, sysctl, vmacFacts } from '../helpers/vmac-facts.js';
 import { createVrrpLab, type Balancer, type VrrpLab } from '../helpers/vrrp-lab.js';
 import { keepalivedEntered, startKeepalived, type Line, type Speaker } from '../helpers/vrrp-procs.js';
 
@@ -27,7 +27,7 @@ vrrp_instance VI_VMAC {
   advert_int 1
   use_vmac
 ${o.extra ?? ''}  virtual_ipaddress {
-    ${o.vip}/24
+    ${o.vip}/${o.vip.includes(':') ? 64 : 24}
   }
 }
 `;
@@ -38,9 +38,9 @@ function lvskitDaemon(t: ExecutionContext, b: Balancer, text: string): Daemon {
 }
 
 /** lvskit MASTER (priority 200) and keepalived BACKUP (100), both with `extra`; each's VMAC described while both run. */
-async function mixedPair(t: ExecutionContext, lab: VrrpLab, vrid: number, extra = ''): Promise<{ lvskit: Daemon; keepalived: Speaker; vip: string }> {
+async function mixedPair(t: ExecutionContext, lab: VrrpLab, vrid: number, extra = '', family: 4 | 6 = 4): Promise<{ lvskit: Daemon; keepalived: Speaker; vip: string }> {
   const [lb1, lb2] = lab.balancers as [Balancer, Balancer];
-  const vip = `${lab.net4}.${100 + (vrid % 50)}`;
+  const vip = family === 4 ? `${lab.net4}.${100 + (vrid % 50)}` : `${lab.net6}::${(0x100 + vrid).toString(16)}`;
   const lvskit = lvskitDaemon(t, lb1, conf({ vrid, priority: 200, vip, extra }));
   await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 10_000);
   const keepalived = startKeepalived(t, lb2.ns, conf({ vrid, priority: 100, vip, extra }));
@@ -137,4 +137,46 @@ ktest('the base link of a VMAC deleted under `lvskit run`: a warning at the use_
   t.regex(seen, /00:00:5e:00:01:3f > 01:00:5e:00:00:12/);
   await stopped(daemon);
   t.false(await linkExists(lb1.ns, `vrrp.${vrid}`));
+});
+
+ktest('IPv6 use_vmac (VRRPv3): lvskit makes the VMAC keepalived makes (00:00:5e:00:02:VRID, IPv6 on, the base\'s link-local on it); adverts leave from that link-local with the VMAC as source MAC; one master in a mixed pair', async (t) => {
+  const lab = await createVrrpLab(t, 2);
+  const [lb1, lb2] = lab.balancers as [Balancer, Balancer];
+  const vrid = 64;
+  const name = `vrrp.${vrid}`;
+  const mac = '00:00:5e:00:02:40';
+  const { lvskit, keepalived, vip } = await mixedPair(t, lab, vrid, '  version 3\n', 6);
+  const names = (b: Balancer): Record<string, string> => ({ [b.linkLocal]: 'LL', [vip]: 'VIP' });
+  const v6 = async (ns: Netns): Promise<Record<string, string>> => {
+    const out: Record<string, string> = {};
+    for (const k of ['accept_dad', 'accept_ra', 'autoconf', 'forwarding']) out[k] = await sysctl(ns, `net.ipv6.conf.${name.replace('.', '/')}.${k}`);
+    return out;
+  };
+  const ours = await until('lvskit\'s VMAC with its VIP', async () => ((await addressFacts(lb1.ns, name, names(lb1))).some((a) => a.local === 'VIP') ? vmacFacts(lb1.ns, name, 'eth0') : undefined), 5000);
+  const theirs = await vmacFacts(lb2.ns, name, 'eth0');
+  t.log('keepalived\'s VMAC:', JSON.stringify(theirs));
+  t.log('lvskit\'s VMAC:    ', JSON.stringify(ours));
+  t.deepEqual(ours, theirs);
+  t.like(theirs, { kind: 'macvlan', mode: 'private', mac, parent: 'eth0', up: true, addrGenMode: 'none', disableIpv6: '0' });
+  t.deepEqual(await v6(lb1.ns), await v6(lb2.ns));
+  const ourAddresses = await addressFacts(lb1.ns, name, names(lb1));
+  const backupAddresses = await addressFacts(lb2.ns, name, names(lb2));
+  t.deepEqual(ourAddresses.filter((a) => a.local !== 'VIP'), backupAddresses, 'the same link-local on each VMAC');
+  const ourAdvert = await lab.waitFor(advertFrom(vrid, lb1.linkLocal), 3000);
+  t.is(ourAdvert.mac, mac);
+  await sleep(3500); // longer than keepalived's Master_Down_Interval: it hears lvskit through its VMAC and stays BACKUP
+  t.false(keepalived.lines.some(keepalivedEntered('VI_VMAC', 'MASTER')), 'keepalived stays BACKUP while lvskit is MASTER');
+  const since = lab.seen.at(-1)?.atMs ?? 0;
+  await stopped(lvskit);
+  const theirAdvert = await lab.waitFor(advertFrom(vrid, lb2.linkLocal), 5000, since);
+  t.is(theirAdvert.mac, mac);
+  t.false(await linkExists(lb1.ns, name), 'lvskit removed its VMAC at its stop');
+  const theirAddresses = await until('keepalived\'s VIP on its VMAC', async () => {
+    const a = await addressFacts(lb2.ns, name, names(lb2));
+    return a.some((x) => x.local === 'VIP') ? a : undefined;
+  }, 5000);
+  t.log('addresses on keepalived\'s VMAC (MASTER):', JSON.stringify(theirAddresses));
+  t.log('addresses on lvskit\'s VMAC (MASTER):    ', JSON.stringify(ourAddresses));
+  t.deepEqual(ourAddresses, theirAddresses);
+  await stopped(keepalived);
 });
