@@ -1,12 +1,12 @@
 // layer: tests (IPVS tier: user-mode Linux has the ipvlan driver the host kernel lacks)
-// job: use_ipvlan against a real keepalived 2.2.7 as the oracle, in the same run: the ipvlan link (kind, L2 mode, flag, MAC, sysctls), its addresses and the base's (the VIP stays on the base), the adverts' source MAC and address, one master in a mixed pair, removal at stop.
+// job: use_ipvlan against a real keepalived 2.2.7 as the oracle, in the same run: the ipvlan link (kind, L2 mode, flag, MAC, sysctls), its addresses and the base's (the VIP stays on the base), the adverts' source MAC and address, one master in a mixed pair, removal at stop; IPv4 and IPv6 (VRRPv3, the ipvlan's own link-local the advert source).
 import test, { type ExecutionContext } from 'ava';
 import { daemonFiles, logged, startDaemon, type Daemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable, run } from '../helpers/netns.js';
 import { until } from '../helpers/until.js';
 import { addressFacts, addressesOnLink, type AddressFacts, linkExists, stopped, vmacFacts } from '../helpers/vmac-facts.js';
 import { handOver } from '../helpers/vmac-pair.js';
-import { createVrrpLab, type Balancer } from '../helpers/vrrp-lab.js';
+import { createVrrpLab, type Balancer, type Seen } from '../helpers/vrrp-lab.js';
 import { keepalivedEntered, startKeepalived, type Speaker } from '../helpers/vrrp-procs.js';
 
 const unavailable = kernelTierUnavailable()
@@ -76,6 +76,10 @@ itest('use_ipvlan: lvskit makes the ipvlan keepalived makes (L2 bridge, the base
   // lvskit's while it is MASTER (keepalived hears them through its ipvlan), keepalived's once lvskit stops.
   await handOver(t, lab, { vrid, instance: 'VI_IPVLAN', link: name, waitMs: 6000,
     lvskit: { speaker: lvskit, ns: lb1.ns, src: own[0], mac: lb1.mac }, keepalived: { speaker: kd, ns: lb2.ns, src: own[1], mac: lb2.mac } });
+  // Each MASTER's gratuitous ARPs for the VIP leave from the base (where the VIP is), with its MAC.
+  const garpFrom = (mac: string) => (x: Seen): boolean => x.kind === 'garp' && x.address === vip && x.mac === mac;
+  t.true(lab.seen.some(garpFrom(lb1.mac)), 'lvskit announced the VIP');
+  await lab.waitFor(garpFrom(lb2.mac), 5000, 0);
   const theirAddresses = await until('keepalived\'s VIP up', async () => ((await addressesOnLink(lb2.ns, 'eth0')).includes(vip) ? addresses(1) : undefined), 5000);
   t.log('addresses, keepalived MASTER:', JSON.stringify(theirAddresses));
   t.log('addresses, lvskit MASTER:    ', JSON.stringify(ourAddresses));
@@ -110,4 +114,37 @@ itest('use_ipvlan NAME ADDRESS private: the named ipvlan in private mode, an add
   t.deepEqual(ourAddresses, theirAddresses);
   await stopped(lvskit);
   t.false(await linkExists(lb1.ns, 'ipv72'));
+});
+
+itest('IPv6 use_ipvlan (VRRPv3, no address): the ipvlan keepalived makes (IPv6 on, the kernel\'s link-local), adverts from that link-local with the base\'s MAC, the VIP on the base; one master in a mixed pair', async (t) => {
+  t.timeout(110_000);
+  const lab = await createVrrpLab(t, 2);
+  const [lb1, lb2] = lab.balancers as [Balancer, Balancer];
+  const vrid = 74;
+  const name = `vrrp.${vrid}`;
+  const vip = `${lab.net6}::174`;
+  const c = (priority: number): string => conf({ vrid, priority, vip, ipvlan: 'bridge' }).replace(`${vip}/24`, `${vip}/64`).replace('advert_int 1', 'advert_int 1\n  version 3');
+  const lvskit = lvskitDaemon(t, lb1, c(200));
+  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 30_000);
+  const kd = keepalived(t, lb2, c(100));
+  await kd.waitFor(keepalivedEntered('VI_IPVLAN', 'BACKUP'), 15_000, true);
+  /** The ipvlan's own link-local (the kernel makes it; an L2 ipvlan's differs from its base's). */
+  const linkLocal = (b: Balancer): Promise<string> => until(`the link-local of ${name}`, async () => {
+    const [l] = JSON.parse(await b.ns.ip('-j', '-6', 'addr', 'show', 'dev', name, 'scope', 'link')) as Array<{ addr_info: Array<{ local?: string }> }>;
+    return l?.addr_info.find((a) => a.local?.startsWith('fe80'))?.local;
+  }, 10_000);
+  const ll = [await linkLocal(lb1), await linkLocal(lb2)] as const;
+  t.not(ll[0], lb1.linkLocal);
+  const ours = await vmacFacts(lb1.ns, name, 'eth0');
+  const theirs = await vmacFacts(lb2.ns, name, 'eth0');
+  t.log('keepalived\'s ipvlan:', JSON.stringify(theirs));
+  t.log('lvskit\'s ipvlan:    ', JSON.stringify(ours));
+  t.deepEqual(ours, theirs);
+  t.like(theirs, { kind: 'ipvlan', mode: 'l2', ipvlanFlag: 'bridge', mac: 'base', up: true, addrGenMode: 'eui64', disableIpv6: '0' });
+  t.deepEqual(await addressFacts(lb1.ns, name, { [ll[0]]: 'LL' }), await addressFacts(lb2.ns, name, { [ll[1]]: 'LL' }));
+  t.true((await addressFacts(lb1.ns, 'eth0', { [vip]: 'VIP' })).some((a) => a.local === 'VIP'), 'the VIP on the base');
+  await handOver(t, lab, { vrid, instance: 'VI_IPVLAN', link: name, waitMs: 6000,
+    lvskit: { speaker: lvskit, ns: lb1.ns, src: ll[0], mac: lb1.mac }, keepalived: { speaker: kd, ns: lb2.ns, src: ll[1], mac: lb2.mac } });
+  await until('keepalived\'s VIP on its base', async () => (await addressFacts(lb2.ns, 'eth0', { [vip]: 'VIP' })).some((a) => a.local === 'VIP'), 5000);
+  await stopped(kd);
 });
