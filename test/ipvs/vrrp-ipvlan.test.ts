@@ -91,7 +91,7 @@ itest('use_ipvlan: lvskit makes the ipvlan keepalived makes (L2 bridge, the base
   t.false(await linkExists(lb2.ns, name), 'keepalived removed its ipvlan at its stop');
 });
 
-itest('use_ipvlan NAME ADDRESS private: the named ipvlan in private mode, an address without a length, as keepalived makes them', async (t) => {
+itest('use_ipvlan NAME ADDRESS private: the named ipvlan in private mode, an address without a length, as keepalived makes them; adopted by lvskit started again after a SIGKILL', async (t) => {
   t.timeout(110_000);
   const lab = await createVrrpLab(t, 2);
   const [lb1, lb2] = lab.balancers as [Balancer, Balancer];
@@ -114,7 +114,15 @@ itest('use_ipvlan NAME ADDRESS private: the named ipvlan in private mode, an add
   t.true((await addressesOnLink(lb1.ns, 'eth0')).includes(vip) && (await addressesOnLink(lb2.ns, 'eth0')).includes(`${lab.net4}.102`), 'each VIP on eth0');
   t.log('addresses, keepalived:', JSON.stringify(theirAddresses), 'lvskit:', JSON.stringify(ourAddresses));
   t.deepEqual(ourAddresses, theirAddresses);
-  await stopped(lvskit);
+  // lvskit killed (no clean-up) and started again adopts the ipvlan it finds (kind, base and flag
+  // as the kernel reports them match): the same link, not a new one.
+  const ifindex = await lb1.ns.ifindex('ipv72');
+  lvskit.kill('SIGKILL');
+  await lvskit.exited;
+  const again = lvskitDaemon(t, lb1, conf({ vrid, priority: 100, vip, ipvlan: `ipv72 ${own[0]} private` }));
+  await again.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 30_000);
+  t.is(await lb1.ns.ifindex('ipv72'), ifindex, 'the ipvlan was adopted, not made again');
+  await stopped(again);
   t.false(await linkExists(lb1.ns, 'ipv72'));
 });
 
