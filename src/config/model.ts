@@ -318,7 +318,7 @@ export interface VrrpInstance extends VrrpNotify {
   useVmac?: { name?: string; mac?: string };
   /** `vmac_xmit_base`: adverts through the base interface, not the VMAC. */
   vmacXmitBase?: boolean;
-  /** `use_ipvlan [NAME] [ADDRESS[/LEN]] [bridge|private|vepa]`: an L2 ipvlan carries the VIPs and the adverts. */
+  /** `use_ipvlan [NAME] [ADDRESS[/LEN]] [bridge|private|vepa]`: an L2 ipvlan carries the adverts (from its address); the VIPs stay on the interface, as keepalived puts them. */
   useIpvlan?: { name?: string; address?: string; mode?: 'bridge' | 'private' | 'vepa' };
   smtpAlert?: boolean;
   /** `debug [LEVEL]` (level 0..4; a bare `debug` as keepalived 1.x allowed is level 0). */

@@ -6,7 +6,7 @@ import { AttrWriter } from '../netlink/attr.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import { parseAttrs, type Policy } from '../netlink/policy.js';
 import {
-  AF_INET, AF_INET6, IFA_ADDRESS, IFA_BROADCAST, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFNAME_MAX, SCOPES, type Scope,
+  AF_INET, AF_INET6, IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFNAME_MAX, INFINITY_LIFE_TIME, SCOPES, type Scope,
 } from './constants.js';
 
 /** sizeof(struct ifaddrmsg). */
@@ -56,6 +56,11 @@ export interface AddressSpec {
   scope?: Scope;
   /** IFA_F_* to set, e.g. IFA_F_NODAD for IPv6 VIPs. */
   flags?: number;
+  /**
+   * Preferred lifetime in seconds (IFA_CACHEINFO, valid lifetime forever), as `ip addr add ...
+   * preferred_lft N`; 0 marks an IPv6 address deprecated (not chosen as a source). Default: forever.
+   */
+  preferredLifetimeS?: number;
 }
 
 export function encodeIfAddrMsg(msg: IfAddrMsg): Buffer {
@@ -107,6 +112,10 @@ export function validateAddressSpec(spec: AddressSpec): 4 | 6 {
   if (spec.scope !== undefined && !Object.hasOwn(SCOPES, spec.scope)) {
     throw new TypeError(`scope: unknown scope ${JSON.stringify(spec.scope)} (${Object.keys(SCOPES).join(', ')})`);
   }
+  const lft = spec.preferredLifetimeS;
+  if (lft !== undefined && (!Number.isInteger(lft) || lft < 0 || lft > INFINITY_LIFE_TIME)) {
+    throw new RangeError(`preferredLifetimeS: ${JSON.stringify(lft)} is not a lifetime in seconds (0..${INFINITY_LIFE_TIME})`);
+  }
   return family;
 }
 
@@ -128,6 +137,13 @@ export function encodeAddressRequest(spec: AddressSpec): Buffer {
   w.address(IFA_ADDRESS, spec.address);
   if (spec.broadcast !== undefined) w.ipv4(IFA_BROADCAST, spec.broadcast);
   if (spec.flags !== undefined && spec.flags > 0xff) w.u32(IFA_FLAGS, spec.flags);
+  if (spec.preferredLifetimeS !== undefined) {
+    // struct ifa_cacheinfo { ifa_prefered, ifa_valid, cstamp, tstamp }, host order.
+    const info = Buffer.alloc(16);
+    writeU32Host(info, spec.preferredLifetimeS, 0);
+    writeU32Host(info, INFINITY_LIFE_TIME, 4);
+    w.bytes(IFA_CACHEINFO, info);
+  }
   return Buffer.concat([header, w.toBuffer()]);
 }
 

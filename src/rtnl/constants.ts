@@ -62,6 +62,8 @@ export const IFA_LOCAL = 2;
 export const IFA_LABEL = 3;
 export const IFA_BROADCAST = 4;
 export const IFA_CACHEINFO = 6;
+/** INFINITY_LIFE_TIME (include/net/addrconf.h): an address lifetime that never ends (`forever`). */
+export const INFINITY_LIFE_TIME = 0xffffffff;
 export const IFA_FLAGS = 8;
 
 /** Address flags (IFA_F_*). */

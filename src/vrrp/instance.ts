@@ -42,9 +42,9 @@ export interface NotifyScripts {
 
 /**
  * keepalived `use_vmac` (a macvlan, mode private, with the VRRP MAC 00:00:5e:00:01:VRID — IPv6
- * 00:00:5e:00:02:VRID) or `use_ipvlan` (an L2 ipvlan) on the instance's interface. The VIPs without
- * a `dev` go on it, and the adverts leave from it (unless `xmitBase`). Created at start, removed at
- * a graceful stop.
+ * 00:00:5e:00:02:VRID) or `use_ipvlan` (an L2 ipvlan) on the instance's interface. The adverts
+ * leave from it (unless `xmitBase`); the VIPs without a `dev` go on a macvlan, and stay on the
+ * interface with an ipvlan (as keepalived 2.2.7 puts them). Created at start, removed at a graceful stop.
  */
 export interface VirtualMacConfig {
   /** `macvlan` (use_vmac, the default) or `ipvlan` (use_ipvlan). */
@@ -106,7 +106,7 @@ export interface VrrpInstanceConfig {
   virtualRoutes?: RouteEntry[];
   /** keepalived `virtual_rules`: added on becoming MASTER (after the routes), removed on leaving it (first). */
   virtualRules?: RuleSpec[];
-  /** keepalived `use_vmac` / `use_ipvlan`: the VIPs and adverts on a macvlan or ipvlan of `interface`. */
+  /** keepalived `use_vmac` / `use_ipvlan`: the adverts (and, for a macvlan, the VIPs) on a macvlan or ipvlan of `interface`. */
   vmac?: VirtualMacConfig;
 }
 

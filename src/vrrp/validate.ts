@@ -155,8 +155,10 @@ export function validateInstance(c: VrrpInstanceConfig, path = c?.name ?? 'insta
   const version = c.version ?? 2;
   if (version !== 2 && version !== 3) throw new VrrpConfigError(`${f}.version`, `${JSON.stringify(version)} is not 2 or 3`);
   const advertIntervalCs = advertInterval(`${f}.advertIntervalMs`, c.advertIntervalMs ?? 1000, version);
-  // use_vmac / use_ipvlan: the VIPs without a dev go on the VMAC (its name is checked below).
-  const vmacName = c.vmac === undefined ? undefined : typeof c.vmac?.name === 'string' ? c.vmac.name : defaultVmacName(vrid);
+  // use_vmac: the VIPs without a dev go on the VMAC (its name is checked below). use_ipvlan: they stay
+  // on the instance's interface, as keepalived 2.2.7 puts them (vrrp.c only moves them for a VMAC).
+  const onVmac = c.vmac !== undefined && c.vmac !== null && (c.vmac.kind ?? 'macvlan') === 'macvlan';
+  const vmacName = !onVmac ? undefined : typeof c.vmac?.name === 'string' ? c.vmac.name : defaultVmacName(vrid);
   const { family, vips: resolvedVips } = vips(c, f, vmacName ?? c.interface);
   if (version === 2 && family === 6) throw new VrrpConfigError(`${f}.version`, 'VRRPv2 (RFC 3768) is IPv4 only; IPv6 needs version 3');
   const out: ResolvedInstance = {

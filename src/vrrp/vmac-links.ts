@@ -140,10 +140,14 @@ export class VmacLinks {
     writeSysctl(confSysctl(name, 'disable_ipv6', 6), 1);
   }
 
-  /** keepalived's set_link_local_address: the base's link-local address on the VMAC, so adverts leave from a non-VIP address with the VRRP MAC. */
+  /**
+   * keepalived's set_link_local_address: the base's link-local address on the VMAC, so adverts leave
+   * from a non-VIP address with the VRRP MAC; deprecated (preferred lifetime 0) as keepalived 2.2.7
+   * adds it, so the kernel never picks it as a source for other traffic.
+   */
   async #linkLocal(index: number, base: number): Promise<void> {
     const ll = (await this.#rtnl.listAddresses({ family: 6, ifindex: base })).find((a) => isLinkLocalIPv6(a.address));
     if (!ll) return;
-    await this.#rtnl.addAddress({ ifindex: index, address: ll.address, prefixLength: 64, scope: 'link', flags: IFA_F_NODAD }, { replace: true });
+    await this.#rtnl.addAddress({ ifindex: index, address: ll.address, prefixLength: 64, scope: 'link', flags: IFA_F_NODAD, preferredLifetimeS: 0 }, { replace: true });
   }
 }

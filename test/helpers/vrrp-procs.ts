@@ -119,10 +119,11 @@ export const transition = (instance: string, to: string) => (l: Line): boolean =
 
 /**
  * keepalived --vrrp in `ns` with `config` (keepalived.conf text), its own pid files and no fork;
- * logs to the console (stdout lines). SIGTERM then SIGKILL (both processes) in teardown.
+ * logs to the console (stdout lines). SIGTERM then SIGKILL (both processes) in teardown. Its files
+ * go in a fresh directory under `base` (the IPVS tier's guest has a /tmp of its own: pass /var/tmp).
  */
-export function startKeepalived(t: ExecutionContext, ns: Netns, config: string, name = `keepalived@${ns.name}`): Speaker {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lvskit-keepalived-'));
+export function startKeepalived(t: ExecutionContext, ns: Netns, config: string, name = `keepalived@${ns.name}`, base = os.tmpdir()): Speaker {
+  const dir = mkdtempSync(path.join(base, 'lvskit-keepalived-'));
   const conf = path.join(dir, 'keepalived.conf');
   writeFileSync(conf, config);
   const pid = path.join(dir, 'keepalived.pid');

@@ -6,9 +6,10 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CLI, daemonFiles, logged, startDaemon } from '../helpers/daemon-procs.js';
+import { CLI, daemonFiles, logged } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable, run } from '../helpers/netns.js';
-import { addressesOn, createVrrpLab, type Balancer, type Seen } from '../helpers/vrrp-lab.js';
+import { advert, trackPair } from '../helpers/track-pair.js';
+import { createVrrpLab, type Balancer } from '../helpers/vrrp-lab.js';
 import { keepalivedEntered, startKeepalived, watch } from '../helpers/vrrp-procs.js';
 
 process.env.LVSKIT_NETNS_PREFIX ??= 'trp';
@@ -16,9 +17,6 @@ const unavailable = kernelTierUnavailable() ?? (await run(['keepalived', '--vers
 if (unavailable) console.warn(`SKIPPING kernel tier (track-process): ${unavailable}`);
 const ktest = unavailable && process.env.CI !== 'true' ? test.serial.skip : test.serial;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-const advert = (vrid: number, src: string, priority: number) => (x: Seen): boolean =>
-  x.kind === 'vrrp' && x.vrid === vrid && x.src === src && x.priority === priority;
 
 /** A program under a unique name (its comm): a copy of sleep; each start runs it for a long while, killed in teardown. */
 function trackedProgram(t: { teardown(fn: () => void): void }, name: string): { start(): ChildProcess; path: string } {
@@ -59,62 +57,14 @@ function startDaemonInside(t: { teardown(fn: () => Promise<void> | void): void }
 }
 
 ktest('track_process moves the VIP between lvskit and keepalived: the tracked process exits, lvskit 150 → 90 below keepalived\'s 110 + 20; it returns, lvskit preempts back; a restart within terminate_delay changes nothing', async (t) => {
-  const lab = await createVrrpLab(t, 2);
-  const [lb1, lb2] = lab.balancers as [Balancer, Balancer];
-  const vip = `${lab.net4}.100`;
   const name = `tpa${process.pid % 100000}`;
   const program = trackedProgram(t, name);
   let proc = program.start();
-  const files = daemonFiles(t, {});
-  files.write('keepalived.conf', `vrrp_track_process service {
-  process ${name}
-  weight -60
-  terminate_delay 1.5
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 71
-  priority 150
-  advert_int 1
-  virtual_ipaddress {
-    ${vip}/32 dev eth0 label eth0:1
-  }
-  track_process {
-    service
-  }
-}
-`);
-  const lvskit = startDaemon(t, lb1.ns, files);
-  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 10_000);
-  await lab.waitFor(advert(71, lb1.ipv4, 150), 3000);
-  const keepalived = startKeepalived(t, lb2.ns, `global_defs {
-  router_id lvskit-trackproc
-  enable_script_security
-  script_user root
-}
-vrrp_script chk_true {
-  script /bin/true
-  interval 1
-  weight 20
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 71
-  priority 110
-  advert_int 1
-  virtual_ipaddress {
-    ${vip}/32 dev eth0 label eth0:1
-  }
-  track_script {
-    chk_true
-  }
-}
-`);
-  await keepalived.waitFor(keepalivedEntered('VI_1', 'BACKUP'), 6000, true);
-  await sleep(4500); // past keepalived's Master_Down_Interval: lvskit's 150 holds it back
-  t.false(keepalived.lines.some(keepalivedEntered('VI_1', 'MASTER')), 'keepalived (130) stays BACKUP under lvskit\'s 150');
+  const pair = await trackPair(t, {
+    vrid: 71, track: 'track_process', name: 'service',
+    define: () => `vrrp_track_process service {\n  process ${name}\n  weight -60\n  terminate_delay 1.5\n}\n`,
+  });
+  const { lab, lb1, lb2, lvskit } = pair;
   const s1 = await lvskit.status();
   t.like(s1.instances[0], { name: 'VI_1', state: 'MASTER', priority: 150, basePriority: 150, tracking: { fault: false, weight: 0 } });
   t.like(s1.trackers?.[0], { kind: 'process', name: 'service', state: 'ok', value: 1 });
@@ -135,12 +85,7 @@ vrrp_instance VI_1 {
   await exited(proc);
   const lost = await lvskit.waitFor(logged('track', 'tracker', (j) => j.name === 'service' && j.state === 'failed'), 5000, true);
   t.true(lost.atMs - killed >= 1400, `the loss counted after terminate_delay (${(lost.atMs - killed).toFixed(0)} ms)`);
-  await lab.waitFor(advert(71, lb1.ipv4, 90), 5000, killed);
-  await keepalived.waitFor(keepalivedEntered('VI_1', 'MASTER'), 6000, true);
-  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'BACKUP' && j.reason === 'higher-priority'), 3000, true);
-  await sleep(300);
-  t.true((await addressesOn(lb2.ns)).includes(vip), 'keepalived holds the VIP');
-  t.false((await addressesOn(lb1.ns)).includes(vip), 'lvskit released it');
+  await pair.handedOver(t, killed);
   const s2 = await lvskit.status();
   t.like(s2.instances[0], { state: 'BACKUP', priority: 90, tracking: { fault: false, weight: -60 }, master: { address: lb2.ipv4, priority: 130 } });
   t.like(s2.trackers?.[0], { state: 'failed', value: 0, reason: '0 matching processes, quorum at least 1' });
@@ -151,11 +96,7 @@ vrrp_instance VI_1 {
   // It returns (an exec, counted at once): 150 again, lvskit preempts and keepalived yields.
   const back = performance.now();
   proc = program.start();
-  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 6000, false);
-  await lab.waitFor(advert(71, lb1.ipv4, 150), 3000, back);
-  await keepalived.waitFor((l) => keepalivedEntered('VI_1', 'BACKUP')(l) && l.atMs > back, 3000, true);
-  const priorities = new Set(lab.adverts(71).map((x) => `${x.src === lb1.ipv4 ? 'lvskit' : 'keepalived'} ${x.priority}`));
-  t.deepEqual([...priorities].sort(), ['keepalived 130', 'lvskit 150', 'lvskit 90']);
+  await pair.takenBack(t, back);
 });
 
 ktest('without the kernel\'s process events (run inside a namespace by ip netns exec) lvskit counts no process, as keepalived 2.2.7 does there: a located event, both lower their priority by the weight, the daemon runs on', async (t) => {

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { daemonFiles, logged, startDaemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable, run } from '../helpers/netns.js';
-import { addressesOn, createVrrpLab, type Balancer, type Seen } from '../helpers/vrrp-lab.js';
-import { keepalivedEntered, startKeepalived } from '../helpers/vrrp-procs.js';
+import { advert, trackPair } from '../helpers/track-pair.js';
+import { createVrrpLab, type Balancer } from '../helpers/vrrp-lab.js';
 
 process.env.LVSKIT_NETNS_PREFIX ??= 'tra';
 const unavailable = kernelTierUnavailable() ?? (await run(['keepalived', '--version']).then(() => undefined, () => 'keepalived is not installed'));
@@ -15,65 +15,16 @@ if (unavailable) console.warn(`SKIPPING kernel tier (track-script): ${unavailabl
 const ktest = unavailable && process.env.CI !== 'true' ? test.serial.skip : test.serial;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const advert = (vrid: number, src: string, priority: number) => (x: Seen): boolean =>
-  x.kind === 'vrrp' && x.vrid === vrid && x.src === src && x.priority === priority;
-
 ktest('track_script moves the VIP between lvskit and keepalived: a failing script lowers lvskit 150 → 90 below keepalived\'s 110 + 20; it recovers and preempts back', async (t) => {
-  const lab = await createVrrpLab(t, 2);
-  const [lb1, lb2] = lab.balancers as [Balancer, Balancer];
-  const vip = `${lab.net4}.100`;
-  const files = daemonFiles(t, {});
-  const flag = path.join(files.dir, 'healthy');
-  writeFileSync(flag, '');
-  files.write('keepalived.conf', `vrrp_script chk_service {
-  script "/usr/bin/test -e ${flag}"
-  interval 1
-  weight -60
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 61
-  priority 150
-  advert_int 1
-  virtual_ipaddress {
-    ${vip}/32 dev eth0 label eth0:1
-  }
-  track_script {
-    chk_service
-  }
-}
-`);
-  const lvskit = startDaemon(t, lb1.ns, files);
-  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 10_000);
-  await lab.waitFor(advert(61, lb1.ipv4, 150), 3000);
-  const keepalived = startKeepalived(t, lb2.ns, `global_defs {
-  router_id lvskit-track
-  enable_script_security
-  script_user root
-}
-vrrp_script chk_true {
-  script /bin/true
-  interval 1
-  weight 20
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 61
-  priority 110
-  advert_int 1
-  virtual_ipaddress {
-    ${vip}/32 dev eth0 label eth0:1
-  }
-  track_script {
-    chk_true
-  }
-}
-`);
-  await keepalived.waitFor(keepalivedEntered('VI_1', 'BACKUP'), 6000, true);
-  await sleep(4500); // past keepalived's Master_Down_Interval: lvskit's 150 holds it back
-  t.false(keepalived.lines.some(keepalivedEntered('VI_1', 'MASTER')), 'keepalived (130) stays BACKUP under lvskit\'s 150');
+  let flag = '';
+  const pair = await trackPair(t, {
+    vrid: 61, track: 'track_script', name: 'chk_service', define: (dir) => {
+      flag = path.join(dir, 'healthy');
+      writeFileSync(flag, '');
+      return `vrrp_script chk_service {\n  script "/usr/bin/test -e ${flag}"\n  interval 1\n  weight -60\n}\n`;
+    },
+  });
+  const { lab, lb2, lvskit } = pair;
   const s1 = await lvskit.status();
   t.like(s1.instances[0], { name: 'VI_1', state: 'MASTER', priority: 150, basePriority: 150, tracking: { fault: false, weight: 0 } });
   t.like(s1.trackers?.[0], { kind: 'script', name: 'chk_service', state: 'ok' });
@@ -81,14 +32,7 @@ vrrp_instance VI_1 {
   // The service fails: lvskit's adverts carry 150 − 60 = 90, keepalived (110 + 20) preempts.
   const failed = performance.now();
   rmSync(flag);
-  await lab.waitFor(advert(61, lb1.ipv4, 90), 5000, failed);
-  await keepalived.waitFor(keepalivedEntered('VI_1', 'MASTER'), 6000, true);
-  const kaAdvert = await lab.waitFor(advert(61, lb2.ipv4, 130), 3000, failed);
-  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'BACKUP' && j.reason === 'higher-priority'), 3000, true);
-  t.log(`keepalived advertised 130 ${(kaAdvert.atMs - failed).toFixed(0)} ms after the script began to fail`);
-  await sleep(300);
-  t.true((await addressesOn(lb2.ns)).includes(vip), 'keepalived holds the VIP');
-  t.false((await addressesOn(lb1.ns)).includes(vip), 'lvskit released it');
+  await pair.handedOver(t, failed);
   const s2 = await lvskit.status();
   t.like(s2.instances[0], { state: 'BACKUP', priority: 90, basePriority: 150, tracking: { fault: false, weight: -60 }, master: { address: lb2.ipv4, priority: 130 } });
   t.like(s2.trackers?.[0], { state: 'failed', reason: 'exited with 1' });
@@ -108,12 +52,7 @@ vrrp_instance VI_1 {
   // It recovers: 150 again, lvskit preempts and keepalived yields.
   const healed = performance.now();
   writeFileSync(flag, '');
-  await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 6000, false);
-  await lab.waitFor(advert(61, lb1.ipv4, 150), 3000, healed);
-  await keepalived.waitFor((l) => keepalivedEntered('VI_1', 'BACKUP')(l) && l.atMs > healed, 3000, true);
-  // Every advert either sent carried its side's effective priority: 150 or 90 from lvskit, 130 from keepalived.
-  const priorities = new Set(lab.adverts(61).map((x) => `${x.src === lb1.ipv4 ? 'lvskit' : 'keepalived'} ${x.priority}`));
-  t.deepEqual([...priorities].sort(), ['keepalived 130', 'lvskit 150', 'lvskit 90']);
+  await pair.takenBack(t, healed);
 });
 
 ktest('bad scripts under enable_script_security — missing, not executable, writable by others, hanging — are located events; the daemon runs on', async (t) => {

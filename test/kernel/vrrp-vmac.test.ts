@@ -1,11 +1,13 @@
 // layer: tests (kernel tier, root)
-// job: use_vmac against a real keepalived 2.2 as the oracle, in the same run: the VMAC link (kind, mode, MAC, sysctls), the adverts' source MAC (VMAC, or the base's with vmac_xmit_base), the VIP on it, removal at stop, one master in a mixed pair; the base link deleted and back under `lvskit run`.
+// job: use_vmac against a real keepalived 2.2 as the oracle, in the same run: the VMAC link (kind, mode, MAC, sysctls), the adverts' source MAC (VMAC, or the base's with vmac_xmit_base), the VIP on it, removal at stop, one master in a mixed pair, IPv4 and IPv6 (VRRPv3: the link-local on the VMAC); the base link deleted and back under `lvskit run`.
 import test, { type ExecutionContext } from 'ava';
 import { performance } from 'node:perf_hooks';
 import { daemonFiles, logged, startDaemon, type Daemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable, run, type Netns } from '../helpers/netns.js';
 import { until } from '../helpers/until.js';
-import { createVrrpLab, type Balancer, type Seen, type VrrpLab } from '../helpers/vrrp-lab.js';
+import { addressesOnLink, addressFacts, linkExists, stopped, sysctl, vmacFacts } from '../helpers/vmac-facts.js';
+import { handOver } from '../helpers/vmac-pair.js';
+import { createVrrpLab, type Balancer, type VrrpLab } from '../helpers/vrrp-lab.js';
 import { keepalivedEntered, startKeepalived, type Line, type Speaker } from '../helpers/vrrp-procs.js';
 
 const unavailable = kernelTierUnavailable()
@@ -26,66 +28,20 @@ vrrp_instance VI_VMAC {
   advert_int 1
   use_vmac
 ${o.extra ?? ''}  virtual_ipaddress {
-    ${o.vip}/24
+    ${o.vip}/${o.vip.includes(':') ? 64 : 24}
   }
 }
 `;
 }
 
-/** What `ip -d link` and the sysctls say about a VMAC and its base, in words that do not depend on who made it. */
-interface VmacFacts {
-  kind?: string;
-  mode?: string;
-  mac?: string;
-  parent?: string;
-  up: boolean;
-  addrGenMode?: string;
-  conf: Record<string, string>;
-  disableIpv6: string;
-  base: Record<string, string>;
-}
-
-const sysctl = async (ns: Netns, name: string): Promise<string> => (await ns.exec(['sysctl', '-n', name])).trim();
-
-async function vmacFacts(ns: Netns, name: string, base: string): Promise<VmacFacts> {
-  const [link] = JSON.parse(await ns.ip('-d', '-j', 'link', 'show', 'dev', name)) as Array<{
-    address?: string; link?: string; flags: string[]; inet6_addr_gen_mode?: string; linkinfo?: { info_kind?: string; info_data?: { mode?: string } };
-  }>;
-  const conf: Record<string, string> = {};
-  for (const k of ['arp_ignore', 'accept_local', 'rp_filter', 'promote_secondaries']) conf[k] = await sysctl(ns, `net.ipv4.conf.${name.replace('.', '/')}.${k}`);
-  return {
-    ...(link!.linkinfo?.info_kind ? { kind: link!.linkinfo.info_kind } : {}), ...(link!.linkinfo?.info_data?.mode ? { mode: link!.linkinfo.info_data.mode } : {}),
-    ...(link!.address ? { mac: link!.address } : {}), ...(link!.link ? { parent: link!.link } : {}), up: link!.flags.includes('UP'),
-    ...(link!.inet6_addr_gen_mode ? { addrGenMode: link!.inet6_addr_gen_mode } : {}),
-    conf, disableIpv6: await sysctl(ns, `net.ipv6.conf.${name.replace('.', '/')}.disable_ipv6`),
-    base: { arp_ignore: await sysctl(ns, `net.ipv4.conf.${base}.arp_ignore`), arp_filter: await sysctl(ns, `net.ipv4.conf.${base}.arp_filter`) },
-  };
-}
-
-async function linkExists(ns: Netns, name: string): Promise<boolean> {
-  return (JSON.parse(await ns.ip('-j', 'link', 'show')) as Array<{ ifname: string }>).some((l) => l.ifname === name);
-}
-
-async function addressesOnLink(ns: Netns, dev: string): Promise<string[]> {
-  const links = JSON.parse(await ns.ip('-j', '-4', 'addr', 'show', 'dev', dev)) as Array<{ addr_info: Array<{ local: string }> }>;
-  return links.flatMap((l) => l.addr_info.map((a) => a.local));
-}
-
-const advertFrom = (vrid: number, src: string) => (x: Seen): boolean => x.kind === 'vrrp' && x.vrid === vrid && x.src === src && (x.priority ?? 0) > 0;
-
 function lvskitDaemon(t: ExecutionContext, b: Balancer, text: string): Daemon {
   return startDaemon(t, b.ns, daemonFiles(t, { 'keepalived.conf': text }));
 }
 
-async function stopped(speaker: Speaker): Promise<void> {
-  speaker.kill('SIGTERM');
-  await speaker.exited;
-}
-
 /** lvskit MASTER (priority 200) and keepalived BACKUP (100), both with `extra`; each's VMAC described while both run. */
-async function mixedPair(t: ExecutionContext, lab: VrrpLab, vrid: number, extra = ''): Promise<{ lvskit: Daemon; keepalived: Speaker; vip: string }> {
+async function mixedPair(t: ExecutionContext, lab: VrrpLab, vrid: number, extra = '', family: 4 | 6 = 4): Promise<{ lvskit: Daemon; keepalived: Speaker; vip: string }> {
   const [lb1, lb2] = lab.balancers as [Balancer, Balancer];
-  const vip = `${lab.net4}.${100 + (vrid % 50)}`;
+  const vip = family === 4 ? `${lab.net4}.${100 + (vrid % 50)}` : `${lab.net6}::${(0x100 + vrid).toString(16)}`;
   const lvskit = lvskitDaemon(t, lb1, conf({ vrid, priority: 200, vip, extra }));
   await lvskit.waitFor(logged('vrrp', 'transition', (j) => j.to === 'MASTER'), 10_000);
   const keepalived = startKeepalived(t, lb2.ns, conf({ vrid, priority: 100, vip, extra }));
@@ -107,17 +63,8 @@ ktest('use_vmac: lvskit makes the VMAC keepalived makes (macvlan private, 00:00:
   t.deepEqual(ours, theirs);
   t.like(theirs, { kind: 'macvlan', mode: 'private', mac, parent: 'eth0', up: true }); // the oracle is what the issue says it is
   t.false((await addressesOnLink(lb1.ns, 'eth0')).includes(vip), 'the VIP is on the VMAC, not on eth0');
-  // The adverts: lvskit's leave with the VMAC as source MAC, as keepalived's do (below).
-  const ourAdvert = await lab.waitFor(advertFrom(vrid, lb1.ipv4), 3000);
-  t.is(ourAdvert.mac, mac);
-  await sleep(3500); // longer than keepalived's Master_Down_Interval: it hears lvskit through its VMAC and stays BACKUP
-  t.false(keepalived.lines.some(keepalivedEntered('VI_VMAC', 'MASTER')), 'keepalived stays BACKUP while lvskit is MASTER');
-  // lvskit stops: priority 0, keepalived takes over and sends from its VMAC; lvskit's VMAC is gone.
-  const since = lab.seen.at(-1)?.atMs ?? 0;
-  await stopped(lvskit);
-  const theirAdvert = await lab.waitFor(advertFrom(vrid, lb2.ipv4), 5000, since);
-  t.is(theirAdvert.mac, mac);
-  t.false(await linkExists(lb1.ns, name), 'lvskit removed its VMAC at its stop');
+  // The adverts: lvskit's leave with the VMAC as source MAC, as keepalived's do once lvskit stops.
+  await handOver(t, lab, { vrid, instance: 'VI_VMAC', link: name, lvskit: { speaker: lvskit, ns: lb1.ns, src: lb1.ipv4, mac }, keepalived: { speaker: keepalived, ns: lb2.ns, src: lb2.ipv4, mac } });
   t.deepEqual(await addressesOnLink(lb2.ns, name), [vip]);
   // keepalived removes its own at its stop too (the oracle of removal). lvskit puts the base's
   // arp_ignore/arp_filter back; keepalived 2.2.7 leaves them at 1 (a difference docs/vrrp.md names).
@@ -136,15 +83,9 @@ ktest('vmac_xmit_base: adverts leave through the base interface (its MAC as sour
   const [lb1, lb2] = lab.balancers as [Balancer, Balancer];
   const vrid = 62;
   const { lvskit, keepalived, vip } = await mixedPair(t, lab, vrid, '  vmac_xmit_base\n');
-  const ourAdvert = await lab.waitFor(advertFrom(vrid, lb1.ipv4), 3000);
-  t.is(ourAdvert.mac, lb1.mac);
   await until('the VIP on lvskit\'s VMAC', async () => (await addressesOnLink(lb1.ns, `vrrp.${vrid}`)).includes(vip), 5000);
-  await sleep(3500);
-  t.false(keepalived.lines.some(keepalivedEntered('VI_VMAC', 'MASTER')), 'keepalived hears lvskit on the base and stays BACKUP');
-  const since = lab.seen.at(-1)?.atMs ?? 0;
-  await stopped(lvskit);
-  const theirAdvert = await lab.waitFor(advertFrom(vrid, lb2.ipv4), 5000, since);
-  t.is(theirAdvert.mac, lb2.mac, 'keepalived too sends from the base with vmac_xmit_base');
+  // keepalived hears lvskit on the base and stays BACKUP; it too sends from the base with vmac_xmit_base.
+  await handOver(t, lab, { vrid, instance: 'VI_VMAC', link: `vrrp.${vrid}`, lvskit: { speaker: lvskit, ns: lb1.ns, src: lb1.ipv4, mac: lb1.mac }, keepalived: { speaker: keepalived, ns: lb2.ns, src: lb2.ipv4, mac: lb2.mac } });
 });
 
 ktest('the base link of a VMAC deleted under `lvskit run`: a warning at the use_vmac line, FAULT, the daemon runs on; the base back → the VMAC made again, MASTER, adverts from it (keepalived does the same)', async (t) => {
@@ -182,4 +123,38 @@ ktest('the base link of a VMAC deleted under `lvskit run`: a warning at the use_
   t.regex(seen, /00:00:5e:00:01:3f > 01:00:5e:00:00:12/);
   await stopped(daemon);
   t.false(await linkExists(lb1.ns, `vrrp.${vrid}`));
+});
+
+ktest('IPv6 use_vmac (VRRPv3): lvskit makes the VMAC keepalived makes (00:00:5e:00:02:VRID, IPv6 on, the base\'s link-local on it); adverts leave from that link-local with the VMAC as source MAC; one master in a mixed pair', async (t) => {
+  const lab = await createVrrpLab(t, 2);
+  const [lb1, lb2] = lab.balancers as [Balancer, Balancer];
+  const vrid = 64;
+  const name = `vrrp.${vrid}`;
+  const mac = '00:00:5e:00:02:40';
+  const { lvskit, keepalived, vip } = await mixedPair(t, lab, vrid, '  version 3\n', 6);
+  const names = (b: Balancer): Record<string, string> => ({ [b.linkLocal]: 'LL', [vip]: 'VIP' });
+  const v6 = async (ns: Netns): Promise<Record<string, string>> => {
+    const out: Record<string, string> = {};
+    for (const k of ['accept_dad', 'accept_ra', 'autoconf', 'forwarding']) out[k] = await sysctl(ns, `net.ipv6.conf.${name.replace('.', '/')}.${k}`);
+    return out;
+  };
+  const ours = await until('lvskit\'s VMAC with its VIP', async () => ((await addressFacts(lb1.ns, name, names(lb1))).some((a) => a.local === 'VIP') ? vmacFacts(lb1.ns, name, 'eth0') : undefined), 5000);
+  const theirs = await vmacFacts(lb2.ns, name, 'eth0');
+  t.log('keepalived\'s VMAC:', JSON.stringify(theirs));
+  t.log('lvskit\'s VMAC:    ', JSON.stringify(ours));
+  t.deepEqual(ours, theirs);
+  t.like(theirs, { kind: 'macvlan', mode: 'private', mac, parent: 'eth0', up: true, addrGenMode: 'none', disableIpv6: '0' });
+  t.deepEqual(await v6(lb1.ns), await v6(lb2.ns));
+  const ourAddresses = await addressFacts(lb1.ns, name, names(lb1));
+  const backupAddresses = await addressFacts(lb2.ns, name, names(lb2));
+  t.deepEqual(ourAddresses.filter((a) => a.local !== 'VIP'), backupAddresses, 'the same link-local on each VMAC');
+  await handOver(t, lab, { vrid, instance: 'VI_VMAC', link: name, lvskit: { speaker: lvskit, ns: lb1.ns, src: lb1.linkLocal, mac }, keepalived: { speaker: keepalived, ns: lb2.ns, src: lb2.linkLocal, mac } });
+  const theirAddresses = await until('keepalived\'s VIP on its VMAC', async () => {
+    const a = await addressFacts(lb2.ns, name, names(lb2));
+    return a.some((x) => x.local === 'VIP') ? a : undefined;
+  }, 5000);
+  t.log('addresses on keepalived\'s VMAC (MASTER):', JSON.stringify(theirAddresses));
+  t.log('addresses on lvskit\'s VMAC (MASTER):    ', JSON.stringify(ourAddresses));
+  t.deepEqual(ourAddresses, theirAddresses);
+  await stopped(keepalived);
 });

@@ -28,6 +28,14 @@ const ipAddrAddV6 = hex(`
   0a 40 02 00 03 00 00 00  14 00 02 00 20 01 0d b8
   00 00 00 00 00 00 00 00  00 00 00 05 14 00 01 00
   20 01 0d b8 00 00 00 00  00 00 00 00 00 00 00 05`);
+// ip -6 addr add fe80::5/64 dev d0 nodad preferred_lft 0   (keepalived's link-local on an IPv6 VMAC: deprecated); seq as above
+const ipAddrAddDeprecated = hex(`
+  54 00 00 00 14 00 05 06  c1 dc 07 6b 00 00 00 00
+  0a 40 02 00 03 00 00 00  14 00 02 00 fe 80 00 00
+  00 00 00 00 00 00 00 00  00 00 00 05 14 00 01 00
+  fe 80 00 00 00 00 00 00  00 00 00 00 00 00 00 05
+  14 00 06 00 00 00 00 00  ff ff ff ff 00 00 00 00
+  00 00 00 00`);
 // ip addr del 10.1.2.3/24 dev d0 label d0:2
 const ipAddrDelV4 = hex(`
   34 00 00 00 15 00 05 00  c1 dc 07 6b 00 00 00 00
@@ -45,6 +53,12 @@ test('RTM_NEWADDR with a label is byte for byte what `ip addr add ... label` sen
 test('IPv6 RTM_NEWADDR with nodad is byte for byte what `ip -6 addr add ... nodad` sends', (t) => {
   const payload = encodeAddressRequest({ ifindex: 3, address: '2001:db8::5', prefixLength: 64, flags: IFA_F_NODAD });
   t.deepEqual(encodeMessage({ type: RTM_NEWADDR, flags: addFlags, seq: SEQ }, payload), ipAddrAddV6);
+});
+
+test('IPv6 RTM_NEWADDR with preferred_lft 0 (IFA_CACHEINFO) is byte for byte what `ip -6 addr add ... nodad preferred_lft 0` sends', (t) => {
+  const payload = encodeAddressRequest({ ifindex: 3, address: 'fe80::5', prefixLength: 64, flags: IFA_F_NODAD, preferredLifetimeS: 0 });
+  t.deepEqual(encodeMessage({ type: RTM_NEWADDR, flags: addFlags, seq: SEQ }, payload), ipAddrAddDeprecated);
+  t.throws(() => validateAddressSpec({ ifindex: 3, address: 'fe80::5', preferredLifetimeS: -1 }), { instanceOf: RangeError, message: /preferredLifetimeS: -1/ });
 });
 
 test('RTM_DELADDR is byte for byte what `ip addr del` sends', (t) => {

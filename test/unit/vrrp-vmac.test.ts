@@ -106,15 +106,16 @@ test('conversion: the VMAC of an instance with its defaults; vmac_xmit_base alon
 
 const base: VrrpInstanceConfig = { name: 'VI_1', interface: 'eth0', vrid: 51, virtualAddresses: ['10.0.0.1/24', { address: '10.0.0.2', dev: 'eth1' }] };
 
-test('validation: vrrp.VRID and the virtual router MAC by family, VIPs without a dev on the VMAC, field-named refusals', (t) => {
+test('validation: vrrp.VRID and the virtual router MAC by family, VIPs without a dev on the VMAC (an ipvlan\'s on the interface), field-named refusals', (t) => {
   const r = validateInstance({ ...base, vmac: {} });
   t.deepEqual(r.vmac, { kind: 'macvlan', name: 'vrrp.51', base: 'eth0', mac: '00:00:5e:00:01:33', xmitBase: false, ipvlanFlags: 'bridge' });
   t.deepEqual(r.vips.map((v) => v.dev), ['vrrp.51', 'eth1']);
   t.is(r.interface, 'eth0', 'the adverts\' interface stays the base (tracked); the VMAC is where they leave from');
   t.is(validateInstance({ ...base, version: 3, virtualAddresses: ['fd00::1'], vmac: {} }).vmac?.mac, '00:00:5e:00:02:33');
   t.is(validateInstance({ ...base, vmac: { mac: '02:0a:0b:0c:0d' } }).vmac?.mac, '02:0a:0b:0c:0d:33');
-  t.deepEqual(validateInstance({ ...base, vmac: { kind: 'ipvlan', name: 'ipv', address: '10.0.0.9/24', ipvlanFlags: 'vepa' } }).vmac,
-    { kind: 'ipvlan', name: 'ipv', base: 'eth0', xmitBase: false, ipvlanFlags: 'vepa', address: { address: '10.0.0.9', prefixLength: 24 } });
+  const ipvlan = validateInstance({ ...base, vmac: { kind: 'ipvlan', name: 'ipv', address: '10.0.0.9/24', ipvlanFlags: 'vepa' } });
+  t.deepEqual(ipvlan.vmac, { kind: 'ipvlan', name: 'ipv', base: 'eth0', xmitBase: false, ipvlanFlags: 'vepa', address: { address: '10.0.0.9', prefixLength: 24 } });
+  t.deepEqual(ipvlan.vips.map((v) => v.dev), ['eth0', 'eth1'], 'use_ipvlan: VIPs without a dev stay on the interface, as keepalived 2.2.7 puts them');
   const refuse = (c: Partial<VrrpInstanceConfig>, field: string, message: RegExp) => {
     const e = t.throws(() => validateInstance({ ...base, ...c }, 'instances[0]'), { instanceOf: VrrpConfigError });
     t.is(e?.field, field);
