@@ -37,14 +37,16 @@ async function slot(): Promise<() => void> {
  * MISC_CHECK programs that do not exist here: keepalived disables those checkers ("since not
  * found/accessible") and so does lvskit, with a warning.
  */
-function declared(file: string, configId?: string): { instances: string[]; checkers: Set<string>; missingMisc: string[] } {
+function declared(file: string, configId?: string): { instances: string[]; checkers: Set<string>; missingMisc: string[]; routesOrRules: boolean } {
   const c = loadConfig(file, configId !== undefined ? { configId } : {}).config;
+  const routesOrRules = [c.staticRoutes, c.staticRules, ...c.vrrpInstances.flatMap((i) => [i.virtualRoutes, i.virtualRules])].some((l) => (l?.length ?? 0) > 0);
   const checkers = c.virtualServers.flatMap((vs) => vs.realServers.flatMap((rs) => rs.checkers));
   const missingMisc = checkers.flatMap((k) => (k.type === 'MISC_CHECK' && k.path?.argv[0] !== undefined && !existsSync(k.path.argv[0]) ? [k.path.argv[0]] : []));
   return {
     instances: c.vrrpInstances.map((i) => i.name),
     checkers: new Set(checkers.filter((k) => k.type !== 'MISC_CHECK' || !missingMisc.includes(k.path?.argv[0] ?? '')).map((k) => k.type)),
     missingMisc,
+    routesOrRules,
   };
 }
 
@@ -85,6 +87,9 @@ for (const [name, configId] of KEEPALIVED_ACCEPTS) {
       const began = performance.now();
       const file = path.join(dir, `keepalived.conf.${name}`);
       const want = declared(file, configId);
+      // The samples with routes or rules (vrrp.routes, vrrp.rules, vrrp.static_ipaddress) are among those keepalived complains
+      // about; one that keepalived accepts would need `ip route`/`ip rule` in the comparison first.
+      t.false(want.routesOrRules, 'no accepted sample has routes or rules (observe() does not compare them)');
       const oracle = await keepalivedOracle(t, file, configId, want.instances);
       const known = DOCUMENTED_DIFFERENCES.find((d) => d.sample === title);
       if (known) t.log(`documented difference (${known.doc}): ${known.difference}`);
