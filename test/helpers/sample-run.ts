@@ -3,6 +3,9 @@
 import type { ExecutionContext } from 'ava';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { validateVirtualServer } from '../../src/check/validate.js';
+import { loadConfig } from '../../src/config/index.js';
+import { convertHealthChecks } from '../../src/daemon/convert.js';
 import { Cleanup, monoMs, sleep, startProc, type Proc } from '../../src/demo/procs.js';
 import { createNetns, run, type Netns } from './netns.js';
 
@@ -109,6 +112,8 @@ export interface KeepalivedRun {
   proc: Proc;
   /** Each instance's last state from keepalived's log ("(VI_1) Entering MASTER STATE"). */
   states(): Record<string, string>;
+  /** When (monotonic ms) the last of those lines came; undefined before any. */
+  lastTransitionAtMs(): number | undefined;
   /** SIGTERM (keepalived removes its VIPs and services), SIGKILL to the group after 10 s. */
   stop(): Promise<void>;
 }
@@ -131,6 +136,9 @@ export async function startKeepalivedOnSample(site: SampleSite, conf: string, co
       }
       return out;
     },
+    lastTransitionAtMs() {
+      return proc.lines.findLast((l) => /\(\S+\) Entering \S+ STATE/.test(l.text))?.atMs;
+    },
     async stop() {
       proc.child.kill('SIGTERM');
       if (!await Promise.race([proc.exited.then(() => true), sleep(10_000).then(() => false)])) {
@@ -139,6 +147,26 @@ export async function startKeepalivedOnSample(site: SampleSite, conf: string, co
       }
     },
   };
+}
+
+/**
+ * The longest any checker of the file (as written) may take to decide DOWN from the start: warmup,
+ * then `retry`+1 attempts of at most connect_timeout (misc_timeout) each with delay_before_retry
+ * between them, plus a delay_loop; keepalived's defaults where the file gives none.
+ */
+export function checkersDecideWithinMs(file: string, configId?: string): number {
+  const parsed = loadConfig(file, configId !== undefined ? { configId } : {});
+  const specs = convertHealthChecks(parsed.config).virtualServers;
+  let most = 0;
+  for (const vs of specs) {
+    for (const rs of validateVirtualServer(vs).realServers) {
+      for (const { config: c } of rs.checkers) {
+        const attemptMs = 'connectTimeoutMs' in c ? c.connectTimeoutMs : 'timeoutMs' in c ? c.timeoutMs : 5000;
+        most = Math.max(most, c.warmupMs + (c.retry + 1) * (attemptMs + c.delayBeforeRetryMs) + c.delayLoopMs);
+      }
+    }
+  }
+  return most;
 }
 
 /**

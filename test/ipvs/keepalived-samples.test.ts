@@ -13,8 +13,8 @@ import { loadConfig } from '../../src/config/index.js';
 import type { BalancerStatus } from '../../src/daemon/events.js';
 import { KEEPALIVED_ACCEPTS, keepalivedSamples } from '../helpers/config.js';
 import { daemonFiles, logged, startDaemon } from '../helpers/daemon-procs.js';
-import { observe, sampleCopyText, sampleSite, settled, startKeepalivedOnSample, type SampleState } from '../helpers/sample-run.js';
-import { sleep } from '../helpers/site-procs.js';
+import { checkersDecideWithinMs, observe, sampleCopyText, sampleSite, settled, startKeepalivedOnSample, type SampleState } from '../helpers/sample-run.js';
+import { monoMs, sleep } from '../helpers/site-procs.js';
 
 /**
  * Where lvskit's result deliberately differs from keepalived's on a sample: sample (with `-i`) →
@@ -64,14 +64,19 @@ interface Oracle { state: SampleState; vrrp: Record<string, string>; log: string
 async function keepalivedOracle(t: ExecutionContext, file: string, configId: string | undefined, instances: string[]): Promise<Oracle> {
   const began = performance.now();
   const site = await sampleSite(t, 'k');
-  const k = await startKeepalivedOnSample(site, site.writeSample(file), configId);
+  const copy = site.writeSample(file);
+  const k = await startKeepalivedOnSample(site, copy, configId);
   const started = performance.now();
+  // Settled: no sooner than every checker can have decided; every instance in a state, the last change more than a
+  // Master_Down_Interval ago (a BACKUP with no peer becomes MASTER within 3 × advert_int 1 s + skew); 4 s without a change.
+  const checkersMs = checkersDecideWithinMs(copy, configId);
   const state = await settled(() => observe(site.ns), {
-    minMs: 5000, quietMs: 4000, timeoutMs: 60_000, everyMs: 1500, ready: () => instances.every((i) => ['MASTER', 'BACKUP', 'FAULT'].includes(k.states()[i] ?? '')),
+    minMs: Math.max(5000, checkersMs + 1000), quietMs: 4000, timeoutMs: 60_000, everyMs: 1500,
+    ready: () => instances.every((i) => ['MASTER', 'BACKUP', 'FAULT'].includes(k.states()[i] ?? '')) && (instances.length === 0 || monoMs() - (k.lastTransitionAtMs() ?? Infinity) >= 5000),
   });
   t.true(k.proc.running(), `keepalived ran the whole window:\n${k.proc.lines.slice(-10).map((l) => l.text).join('\n')}`);
   const vrrp = k.states();
-  t.log(`keepalived: set up and started in ${Math.round(started - began)} ms, settled in ${Math.round(performance.now() - started)} ms`);
+  t.log(`keepalived: set up and started in ${Math.round(started - began)} ms, settled in ${Math.round(performance.now() - started)} ms (checkers decide within ${checkersMs} ms)`);
   await k.stop();
   return { state, vrrp, log: k.proc.lines.map((l) => l.text) };
 }
