@@ -43,7 +43,8 @@ async function systemUsers(): Promise<UserLookup> {
 
 /** Conversion options for a configuration read from the file system. */
 export async function conversionOptions(): Promise<HealthCheckConvertOptions> {
-  return { users: await systemUsers() };
+  const { miscRefusal } = await import('../daemon/script-security.js');
+  return { users: await systemUsers(), miscRefusal };
 }
 
 /** The conversions of a configuration without errors (undefined otherwise: they would mislead); loaded only when asked for. */

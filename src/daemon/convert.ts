@@ -15,7 +15,7 @@ export type { VipAddress, VipConversion, IfindexLookup } from './convert/vips.js
 export { convertVrrp, type VrrpConversion, type VrrpConvertOptions } from './convert/vrrp.js';
 export { convertIpvs, ipvsPlanOptions, DEFAULT_SCHEDULER, DEFAULT_PERSISTENCE_SEC, type IpvsConversion, type IpvsConvertOptions } from './convert/ipvs.js';
 export { convertHealthChecks, type HealthCheckConversion, type HealthCheckConvertOptions } from './convert/checks.js';
-export { passwdLookup, DEFAULT_DELAY_LOOP_MS, HTTP_DELAY_BEFORE_RETRY_MS, type UserLookup } from './convert/checkers.js';
+export { passwdLookup, DEFAULT_DELAY_LOOP_MS, HTTP_DELAY_BEFORE_RETRY_MS, type MiscRefusal, type UserLookup } from './convert/checkers.js';
 export { startDestinations, realServerDestination, sorryDestination } from './convert/destinations.js';
 export { declaredServices, MAX_GROUP_ENTRY_SERVICES, type DeclaredService } from './convert/services.js';
 export { syncDaemonSettings, syncDaemonOf, syncDaemonActions, type SyncDaemonSettings } from './convert/sync-daemon.js';

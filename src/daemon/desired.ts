@@ -18,7 +18,7 @@ import type { NetSet } from '../vrrp/net-plan.js';
 import { validateVrrpConfig } from '../vrrp/validate.js';
 import { convertConfig, passwdLookup, syncDaemonOf, type AutobanSettings, type SyncDaemonSettings } from './convert.js';
 import type { ConversionMemo } from './convert/common.js';
-import { scriptSecurityFindings } from './script-security.js';
+import { miscRefusal, scriptSecurityFindings } from './script-security.js';
 import type { NotifySettings } from './convert/notify.js';
 
 /** A virtual service written in code: its health-checked real servers (src/check's spec) and its IPVS settings. */
@@ -126,7 +126,7 @@ export function loadDesired(source: ConfigSource, previous?: Pick<DesiredState, 
     file = source.file;
   }
   const users = passwdLookup(readText('/etc/passwd'), readText('/etc/group'));
-  const c = convertConfig(config, { users, memo: previous?.memo ?? {} });
+  const c = convertConfig(config, { users, miscRefusal, memo: previous?.memo ?? {} });
   const all = [...diagnostics, ...c.diagnostics, ...scriptSecurityFindings(config, files)];
   if (all.some((d) => d.code === 'script-security' && d.severity === 'error')) throw new ConfigError(all);
   if (!c.ok) throw new ConfigError(all);

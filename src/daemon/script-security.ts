@@ -3,6 +3,7 @@
 import type { Diagnostic, SourceLocation } from '../config/diagnostics.js';
 import type { KeepalivedConfig, ScriptCommand } from '../config/model.js';
 import { livePathFs, setIdRoot, statPath, unsafePathPart, type PathFs } from '../path-security.js';
+import { scriptRefusal } from '../track/security.js';
 import { fileLocation, scriptUser } from './convert/common.js';
 
 /** A script of the configuration, where it was written, and whether it runs as root. */
@@ -79,4 +80,14 @@ export function scriptSecurityFindings(config: KeepalivedConfig, files: readonly
     }
   }
   return out;
+}
+
+/**
+ * Why a MISC_CHECK's program cannot run as uid:gid (root by default): not found on PATH or not
+ * executable — keepalived 2.2.7 disables such a checker ("since not found/accessible"); undefined
+ * when it can run. Insecure paths are scriptSecurityFindings' business, not this one's.
+ */
+export function miscRefusal(argv0: string, ids: { uid?: number; gid?: number }): string | undefined {
+  const refused = scriptRefusal(argv0, { security: false, ...ids });
+  return refused && refused.reason !== 'insecure' ? refused.message : undefined;
 }

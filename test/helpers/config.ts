@@ -58,3 +58,19 @@ export function keepalivedSamples(t: ExecutionContext): string | undefined {
   t.pass();
   return undefined;
 }
+
+/**
+ * keepalived 2.2.7's verdict on its own samples, `keepalived.conf.NAME` with `-i ID` where given
+ * (`keepalived -t -f FILE` in a namespace with eth0..eth3, 2026-12): these it reads without a
+ * complaint; `lvskit check` accepts them (unit tier) and `lvskit run` runs them as keepalived does
+ * (test/ipvs/keepalived-samples.test.ts). The others it complains about: SSL_GET (state MASTER
+ * with AH), conditional_conf without -i (a vrrp_script with no script), fwmark (protocol on a fwmark
+ * service), track_interface, vrrp.routes, vrrp.static_ipaddress (routes it cannot track; eth0.1),
+ * vrrp.localcheck (script_security), vrrp.lvs_syncd (instance names as keywords), vrrp.rules
+ * (`192.168.100./24`, "Invalid rule to address", the rule skipped).
+ */
+export const KEEPALIVED_ACCEPTS: ReadonlyArray<readonly [string, string?]> = [
+  ['HTTP_GET.port'], ['IPv6'], ['PING_CHECK'], ['SMTP_CHECK'], ['UDP_CHECK'], ['inhibit'], ['misc_check'], ['misc_check_arg'], ['quorum'],
+  ['sample'], ['status_code'], ['virtual_server_group'], ['virtualhost'], ['vrrp'], ['vrrp.scripts'], ['vrrp.sync'],
+  ['conditional_conf', 'high'], ['conditional_conf', 'low'],
+];

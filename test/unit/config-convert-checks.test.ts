@@ -1,10 +1,14 @@
 // layer: tests (unit)
 // job: keepalived.conf → HealthChecks input: the operator's layout, keepalived's per-checker defaults and inheritance, each checker field, SSL files, users, diagnostics; the IPVS start table is what HealthChecks expects.
 import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { HealthChecks } from '../../src/check/runner.js';
 import { MemorySink } from '../../src/check/sink.js';
 import { validateVirtualServer } from '../../src/check/validate.js';
 import { convertHealthChecks, convertIpvs, passwdLookup } from '../../src/daemon/convert.js';
+import { miscRefusal } from '../../src/daemon/script-security.js';
 import { loadConfig } from '../../src/config/index.js';
 import { memoryReader } from '../../src/config/reader.js';
 import type { ServiceKey } from '../../src/ipvs/model.js';
@@ -256,4 +260,37 @@ test('HealthChecks started from the conversion finds the IPVS start table alread
   t.deepEqual(sink.log, []);
   // 10.0.1.2 alone (weight 10) misses quorum 15: the sorry server serves, the inhibited server waits at 0.
   t.deepEqual(ipvs.services[0]!.destinations?.map((d) => [d.address, d.weight]), [['10.0.1.2', 0], ['10.0.9.9', 1]]);
+});
+
+test('a MISC_CHECK whose program is missing or not executable is disabled with a warning (keepalived: "since not found/accessible"); its real server keeps its state', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvskit-misc-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const plain = path.join(dir, 'check.sh');
+  fs.writeFileSync(plain, '#!/bin/sh\n', { mode: 0o644 });
+  const r = parse(`virtual_server 10.0.0.1 80 {
+  real_server 10.0.1.1 80 {
+    MISC_CHECK {
+      misc_path "/nonexistent/lvskit-check.sh arg1"
+    }
+  }
+  real_server 10.0.1.2 80 {
+    MISC_CHECK {
+      misc_path ${plain}
+    }
+  }
+  real_server 10.0.1.3 80 {
+    MISC_CHECK {
+      misc_path /bin/true
+    }
+  }
+}
+`);
+  const c = convertHealthChecks(r.config, { miscRefusal });
+  t.deepEqual(messages(c.diagnostics), [
+    'keepalived.conf:3:5: warning: MISC_CHECK of real_server 10.0.1.1 disabled: /nonexistent/lvskit-check.sh cannot be accessed (ENOENT); the real server keeps its state as if it had no such checker (keepalived disables it "since not found/accessible")',
+    `keepalived.conf:8:5: warning: MISC_CHECK of real_server 10.0.1.2 disabled: ${plain} is not executable for uid:gid 0:0 (mode 644); the real server keeps its state as if it had no such checker (keepalived disables it "since not found/accessible")`,
+  ]);
+  t.deepEqual(c.virtualServers[0]!.realServers.map((rs) => rs.checkers?.map((k) => k.kind) ?? []), [[], [], ['MISC_CHECK']]);
+  // Without the lookup (a conversion that does not look at the host), every MISC_CHECK is kept.
+  t.deepEqual(convertHealthChecks(r.config).virtualServers[0]!.realServers.map((rs) => rs.checkers?.length), [1, 1, 1]);
 });

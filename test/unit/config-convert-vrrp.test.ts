@@ -304,3 +304,22 @@ test('VRRP\'s own refusals come back at the config line they came from', (t) => 
   t.deepEqual(c.locate('instances[0].virtualAddresses[0]'), { file: 'keepalived.conf', line: 9, column: 5 });
   t.deepEqual(convertVrrp(r.config, { validate: false }).diagnostics, []);
 });
+
+test('a VIP listed twice in one instance (keepalived\'s sample keepalived.conf.vrrp) is converted once, the first entry kept', (t) => {
+  const r = parse(`vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 50
+  virtual_ipaddress {
+    192.168.200.17
+    192.168.200.18
+    192.168.200.18 label eth0:1
+  }
+}
+`);
+  t.regex(messages(r).join('\n'), /^keepalived\.conf:7:5: warning: 192\.168\.200\.18 is listed twice in vrrp_instance VI_1\n.*note: the first 192\.168\.200\.18 is here$/);
+  t.deepEqual(errors(r), []);
+  const c = convertVrrp(r.config);
+  t.true(c.ok, messages(c.diagnostics).join('\n'));
+  t.deepEqual(c.instances[0]?.virtualAddresses, ['192.168.200.17', '192.168.200.18']);
+  t.notThrows(() => validateVrrpConfig(c.instances));
+});

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dumpConfig } from '../../src/config/dump.js';
 import { loadConfig, parseConfigText } from '../../src/config/index.js';
-import { fixture, messages, parse, withoutLocations, keepalivedSamples } from '../helpers/config.js';
+import { KEEPALIVED_ACCEPTS, fixture, messages, parse, withoutLocations, keepalivedSamples } from '../helpers/config.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CLI } from '../helpers/daemon-procs.js';
@@ -35,20 +35,6 @@ test('dump of each keepalived sample configuration (Debian package) reads back t
   t.true(samples.length >= 20);
   for (const f of samples) roundTrip(t, path.join(dir, f), 'high');
 });
-
-/**
- * keepalived 2.2.7's verdict on its own samples (`keepalived -t -f FILE` in a namespace with eth0..eth3,
- * 2026-12): these it reads without a complaint. The others it complains about: SSL_GET (state MASTER
- * with AH), conditional_conf without -i (a vrrp_script with no script), fwmark (protocol on a fwmark
- * service), track_interface, vrrp.routes, vrrp.static_ipaddress (routes it cannot track; eth0.1),
- * vrrp.localcheck (script_security), vrrp.lvs_syncd (instance names as keywords), vrrp.rules
- * (`192.168.100./24`, "Invalid rule to address", the rule skipped).
- */
-const KEEPALIVED_ACCEPTS: ReadonlyArray<readonly [string, string?]> = [
-  ['HTTP_GET.port'], ['IPv6'], ['PING_CHECK'], ['SMTP_CHECK'], ['UDP_CHECK'], ['inhibit'], ['misc_check'], ['misc_check_arg'], ['quorum'],
-  ['sample'], ['status_code'], ['virtual_server_group'], ['virtualhost'], ['vrrp'], ['vrrp.scripts'], ['vrrp.sync'],
-  ['conditional_conf', 'high'], ['conditional_conf', 'low'],
-];
 
 test('`lvskit check` accepts every keepalived sample keepalived 2.2.7 reads without complaint (conditional_conf: use_vmac)', async (t) => {
   const dir = keepalivedSamples(t);

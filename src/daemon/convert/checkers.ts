@@ -18,6 +18,9 @@ const MAX_PEM_BYTES = 1 << 20;
 /** A user (and group) id by name; undefined when there is none. */
 export type UserLookup = (user: string, group?: string) => { uid: number; gid: number } | undefined;
 
+/** Why a MISC_CHECK's program cannot run as uid:gid (undefined: it can); see HealthCheckConvertOptions.miscRefusal. */
+export type MiscRefusal = (argv0: string, ids: { uid?: number; gid?: number }) => string | undefined;
+
 /** What the checker conversion needs besides the model. */
 export interface CheckerContext {
   config: KeepalivedConfig;
@@ -25,6 +28,7 @@ export interface CheckerContext {
   /** Where SSL ca / certificate / key files are read from. */
   reader: ConfigReader;
   users?: UserLookup;
+  miscRefusal?: MiscRefusal;
   /** PEM text by file, read once per conversion. */
   pem: Map<string, string | undefined>;
 }
@@ -136,6 +140,11 @@ function miscCheck(cx: CheckerContext, c: MiscCheck, what: string, g: GlobalDefs
     } else {
       cx.log.error(c.location, `${what}: no user ${user}${group !== undefined ? ` or group ${group}` : ''} to run misc_path as`, 'invalid-value');
     }
+  }
+  const refused = cx.miscRefusal?.(spec.argv[0] ?? '', { ...(spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid ?? spec.uid } : {}) });
+  if (refused !== undefined) {
+    cx.log.warning(c.location, `${what} disabled: ${refused}; the real server keeps its state as if it had no such checker (keepalived disables it "since not found/accessible")`, 'preflight');
+    return undefined;
   }
   return spec;
 }

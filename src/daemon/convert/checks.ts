@@ -6,7 +6,7 @@ import { validateVirtualServer } from '../../check/validate.js';
 import type { ServiceKey, VirtualService } from '../../ipvs/model.js';
 import type { CheckDefaults, KeepalivedConfig, RealServer } from '../../config/model.js';
 import { fileSystemReader, type ConfigReader } from '../../config/reader.js';
-import { checkerSpecs, type CheckerContext, type UserLookup } from './checkers.js';
+import { checkerSpecs, type CheckerContext, type MiscRefusal, type UserLookup } from './checkers.js';
 import { ConversionLog, forwardingOf, memoized, scriptArgv, type ConversionMemo, type ConversionResult } from './common.js';
 import { quorumOf, realServerDestination, sorryDestination } from './destinations.js';
 import { declaredServices, type DeclaredService } from './services.js';
@@ -27,6 +27,12 @@ export interface HealthCheckConvertOptions {
   reader?: ConfigReader;
   /** Users of MISC_CHECK `user` / script_user by name (default: only root and numeric ids are known). */
   users?: UserLookup;
+  /**
+   * Why a MISC_CHECK's program cannot run as uid:gid (not found, not executable); undefined when it
+   * can. Given: such a checker is disabled with a warning, as keepalived 2.2.7 disables it ("since
+   * not found/accessible") and the real server keeps its state. Absent: every MISC_CHECK runs.
+   */
+  miscRefusal?: MiscRefusal;
   /** The previous conversion's memos: a service whose configuration text (and globals) did not change is not converted again. */
   memo?: { checks?: ConversionMemo<VirtualServerSpec<ServiceKey>>; ipvs?: ConversionMemo<VirtualService> };
 }
@@ -123,7 +129,8 @@ function virtualServerSpec(cx: CheckerContext, svc: DeclaredService, f: string):
  */
 export function convertHealthChecks(config: KeepalivedConfig, options: HealthCheckConvertOptions = {}): HealthCheckConversion {
   const log = new ConversionLog();
-  const cx: CheckerContext = { config, log, reader: options.reader ?? fileSystemReader(), pem: new Map(), ...(options.users ? { users: options.users } : {}) };
+  const cx: CheckerContext = { config, log, reader: options.reader ?? fileSystemReader(), pem: new Map(), ...(options.users ? { users: options.users } : {}),
+    ...(options.miscRefusal ? { miscRefusal: options.miscRefusal } : {}) };
   const next: ConversionMemo<VirtualServerSpec<ServiceKey>> = new Map();
   const memo = options.memo ? { previous: options.memo.checks, next } : undefined;
   const globals = memo ? globalsKey(config) : '';

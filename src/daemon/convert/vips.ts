@@ -37,6 +37,15 @@ export interface VipConversion {
 }
 
 /**
+ * A VIP list without its repeats: the first entry of each address stays (keepalived's sample
+ * `keepalived.conf.vrrp` lists 192.168.200.18 twice, the second with a label; `lvskit check` warns).
+ */
+export function distinctVips(vips: readonly VirtualIpAddress[]): VirtualIpAddress[] {
+  const seen = new Set<string>();
+  return vips.filter((v) => !seen.has(v.address) && seen.add(v.address));
+}
+
+/**
  * The addresses an instance adds when it becomes MASTER (and deletes when it leaves): its
  * virtual_ipaddress and virtual_ipaddress_excluded entries, each on its `dev` (default: the
  * instance's interface, else global_defs default_interface, else eth0).
@@ -45,8 +54,8 @@ export function vipAddressSpecs(config: KeepalivedConfig, instance: VrrpInstance
   const out: VipConversion = { addresses: [], diagnostics: [] };
   const fallback = instance.interface ?? config.globalDefs.defaultInterface ?? DEFAULT_INTERFACE;
   const entries = [
-    ...instance.virtualIpAddresses.map((vip) => ({ vip, excluded: false })),
-    ...instance.virtualIpAddressesExcluded.map((vip) => ({ vip, excluded: true })),
+    ...distinctVips(instance.virtualIpAddresses).map((vip) => ({ vip, excluded: false })),
+    ...distinctVips(instance.virtualIpAddressesExcluded).map((vip) => ({ vip, excluded: true })),
   ];
   for (const { vip, excluded } of entries) {
     const problem = (message: string, severity: 'error' | 'warning' = 'error'): void => {

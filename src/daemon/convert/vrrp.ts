@@ -13,7 +13,7 @@ import type { UserLookup } from './checkers.js';
 import { syncDaemonSettings, type SyncDaemonSettings } from './sync-daemon.js';
 import { convertTracking } from './tracking.js';
 import { routeEntry, ruleEntry } from './net.js';
-import { broadcastOf, DEFAULT_INTERFACE, scopeOf } from './vips.js';
+import { broadcastOf, DEFAULT_INTERFACE, distinctVips, scopeOf } from './vips.js';
 import { vmacConfig } from './vmac.js';
 
 /** The VRRP instances and sync groups of a configuration as `VrrpRunner` input, with diagnostics. */
@@ -164,7 +164,7 @@ function instanceConfig(log: ConversionLog, config: KeepalivedConfig, vi: VrrpIn
   const version = vi.version ?? (family === 6 ? 3 : g.vrrpVersion);
   const c: VrrpInstanceConfig = {
     name: vi.name, interface: vi.interface ?? g.defaultInterface ?? DEFAULT_INTERFACE, vrid: vi.virtualRouterId,
-    virtualAddresses: vi.virtualIpAddresses.map((vip, i) => {
+    virtualAddresses: distinctVips(vi.virtualIpAddresses).map((vip, i) => {
       log.at(`${f}.virtualAddresses[${i}]`, vip.location);
       return vipConfig(log, vi, vip);
     }),
