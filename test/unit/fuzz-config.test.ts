@@ -4,6 +4,7 @@
 //      back to the same model, and loadConfigOrThrow throws ConfigError and nothing else.
 import test from 'ava';
 import fs from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { dumpConfig } from '../../src/config/dump.js';
 import { ConfigError } from '../../src/config/diagnostics.js';
@@ -117,11 +118,15 @@ function parse(text: string): ParseResult {
   return parseConfigText(text, { file: 'keepalived.conf', files: INCLUDED, configId: 'lb1', random: () => 0.25 });
 }
 
-/** Every diagnostic points at a line and column of the file it names (line 0: the file as a whole). */
+/**
+ * Every diagnostic points at a line and column of the file it names (line 0: the file as a whole). Names are compared
+ * as the in-memory reader resolves them (from `/`), so `include /x.conf` and `include x.conf` name the same file.
+ */
 function checkLocated(text: string, result: ParseResult): void {
-  const files = new Map([['keepalived.conf', text.split('\n')], ['x.conf', INCLUDED['x.conf'].split('\n')]]);
+  const full = (name: string): string => path.posix.resolve('/', name);
+  const files = new Map([[full('keepalived.conf'), text.split('\n')], [full('x.conf'), INCLUDED['x.conf'].split('\n')]]);
   for (const d of result.diagnostics) {
-    const lines = files.get(d.location.file);
+    const lines = files.get(full(d.location.file));
     const line = lines?.[d.location.line - 1];
     const ok = lines !== undefined && (d.location.line === 0 ? d.location.column === 0
       : line !== undefined && d.location.column >= 1 && d.location.column <= line.length + 1);
@@ -175,6 +180,9 @@ test('damaged configurations: no throw, diagnostics located, the dump reads back
       // Found by this target: a one-word script command holding a control character (here NUL, from `\000`) was dumped
       // unquoted and raw, so the dump was no text file any more.
       ['vrrp_instance V {\n    interface eth0\n    virtual_router_id 1\n    notify_master "\\000/x.sh"\n}\n'],
+      // Found by the campaign (128,283rd input): `include /x.conf` in a real_server located its diagnostics at `/x.conf`,
+      // the reader's name for `x.conf`; the target, not the reader, named the file differently (kept to hold that).
+      ['virtual_server 123.30.175.40 80 {\n    real_server 172.16.16.37 80 {\n        weight 10\n    include /x.conf\n}\n}\n'],
     ],
   });
 });
