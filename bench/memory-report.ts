@@ -1,10 +1,9 @@
 // layer: benchmarks
 // job: what a running `lvskit run` says of its memory (`memory` on its control socket: V8 heaps per thread, malloc, trims), flattened to KiB figures and to one log line.
 import { controlRequest } from '../src/daemon/control.js';
-import type { TrimStats } from '../src/daemon/malloc-tuning.js';
 import type { MemoryReport } from '../src/daemon/memory.js';
 
-export type DaemonMemory = MemoryReport & { mallocTrims?: TrimStats };
+export type DaemonMemory = MemoryReport;
 
 /** The daemon's report; undefined where it does not answer `memory` (builds before it). `gc`: a full GC first (node with --expose-gc). */
 export async function readDaemonMemory(control: string, gc = false): Promise<DaemonMemory | undefined> {
@@ -30,10 +29,10 @@ export function memoryFigures(r: DaemonMemory): Record<string, number> {
 
 const mib = (n: number | undefined): string => ((n ?? 0) / 1048576).toFixed(1);
 
-/** One line: each thread's heap (committed, used, code, new space), malloc (arenas, in use, free, mmap'd), trims. */
+/** One line, MiB: each thread's heap (committed, used, code, new space), malloc (arenas, in use, free, mmap'd), trims. */
 export function memoryLine(r: DaemonMemory): string {
   const heaps = Object.entries(r.heaps).map(([t, h]) => `${t} heap ${mib(h.committedBytes)} (used ${mib(h.usedBytes)}, code ${mib(h.codeBytes)}, new ${mib(h.spaces.new_space?.committedBytes)})`);
   const m = r.malloc;
-  const trims = r.mallocTrims ? `, ${r.mallocTrims.trims} trims ${r.mallocTrims.totalMs.toFixed(1)} ms` : '';
-  return `${heaps.join(', ')}, malloc arenas ${mib(m.arenaBytes)} (in use ${mib(m.inUseBytes)}, free ${mib(m.freeBytes)}), mmap'd ${mib(m.mmappedBytes)}${trims} MiB`;
+  const trims = r.mallocTrims ? `; ${r.mallocTrims.trims} trims, ${r.mallocTrims.totalMs.toFixed(1)} ms in all` : '';
+  return `MiB: ${heaps.join(', ')}, malloc arenas ${mib(m.arenaBytes)} (in use ${mib(m.inUseBytes)}, free ${mib(m.freeBytes)}), mmap'd ${mib(m.mmappedBytes)}${trims}`;
 }

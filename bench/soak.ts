@@ -13,7 +13,9 @@
 // (10 ↔ 20) in both balancers' service file and sends SIGHUP to both daemons, then waits for each
 // to log `reloaded`. Every 10 s each daemon's VmRSS (/proc/PID/status) and its open descriptors
 // (/proc/PID/fd, the least of three reads 100 ms apart, so a health check's socket in flight is not
-// counted as growth) are sampled; both are judged per minute (the median of its six samples). A failed request counts as the failover's when it was sent within
+// counted as growth) are sampled; both are judged per minute (the median of its six samples). Once a
+// minute each daemon's own account of its memory is logged (`lvskit status --memory`: V8 heap per
+// thread, malloc's arenas, trims), for where a growth is. A failed request counts as the failover's when it was sent within
 // Master_Down_Interval + SLACK_MS of a VRRP transition either daemon logged.
 import fs from 'node:fs';
 import os from 'node:os';

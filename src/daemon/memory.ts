@@ -2,6 +2,7 @@
 // job: where a daemon's memory is, as the process sees it: RSS, each thread's V8 heap by space (the main thread, the VRRP worker) and glibc malloc's arenas — `lvskit status --memory`.
 import v8 from 'node:v8';
 import { mallocInfo, type MallocInfo } from '../native/malloc.js';
+import type { TrimStats } from './malloc-tuning.js';
 
 /** One V8 space of a thread's heap, in bytes. */
 export interface HeapSpace { committedBytes: number; usedBytes: number; physicalBytes: number }
@@ -29,6 +30,8 @@ export interface MemoryReport {
   heaps: Record<string, ThreadHeap>;
   /** glibc malloc over every arena (every thread's), native/malloc_stats.cc. */
   malloc: Partial<MallocInfo>;
+  /** `lvskit run` (unless --no-malloc-tuning): the malloc_trim runs after bursts of reloads and transitions. */
+  mallocTrims?: TrimStats;
 }
 
 /** The calling thread's V8 heap; `gc`: after a full collection, where node runs with --expose-gc (a debugging aid, never done otherwise). */

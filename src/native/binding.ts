@@ -86,12 +86,15 @@ export interface NativeSignalSends {
 export interface MallocInfo {
   /** Memory the arenas hold from the kernel (brk and the thread arenas), not counting mmap'd blocks. */
   arenaBytes: number;
+  /** Free chunks in the arenas. */
   freeChunks: number;
-  /** Blocks above the mmap threshold, each its own mapping, and their bytes. */
+  /** Blocks above the mmap threshold, each its own mapping. */
   mmappedBlocks: number;
+  /** Their bytes. */
   mmappedBytes: number;
-  /** Allocated, and free, inside the arenas. */
+  /** Allocated inside the arenas. */
   inUseBytes: number;
+  /** Free inside the arenas (fragments a thread freed, and each arena's top). */
   freeBytes: number;
   /** Free at the top of the main heap: what a trim of it could return. */
   trimmableBytes: number;

@@ -1,9 +1,9 @@
 // layer: tests (unit tier, no privileges)
-// job: MallocTrimmer: one trim per burst of work, after a quiet period or at most maxWaitMs into a busy one, its count and cost; the addon's malloc_trim and mallinfo2 on this process; the daemon's memory report.
+// job: the arena limit (left to MALLOC_ARENA_MAX when set); MallocTrimmer: one trim per burst of work, after a quiet period or at most maxWaitMs into a busy one, its count and cost; the addon's malloc_trim and mallinfo2 on this process; the daemon's memory report.
 import test from 'ava';
-import { MallocTrimmer } from '../../src/daemon/malloc-tuning.js';
+import { DAEMON_MALLOC_ARENAS, limitMallocArenas, MallocTrimmer } from '../../src/daemon/malloc-tuning.js';
 import { memoryReport, threadHeap } from '../../src/daemon/memory.js';
-import { mallocInfo, mallocTrim } from '../../src/native/malloc.js';
+import { mallocArenaMax, mallocInfo, mallocTrim } from '../../src/native/malloc.js';
 
 /** A fake clock with timers: `advance(ms)` runs the timers that fall due, in order. */
 function fakeTimers() {
@@ -72,4 +72,16 @@ test('the memory report: this thread\'s heap by space, the VRRP thread\'s as giv
   t.deepEqual(Object.keys(report.heaps), ['main', 'vrrp']);
   t.true(report.rssBytes > report.heaps.main!.physicalBytes);
   t.deepEqual(Object.keys(memoryReport(undefined).heaps), ['main'], 'inline VRRP: its heap is the main thread\'s');
+});
+
+test('the arena limit is applied unless MALLOC_ARENA_MAX is in the environment; a bad limit is refused before the addon', (t) => {
+  const applied: number[] = [];
+  const apply = (n: number): boolean => { applied.push(n); return true; };
+  t.true(limitMallocArenas({}, apply));
+  t.false(limitMallocArenas({ MALLOC_ARENA_MAX: '8' }, apply), 'glibc\'s own variable wins');
+  t.deepEqual(applied, [DAEMON_MALLOC_ARENAS]);
+  const native = { mallocArenaMax: (n: number) => { applied.push(n); return true; } };
+  for (const bad of [0, -1, 1.5]) t.throws(() => mallocArenaMax(bad, native), { instanceOf: RangeError });
+  t.true(mallocArenaMax(64, native));
+  t.deepEqual(applied, [DAEMON_MALLOC_ARENAS, 64]);
 });
