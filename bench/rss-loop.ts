@@ -151,6 +151,8 @@ async function main(): Promise<void> {
       const diff = (k: keyof SmapsKinds): string => `${mib(a.kinds[k])} → ${mib(b.kinds[k])}`;
       const reloaded = d.proc.lines.filter((l) => l.text.includes('"type":"reloaded"')).length;
       const transitions = d.proc.lines.filter((l) => l.text.includes('"type":"transition"')).length;
+      // A variant with --trace-gc: its major collections, each with V8's reason.
+      for (const l of d.proc.lines.filter((x) => x.text.includes('Mark-Compact'))) console.error(`# ${d.variant} ${d.lb}: ${l.text.slice(0, 220)}`);
       console.log(`| ${d.variant} | ${d.lb} | ${reloaded} | ${transitions} | ${(cpuMs([d.pid]) / 1000).toFixed(1)} | ${diff('rss')} | ${diff('anon')} | ${diff('brk')} | ${diff('arenas')} | ${diff('v8')} | ${diff('stacks')} | ${diff('file')} |`);
     }
   } finally {
