@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cleanup, monoMs, sh, sleep, startProc, type Proc } from '../test/helpers/site-procs.js';
-import { numberOption } from './daemon-lab.js';
+import { addNetns, numberOption } from './daemon-lab.js';
 import { memoryFigures, readDaemonMemory } from './memory-report.js';
 import { cpuMs } from './proc-stats.js';
 import { smapsByKind, type SmapsKinds } from './smaps-kinds.js';
@@ -58,12 +58,6 @@ ${trackFile ? '  track_file {\n    drop weight -100\n  }\n' : ''}  virtual_ipadd
   }
 }
 `;
-}
-
-async function addNetns(cleanup: Cleanup, name: string): Promise<void> {
-  await sh(['ip', 'netns', 'add', name]);
-  cleanup.defer(`delete netns ${name}`, () => sh(['ip', 'netns', 'del', name]));
-  await sh(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
 }
 
 /** One variant's pair: namespaces, configs, both daemons started. */
