@@ -24,6 +24,7 @@
         "native/errno_names.cc",
         "native/errors.cc",
         "native/huge_memory.cc",
+        "native/malloc_stats.cc",
         "native/netns.cc",
         "native/recv.cc",
         "native/recv_control.cc",

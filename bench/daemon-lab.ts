@@ -154,7 +154,8 @@ setInterval(() => console.log('accepted ' + n), 1000);`;
   get listenerPid(): number { return this.#listener.child.pid ?? 0; }
 }
 
-async function addNetns(cleanup: Cleanup, name: string): Promise<void> {
+/** A network namespace with lo up, deleted by `cleanup`. */
+export async function addNetns(cleanup: Cleanup, name: string): Promise<void> {
   await sh(['ip', 'netns', 'add', name]);
   cleanup.defer(`delete netns ${name}`, () => sh(['ip', 'netns', 'del', name]));
   await sh(['ip', '-n', name, 'link', 'set', 'lo', 'up']);

@@ -13,7 +13,9 @@
 // (10 ↔ 20) in both balancers' service file and sends SIGHUP to both daemons, then waits for each
 // to log `reloaded`. Every 10 s each daemon's VmRSS (/proc/PID/status) and its open descriptors
 // (/proc/PID/fd, the least of three reads 100 ms apart, so a health check's socket in flight is not
-// counted as growth) are sampled; both are judged per minute (the median of its six samples). A failed request counts as the failover's when it was sent within
+// counted as growth) are sampled; both are judged per minute (the median of its six samples). Once a
+// minute each daemon's own account of its memory is logged (`lvskit status --memory`: V8 heap per
+// thread, malloc's arenas, trims), for where a growth is. A failed request counts as the failover's when it was sent within
 // Master_Down_Interval + SLACK_MS of a VRRP transition either daemon logged.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +30,7 @@ import { Traffic } from '../test/helpers/site-traffic.js';
 import { numberOption } from './daemon-lab.js';
 import { updateDocs } from './report.js';
 import { heapGrowth, summarizeHeapSnapshot } from './soak-heap.js';
+import { memoryLine, readDaemonMemory } from './memory-report.js';
 import { classifyFailures, failoverWindows, flatness, type Flatness, type Sample } from './soak-verdict.js';
 import { benchArgs, kernelName, ranInUml } from './uml.js';
 
@@ -234,7 +237,14 @@ async function soak(cleanup: Cleanup, hostLoadFile: string | undefined): Promise
       await sample(driver, lab, series);
       guestLoad.push(os.loadavg()[0]!);
       const last = (b: BalancerName): string => `${b} RSS ${(series[b].rss.at(-1)!.value / 1024).toFixed(1)} MiB fds ${series[b].fds.at(-1)!.value}`;
-      if (series.lb1.rss.length % 6 === 1) log(`+${((now - t0) / 60_000).toFixed(1)} min: ${last('lb1')}, ${last('lb2')}, load ${os.loadavg()[0]!.toFixed(2)}`);
+      if (series.lb1.rss.length % 6 === 1) {
+        log(`+${((now - t0) / 60_000).toFixed(1)} min: ${last('lb1')}, ${last('lb2')}, load ${os.loadavg()[0]!.toFixed(2)}`);
+        // Where each daemon's memory is (builds that answer `memory` on the control socket).
+        for (const b of ['lb1', 'lb2'] as const) {
+          const m = await readDaemonMemory(path.join(lab.balancer(b).runDir, 'lvskit.sock'));
+          if (m) log(`  ${b}: ${memoryLine(m)}`);
+        }
+      }
       nextSample += SAMPLE_EVERY_MS;
     } else if (now >= nextFailover) {
       failovers++;

@@ -1,10 +1,11 @@
 // layer: native (C++ addon)
-// job: module entry point: exports the Socket class, the kernel constants, the connection scanner, signal sends, enterNetns, raiseThreadPriority and setErrnoErrorClass (NativeBinding).
+// job: module entry point: exports the Socket class, the kernel constants, the connection scanner, signal sends, enterNetns, raiseThreadPriority, malloc statistics, trim and arena limit (mallocInfo, mallocTrim, mallocArenaMax) and setErrnoErrorClass (NativeBinding).
 #include <napi.h>
 
 #include "conn_scan.h"
 #include "constants.h"
 #include "errors.h"
+#include "malloc_stats.h"
 #include "netns.h"
 #include "signal_send.h"
 #include "socket.h"
@@ -30,6 +31,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     const int err = lvskit::EnterNetns(info[0].As<Napi::String>().Utf8Value(), &syscall);
     if (err != 0) lvskit::ThrowErrno(info.Env(), err, syscall);
   }, "enterNetns"));
+  exports.Set("mallocInfo", Napi::Function::New(env, lvskit::MallocInfo, "mallocInfo"));
+  exports.Set("mallocTrim", Napi::Function::New(env, lvskit::MallocTrim, "mallocTrim"));
+  exports.Set("mallocArenaMax", Napi::Function::New(env, lvskit::MallocArenaMax, "mallocArenaMax"));
   exports.Set("setErrnoErrorClass", Napi::Function::New(env, lvskit::SetErrnoErrorClass, "setErrnoErrorClass"));
   exports.Set("raiseThreadPriority", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     if (!info[0].IsNumber()) lvskit::ThrowTypeError(info.Env(), "nice must be a number");

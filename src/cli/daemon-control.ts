@@ -95,7 +95,9 @@ function targetOptions(cmd: Command): Command {
 
 export function registerDaemonControlCommands(program: Command): void {
   targetOptions(program.command('status').description('what a running `lvskit run` is doing: VRRP states, services and real servers, bans'))
-    .action(async (opts: Target) => {
+    .option('--memory', 'where the daemon\'s memory is instead (JSON): RSS, each thread\'s V8 heap by space, glibc malloc\'s arenas')
+    .action(async (opts: Target & { memory?: boolean }) => {
+      if (opts.memory) return console.log(JSON.stringify(await request(opts, { command: 'memory' }), null, 2));
       const status = await request(opts, { command: 'status' }) as BalancerStatus;
       console.log(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
     });

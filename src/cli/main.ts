@@ -12,6 +12,12 @@ if (command === undefined && argv.length > 0 && argv.every((a) => a === '-V' || 
   // The fast path: no command, no commander (see docs/benchmarks.md, "Starting the CLI").
   process.stdout.write(`${version}\n`);
 } else {
+  if (command === 'run' && !argv.includes('--no-malloc-tuning')) {
+    // Before anything else loads: glibc fixes its arena limit once the process's threads have made
+    // 8 arenas, and V8's helper threads make theirs while the modules compile (src/daemon/malloc-tuning.ts).
+    const [{ limitMallocArenas }, { mallocArenaMax }] = await Promise.all([import('../daemon/malloc-tuning.js'), import('../native/malloc.js')]);
+    limitMallocArenas(process.env, mallocArenaMax);
+  }
   const { Command } = await import('commander');
   const program = new Command('lvskit')
     .description('IPVS load balancer toolkit: VRRP, IPVS, ipset and health checks without keepalived')

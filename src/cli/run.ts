@@ -13,7 +13,9 @@ import type { StopMode } from '../daemon/events.js';
 import { refuseSymlink, writeFileAtomicSync } from '../safe-file.js';
 import type { StatusHttpServer } from '../daemon/status-http.js';
 import { parseListenAddress, type ListenAddress } from '../daemon/listen-address.js';
+import { MallocTrimmer } from '../daemon/malloc-tuning.js';
 import { RecentEvents } from '../daemon/recent-events.js';
+import { mallocTrim } from '../native/malloc.js';
 import { enterNetns } from '../native/socket.js';
 import { daemonLogger } from './log.js';
 import { netnsOption } from './options.js';
@@ -32,6 +34,7 @@ interface RunOptions {
   fixRpFilter?: boolean;
   metricsListen?: ListenAddress;
   driftCheck: number;
+  mallocTuning: boolean;
 }
 
 type Logger = Awaited<ReturnType<typeof daemonLogger>>;
@@ -159,6 +162,13 @@ async function run(opts: RunOptions): Promise<void> {
   }
   // Before start(): the start's own transitions are counted, and kept for `lvskit top`.
   const recent = new RecentEvents(balancer);
+  // After each burst of reloads and transitions, glibc's free memory goes back to the kernel (src/daemon/malloc-tuning.ts).
+  const trimmer = opts.mallocTuning ? new MallocTrimmer({ trim: () => mallocTrim(0) }) : undefined;
+  if (trimmer) {
+    balancer.on('event', (e) => {
+      if ((e.source === 'daemon' && e.type === 'reloaded') || (e.source === 'vrrp' && e.type === 'transition')) trimmer.poke();
+    });
+  }
   if (http) {
     const { BalancerMetrics } = await import('../daemon/metrics.js'); // prom-client is loaded only when asked for
     http.attach(balancer, new BalancerMetrics(balancer));
@@ -174,6 +184,7 @@ async function run(opts: RunOptions): Promise<void> {
   const handle = async (request: ControlRequest): Promise<unknown> => {
     switch (request.command) {
       case 'status': return balancer.status();
+      case 'memory': return { ...await balancer.memory(request.gc === true), ...(trimmer ? { mallocTrims: trimmer.stats() } : {}) };
       case 'events': return recent.list(typeof request.last === 'number' ? request.last : undefined);
       case 'reload': return balancer.reload({ dryRun: request.dryRun === true });
       case 'stop':
@@ -206,6 +217,7 @@ async function run(opts: RunOptions): Promise<void> {
   await balancer.releaseOnSignal(['SIGTERM', 'SIGINT']);
   writePidFile(pidFile);
   await finished;
+  trimmer?.close();
   server.close();
   await server.drain(); // the answer to a `stop` request is on its way
   await http?.close();
@@ -230,6 +242,7 @@ export function registerRunCommand(program: Command): void {
     .option('--fix-rp-filter', 'where rp_filter is strict (1) on a VIP\'s or the sync daemon\'s interface, set it to 0 (each change logged) instead of refusing to start')
     .option('--metrics-listen <addr:port>', 'serve Prometheus metrics (/metrics), the status as JSON (/status.json) and a live status page (/) over HTTP here, e.g. 127.0.0.1:9650 (default: off)', listenAddress)
     .option('--drift-check <seconds>', 'every this many seconds, check that each declared IPVS service is still in the kernel with its settings and put back what was deleted or changed behind lvskit\'s back (0: only a reload does)', seconds, 5)
+    .option('--no-malloc-tuning', 'leave glibc\'s malloc as it is (by default: at most 2 arenas unless MALLOC_ARENA_MAX is set, and what it frees goes back to the kernel once the daemon is quiet for 2 s after a reload or a VRRP transition)')
     .option('--replace', 'take over from the daemon running on the control socket: once this one is ready, it stops keeping everything and this one resumes its MASTERs (an upgrade without a failover)')
     .action(async (opts: Omit<RunOptions, 'releaseIpvs'> & { dontReleaseIpvs?: boolean }) => {
       await run({ ...opts, releaseIpvs: opts.dontReleaseIpvs !== true });

@@ -19,6 +19,7 @@ import { resumeWindowMs, takeRestartNote, writeRestartNote } from './restart-sta
 import { balancerStatus } from './status.js';
 import { NotifyFifos, runStartStopScript } from './notify-fifo.js';
 import { StaticNet } from './static-net.js';
+import { memoryReport, type MemoryReport } from './memory.js';
 import { openVrrp, type VrrpHost, type VrrpIsolation } from './vrrp-host.js';
 import { locatedConfigError } from './located.js';
 import { logEvent } from './describe.js';
@@ -343,6 +344,11 @@ export class Balancer extends EventEmitter<BalancerEmitterEvents> {
       desired: this.#desired, instances: await this.#vrrp.status(), table, health: this.#checks?.status(),
       autoban: this.#autoban?.status(), trackers: this.#trackers.status(), tracking: this.#trackers.tracking(), startedAtMs: this.#startedAtMs, reloads: this.#reloads, reloadFailures: this.#reloadFailures,
     });
+  }
+
+  /** Where the process's memory is: RSS, the V8 heap of each thread (main, VRRP worker), glibc malloc (`lvskit status --memory`); `gc`: after a full collection in each thread, where node runs with --expose-gc. */
+  async memory(gc = false): Promise<MemoryReport> {
+    return memoryReport(await this.#vrrp.memory(gc), gc);
   }
 
   /**

@@ -1,5 +1,5 @@
 // layer: daemon (composition)
-// job: the daemon's control socket: a root-only unix socket (mode 0600, directory 0700) taking one JSON request per connection — status, events, reload, stop — and the client side of it.
+// job: the daemon's control socket: a root-only unix socket (mode 0600, directory 0700) taking one JSON request per connection — status, memory, events, reload, stop — and the client side of it.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -9,6 +9,8 @@ import type { StopMode } from './events.js';
 /** A request on the daemon's control socket (`lvskit status`, `reload`, `stop`, `events`). */
 export type ControlRequest =
   | { command: 'status' }
+  /** Where the daemon's memory is (MemoryReport); `gc`: after a full collection in each thread, where node runs with --expose-gc. */
+  | { command: 'memory'; gc?: boolean }
   /** The daemon's last events (RecentEvent[], oldest first), at most `last` of them. */
   | { command: 'events'; last?: number }
   | { command: 'reload'; dryRun?: boolean }

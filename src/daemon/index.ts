@@ -15,6 +15,8 @@ export { ControlServer, ControlError, controlRequest, defaultControlPath, type C
 export type { AutobanStatus, BanStatus } from './autoban-side.js';
 export type { VrrpIsolation } from './vrrp-host.js';
 export type { SyncInterfaceEvent } from './sync-interface.js';
+export type { MemoryReport, ThreadHeap, HeapSpace } from './memory.js';
+export type { TrimStats } from './malloc-tuning.js';
 export * from './convert.js';
 export { evaluatePreflight, snapshotRequest, rpFilterFixes, effectiveRpFilter, PreflightError, type SystemSnapshot, type SnapshotRequest } from './preflight.js';
 export { preflightNeeds, type PreflightNeeds, type NeededLink } from './preflight-needs.js';

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { InstanceTracking } from '../track/types.js';
 import type { InstanceStatus, VrrpRunnerEvent } from '../vrrp/events.js';
 import type { VrrpReconfigureResult } from '../vrrp/reconfigure.js';
+import type { ThreadHeap } from './memory.js';
 import { VrrpSide, type VrrpHost, type VrrpHostEvents, type VrrpInput, type VrrpSideOptions } from './vrrp-side.js';
 import { errorFromWire, eventFromWire, type VrrpRequest, type VrrpWorkerData, type VrrpWorkerMessage } from './vrrp-wire.js';
 
@@ -98,6 +99,7 @@ class WorkerVrrp extends EventEmitter<VrrpHostEvents> implements VrrpHost {
   status(): Promise<InstanceStatus[]> { return this.#call('status'); }
   releaseOnSignal(signals: readonly NodeJS.Signals[]): Promise<void> { return this.#call('releaseOnSignal', { signals: [...signals] }); }
   track(tracking: Record<string, InstanceTracking>): Promise<void> { return this.#call('track', { tracking }); }
+  memory(gc = false): Promise<ThreadHeap> { return this.#call('memory', { gc }); }
 
   async stop(release: boolean): Promise<void> {
     try {

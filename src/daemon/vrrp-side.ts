@@ -8,6 +8,7 @@ import type { VrrpReconfigureResult } from '../vrrp/reconfigure.js';
 import { VrrpRunner } from '../vrrp/runner.js';
 import { RUNNER_EVENT_NAMES } from '../vrrp/events.js';
 import type { SyncDaemonSettings } from './convert.js';
+import type { ThreadHeap } from './memory.js';
 import { SyncDaemonControl } from './sync-daemon.js';
 import { SyncInterfaceWatch, type SyncInterfaceEvent } from './sync-interface.js';
 
@@ -36,6 +37,8 @@ export interface VrrpHost extends EventEmitter<VrrpHostEvents> {
   stop(release: boolean): Promise<void>;
   /** The trackers' FAULT and weight per instance (VrrpRunner.setTracking); kept for a runner opened later. */
   track(tracking: Record<string, InstanceTracking>): Promise<void>;
+  /** The V8 heap of the thread VRRP runs in when that is a thread of its own (undefined inline: it is the caller's). */
+  memory(gc?: boolean): Promise<ThreadHeap | undefined>;
 }
 
 /** What the VRRP side reports: the runner's events, and the sync daemon's interface going down or up. */
@@ -129,6 +132,11 @@ export class VrrpSide extends EventEmitter<VrrpHostEvents> implements VrrpHost {
 
   async status(): Promise<InstanceStatus[]> {
     return this.#runner?.status() ?? [];
+  }
+
+  /** Inline: the caller's own thread, which reports its heap itself. */
+  async memory(): Promise<ThreadHeap | undefined> {
+    return undefined;
   }
 
   async releaseOnSignal(signals: readonly NodeJS.Signals[]): Promise<void> {

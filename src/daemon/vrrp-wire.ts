@@ -11,6 +11,7 @@ export type VrrpRequest = { id: number } & (
   | { op: 'start'; resume: string[] }
   | { op: 'reconfigure'; input: VrrpInput }
   | { op: 'status' }
+  | { op: 'memory'; gc: boolean }
   | { op: 'releaseOnSignal'; signals: NodeJS.Signals[] }
   | { op: 'track'; tracking: Record<string, InstanceTracking> }
   | { op: 'stop'; release: boolean });

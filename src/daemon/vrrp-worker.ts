@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { VrrpRunnerEvent } from '../vrrp/events.js';
 import { raiseThreadPriority } from '../native/thread.js';
+import { threadHeap } from './memory.js';
 import { VrrpSide, type VrrpSideEvent } from './vrrp-side.js';
 import { toWire, type VrrpRequest, type VrrpWorkerData, type VrrpWorkerMessage } from './vrrp-wire.js';
 
@@ -18,6 +19,7 @@ async function handle(side: VrrpSide, request: VrrpRequest): Promise<unknown> {
     case 'start': return side.start(request.resume);
     case 'reconfigure': return side.reconfigure(request.input);
     case 'status': return side.status();
+    case 'memory': return threadHeap(request.gc);
     case 'releaseOnSignal': return side.releaseOnSignal(request.signals);
     case 'track': return side.track(request.tracking);
     case 'stop': return side.stop(request.release);

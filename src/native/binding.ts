@@ -82,6 +82,24 @@ export interface NativeSignalSends {
   sent(token: number): boolean;
 }
 
+/** glibc's mallinfo2(3) in bytes (native/malloc_stats.cc). */
+export interface MallocInfo {
+  /** Memory the arenas hold from the kernel (brk and the thread arenas), not counting mmap'd blocks. */
+  arenaBytes: number;
+  /** Free chunks in the arenas. */
+  freeChunks: number;
+  /** Blocks above the mmap threshold, each its own mapping. */
+  mmappedBlocks: number;
+  /** Their bytes. */
+  mmappedBytes: number;
+  /** Allocated inside the arenas. */
+  inUseBytes: number;
+  /** Free inside the arenas (fragments a thread freed, and each arena's top). */
+  freeBytes: number;
+  /** Free at the top of the main heap: what a trim of it could return. */
+  trimmableBytes: number;
+}
+
 export interface NativeBinding {
   Socket: new (options: NativeSocketOptions) => NativeSocket;
   signalSends: NativeSignalSends;
@@ -89,6 +107,12 @@ export interface NativeBinding {
   enterNetns(path: string): void;
   /** The calling thread's nice (setpriority) with SCHED_RESET_ON_FORK: what it starts begins at nice 0 (ErrnoError on failure). */
   raiseThreadPriority(nice: number): void;
+  /** glibc's mallinfo2(3), summed over every arena, in bytes (an empty object where the C library has none). */
+  mallocInfo(): Partial<MallocInfo>;
+  /** glibc's malloc_trim(3) over every arena, keeping `padBytes` at the main heap's top: true when memory went back to the kernel. */
+  mallocTrim(padBytes: number): boolean;
+  /** mallopt(M_ARENA_MAX, arenas): true when glibc took it (false elsewhere). */
+  mallocArenaMax(arenas: number): boolean;
   /** The class the addon's errno errors are made with, as `new ctor(errno, syscall, description)` (binding() registers ErrnoError). */
   setErrnoErrorClass(ctor: new (errno: number, syscall: string, detail?: string) => Error): void;
   /** True in a test build with fault injection compiled in (binding.gyp `fault_hooks=1`); false in every release build. */
