@@ -23,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #else
   exports.Set("faultHooks", false);
 #endif
+  exports.Set("sanitizerAllocator", lvskit::AllocatorIsAsan());
   exports.Set("ConnReader", lvskit::DefineConnReader(env));
   exports.Set("signalSends", lvskit::MakeSignalSends(env));
   exports.Set("enterNetns", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {

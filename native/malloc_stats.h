@@ -6,6 +6,9 @@
 
 namespace lvskit {
 
+/** True when the addon is built with AddressSanitizer: the process's allocator is ASan's, and `mallocInfo()` is empty. */
+bool AllocatorIsAsan();
+
 /** `mallocInfo()`: mallinfo2(3) as bytes (arena, ordblks, hblks, hblkhd, uordblks, fordblks, keepcost). */
 Napi::Value MallocInfo(const Napi::CallbackInfo& info);
 

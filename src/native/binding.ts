@@ -107,7 +107,7 @@ export interface NativeBinding {
   enterNetns(path: string): void;
   /** The calling thread's nice (setpriority) with SCHED_RESET_ON_FORK: what it starts begins at nice 0 (ErrnoError on failure). */
   raiseThreadPriority(nice: number): void;
-  /** glibc's mallinfo2(3), summed over every arena, in bytes (an empty object where the C library has none). */
+  /** glibc's mallinfo2(3), summed over every arena, in bytes (an empty object where the C library has none, or under AddressSanitizer). */
   mallocInfo(): Partial<MallocInfo>;
   /** glibc's malloc_trim(3) over every arena, keeping `padBytes` at the main heap's top: true when memory went back to the kernel. */
   mallocTrim(padBytes: number): boolean;
@@ -117,6 +117,8 @@ export interface NativeBinding {
   setErrnoErrorClass(ctor: new (errno: number, syscall: string, detail?: string) => Error): void;
   /** True in a test build with fault injection compiled in (binding.gyp `fault_hooks=1`); false in every release build. */
   faultHooks: boolean;
+  /** True when the addon is built with AddressSanitizer (the CI's sanitizer pass): malloc is ASan's, and mallocInfo() is empty. */
+  sanitizerAllocator: boolean;
   /** Kernel constants read from the C headers the addon was built against. */
   constants: Readonly<Record<string, number>>;
 }

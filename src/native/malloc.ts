@@ -4,7 +4,7 @@ import { binding, type MallocInfo, type NativeBinding } from './binding.js';
 
 export type { MallocInfo };
 
-/** mallinfo2(3) summed over every arena, in bytes; empty where the C library has none (musl, glibc < 2.33). */
+/** mallinfo2(3) summed over every arena, in bytes; empty where the C library has none (musl, glibc < 2.33), or where malloc is not glibc's (an addon built with AddressSanitizer). */
 export function mallocInfo(native: Pick<NativeBinding, 'mallocInfo'> = binding()): Partial<MallocInfo> {
   return native.mallocInfo();
 }
