@@ -42,8 +42,9 @@ class Writer {
     if (value !== undefined) this.line(keyword, value ? undefined : 'off');
   }
 
+  /** `keyword COMMAND [USER [GROUP]]`: the whole line is read back by the script splitter, so the user and group take its escapes too. */
   script(keyword: string, s: ScriptCommand | undefined): void {
-    if (s) this.line(keyword, scriptWord(s.command), s.user === undefined ? undefined : word(s.user), s.group === undefined ? undefined : word(s.group));
+    if (s) this.line(keyword, scriptWord(s.command), s.user === undefined ? undefined : scriptWord(s.user), s.group === undefined ? undefined : scriptWord(s.group));
   }
 
   block(head: Word[], body: () => void): void {

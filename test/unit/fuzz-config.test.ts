@@ -183,6 +183,9 @@ test('damaged configurations: no throw, diagnostics located, the dump reads back
       // Found by the campaign (128,283rd input): `include /x.conf` in a real_server located its diagnostics at `/x.conf`,
       // the reader's name for `x.conf`; the target, not the reader, named the file differently (kept to hold that).
       ['virtual_server 123.30.175.40 80 {\n    real_server 172.16.16.37 80 {\n        weight 10\n    include /x.conf\n}\n}\n'],
+      // Found by the campaign (209,650th input): a script line's user read through the script splitter's escapes
+      // (`\nobody`: a newline, then `obody`) was dumped quoted but raw, and the dump no longer read back.
+      ['vrrp_script chk {\n    script "/usr/bin/killall -0 \'ha proxy\'" \\nobody no\\tgroup\n}\n'],
     ],
   });
 });
