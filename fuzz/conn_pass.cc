@@ -39,7 +39,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lvskit::AggregateOptions options;
   options.countStates = {"ESTABLISHED", "SYN_RECV"};
   options.perService = perService;
-  lvskit::ScanPass pass(options);
+  // Tables sized from the file as the addon sizes them (small here: they grow as keys arrive),
+  // and a read buffer of the chunk's size: both from the heap, where AddressSanitizer guards them.
+  lvskit::ScanPass pass(lvskit::SizedForFile(options, static_cast<int64_t>(size)));
   lvskit::LineReader reader(fd, chunk, 4096);
   std::atomic<bool> cancelled{false};
   pass.Run(reader, cancelled);
