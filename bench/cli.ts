@@ -115,7 +115,7 @@ function connsTop(): string {
     const caCerts = process.env['NODE_EXTRA_CA_CERTS'];
     const withoutCaCerts = { ...process.env };
     delete withoutCaCerts['NODE_EXTRA_CA_CERTS'];
-    const bare: Side = { name: '… the same, NODE_EXTRA_CA_CERTS removed from its environment', argv, env: withoutCaCerts, ms: [], cpuMs: [] };
+    const bare: Side = { name: 'the same, as on a host without NODE_EXTRA_CA_CERTS (that variable removed from its environment)', argv, env: withoutCaCerts, ms: [], cpuMs: [] };
     const sides = caCerts === undefined ? [pipeline, lvskit] : [pipeline, lvskit, bare];
     const l = alternate(sides, 15, 1);
     const ratio = (s: Side): string => {
