@@ -8,7 +8,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <vector>
 
 #include "conn_pass.h"
 
@@ -39,7 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lvskit::AggregateOptions options;
   options.countStates = {"ESTABLISHED", "SYN_RECV"};
   options.perService = perService;
-  lvskit::ScanPass pass(options);
+  // Tables sized from the file as the addon sizes them (small here: they grow as keys arrive),
+  // and a read buffer of the chunk's size: both from the heap, where AddressSanitizer guards them.
+  lvskit::ScanPass pass(lvskit::SizedForFile(options, static_cast<int64_t>(size)));
   lvskit::LineReader reader(fd, chunk, 4096);
   std::atomic<bool> cancelled{false};
   pass.Run(reader, cancelled);
@@ -50,10 +54,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t byState = 0;
   for (uint64_t n : pass.Aggregate().RowsByState()) byState += n;
   Check(byState == t.rows, "rows by state do not add up to the rows");
-  const auto top = pass.Aggregate().Select(false, 1, 10);
-  Check(top.size() <= 10, "top-N longer than asked");
-  const auto all = pass.Aggregate().Select(true, 0, 0);
-  Check(all.size() == pass.Aggregate().Size(), "selecting all does not give every key");
+  const lvskit::ConnAggregate& aggregate = pass.Aggregate();
+  const auto all = aggregate.Select(true, 0, 0);
+  Check(all.size() == aggregate.Size(), "selecting all does not give every key");
+  // A selection is the head of the whole ranking: the 10 highest, and with a threshold also every key over it
+  // (the union: those over the threshold rank above every other).
+  const auto isHead = [&all](const std::vector<lvskit::ConnAggregate::Handle>& picked) {
+    for (size_t i = 0; i < picked.size(); i++) {
+      if (picked[i].general != all[i].general || picked[i].slot != all[i].slot) return false;
+    }
+    return true;
+  };
+  size_t overOne = 0;
+  for (const auto handle : all) overOne += aggregate.CountsOf(handle)[1] > 1 ? 1 : 0;  // counter 1: ESTABLISHED, the ranking one
+  const auto top = aggregate.Select(false, -1, 10);
+  Check(top.size() == std::min<size_t>(10, all.size()) && isHead(top), "top-10 is not the head of the ranking");
+  const auto topOrOver = aggregate.Select(false, 1, 10);
+  Check(topOrOver.size() == std::max(overOne, std::min<size_t>(10, all.size())) && isHead(topOrOver),
+        "top-10 with threshold 1 is not the keys over 1 and the 10 highest, at the head of the ranking");
   const uint64_t problems = pass.Problems().Total();
   const lvskit::PassTally tally = pass.TakeTally();
   Check(tally.totals.lines == t.lines && tally.problems.Total() == problems, "the tally handed over differs");

@@ -10,19 +10,31 @@
 namespace lvskit {
 namespace {
 
-constexpr int kMinSlotsLog2 = 14;
+/** Slots of a table whose keys are not known in advance (a pass over /proc): a busy balancer's clients soon fill them. */
+constexpr int kUnknownSlotsLog2 = 14;
+/** The fewest slots of a table sized from a guess (a regular file's size): a small file gets a small table. */
+constexpr int kMinSlotsLog2 = 6;
 /**
  * A guess of more keys than this many bytes of slots hold is not believed: the table starts at
  * this size and grows from there if it must (a scan on two threads has two tables).
  */
 constexpr size_t kMaxInitialBytes = 16 << 20;
 
-/** log2 of the slots (of `strideWords` u32 each) that hold `expectedKeys` at most 2/3 full. */
+/** log2 of the slots (of `strideWords` u32 each) that hold `expectedKeys` at most 2/3 full; 0 keys: not known. */
 int InitialSlotsLog2(size_t expectedKeys, size_t strideWords) {
+  if (expectedKeys == 0) return kUnknownSlotsLog2;
   int log2 = kMinSlotsLog2;
   while ((size_t{2} << log2) * strideWords * sizeof(uint32_t) <= kMaxInitialBytes && (size_t{1} << log2) * 2 < expectedKeys * 3) log2++;
   return log2;
 }
+/**
+ * The keys guessed for the IPv6 clients when clients are keyed alone: a quarter of the guess (the
+ * 1,000,000-row table of bench/conns-scan.ts has 28 % of them; its table then does not grow), so
+ * a small file's tables are both small. Not known (0) stays not known.
+ */
+size_t IPv6Keys(size_t expectedKeys) { return expectedKeys == 0 ? 0 : std::max<size_t>(1, expectedKeys / 4); }
+/** Per service every key goes to the general table: the IPv4 table is never used and gets the fewest slots. */
+constexpr size_t kUnusedTableKeys = 1;
 constexpr size_t kBaseKeyBytes = 20;
 constexpr size_t kServiceKeyBytes = 36;
 
@@ -124,8 +136,8 @@ ConnAggregate::ConnAggregate(AggregateOptions options)
     : options_(std::move(options)),
       keyBytes_(options_.perService ? kServiceKeyBytes : kBaseKeyBytes),
       counters_(1 + std::min(options_.countStates.size(), kMaxCountStates)),
-      v4_(1, counters_, options_.perService ? 0 : options_.expectedKeys),
-      general_(keyBytes_ / 4, counters_, options_.perService ? options_.expectedKeys : 0) {}
+      v4_(1, counters_, options_.perService ? kUnusedTableKeys : options_.expectedKeys),
+      general_(keyBytes_ / 4, counters_, options_.perService ? options_.expectedKeys : IPv6Keys(options_.expectedKeys)) {}
 
 int ConnAggregate::LookUpSlotOfState(size_t stateIndex, const StateTable& states) {
   if (stateIndex >= stateSlot_.size()) stateSlot_.resize(stateIndex + 1, 0);

@@ -19,7 +19,10 @@ struct AggregateOptions {
   std::vector<std::string> countStates;
   /** Key by (client, protocol, virtual address, virtual port) instead of client alone. */
   bool perService = false;
-  /** Keys the tables should hold without growing (a guess, e.g. from a file's size); 0: start small. */
+  /**
+   * Keys the tables should hold without growing (a guess, e.g. from a file's size: at least 64
+   * slots); 0: not known (a procfs file), 16,384 slots to start with.
+   */
   size_t expectedKeys = 0;
 };
 
@@ -31,7 +34,7 @@ struct AggregateOptions {
  */
 class InlineTable {
  public:
-  /** A table that holds `expectedKeys` keys before it grows (at least 16,384 slots). */
+  /** A table that holds `expectedKeys` keys before it grows (at least 64 slots; 16,384 when 0, not known). */
   InlineTable(size_t keyWords, size_t counters, size_t expectedKeys);
   size_t Size() const { return size_; }
   size_t Slots() const { return slots_; }

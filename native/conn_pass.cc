@@ -24,13 +24,6 @@ constexpr int64_t kRowBytesGuess = 66;
 /** Rows per client assumed when sizing a table from a file's size: fewer and it grows, more and it is sparse. */
 constexpr int64_t kRowsPerKeyGuess = 8;
 
-/** `options`, with the keys a pass over `bytes` of a file may meet guessed from its size. */
-AggregateOptions SizedFor(const AggregateOptions& options, int64_t bytes) {
-  AggregateOptions sized = options;
-  sized.expectedKeys = static_cast<size_t>(std::max<int64_t>(0, bytes / kRowBytesGuess / kRowsPerKeyGuess));
-  return sized;
-}
-
 /** The offset of the first line that starts at or after `at` (just past a newline), or `size`. */
 int64_t LineStartAfter(int fd, int64_t at, int64_t size) {
   char buf[4096];
@@ -86,6 +79,12 @@ struct Parsed {
 };
 
 }  // namespace
+
+AggregateOptions SizedForFile(const AggregateOptions& options, int64_t bytes) {
+  AggregateOptions sized = options;
+  sized.expectedKeys = bytes <= 0 ? 0 : static_cast<size_t>(std::max<int64_t>(1, bytes / kRowBytesGuess / kRowsPerKeyGuess));
+  return sized;
+}
 
 void ScanPass::Count(const ConnRow& row, const ConnAggregate::Key& key) {
   totals_.rows++;
@@ -250,7 +249,7 @@ std::unique_ptr<ScanPass> ScanDescriptor(int fd, const AggregateOptions& options
   const int64_t size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<int64_t>(st.st_size) : 0;
   const bool split = parallelBytes > 0 && size > 0 && static_cast<uint64_t>(size) >= parallelBytes;
   if (!split) {
-    auto only = std::make_unique<ScanPass>(SizedFor(options, size));
+    auto only = std::make_unique<ScanPass>(SizedForFile(options, size));
     only->ReportBytesTo(progress);
     LineReader reader(fd, chunkBytes, kMaxLineBytes);
     only->Run(reader, cancelled);
@@ -262,8 +261,8 @@ std::unique_ptr<ScanPass> ScanDescriptor(int fd, const AggregateOptions& options
   const std::vector<int64_t> starts = PieceStarts(fd, size);
   std::vector<PassTally> tallies(starts.size() - 1);
   std::atomic<size_t> next{0};
-  auto first = std::make_unique<ScanPass>(SizedFor(options, size));
-  ScanPass second(SizedFor(options, size));
+  auto first = std::make_unique<ScanPass>(SizedForFile(options, size));
+  ScanPass second(SizedForFile(options, size));
   first->ReportBytesTo(progress);
   second.ReportBytesTo(progress);
   const auto work = [&](ScanPass& pass) {

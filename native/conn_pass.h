@@ -85,6 +85,12 @@ class ScanPass {
 };
 
 /**
+ * `options` with the keys a pass over a regular file of `bytes` may meet guessed from its size (a
+ * small file, a small table); 0 bytes (a procfs file, or empty): not known.
+ */
+AggregateOptions SizedForFile(const AggregateOptions& options, int64_t bytes);
+
+/**
  * The whole scan of `fd`: one pass, or — for a regular file of at least `parallelBytes` — two
  * passes on two threads, each taking the next piece of the file (about 2 MiB, starting at a
  * line) until none is left, merged. procfs files are always read in one pass, in order.

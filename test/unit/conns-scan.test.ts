@@ -118,6 +118,27 @@ test('counts agree with a reference count (what awk|sort|uniq -c computes) on 20
   t.true(r.reads > conns.length * 60 / 4096, `${r.reads} reads of 4 KiB`);
 });
 
+test('a table file is counted in tables sized from its size: a small file in small ones, and one with more clients than its size suggests in tables that grow, every count right', async (t) => {
+  const small = scratch(t, 'small', PROC_HEADER + connsFor([{ address: '100.64.0.1', states: { ESTABLISHED: 2 } }]).map((c) => procRow(c, 60)).join(''));
+  for (const perService of [false, true]) {
+    const r = await scanConnections({ file: small, perService, all: true });
+    t.is(r.all?.[0]?.count, 2);
+    // Heap-sized tables: the IPv4 and general tables of 64 slots, not two 2 MiB mappings.
+    t.true(r.memoryBytes < 64 << 10, `${r.memoryBytes} bytes of tables for one client (perService ${perService})`);
+  }
+  // One row per client: about 8 times the clients the file's size suggests, IPv4 and IPv6.
+  const v4 = clientAddresses(6000).map((address, i) => ({ address, states: { [i % 3 === 0 ? 'TIME_WAIT' : 'ESTABLISHED']: 1 } }));
+  const v6 = Array.from({ length: 3000 }, (_, i) => ({ address: `2001:db8::${(i + 1).toString(16)}`, states: { [i % 4 === 0 ? 'SYN_RECV' : 'ESTABLISHED']: 1 } }));
+  const conns = connsFor([...v4, ...v6]);
+  const file = scratch(t, 'many', PROC_HEADER + conns.map((c) => procRow(c, 60)).join(''));
+  const r = await scanConnections({ file, all: true });
+  const reference = referenceCounts(conns.map((c) => ({ clientAddress: c.clientAddress, state: c.state === 1 ? 'ESTABLISHED' : 'x' })));
+  t.is(r.rows, conns.length);
+  t.is(r.clients, 9000);
+  t.is(r.all?.length, 9000);
+  for (const c of r.all ?? []) t.deepEqual({ count: c.count, total: c.total }, reference.get(c.address), c.address);
+});
+
 test('a file of 16 MiB or more is read by two threads taking pieces of it in turn: the same counts, problems and line numbers as one pass', async (t) => {
   const clients = clientAddresses(3000).map((address, i) => ({ address, states: { ESTABLISHED: 60 + (i % 90), TIME_WAIT: i % 7 } }));
   const rows = connsFor([...clients, { address: '2001:db8::77', states: { ESTABLISHED: 2000 } }]).map((c, i) => procRow(c, i % 900));
