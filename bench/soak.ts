@@ -3,6 +3,7 @@
 //
 //   npm run soak [-- --minutes 60] [-- --update-docs]   (the table into docs/reliability.md, section Soak)
 //   npm run soak -- --heap-snapshots                  (also what the daemons' V8 heaps retain, warm-up's end vs the end)
+//   npm run soak -- --lb2-option --no-heap-tuning      (lb2 with one more `lvskit run` option: an A/B within one run)
 //
 // Not in CI. Needs IPVS: without it the script runs itself inside user-mode Linux (bench/uml.ts).
 // The lab is the site's (test/helpers/site-lab.ts: lb1, lb2, three real servers, a client), with
@@ -59,6 +60,9 @@ type Series = Record<BalancerName, { rss: Sample[]; fds: Sample[] }>;
 interface Event { atMs: number; what: string; tookMs: number; ok: boolean }
 
 const log = (s: string): void => console.log(`# ${s}`);
+
+/** `--lb2-option OPT`: lb2 runs with this extra `lvskit run` option (e.g. --no-heap-tuning), an A/B of a setting within one run; the verdicts are the same. */
+const LB2_EXTRA = ((i) => (i >= 0 && benchArgs()[i + 1] ? [benchArgs()[i + 1]!] : []))(benchArgs().indexOf('--lb2-option'));
 
 /** `--heap-snapshots`: the daemons run with `--heapsnapshot-signal=SIGUSR2`, snapshotted at the warm-up's end and at the end, compared. */
 const HEAP_DIR = benchArgs().includes('--heap-snapshots') ? `/var/tmp/lvskit-soak-heap-${process.pid}` : undefined;
@@ -180,7 +184,7 @@ function table(o: Outcome): string {
   return [
     '| measure | figure | verdict |',
     '| --- | --- | --- |',
-    `| duration | ${o.minutes} min of traffic, warm-up ${o.warmupMin} min | |`,
+    `| duration | ${o.minutes} min of traffic, warm-up ${Number(o.warmupMin.toFixed(1))} min | |`,
     `| failovers (VIP moved, both ways) | ${failovers.filter((e) => e.ok).length} of ${failovers.length}, slowest ${worst(failovers)} | ${verdict(failovers.every((e) => e.ok))} |`,
     `| reloads (SIGHUP to both daemons, rs3's weight flipped) | ${reloads.filter((e) => e.ok).length} of ${reloads.length} applied by both, slowest ${worst(reloads)} | ${verdict(reloads.every((e) => e.ok))} |`,
     `| requests (a new connection every ${TRAFFIC.intervalMs} ms) | ${o.requests} | |`,
@@ -211,7 +215,7 @@ async function soak(cleanup: Cleanup, hostLoadFile: string | undefined): Promise
     fs.mkdirSync(HEAP_DIR, { recursive: true });
     process.env['NODE_OPTIONS'] = `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${HEAP_DIR}`;
   }
-  for (const name of ['lb1', 'lb2'] as const) await driver.start(lab.balancer(name));
+  for (const name of ['lb1', 'lb2'] as const) await driver.start(lab.balancer(name), name === 'lb2' ? LB2_EXTRA : []);
   delete process.env['NODE_OPTIONS'];
   const traffic = await Traffic.start(lab, TRAFFIC);
   const ctx: ScenarioContext = { lab, driver, traffic, site, log };
@@ -275,6 +279,13 @@ async function soak(cleanup: Cleanup, hostLoadFile: string | undefined): Promise
     .filter((l) => l.text.includes('"type":"transition"') && l.text.includes('"source":"vrrp"')).map((l) => l.atMs);
   const failures = results.filter((r) => !r.ok);
   const { inside, outside } = classifyFailures(failures, failoverWindows(transitions, boundMs));
+  for (const f of outside.slice(0, 5)) {
+    // What each daemon said around a failure that no transition explains (every line within 3 s of it).
+    log(`failed outside the windows at +${((f.sentMs - t0) / 1000).toFixed(1)} s (${f.what}); the daemons' lines within 3 s:`);
+    for (const b of ['lb1', 'lb2'] as const) {
+      for (const l of driver.timedLog(lab.balancer(b)).filter((x) => Math.abs(x.atMs - f.sentMs) <= 3000).slice(0, 20)) log(`  ${b} ${((l.atMs - f.sentMs) / 1000).toFixed(2)} s: ${l.text}`);
+    }
+  }
   const reasons: Record<string, number> = {};
   for (const f of failures) reasons[f.what] = (reasons[f.what] ?? 0) + 1;
   const warmupEndMs = t0 + WARMUP_MIN * 60_000;

@@ -11,12 +11,19 @@ const command = commandOf(argv);
 if (command === undefined && argv.length > 0 && argv.every((a) => a === '-V' || a === '--version')) {
   // The fast path: no command, no commander (see docs/benchmarks.md, "Starting the CLI").
   process.stdout.write(`${version}\n`);
+} else if (command === 'conns' && argv[1] === 'top' && await plainConnsTop()) {
+  // Done without commander: a plain `conns top` line (src/cli/conns-top.ts).
 } else {
   if (command === 'run' && !argv.includes('--no-malloc-tuning')) {
     // Before anything else loads: glibc fixes its arena limit once the process's threads have made
     // 8 arenas, and V8's helper threads make theirs while the modules compile (src/daemon/malloc-tuning.ts).
     const [{ limitMallocArenas }, { mallocArenaMax }] = await Promise.all([import('../daemon/malloc-tuning.js'), import('../native/malloc.js')]);
     limitMallocArenas(process.env, mallocArenaMax);
+  }
+  if (command === 'run' && !argv.includes('--no-heap-tuning')) {
+    // V8's heap grown in small steps, for both isolates (the VRRP worker starts later): src/daemon/heap-tuning.ts.
+    const [{ tuneV8Heap }, v8] = await Promise.all([import('../daemon/heap-tuning.js'), import('node:v8')]);
+    tuneV8Heap(process.execArgv, process.env, (flag) => v8.setFlagsFromString(flag));
   }
   const { Command } = await import('commander');
   const program = new Command('lvskit')
@@ -36,3 +43,22 @@ if (command === undefined && argv.length > 0 && argv.every((a) => a === '-V' || 
     process.exitCode = 1;
   }
 }
+
+/**
+ * `conns top` with only its plain options (each once, well formed) runs without loading commander:
+ * the scan of a large table is most of what such a command does, and the parser a tenth of it.
+ * False when the line is not plain, or when the run failed before printing anything: then commander
+ * reads the line and the command runs again, reporting any error as it always does.
+ */
+async function plainConnsTop(): Promise<boolean> {
+  const { plainTopOptions, top } = await import('./conns-top.js');
+  const opts = plainTopOptions(argv);
+  if (!opts) return false;
+  try {
+    await top(opts);
+    return true;
+  } catch {
+    return false;
+  }
+}
+

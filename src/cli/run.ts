@@ -13,6 +13,7 @@ import type { StopMode } from '../daemon/events.js';
 import { refuseSymlink, writeFileAtomicSync } from '../safe-file.js';
 import type { StatusHttpServer } from '../daemon/status-http.js';
 import { parseListenAddress, type ListenAddress } from '../daemon/listen-address.js';
+import { appliedV8HeapFlags } from '../daemon/heap-tuning.js';
 import { MallocTrimmer } from '../daemon/malloc-tuning.js';
 import { RecentEvents } from '../daemon/recent-events.js';
 import { mallocTrim } from '../native/malloc.js';
@@ -35,6 +36,8 @@ interface RunOptions {
   metricsListen?: ListenAddress;
   driftCheck: number;
   mallocTuning: boolean;
+  /** Applied by main.ts before the daemon's modules load (src/daemon/heap-tuning.ts); here so that commander's parse is typed. */
+  heapTuning?: boolean;
 }
 
 type Logger = Awaited<ReturnType<typeof daemonLogger>>;
@@ -184,7 +187,10 @@ async function run(opts: RunOptions): Promise<void> {
   const handle = async (request: ControlRequest): Promise<unknown> => {
     switch (request.command) {
       case 'status': return balancer.status();
-      case 'memory': return { ...await balancer.memory(request.gc === true), ...(trimmer ? { mallocTrims: trimmer.stats() } : {}) };
+      case 'memory': return {
+        ...await balancer.memory(request.gc === true), ...(trimmer ? { mallocTrims: trimmer.stats() } : {}),
+        ...(appliedV8HeapFlags().length ? { v8HeapFlags: appliedV8HeapFlags() } : {}),
+      };
       case 'events': return recent.list(typeof request.last === 'number' ? request.last : undefined);
       case 'reload': return balancer.reload({ dryRun: request.dryRun === true });
       case 'stop':
@@ -243,6 +249,7 @@ export function registerRunCommand(program: Command): void {
     .option('--metrics-listen <addr:port>', 'serve Prometheus metrics (/metrics), the status as JSON (/status.json) and a live status page (/) over HTTP here, e.g. 127.0.0.1:9650 (default: off)', listenAddress)
     .option('--drift-check <seconds>', 'every this many seconds, check that each declared IPVS service is still in the kernel with its settings and put back what was deleted or changed behind lvskit\'s back (0: only a reload does)', seconds, 5)
     .option('--no-malloc-tuning', 'leave glibc\'s malloc as it is (by default: at most 2 arenas unless MALLOC_ARENA_MAX is set, and what it frees goes back to the kernel once the daemon is quiet for 2 s after a reload or a VRRP transition)')
+    .option('--no-heap-tuning', 'leave V8\'s heap as node sets it (by default the daemon sets --optimize-for-size and --heap-growing-percent=15, unless node\'s options already give either: the heap grows in small steps, so RSS stays near what it holds)')
     .option('--replace', 'take over from the daemon running on the control socket: once this one is ready, it stops keeping everything and this one resumes its MASTERs (an upgrade without a failover)')
     .action(async (opts: Omit<RunOptions, 'releaseIpvs'> & { dontReleaseIpvs?: boolean }) => {
       await run({ ...opts, releaseIpvs: opts.dontReleaseIpvs !== true });

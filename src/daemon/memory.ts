@@ -32,6 +32,8 @@ export interface MemoryReport {
   malloc: Partial<MallocInfo>;
   /** `lvskit run` (unless --no-malloc-tuning): the malloc_trim runs after bursts of reloads and transitions. */
   mallocTrims?: TrimStats;
+  /** `lvskit run` (unless --no-heap-tuning): the V8 flags it set for its heaps (src/daemon/heap-tuning.ts). */
+  v8HeapFlags?: readonly string[];
 }
 
 /** The calling thread's V8 heap; `gc`: after a full collection, where node runs with --expose-gc (a debugging aid, never done otherwise). */

@@ -1,10 +1,11 @@
 // layer: tests (kernel tier, root)
-// job: `lvskit status --memory` on a running `lvskit run`: each thread's V8 heap (main, VRRP worker) and malloc; a reload is followed by one malloc_trim once the daemon is quiet, and none with --no-malloc-tuning.
+// job: `lvskit status --memory` on a running `lvskit run`: each thread's V8 heap (main, VRRP worker) and malloc; a reload is followed by one malloc_trim once the daemon is quiet, and none with --no-malloc-tuning; the V8 heap flags set, and none with --no-heap-tuning.
 import test, { type ExecutionContext } from 'ava';
 import { daemonFiles, logged, startDaemon, type Daemon } from '../helpers/daemon-procs.js';
 import { kernelTierUnavailable } from '../helpers/netns.js';
 import { until } from '../helpers/until.js';
 import { createVrrpLab } from '../helpers/vrrp-lab.js';
+import { DAEMON_V8_FLAGS } from '../../src/daemon/heap-tuning.js';
 import type { MemoryReport } from '../../src/daemon/memory.js';
 import { binding } from '../../src/native/binding.js';
 
@@ -60,5 +61,12 @@ ktest('--no-malloc-tuning: no trims reported, none done', async (t) => {
   d.child.kill('SIGHUP');
   await d.waitFor(logged('daemon', 'reloaded'), 10_000, true);
   await new Promise((r) => setTimeout(r, 3000));
-  t.is((await memory(t, d)).mallocTrims, undefined);
+  const m = await memory(t, d);
+  t.is(m.mallocTrims, undefined);
+  t.deepEqual(m.v8HeapFlags, [...DAEMON_V8_FLAGS], 'the heap tuning is a switch of its own');
+});
+
+ktest('--no-heap-tuning: V8\'s flags left as node sets them, and reported so', async (t) => {
+  const d = await daemon(t, ['--no-heap-tuning']);
+  t.is((await memory(t, d)).v8HeapFlags, undefined);
 });
