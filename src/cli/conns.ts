@@ -2,16 +2,12 @@
 // job: `lvskit conns top|list|track`: who holds how many connections, from /proc/net/ip_vs_conn (or a saved table) or the live sync stream.
 import { Option, type Command } from 'commander';
 import type { LiveConnTable, SyncRole } from '../conns/live.js';
-import type { ClientCount, ConnScanResult, ScanOptions } from '../conns/procfs.js';
-import { SCTP_STATES, TCP_STATES, TEMPLATE_STATES, UDP_STATES } from '../conns/constants.js';
-import { table } from './format.js';
+import { CONN_STATE_NAMES, formatClients, top, type TopOptions } from './conns-top.js';
 import { netnsOption, oneOfOption, renamedOption, secondsAsMs, tableFileOption, wholeNumber } from './options.js';
-import { progressBar } from './progress.js';
 
 export { secondsAsMs, wholeNumber } from './options.js';
 
-/** Every state name the kernel prints in /proc/net/ip_vs_conn (TCP, UDP, SCTP, persistence templates). */
-export const CONN_STATE_NAMES: readonly string[] = [...new Set<string>([...TCP_STATES, ...UDP_STATES, ...SCTP_STATES, ...TEMPLATE_STATES])];
+export { CONN_STATE_NAMES, formatClients } from './conns-top.js';
 
 /** The sync-stream options shared by `conns track` and `autoban`. */
 export function addSyncOptions(cmd: Command): Command {
@@ -38,65 +34,9 @@ export function liveOptions(opts: SyncCliOptions, threshold: number | undefined,
   };
 }
 
-/** Clients as a table: CLIENT, the counted state, TOTAL (and SERVICE). */
-export function formatClients(clients: ClientCount[], state: string): string {
-  const service = clients.some((c) => c.service);
-  const rows = [['CLIENT', state, 'TOTAL', ...(service ? ['SERVICE'] : [])]];
-  for (const c of clients) {
-    const svc = c.service ? `${c.service.protocol} ${c.service.address.includes(':') ? `[${c.service.address}]` : c.service.address}:${c.service.port}` : '';
-    rows.push([c.address, String(c.count), String(c.total), ...(service ? [svc] : [])]);
-  }
-  return table(rows);
-}
-
-function summary(r: ConnScanResult): string {
-  const malformed = r.malformed.total > 0
-    ? `; ${r.malformed.total} malformed line(s): ${Object.entries(r.malformed.byProblem).map(([p, n]) => `${p} ${n}`).join(', ')}` : '';
-  return `# ${r.file}: ${r.rows} rows, ${r.clients} clients, ${Object.entries(r.byState).map(([s, n]) => `${s} ${n}`).join(', ') || 'no rows'}` +
-    `${malformed}${r.truncated ? ' (ended inside a row)' : ''}; ${r.elapsedMs.toFixed(1)} ms, ${r.reads} reads`;
-}
-
-interface TopOptions { netns?: string; tableFile?: string; state: string; limit: number; threshold?: number; perService?: boolean; json?: boolean }
-
 /** 0.1's `--file` (the table) is `--table-file` now: `-f, --file` means a keepalived configuration everywhere. */
 function tableFileRenamed(cmd: Command): Command {
   return renamedOption(cmd, '--file <path>', 'the connection table is --table-file FILE (-f/--file is a keepalived configuration everywhere)');
-}
-
-async function top(opts: TopOptions): Promise<void> {
-  const { scanConnections } = await import('../conns/procfs.js');
-  const options: ScanOptions = {
-    states: [opts.state], limit: opts.limit, perService: opts.perService ?? false,
-    ...(opts.threshold === undefined ? {} : { threshold: opts.threshold }),
-    ...(opts.netns === undefined ? {} : { netns: opts.netns }), ...(opts.tableFile === undefined ? {} : { file: opts.tableFile }),
-  };
-  const result = await withScanProgress(options, opts.json === true, scanConnections);
-  if (opts.json) return console.log(JSON.stringify(result, null, 2));
-  const shown = opts.threshold === undefined ? result.top : mergeRanked(result.top, result.overThreshold);
-  if (shown.length > 0) console.log(formatClients(shown, opts.state));
-  console.log(summary(result));
-}
-
-/**
- * A scan with a progress bar in MiB read, on a terminal, when the table is large (a file of
- * 64 MiB or more; the kernel's table, of unknown size, after a second).
- */
-async function withScanProgress(options: ScanOptions, json: boolean, scan: (o: ScanOptions) => Promise<ConnScanResult>): Promise<ConnScanResult> {
-  const { default: fs } = await import('node:fs');
-  const size = options.file === undefined ? 0 : fs.statSync(options.file).size;
-  const worth = options.file === undefined || size >= 64 << 20;
-  const progress = new BigUint64Array(1);
-  let bar: ReturnType<typeof progressBar>;
-  const timer = worth && !json ? setInterval(() => {
-    bar ??= progressBar({ total: Math.ceil(size / 2 ** 20), unit: 'MiB' });
-    bar?.update(Math.floor(Number(progress[0]) / 2 ** 20));
-  }, options.file === undefined ? 1000 : 200) : undefined;
-  try {
-    return await scan({ ...options, ...(timer ? { progress } : {}) });
-  } finally {
-    if (timer) clearInterval(timer);
-    bar?.stop();
-  }
 }
 
 export function registerConnsCommands(program: Command): void {
@@ -161,11 +101,4 @@ export function registerConnsCommands(program: Command): void {
       print();
       live.close();
     });
-}
-
-/** The top list and the over-threshold list together, each client once, ranked. */
-function mergeRanked(a: ClientCount[], b: ClientCount[]): ClientCount[] {
-  const seen = new Map<string, ClientCount>();
-  for (const c of [...a, ...b]) seen.set(`${c.address}|${c.service?.protocol ?? ''}|${c.service?.address ?? ''}|${c.service?.port ?? ''}`, c);
-  return [...seen.values()].sort((x, y) => y.count - x.count || y.total - x.total);
 }
