@@ -8,8 +8,8 @@
 // warm-up runs that are not counted; the tables show medians and the ratio of medians. The
 // machine is shared: the load average is recorded before and after each pair. Where the
 // environment sets NODE_EXTRA_CA_CERTS (this machine's does, for its package proxy; Node then
-// parses that bundle at every start), `conns top` is also run with that one variable removed
-// from lvskit's environment, as on a host without it.
+// parses that bundle at every start), `conns top` and `check` are also run with that one variable
+// removed from lvskit's environment, as on a host without it (their baselines do not read it).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -73,6 +73,25 @@ const TABLE_HEAD = ['| run (a new process each time) | median (wall) | 10th – 
 const machine = (l: { before: string; after: string }): string =>
   `${process.platform} ${process.arch}, ${os.cpus().length} CPUs shared with other work (load average ${l.before} before, ${l.after} after), Node ${process.version}`;
 
+/** NODE_EXTRA_CA_CERTS as this environment sets it (Node parses that bundle at every start), or undefined. */
+const CA_CERTS = process.env['NODE_EXTRA_CA_CERTS'];
+
+/** `side` as on a host whose environment does not set NODE_EXTRA_CA_CERTS: only that variable removed, only for lvskit; undefined where it is not set here. */
+function withoutCaCerts(side: Side): Side | undefined {
+  if (CA_CERTS === undefined) return undefined;
+  const env = { ...process.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  return { name: 'the same, as on a host without NODE_EXTRA_CA_CERTS (that variable removed from its environment)', argv: side.argv, env, ms: [], cpuMs: [] };
+}
+
+/** The ratio sentence for lvskit against its baseline, in this environment and (where it sets the variable) without NODE_EXTRA_CA_CERTS. */
+function ratioSentence(what: string, ratio: (s: Side) => string, lvskit: Side, bare: Side | undefined): string {
+  return bare === undefined
+    ? `${what}: ${ratio(lvskit)}. This environment does not set NODE_EXTRA_CA_CERTS.`
+    : `${what} as this environment runs it (NODE_EXTRA_CA_CERTS=${CA_CERTS}, which Node parses at every start): ${ratio(lvskit)}. ` +
+      `**As on a host without NODE_EXTRA_CA_CERTS** (the variable removed from lvskit's environment alone; the baseline does not read it): ${ratio(bare)}.`;
+}
+
 function version(): string {
   const node: Side = { name: '`node -e 0`', argv: [process.execPath, '-e', '0'], ms: [], cpuMs: [] };
   const lvskit: Side = { name: '`lvskit --version`', argv: [process.execPath, CLI, '--version'], ms: [], cpuMs: [] };
@@ -111,12 +130,8 @@ function connsTop(): string {
     if (!same || ours.rows !== rowsWanted) throw new Error(`lvskit and the pipeline disagree: ${ours.overThreshold.length} vs ${theirs.size} clients over 100`);
     const pipeline: Side = { name: `\`sh -c "${PIPELINE('FILE').replace(/\|/g, '\\|')}"\``, argv: ['sh', '-c', PIPELINE(file)], ms: [], cpuMs: [] };
     const lvskit: Side = { name: '`lvskit conns top --table-file FILE --threshold 100`', argv, ms: [], cpuMs: [] };
-    // As on a host whose environment does not set NODE_EXTRA_CA_CERTS: only that variable removed, only for lvskit.
-    const caCerts = process.env['NODE_EXTRA_CA_CERTS'];
-    const withoutCaCerts = { ...process.env };
-    delete withoutCaCerts['NODE_EXTRA_CA_CERTS'];
-    const bare: Side = { name: 'the same, as on a host without NODE_EXTRA_CA_CERTS (that variable removed from its environment)', argv, env: withoutCaCerts, ms: [], cpuMs: [] };
-    const sides = caCerts === undefined ? [pipeline, lvskit] : [pipeline, lvskit, bare];
+    const bare = withoutCaCerts(lvskit);
+    const sides = bare === undefined ? [pipeline, lvskit] : [pipeline, lvskit, bare];
     const l = alternate(sides, 15, 1);
     const ratio = (s: Side): string => {
       const wall = median(pipeline.ms) / median(s.ms);
@@ -124,10 +139,7 @@ function connsTop(): string {
     };
     return [`${rowsWanted.toLocaleString('en-US')} rows, ${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB in /dev/shm (the table of \`bench/conns-scan.ts\`); both find the same ${theirs.size} clients over 100 ESTABLISHED with the same counts.`, '',
       ...TABLE_HEAD, ...rows(sides, pipeline), '',
-      caCerts === undefined
-        ? `Pipeline ÷ \`lvskit conns top\`: ${ratio(lvskit)}. This environment does not set NODE_EXTRA_CA_CERTS.`
-        : `Pipeline ÷ \`lvskit conns top\` as this environment runs it (NODE_EXTRA_CA_CERTS=${caCerts}, which Node parses at every start): ${ratio(lvskit)}. ` +
-          `**As on a host without NODE_EXTRA_CA_CERTS** (the variable removed from lvskit's environment alone; the pipeline does not read it): ${ratio(bare)}.`, '',
+      ratioSentence('Pipeline ÷ `lvskit conns top`', ratio, lvskit, bare), '',
       `Measured ${new Date().toISOString().slice(0, 10)} on ${machine(l)}; \`sort\` with LC_ALL=${process.env['LC_ALL'] ?? '(unset)'}, LANG=${process.env['LANG'] ?? '(unset)'}; command: \`node dist/bench/cli.js --only conns --update-docs\`.`].join('\n');
   } finally {
     fs.rmSync(file, { force: true });
@@ -144,12 +156,17 @@ function check(): string {
     if (out.status !== 0 || !out.stderr.endsWith(`: 0 errors, 0 warnings; ${layout.files} files read\n`)) throw new Error(`lvskit check: ${out.stderr.slice(0, 2000)}`);
     const theirs: Side = { name: '`keepalived -t -f FILE`', argv: [...ns.prefix, 'keepalived', '-t', '-f', layout.main], ms: [], cpuMs: [] };
     const ours: Side = { name: '`lvskit check -f FILE`', argv: [process.execPath, CLI, 'check', '-f', layout.main], ms: [], cpuMs: [] };
-    const l = alternate([theirs, ours], 11, 1);
-    const ratio = median(theirs.ms) / median(ours.ms);
+    const bare = withoutCaCerts(ours);
+    const sides = bare === undefined ? [theirs, ours] : [theirs, ours, bare];
+    const l = alternate(sides, 11, 1);
+    const ratio = (side: Side): string => {
+      const r = median(theirs.ms) / median(side.ms);
+      return `**${r.toFixed(2)}×** (goal > 1: lvskit faster; ${r > 1 ? 'met' : 'missed'}; CPU time ${(median(theirs.cpuMs) / median(side.cpuMs)).toFixed(2)}×)`;
+    };
     const v = spawnSync('keepalived', ['--version'], { encoding: 'utf8' });
     return [`5,000 services: ${layout.files.toLocaleString('en-US')} files, ${layout.lines.toLocaleString('en-US')} lines, ${(layout.bytes / 2 ** 20).toFixed(1)} MiB (the configuration of \`bench/config-parse.ts\`); \`keepalived -t\` exits 0 on it and \`lvskit check\` reports 0 errors, 0 warnings.`, '',
-      ...TABLE_HEAD, ...rows([theirs, ours], theirs), '',
-      `**keepalived ÷ lvskit: ${ratio.toFixed(2)}×** (goal > 1: lvskit faster; ${ratio > 1 ? 'met' : 'missed'}).`, '',
+      ...TABLE_HEAD, ...rows(sides, theirs), '',
+      ratioSentence('keepalived ÷ `lvskit check`', ratio, ours, bare), '',
       `Measured ${new Date().toISOString().slice(0, 10)} on ${machine(l)}, ${`${v.stderr}${v.stdout}`.split('\n')[0]?.trim()}; ${ns.note}; command: \`node dist/bench/cli.js --only check --update-docs\` (root).`].join('\n');
   } finally {
     ns.cleanup();
